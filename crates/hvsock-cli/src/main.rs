@@ -1,0 +1,49 @@
+//! `hvsock`: the command-line front end of the hvsock toolkit.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod cmd_addr;
+
+/// Hyper-V sockets for Linux hosts, guests and containers.
+///
+/// Addresses are written VM:SERVICE. VM is a GUID, a wildcard (any, children, loopback,
+/// parent, broadcast, silohost) or a name from the partition table (`hvsock vm list`);
+/// SERVICE is a GUID, a registered ElementName (`hvsock service list`) or vsock:PORT.
+#[derive(Parser)]
+#[command(name = "hvsock", version, about, long_about)]
+struct Cli {
+    /// Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else
+    /// /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock]
+    #[arg(long, global = true, value_name = "DIR")]
+    config_dir: Option<std::path::PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Encode and decode SOCKADDR_HV addresses.
+    #[command(subcommand)]
+    Addr(cmd_addr::AddrCmd),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(dir) = &cli.config_dir {
+        // SAFETY-free: set before any thread starts; every library call reads it.
+        // SAFETY: single-threaded at this point (no runtime or thread started yet).
+        unsafe { std::env::set_var(hvsock::paths::CONFIG_DIR_ENV, dir) };
+    }
+    let result = match cli.command {
+        Command::Addr(c) => cmd_addr::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hvsock: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

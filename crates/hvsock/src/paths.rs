@@ -1,0 +1,90 @@
+//! Where hvsock keeps its files: the config directory (registry, partition table,
+//! settings) and the runtime directory (listener sockets of local partitions).
+
+use std::path::{Path, PathBuf};
+
+/// Environment variable naming the config directory.
+pub const CONFIG_DIR_ENV: &str = "HVSOCK_CONFIG_DIR";
+/// Environment variable naming the runtime directory.
+pub const RUNTIME_DIR_ENV: &str = "HVSOCK_RUNTIME_DIR";
+
+/// The two directories a process of hvsock works with.
+///
+/// ```
+/// use hvsock::paths::Dirs;
+///
+/// let d = Dirs::new("/tmp/cfg", "/tmp/run");
+/// assert_eq!(d.services_file(), std::path::Path::new("/tmp/cfg/services.toml"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirs {
+    /// Registry, partition table and settings.
+    pub config: PathBuf,
+    /// Sockets of local partitions.
+    pub runtime: PathBuf,
+}
+
+impl Dirs {
+    /// Both directories given explicitly.
+    pub fn new(config: impl Into<PathBuf>, runtime: impl Into<PathBuf>) -> Dirs {
+        Dirs {
+            config: config.into(),
+            runtime: runtime.into(),
+        }
+    }
+
+    /// `HVSOCK_CONFIG_DIR` / `HVSOCK_RUNTIME_DIR`, else the defaults for this user.
+    pub fn from_env() -> Dirs {
+        Dirs {
+            config: env_dir(CONFIG_DIR_ENV).unwrap_or_else(default_config_dir),
+            runtime: env_dir(RUNTIME_DIR_ENV).unwrap_or_else(default_runtime_dir),
+        }
+    }
+
+    /// The service registry file.
+    pub fn services_file(&self) -> PathBuf {
+        self.config.join("services.toml")
+    }
+
+    /// The partition table file.
+    pub fn partitions_file(&self) -> PathBuf {
+        self.config.join("partitions.toml")
+    }
+
+    /// The settings file (`guest = true`, limits).
+    pub fn settings_file(&self) -> PathBuf {
+        self.config.join("hvsock.toml")
+    }
+}
+
+fn env_dir(var: &str) -> Option<PathBuf> {
+    std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `/etc/hvsock` as root, `$XDG_CONFIG_HOME/hvsock` (or `~/.config/hvsock`) otherwise.
+pub fn default_config_dir() -> PathBuf {
+    if is_root() {
+        return PathBuf::from("/etc/hvsock");
+    }
+    env_dir("XDG_CONFIG_HOME")
+        .or_else(|| env_dir("HOME").map(|h| h.join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("hvsock")
+}
+
+/// `/run/hvsock` as root, `$XDG_RUNTIME_DIR/hvsock` (or `/tmp/hvsock-UID`) otherwise.
+pub fn default_runtime_dir() -> PathBuf {
+    if is_root() {
+        return PathBuf::from("/run/hvsock");
+    }
+    match env_dir("XDG_RUNTIME_DIR") {
+        Some(d) => d.join("hvsock"),
+        // SAFETY: getuid has no preconditions and cannot fail.
+        None => Path::new("/tmp").join(format!("hvsock-{}", unsafe { libc::getuid() })),
+    }
+}
