@@ -62,8 +62,7 @@ fn env_dir(var: &str) -> Option<PathBuf> {
 }
 
 fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
+    crate::sys::geteuid() == 0
 }
 
 /// `/etc/hvsock` as root, `$XDG_CONFIG_HOME/hvsock` (or `~/.config/hvsock`) otherwise.
@@ -84,7 +83,6 @@ pub fn default_runtime_dir() -> PathBuf {
     }
     match env_dir("XDG_RUNTIME_DIR") {
         Some(d) => d.join("hvsock"),
-        // SAFETY: getuid has no preconditions and cannot fail.
-        None => Path::new("/tmp").join(format!("hvsock-{}", unsafe { libc::getuid() })),
+        None => Path::new("/tmp").join(format!("hvsock-{}", crate::sys::getuid())),
     }
 }
