@@ -18,7 +18,12 @@
 
 pub mod addr;
 pub mod guid;
+pub mod partitions;
 pub mod paths;
+pub mod regfile;
+pub mod registry;
+pub mod store;
+pub mod syntax;
 
 pub use addr::{HvAddr, ServiceId, SockaddrError, VmId};
 pub use guid::{Guid, GuidParseError};
