@@ -122,8 +122,8 @@ pub enum RegistryError {
     },
     /// `Data1` is below 1024 or `0xffffffff`.
     #[error(
-        "service {id} cannot be registered: its Data1 {port:#010x} is the vsock port it \
-         uses, and {reason}"
+        "service {id} cannot be registered: vsock transports use its Data1 ({port:#010x}) \
+         as the vsock port ({port}), and {reason}"
     )]
     BadPort {
         /// The id.
