@@ -233,7 +233,8 @@ pub fn run(cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             match output {
                 Some(path) => {
-                    hvsock::store::write_atomic(&path, &bytes)?;
+                    hvsock::store::write_atomic(&path, &bytes)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                     let n = reg.services().iter().filter(|s| s.enabled).count();
                     eprintln!("hvsock: wrote {n} services to {}", path.display());
                 }

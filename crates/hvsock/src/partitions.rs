@@ -66,7 +66,10 @@ impl<'de> Deserialize<'de> for VmId {
 }
 
 /// How a partition is reached.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Serializes internally tagged, as in the table: `{kind = "cid", cid = 3}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum PartitionKind {
     /// A VM with a hybrid-vsock Unix socket at `path` (absolute).
     Hybrid {
@@ -694,6 +697,8 @@ mod tests {
         let json = serde_json::to_value(&t.partitions()[1]).unwrap();
         assert_eq!(json["kind"], "cid");
         assert_eq!(json["cid"], 3);
+        let k = serde_json::to_value(PartitionKind::Hybrid { path: "/a".into() }).unwrap();
+        assert_eq!(k, serde_json::json!({"kind": "hybrid", "path": "/a"}));
     }
 
     #[test]

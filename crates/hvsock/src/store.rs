@@ -40,11 +40,10 @@ pub const FILE_MODE: u32 = 0o644;
 /// Why a stored file could not be read, parsed or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// An I/O operation on `path` failed.
-    #[error("{action} {}: {source}", path.display())]
+    /// An I/O operation on `path` (a data file, its lock file, temp file or directory)
+    /// failed.
+    #[error("{}: {source}", path.display())]
     Io {
-        /// What was being done ("cannot read", "cannot lock", ...).
-        action: &'static str,
         /// The file or directory.
         path: PathBuf,
         /// The operating system's error.
@@ -81,9 +80,8 @@ impl StoreError {
         }
     }
 
-    fn io(action: &'static str, path: &Path, source: io::Error) -> StoreError {
+    fn io(path: &Path, source: io::Error) -> StoreError {
         StoreError::Io {
-            action,
             path: path.to_path_buf(),
             source,
         }
@@ -100,7 +98,7 @@ pub fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
                 message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
             }),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StoreError::io("cannot read", path, e)),
+        Err(e) => Err(StoreError::io(path, e)),
     }
 }
 
@@ -172,7 +170,7 @@ pub fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
         .recursive(true)
         .mode(DIR_MODE)
         .create(dir)
-        .map_err(|e| StoreError::io("cannot create directory", dir, e))
+        .map_err(|e| StoreError::io(dir, e))
 }
 
 /// Takes the exclusive lock of `path` (blocking), creating its directory and lock file
@@ -190,7 +188,7 @@ pub fn lock(path: &Path) -> Result<FileLock, StoreError> {
         .mode(FILE_MODE)
         .custom_flags(libc::O_CLOEXEC)
         .open(&lp)
-        .map_err(|e| StoreError::io("cannot open lock file", &lp, e))?;
+        .map_err(|e| StoreError::io(&lp, e))?;
     loop {
         // SAFETY: flock only reads the descriptor, which `file` keeps open for the call.
         let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
@@ -199,7 +197,7 @@ pub fn lock(path: &Path) -> Result<FileLock, StoreError> {
         }
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {
-            return Err(StoreError::io("cannot lock", &lp, e));
+            return Err(StoreError::io(&lp, e));
         }
     }
     Ok(FileLock {
@@ -221,7 +219,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         .file_name()
         .ok_or_else(|| {
             StoreError::io(
-                "cannot write",
                 path,
                 io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
             )
@@ -244,13 +241,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
             .mode(FILE_MODE)
             .custom_flags(libc::O_CLOEXEC)
             .open(&tmp)
-            .map_err(|e| StoreError::io("cannot create", &tmp, e))?;
-        f.write_all(bytes)
-            .map_err(|e| StoreError::io("cannot write", &tmp, e))?;
-        f.sync_all()
-            .map_err(|e| StoreError::io("cannot sync", &tmp, e))?;
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| StoreError::io(&tmp, e))?;
+        f.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
         drop(f);
-        fs::rename(&tmp, path).map_err(|e| StoreError::io("cannot replace", path, e))?;
+        fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
         Ok(())
     })();
     if result.is_err() {
@@ -260,7 +255,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     // Make the rename itself durable.
     File::open(&dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| StoreError::io("cannot sync directory", &dir, e))
+        .map_err(|e| StoreError::io(&dir, e))
 }
 
 #[cfg(test)]
