@@ -9,7 +9,7 @@
 //!   the host).
 //!
 //! Stored in `partitions.toml` in the config directory, with the same guarantees as the
-//! [registry](crate::registry) (see [`store`](crate::store)):
+//! [registry](crate::registry) (see [`crate::store`] for how):
 //!
 //! ```toml
 //! [[partition]]
