@@ -173,6 +173,20 @@ pub fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
         .map_err(|e| StoreError::io(dir, e))
 }
 
+/// `flock(LOCK_EX)`, retried on EINTR. The lock is released when `file` is closed.
+fn flock_exclusive(file: &File) -> io::Result<()> {
+    loop {
+        // SAFETY: flock only reads the descriptor, which `file` keeps open for the call.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
 /// Takes the exclusive lock of `path` (blocking), creating its directory and lock file
 /// if needed.
 pub fn lock(path: &Path) -> Result<FileLock, StoreError> {
@@ -189,17 +203,7 @@ pub fn lock(path: &Path) -> Result<FileLock, StoreError> {
         .custom_flags(libc::O_CLOEXEC)
         .open(&lp)
         .map_err(|e| StoreError::io(&lp, e))?;
-    loop {
-        // SAFETY: flock only reads the descriptor, which `file` keeps open for the call.
-        let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if r == 0 {
-            break;
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(StoreError::io(&lp, e));
-        }
-    }
+    flock_exclusive(&file).map_err(|e| StoreError::io(&lp, e))?;
     Ok(FileLock {
         _file: file,
         path: lp,
