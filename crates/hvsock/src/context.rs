@@ -65,7 +65,9 @@ impl Context {
         let p = table.find(name_or_id).ok_or_else(|| {
             err(
                 ErrorKind::NotFound,
-                format!("no partition {name_or_id:?} in the partition table (see `hvsock vm list`)"),
+                format!(
+                    "no partition {name_or_id:?} in the partition table (see `hvsock vm list`)"
+                ),
             )
         })?;
         if p.kind != PartitionKind::Local {

@@ -48,7 +48,9 @@ pub enum PreambleError {
     #[error("not an hvsock local-partition preamble (bad magic)")]
     Magic,
     /// A version this build does not speak.
-    #[error("preamble version {0} is not supported (this hvsock speaks version {PREAMBLE_VERSION})")]
+    #[error(
+        "preamble version {0} is not supported (this hvsock speaks version {PREAMBLE_VERSION})"
+    )]
     Version(u8),
     /// Reserved bytes set.
     #[error("preamble reserved bytes must be zero")]
@@ -76,7 +78,10 @@ impl Preamble {
         if buf.len() > 4 && buf[4] != PREAMBLE_VERSION {
             return Err(PreambleError::Version(buf[4]));
         }
-        if buf[5.min(buf.len())..8.min(buf.len())].iter().any(|&b| b != 0) {
+        if buf[5.min(buf.len())..8.min(buf.len())]
+            .iter()
+            .any(|&b| b != 0)
+        {
             return Err(PreambleError::Reserved);
         }
         if buf.len() < PREAMBLE_LEN {
@@ -235,9 +240,18 @@ mod tests {
         assert_eq!(Preamble::decode(b""), Ok(None));
         assert_eq!(Preamble::decode(b"H"), Ok(None));
         assert_eq!(Preamble::decode(b"X"), Err(PreambleError::Magic));
-        assert_eq!(Preamble::decode(b"GET / HTTP/1.1"), Err(PreambleError::Magic));
-        assert_eq!(Preamble::decode(b"HVSK\x02"), Err(PreambleError::Version(2)));
-        assert_eq!(Preamble::decode(b"HVSK\x01\x00\x01"), Err(PreambleError::Reserved));
+        assert_eq!(
+            Preamble::decode(b"GET / HTTP/1.1"),
+            Err(PreambleError::Magic)
+        );
+        assert_eq!(
+            Preamble::decode(b"HVSK\x02"),
+            Err(PreambleError::Version(2))
+        );
+        assert_eq!(
+            Preamble::decode(b"HVSK\x01\x00\x01"),
+            Err(PreambleError::Reserved)
+        );
         let full = Preamble {
             caller: VmId::ZERO,
             service: ServiceId::from_vsock_port(9),
@@ -256,7 +270,10 @@ mod tests {
         let h = decode_reply_header(err[..4].try_into().unwrap()).unwrap();
         assert_eq!(h.status, Status::PermissionDenied);
         let len = u16::from_le_bytes([err[4], err[5]]) as usize;
-        assert_eq!(decode_reply_message(&err[6..6 + len]), "service x is disabled");
+        assert_eq!(
+            decode_reply_message(&err[6..6 + len]),
+            "service x is disabled"
+        );
         let long = encode_reply(Status::Refused, &"é".repeat(2000));
         let len = u16::from_le_bytes([long[4], long[5]]) as usize;
         assert!(len <= MAX_REPLY_MESSAGE);
@@ -272,9 +289,15 @@ mod tests {
         assert_eq!(parse_hybrid_reply(b"OK"), Ok(None));
         assert_eq!(parse_hybrid_reply(b"OK 1073741824\n"), Ok(Some(14)));
         assert_eq!(parse_hybrid_reply(b"OK 5000\nguest data"), Ok(Some(8)));
-        assert!(matches!(parse_hybrid_reply(b"ERR no\n"), Err(HybridReplyError::Refused(_))));
+        assert!(matches!(
+            parse_hybrid_reply(b"ERR no\n"),
+            Err(HybridReplyError::Refused(_))
+        ));
         assert!(matches!(parse_hybrid_reply(b"O"), Ok(None)));
-        assert!(matches!(parse_hybrid_reply(b"Ox"), Err(HybridReplyError::Refused(_))));
+        assert!(matches!(
+            parse_hybrid_reply(b"Ox"),
+            Err(HybridReplyError::Refused(_))
+        ));
         let long = [b"OK ".as_slice(), &[b'1'; 100]].concat();
         assert_eq!(parse_hybrid_reply(&long), Err(HybridReplyError::TooLong));
         assert_eq!(hybrid_connect_request(1234), b"CONNECT 1234\n");

@@ -23,10 +23,13 @@ pub mod handshake;
 pub mod net;
 pub mod partitions;
 pub mod paths;
+pub mod regfile;
 pub mod registry;
 pub(crate) mod route;
 pub(crate) mod rundir;
 pub(crate) mod snapshot;
+pub mod store;
+pub mod syntax;
 pub(crate) mod sys;
 
 pub use addr::{HvAddr, ServiceId, SockaddrError, VmId};

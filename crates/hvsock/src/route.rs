@@ -292,7 +292,11 @@ pub(crate) struct BindPlan {
 }
 
 /// Plans a bind in `loc` to `addr`.
-pub(crate) fn plan_bind(loc: Location, addr: HvAddr, table: &PartitionTable) -> io::Result<BindPlan> {
+pub(crate) fn plan_bind(
+    loc: Location,
+    addr: HvAddr,
+    table: &PartitionTable,
+) -> io::Result<BindPlan> {
     let v = addr.vm_id;
     let none = BindPlan {
         local: None,
@@ -388,7 +392,9 @@ pub(crate) fn plan_bind(loc: Location, addr: HvAddr, table: &PartitionTable) -> 
             id => {
                 return Err(err(
                     ErrorKind::InvalidInput,
-                    format!("cannot bind to {id}: inside a guest, bind ANY, PARENT, LOOPBACK or CHILDREN"),
+                    format!(
+                        "cannot bind to {id}: inside a guest, bind ANY, PARENT, LOOPBACK or CHILDREN"
+                    ),
                 ));
             }
         },
@@ -458,7 +464,13 @@ mod tests {
         );
         // PARENT -> the host from a local partition, vsock CID 2 from a guest, error on the host.
         let p = plan_connect(Location::Local(a), at(VmId::PARENT), &t).unwrap();
-        assert!(matches!(p.route, Route::Local { folder: Folder::Root, .. }));
+        assert!(matches!(
+            p.route,
+            Route::Local {
+                folder: Folder::Root,
+                ..
+            }
+        ));
         assert_eq!(p.peer.vm_id, VmId::PARENT);
         let p = plan_connect(Location::Guest, at(VmId::PARENT), &t).unwrap();
         assert_eq!(p.route, Route::Vsock { cid: 2, port: 5000 });
@@ -496,21 +508,31 @@ mod tests {
         let (t, a, b, h) = table();
         let at = |v| HvAddr::new(v, S);
         let p = plan_bind(Location::Host, at(VmId::ZERO), &t).unwrap();
-        assert_eq!((p.local, p.hybrid, p.crosses), (Some(Selector::Any), VmSet::All, true));
+        assert_eq!(
+            (p.local, p.hybrid, p.crosses),
+            (Some(Selector::Any), VmSet::All, true)
+        );
         let p = plan_bind(Location::Host, at(VmId::CHILDREN), &t).unwrap();
         assert_eq!(p.local, Some(Selector::Children));
         let p = plan_bind(Location::Host, at(VmId::LOOPBACK), &t).unwrap();
-        assert_eq!((p.local, p.hybrid, p.crosses), (Some(Selector::Loopback), VmSet::None, false));
+        assert_eq!(
+            (p.local, p.hybrid, p.crosses),
+            (Some(Selector::Loopback), VmSet::None, false)
+        );
         let p = plan_bind(Location::Host, at(h), &t).unwrap();
         assert_eq!((p.local, p.hybrid), (None, VmSet::One(h)));
         let p = plan_bind(Location::Host, at(a), &t).unwrap();
         assert_eq!(p.local, Some(Selector::Id(a)));
         assert_eq!(
-            plan_bind(Location::Host, at(VmId::PARENT), &t).unwrap_err().kind(),
+            plan_bind(Location::Host, at(VmId::PARENT), &t)
+                .unwrap_err()
+                .kind(),
             ErrorKind::InvalidInput
         );
         assert_eq!(
-            plan_bind(Location::Host, at(VmId(Guid::from_u128(99))), &t).unwrap_err().kind(),
+            plan_bind(Location::Host, at(VmId(Guid::from_u128(99))), &t)
+                .unwrap_err()
+                .kind(),
             ErrorKind::NotFound
         );
         let p = plan_bind(Location::Local(a), at(VmId::PARENT), &t).unwrap();
@@ -535,10 +557,20 @@ mod tests {
         let host = Location::Host;
         let ra = relation(host, a, &t).unwrap();
         assert_eq!(ra, Relation::Child(a));
-        assert_eq!(relation(host, VmId::ZERO, &t), Some(Relation::SelfPartition));
+        assert_eq!(
+            relation(host, VmId::ZERO, &t),
+            Some(Relation::SelfPartition)
+        );
         assert_eq!(relation(host, VmId(Guid::from_u128(99)), &t), None);
-        assert_eq!(relation(Location::Local(a), VmId::ZERO, &t), Some(Relation::Parent));
-        assert_eq!(relation(Location::Local(a), b, &t), None, "siblings never meet");
+        assert_eq!(
+            relation(Location::Local(a), VmId::ZERO, &t),
+            Some(Relation::Parent)
+        );
+        assert_eq!(
+            relation(Location::Local(a), b, &t),
+            None,
+            "siblings never meet"
+        );
         // ZERO: anyone; CHILDREN: children; LOOPBACK: itself; PARENT: the parent; id: that one.
         assert!(Selector::Any.accepts(Relation::SelfPartition, host));
         assert!(Selector::Children.accepts(ra, host));

@@ -25,10 +25,10 @@ const B32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 /// A GUID in 26 lowercase base32 characters (RFC 4648 alphabet, no padding).
 pub(crate) fn b32(g: Guid) -> String {
     let v = g.to_u128();
-    // 26 groups of 5 bits cover 130 bits: shift left by 2 so the groups align.
+    // The first character carries the top 3 bits, the other 25 five bits each.
     (0..26)
         .map(|i| {
-            let shift = 125 - 5 * i as i32;
+            let shift = 125 - 5 * i;
             let bits = if shift >= 0 {
                 (v >> shift) & 31
             } else {
@@ -68,7 +68,11 @@ pub(crate) fn socket_path(runtime: &Path, f: Folder, service: ServiceId, sel: Se
 
 /// Creates `dir` and its parents with [`DIR_MODE`] (existing ones keep their mode).
 pub(crate) fn ensure_dir(dir: &Path) -> io::Result<()> {
-    match std::fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir) {
+    match std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+    {
         Ok(()) => Ok(()),
         Err(e) => Err(io::Error::new(
             e.kind(),
@@ -122,7 +126,10 @@ pub(crate) fn claim(path: &Path, backlog: i32) -> io::Result<ClaimedSocket> {
             .custom_flags(libc::O_CLOEXEC)
             .open(&lock_path)
             .map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot open {}: {e}", lock_path.display()))
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot open {}: {e}", lock_path.display()),
+                )
             })?;
         match f.try_lock() {
             Ok(()) => {}
@@ -193,7 +200,10 @@ mod tests {
             assert!(seen.insert(s));
         }
         assert_eq!(b32(Guid::ZERO), "a".repeat(26));
-        assert_eq!(b32(Guid::from_u128(u128::MAX)), format!("{}4", "7".repeat(25)));
+        assert_eq!(
+            b32(Guid::from_u128(u128::MAX)),
+            format!("h{}", "7".repeat(25))
+        );
     }
 
     #[test]

@@ -67,7 +67,9 @@ fn invalid(e: impl std::fmt::Display) -> io::Error {
 
 /// The service registry as it is on disk now.
 pub(crate) fn registry(dirs: &Dirs) -> io::Result<Arc<Registry>> {
-    cached(dirs.services_file(), |p| Registry::load_file(p).map_err(invalid))
+    cached(dirs.services_file(), |p| {
+        Registry::load_file(p).map_err(invalid)
+    })
 }
 
 /// The partition table as it is on disk now.

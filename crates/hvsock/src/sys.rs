@@ -1,4 +1,5 @@
-//! The few syscalls std and socket2 do not wrap: epoll, `SO_PEERCRED`, `geteuid`.
+//! The few syscalls std and socket2 do not wrap: epoll, `MSG_PEEK`, `geteuid`, and
+//! registering a descriptor with tokio.
 //!
 //! This is the only module of the crate with `unsafe` code.
 
@@ -16,43 +17,6 @@ pub(crate) fn geteuid() -> u32 {
 pub(crate) fn getuid() -> u32 {
     // SAFETY: getuid has no preconditions and cannot fail.
     unsafe { libc::getuid() }
-}
-
-/// Credentials of the process at the other end of a Unix socket, from the kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PeerCred {
-    pub pid: i32,
-    pub uid: u32,
-    pub gid: u32,
-}
-
-/// `getsockopt(SO_PEERCRED)` on a connected Unix socket.
-pub(crate) fn peer_cred(fd: &impl AsRawFd) -> io::Result<PeerCred> {
-    let mut cred = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-    };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: `cred` and `len` are valid for writes of the sizes passed; the kernel
-    // writes at most `len` bytes into `cred`.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(PeerCred {
-        pid: cred.pid,
-        uid: cred.uid,
-        gid: cred.gid,
-    })
 }
 
 /// `recv(MSG_PEEK)`: copies what is waiting without consuming it; blocks (up to the
@@ -130,9 +94,8 @@ impl Epoll {
             Some(d) => d.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32,
         };
         // SAFETY: `events` is valid for MAX entries; the kernel writes at most MAX.
-        let n = unsafe {
-            libc::epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), MAX as i32, ms)
-        };
+        let n =
+            unsafe { libc::epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), MAX as i32, ms) };
         if n < 0 {
             let e = io::Error::last_os_error();
             if e.kind() == io::ErrorKind::Interrupted {
@@ -165,7 +128,8 @@ pub(crate) fn async_fd<T: OwnsFd>(
 ) -> io::Result<tokio::io::unix::AsyncFd<T>> {
     // SAFETY: `OwnsFd` types own their descriptor: it stays open and the same for as
     // long as the value (and so the AsyncFd holding it) lives.
-    unsafe { tokio::io::unix::AsyncFd::register_with_interest(inner, interest) }.map_err(|e| e.into())
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(inner, interest) }
+        .map_err(|e| e.into())
 }
 
 /// Types that own one file descriptor for their whole life.
@@ -197,13 +161,5 @@ mod tests {
         out.clear();
         ep.wait(Some(Duration::ZERO), &mut out).unwrap();
         assert!(out.is_empty());
-    }
-
-    #[test]
-    fn peer_cred_is_ours() {
-        let (a, _b) = UnixStream::pair().unwrap();
-        let c = peer_cred(&a).unwrap();
-        assert_eq!(c.pid as u32, std::process::id());
-        assert_eq!(c.uid, geteuid());
     }
 }

@@ -68,7 +68,10 @@ fn children_listener_accepts_children_only() {
     let f = Fixture::new();
     let l = f.host().bind(at(VmId::CHILDREN, SVC)).unwrap();
     let h = echo_once(l);
-    assert_eq!(roundtrip(f.local("b").connect(at(VmId::PARENT, SVC)).unwrap(), b"x"), b"x");
+    assert_eq!(
+        roundtrip(f.local("b").connect(at(VmId::PARENT, SVC)).unwrap(), b"x"),
+        b"x"
+    );
     assert_eq!(h.join().unwrap(), B);
     // The host itself is not its own child.
     let _l = f.host().bind(at(VmId::CHILDREN, SVC)).unwrap();
@@ -112,7 +115,10 @@ fn most_specific_listener_wins() {
 fn same_address_twice_is_addr_in_use_and_free_again_after_drop() {
     let f = Fixture::new();
     let l = f.host().bind(at(VmId::ZERO, SVC)).unwrap();
-    assert_eq!(f.host().bind(at(VmId::ZERO, SVC)).unwrap_err().kind(), ErrorKind::AddrInUse);
+    assert_eq!(
+        f.host().bind(at(VmId::ZERO, SVC)).unwrap_err().kind(),
+        ErrorKind::AddrInUse
+    );
     // Another VM id on the same service is a different address.
     let _c = f.host().bind(at(VmId::CHILDREN, SVC)).unwrap();
     drop(l);
@@ -126,10 +132,19 @@ fn partition_bind_rules() {
     let e = a.bind(at(B, SVC)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     for v in [VmId::BROADCAST, VmId::SILOHOST] {
-        assert_eq!(a.bind(at(v, SVC)).unwrap_err().kind(), ErrorKind::InvalidInput);
-        assert_eq!(f.host().bind(at(v, SVC)).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            a.bind(at(v, SVC)).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            f.host().bind(at(v, SVC)).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
     }
-    assert_eq!(f.host().bind(at(VmId::PARENT, SVC)).unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        f.host().bind(at(VmId::PARENT, SVC)).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
     // A partition's LOOPBACK and own-id listeners serve its own processes.
     let h = echo_once(a.bind(at(A, SVC)).unwrap());
     let s = f.local("a").connect(at(VmId::LOOPBACK, SVC)).unwrap();
@@ -143,25 +158,39 @@ fn connect_error_kinds() {
     let host = f.host();
     // Nothing listening: refused at once, not after the timeout.
     let t = Instant::now();
-    let e = host.connect_timeout(at(A, SVC), Duration::from_secs(20)).unwrap_err();
+    let e = host
+        .connect_timeout(at(A, SVC), Duration::from_secs(20))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionRefused, "{e}");
     assert!(t.elapsed() < Duration::from_secs(10));
     // Unknown VM.
     let unknown = VmId(hvsock::Guid::from_u128(42));
-    assert_eq!(host.connect(at(unknown, SVC)).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        host.connect(at(unknown, SVC)).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     // Sets of partitions are not destinations.
     for v in [VmId::ZERO, VmId::CHILDREN, VmId::BROADCAST, VmId::SILOHOST] {
-        assert_eq!(host.connect(at(v, SVC)).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            host.connect(at(v, SVC)).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
     }
     // The host has no parent.
-    assert_eq!(host.connect(at(VmId::PARENT, SVC)).unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        host.connect(at(VmId::PARENT, SVC)).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
     // Siblings never meet.
     let _l = f.local("b").bind(at(VmId::ZERO, SVC)).unwrap();
     let e = f.local("a").connect(at(B, SVC)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
     // Timeouts are bounded like HVSOCKET_CONNECT_TIMEOUT_MAX.
     for d in [Duration::ZERO, Duration::from_secs(301)] {
-        assert_eq!(host.connect_timeout(at(A, SVC), d).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            host.connect_timeout(at(A, SVC), d).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
     }
 }
 
@@ -170,7 +199,10 @@ fn listener_that_never_accepts_times_out_the_connect() {
     let f = Fixture::new();
     let _l = f.host().bind(at(VmId::ZERO, SVC)).unwrap();
     let t = Instant::now();
-    let e = f.local("a").connect_timeout(at(VmId::PARENT, SVC), Duration::from_millis(300)).unwrap_err();
+    let e = f
+        .local("a")
+        .connect_timeout(at(VmId::PARENT, SVC), Duration::from_millis(300))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
     assert!(t.elapsed() >= Duration::from_millis(300));
 }
@@ -208,7 +240,10 @@ fn registration_is_permission() {
     f.set_enabled(SVC, true);
     l.set_nonblocking(false).unwrap();
     let h = echo_once(l);
-    roundtrip(f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(), b"again");
+    roundtrip(
+        f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(),
+        b"again",
+    );
     assert_eq!(h.join().unwrap(), A);
 }
 
@@ -221,7 +256,10 @@ fn wildcard_covers_partitions_added_after_bind() {
         t.add("late", Some(late), hvsock::partitions::PartitionKind::Local)
     })
     .unwrap();
-    roundtrip(f.local("late").connect(at(VmId::PARENT, SVC)).unwrap(), b"hi");
+    roundtrip(
+        f.local("late").connect(at(VmId::PARENT, SVC)).unwrap(),
+        b"hi",
+    );
     assert_eq!(h.join().unwrap(), late);
 }
 
@@ -239,7 +277,10 @@ fn silent_peer_does_not_delay_others() {
     let mut half = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     half.write_all(b"HVSK\x01").unwrap();
     let h = echo_once(l);
-    let s = f.local("a").connect_timeout(at(VmId::PARENT, SVC), Duration::from_secs(2)).unwrap();
+    let s = f
+        .local("a")
+        .connect_timeout(at(VmId::PARENT, SVC), Duration::from_secs(2))
+        .unwrap();
     assert_eq!(roundtrip(s, b"fast"), b"fast");
     assert_eq!(h.join().unwrap(), A);
 }
@@ -257,7 +298,10 @@ fn garbage_preamble_gets_an_error_and_listener_keeps_serving() {
     bad.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
     // A partition claiming an id that is not in the table is refused too.
     let mut spoof = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    let fake = hvsock::handshake::Preamble { caller: VmId(hvsock::Guid::from_u128(77)), service: SVC };
+    let fake = hvsock::handshake::Preamble {
+        caller: VmId(hvsock::Guid::from_u128(77)),
+        service: SVC,
+    };
     spoof.write_all(&fake.encode()).unwrap();
     let h = echo_once(l);
     roundtrip(f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(), b"ok");

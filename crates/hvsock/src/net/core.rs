@@ -95,7 +95,10 @@ impl Core {
             let path = rundir::socket_path(&ctx.dirs.runtime, folder, addr.service_id, sel);
             let claimed = rundir::claim(&path, BACKLOG).map_err(|e| {
                 if rundir::is_in_use(&e) {
-                    err(ErrorKind::AddrInUse, format!("{addr} is already bound in this partition"))
+                    err(
+                        ErrorKind::AddrInUse,
+                        format!("{addr} is already bound in this partition"),
+                    )
                 } else {
                     e
                 }
@@ -116,7 +119,6 @@ impl Core {
     pub(crate) fn local_addr(&self) -> HvAddr {
         self.addr
     }
-
 
     fn add(&mut self, src: Source) -> io::Result<u64> {
         let fd = match &src {
@@ -155,7 +157,10 @@ impl Core {
             }
             Err(e) if strict && rundir::is_in_use(&e) => Err(err(
                 ErrorKind::AddrInUse,
-                format!("{}: another listener serves this VM and port", path.display()),
+                format!(
+                    "{}: another listener serves this VM and port",
+                    path.display()
+                ),
             )),
             Err(e) if strict => Err(e),
             // A wildcard listener skips VMs another listener serves (or whose socket
@@ -166,13 +171,19 @@ impl Core {
 
     fn bind_vsock(&mut self) -> io::Result<()> {
         let sock = Socket::new(Domain::VSOCK, Type::STREAM.cloexec(), None)?;
-        sock.bind(&SockAddr::vsock(libc::VMADDR_CID_ANY, self.addr.service_id.port()))
-            .map_err(|e| {
-                err(
-                    e.kind(),
-                    format!("cannot listen on vsock port {}: {e}", self.addr.service_id.port()),
-                )
-            })?;
+        sock.bind(&SockAddr::vsock(
+            libc::VMADDR_CID_ANY,
+            self.addr.service_id.port(),
+        ))
+        .map_err(|e| {
+            err(
+                e.kind(),
+                format!(
+                    "cannot listen on vsock port {}: {e}",
+                    self.addr.service_id.port()
+                ),
+            )
+        })?;
         sock.listen(BACKLOG)?;
         sock.set_nonblocking(true)?;
         self.add(Source::Vsock(sock))?;
@@ -198,7 +209,10 @@ impl Core {
                 .hybrid_held
                 .keys()
                 .filter(|vm| {
-                    !matches!(table.get(**vm).map(|p| &p.kind), Some(PartitionKind::Hybrid { .. }))
+                    !matches!(
+                        table.get(**vm).map(|p| &p.kind),
+                        Some(PartitionKind::Hybrid { .. })
+                    )
                 })
                 .copied()
                 .collect();
@@ -319,27 +333,25 @@ impl Core {
                 }
                 r
             }
-            Some(Source::Pending(p)) => {
-                match read_preamble(p) {
-                    Ok(None) => Ok(()),
-                    Ok(Some(pre)) => {
-                        let Some(Source::Pending(p)) = self.remove(token) else {
-                            unreachable!()
-                        };
-                        self.finish_local(p.sock, pre);
-                        Ok(())
-                    }
-                    Err(e) => {
-                        let Some(Source::Pending(p)) = self.remove(token) else {
-                            unreachable!()
-                        };
-                        if let Some(e) = e {
-                            reply(&p.sock, Status::BadRequest, &e.to_string());
-                        }
-                        Ok(())
-                    }
+            Some(Source::Pending(p)) => match read_preamble(p) {
+                Ok(None) => Ok(()),
+                Ok(Some(pre)) => {
+                    let Some(Source::Pending(p)) = self.remove(token) else {
+                        unreachable!()
+                    };
+                    self.finish_local(p.sock, pre);
+                    Ok(())
                 }
-            }
+                Err(e) => {
+                    let Some(Source::Pending(p)) = self.remove(token) else {
+                        unreachable!()
+                    };
+                    if let Some(e) = e {
+                        reply(&p.sock, Status::BadRequest, &e.to_string());
+                    }
+                    Ok(())
+                }
+            },
         }
     }
 
@@ -387,7 +399,10 @@ impl Core {
             reply(
                 &sock,
                 Status::BadRequest,
-                &format!("this listener serves {}, not {}", self.addr.service_id, pre.service),
+                &format!(
+                    "this listener serves {}, not {}",
+                    self.addr.service_id, pre.service
+                ),
             );
             return;
         }
@@ -402,8 +417,15 @@ impl Core {
             );
             return;
         };
-        if !self.selector.is_some_and(|s| s.accepts(rel, self.ctx.location)) {
-            reply(&sock, Status::Refused, "this listener does not accept that partition");
+        if !self
+            .selector
+            .is_some_and(|s| s.accepts(rel, self.ctx.location))
+        {
+            reply(
+                &sock,
+                Status::Refused,
+                "this listener does not accept that partition",
+            );
             return;
         }
         if let Err(e) = self.check_crossing(rel) {

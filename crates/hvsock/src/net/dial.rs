@@ -104,7 +104,11 @@ fn dial_local(
     }
     Err(err(
         ErrorKind::ConnectionRefused,
-        format!("{}: nothing listens on service {}", what(), preamble.service),
+        format!(
+            "{}: nothing listens on service {}",
+            what(),
+            preamble.service
+        ),
     ))
 }
 
@@ -137,9 +141,10 @@ fn local_handshake(
 
 fn read_exact_timeout(sock: &Socket, buf: &mut [u8], what: &dyn Fn() -> String) -> io::Result<()> {
     (&*sock).read_exact(buf).map_err(|e| match e.kind() {
-        ErrorKind::WouldBlock | ErrorKind::TimedOut => {
-            err(ErrorKind::TimedOut, format!("{} timed out in the handshake", what()))
-        }
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => err(
+            ErrorKind::TimedOut,
+            format!("{} timed out in the handshake", what()),
+        ),
         ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset => err(
             ErrorKind::ConnectionRefused,
             format!("{}: the listener closed the connection", what()),
@@ -159,7 +164,11 @@ fn dial_hybrid(
     connect_deadline(&sock, &sa, deadline, what).map_err(|e| match e.kind() {
         ErrorKind::NotFound | ErrorKind::ConnectionRefused => err(
             ErrorKind::ConnectionRefused,
-            format!("{}: no VMM listens on {} (is the VM running?)", what(), path.display()),
+            format!(
+                "{}: no VMM listens on {} (is the VM running?)",
+                what(),
+                path.display()
+            ),
         ),
         _ => e,
     })?;
@@ -202,7 +211,10 @@ fn dial_hybrid(
                 seen = n;
             }
             Err(e) => {
-                return Err(err(ErrorKind::ConnectionRefused, format!("{}: {e}", what())));
+                return Err(err(
+                    ErrorKind::ConnectionRefused,
+                    format!("{}: {e}", what()),
+                ));
             }
         }
     }
@@ -211,14 +223,22 @@ fn dial_hybrid(
     Ok(sock)
 }
 
-fn dial_vsock(cid: u32, port: u32, deadline: Instant, what: &dyn Fn() -> String) -> io::Result<Socket> {
+fn dial_vsock(
+    cid: u32,
+    port: u32,
+    deadline: Instant,
+    what: &dyn Fn() -> String,
+) -> io::Result<Socket> {
     let sock = Socket::new(Domain::VSOCK, Type::STREAM.cloexec(), None)?;
     connect_deadline(&sock, &SockAddr::vsock(cid, port), deadline, what).map_err(|e| {
         match e.kind() {
             // AF_VSOCK reports a missing listener as a reset.
             ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused => err(
                 ErrorKind::ConnectionRefused,
-                format!("{}: nothing listens on vsock port {port} (CID {cid})", what()),
+                format!(
+                    "{}: nothing listens on vsock port {port} (CID {cid})",
+                    what()
+                ),
             ),
             ErrorKind::TimedOut | ErrorKind::WouldBlock => {
                 err(ErrorKind::TimedOut, format!("{} timed out", what()))

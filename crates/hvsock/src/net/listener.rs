@@ -4,11 +4,11 @@ use crate::addr::HvAddr;
 use crate::context::Context;
 use crate::net::core::Core;
 use crate::net::stream::HvStream;
+use crate::sys::Epoll;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use crate::sys::Epoll;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// A listening Hyper-V socket, like [`std::net::TcpListener`].
@@ -41,7 +41,9 @@ pub struct HvListener {
 
 impl std::fmt::Debug for Core {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Core").field("addr", &self.local_addr()).finish()
+        f.debug_struct("Core")
+            .field("addr", &self.local_addr())
+            .finish()
     }
 }
 

@@ -55,7 +55,10 @@ impl HvStream {
     }
 
     /// Connects with a timeout (at most 300 s).
-    pub async fn connect_timeout(addr: impl Into<HvAddr>, timeout: Duration) -> io::Result<HvStream> {
+    pub async fn connect_timeout(
+        addr: impl Into<HvAddr>,
+        timeout: Duration,
+    ) -> io::Result<HvStream> {
         Self::connect_with(&Context::from_env()?, addr, timeout).await
     }
 
@@ -124,11 +127,15 @@ impl HvStream {
     }
 }
 
-fn poll_read(io: &AsyncFd<Socket>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+fn poll_read(
+    io: &AsyncFd<Socket>,
+    cx: &mut TaskContext<'_>,
+    buf: &mut ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
     loop {
         let mut guard = ready!(io.poll_read_ready(cx))?;
         let unfilled = buf.initialize_unfilled();
-        match guard.try_io(|s| (&*s.get_ref()).read(unfilled)) {
+        match guard.try_io(|s| s.get_ref().read(unfilled)) {
             Ok(Ok(n)) => {
                 buf.advance(n);
                 return Poll::Ready(Ok(()));
@@ -139,10 +146,14 @@ fn poll_read(io: &AsyncFd<Socket>, cx: &mut TaskContext<'_>, buf: &mut ReadBuf<'
     }
 }
 
-fn poll_write(io: &AsyncFd<Socket>, cx: &mut TaskContext<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+fn poll_write(
+    io: &AsyncFd<Socket>,
+    cx: &mut TaskContext<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
     loop {
         let mut guard = ready!(io.poll_write_ready(cx))?;
-        match guard.try_io(|s| (&*s.get_ref()).write(buf)) {
+        match guard.try_io(|s| s.get_ref().write(buf)) {
             Ok(r) => return Poll::Ready(r),
             Err(_would_block) => continue,
         }
@@ -156,7 +167,7 @@ fn poll_write_vectored(
 ) -> Poll<io::Result<usize>> {
     loop {
         let mut guard = ready!(io.poll_write_ready(cx))?;
-        match guard.try_io(|s| (&*s.get_ref()).write_vectored(bufs)) {
+        match guard.try_io(|s| s.get_ref().write_vectored(bufs)) {
             Ok(r) => return Poll::Ready(r),
             Err(_would_block) => continue,
         }
@@ -210,7 +221,10 @@ macro_rules! async_io_impls {
             fn poll_flush(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
                 Poll::Ready(Ok(()))
             }
-            fn poll_shutdown(self: Pin<&mut Self>, _: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+            fn poll_shutdown(
+                self: Pin<&mut Self>,
+                _: &mut TaskContext<'_>,
+            ) -> Poll<io::Result<()>> {
                 shutdown_write(Io::io(&*self))
             }
         }

@@ -24,7 +24,10 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new() -> Fixture {
-        let dir = tempfile::Builder::new().prefix("hv").tempdir_in("/tmp").unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("hv")
+            .tempdir_in("/tmp")
+            .unwrap();
         let dirs = Dirs::new(dir.path().join("c"), dir.path().join("r"));
         Registry::update(&dirs, |r| {
             r.add("echo", Some(SVC))?;
@@ -54,8 +57,10 @@ impl Fixture {
     pub fn add_hybrid(&self, name: &str, id: VmId) -> PathBuf {
         let path = self.dir.path().join(format!("{name}.vsock"));
         let p = path.clone();
-        PartitionTable::update(&self.dirs, |t| t.add(name, Some(id), PartitionKind::Hybrid { path: p }))
-            .unwrap();
+        PartitionTable::update(&self.dirs, |t| {
+            t.add(name, Some(id), PartitionKind::Hybrid { path: p })
+        })
+        .unwrap();
         path
     }
 
@@ -79,6 +84,7 @@ pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
 
 /// FNV-1a, for comparing what went in with what came out.
 pub fn checksum(data: &[u8]) -> u64 {
-    data.iter()
-        .fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    data.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
 }
