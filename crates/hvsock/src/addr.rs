@@ -274,6 +274,57 @@ impl From<(VmId, ServiceId)> for HvAddr {
     }
 }
 
+/// Anything that names a Hyper-V socket address: an [`HvAddr`], a `(VmId, ServiceId)`
+/// pair, or `VM:SERVICE` text resolved with the registry and partition table (see
+/// [`syntax`](crate::syntax)).
+///
+/// ```no_run
+/// use hvsock::HvStream;
+/// // A VM from `hvsock vm add` and a service from `hvsock service add`.
+/// let s = HvStream::connect("myvm:My Service")?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub trait ToHvAddr {
+    /// The address, resolving names in `dirs`' registry and table where needed.
+    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr>;
+}
+
+impl ToHvAddr for HvAddr {
+    fn to_hv_addr(&self, _: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+        Ok(*self)
+    }
+}
+
+impl ToHvAddr for (VmId, ServiceId) {
+    fn to_hv_addr(&self, _: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+        Ok(HvAddr::from(*self))
+    }
+}
+
+impl ToHvAddr for str {
+    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+        crate::syntax::resolve_addr_in(self, dirs).map_err(|e| {
+            let kind = match e {
+                crate::syntax::AddrSyntaxError::UnknownVm { .. } => std::io::ErrorKind::NotFound,
+                _ => std::io::ErrorKind::InvalidInput,
+            };
+            std::io::Error::new(kind, e.to_string())
+        })
+    }
+}
+
+impl ToHvAddr for String {
+    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+        self.as_str().to_hv_addr(dirs)
+    }
+}
+
+impl<T: ToHvAddr + ?Sized> ToHvAddr for &T {
+    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+        (**self).to_hv_addr(dirs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

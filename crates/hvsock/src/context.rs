@@ -1,6 +1,6 @@
 //! [`Context`]: which partition a socket lives in and where hvsock's files are.
 
-use crate::addr::{HvAddr, VmId};
+use crate::addr::{ToHvAddr, VmId};
 use crate::partitions::PartitionKind;
 use crate::paths::Dirs;
 use crate::route::{Location, err};
@@ -129,22 +129,22 @@ impl Context {
     }
 
     /// Connects with the default timeout (2 s). See [`HvStream::connect`](crate::HvStream::connect).
-    pub fn connect(&self, addr: impl Into<HvAddr>) -> io::Result<crate::HvStream> {
-        crate::net::dial::connect(self, addr.into(), DEFAULT_CONNECT_TIMEOUT)
+    pub fn connect(&self, addr: impl ToHvAddr) -> io::Result<crate::HvStream> {
+        crate::net::dial::connect(self, addr.to_hv_addr(&self.dirs)?, DEFAULT_CONNECT_TIMEOUT)
     }
 
     /// Connects, giving up after `timeout` (at most 300 s).
     pub fn connect_timeout(
         &self,
-        addr: impl Into<HvAddr>,
+        addr: impl ToHvAddr,
         timeout: Duration,
     ) -> io::Result<crate::HvStream> {
-        crate::net::dial::connect(self, addr.into(), timeout)
+        crate::net::dial::connect(self, addr.to_hv_addr(&self.dirs)?, timeout)
     }
 
     /// Binds a listener. See [`HvListener::bind`](crate::HvListener::bind).
-    pub fn bind(&self, addr: impl Into<HvAddr>) -> io::Result<crate::HvListener> {
-        crate::net::listener::HvListener::bind_in(self, addr.into())
+    pub fn bind(&self, addr: impl ToHvAddr) -> io::Result<crate::HvListener> {
+        crate::net::listener::HvListener::bind_in(self, addr.to_hv_addr(&self.dirs)?)
     }
 
     pub(crate) fn handshake_timeout(&self) -> Duration {

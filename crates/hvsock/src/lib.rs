@@ -32,7 +32,7 @@ pub mod store;
 pub mod syntax;
 pub(crate) mod sys;
 
-pub use addr::{HvAddr, ServiceId, SockaddrError, VmId};
+pub use addr::{HvAddr, ServiceId, SockaddrError, ToHvAddr, VmId};
 pub use context::Context;
 pub use guid::{Guid, GuidParseError};
 pub use net::listener::{HvListener, Incoming};

@@ -336,16 +336,11 @@ fn std_stream_api() {
     (&s).read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"abcde");
     t.join().unwrap();
-    use std::os::fd::{AsRawFd, IntoRawFd};
-    assert!(s.as_raw_fd() >= 0);
-    let fd = s.into_raw_fd();
-    drop(unsafe_free_close(fd));
-}
-
-/// Takes ownership of a raw fd through std (no unsafe in tests): /proc/self/fd dup.
-fn unsafe_free_close(fd: i32) -> std::io::Result<()> {
-    // Closing through File::from would need unsafe; reading the fd's link proves it is open.
-    std::fs::read_link(format!("/proc/self/fd/{fd}")).map(|_| ())
+    use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+    let raw = s.as_raw_fd();
+    assert_eq!(s.as_fd().as_raw_fd(), raw);
+    let owned: OwnedFd = s.into();
+    assert_eq!(owned.as_raw_fd(), raw, "the fd moves out intact");
 }
 
 #[test]
@@ -370,4 +365,87 @@ fn incoming_iterates() {
         .collect();
     assert_eq!(got, vec![0, 1, 2]);
     t.join().unwrap();
+}
+
+#[test]
+fn text_addresses_resolve_names() {
+    let f = Fixture::new();
+    let h = echo_once(f.local("a").bind("parent:echo").unwrap());
+    let s = f.host().connect("a:echo").unwrap();
+    assert_eq!(s.peer_addr().unwrap(), at(A, SVC));
+    assert_eq!(roundtrip(s, b"named"), b"named");
+    assert_eq!(h.join().unwrap(), VmId::PARENT);
+    assert_eq!(
+        f.host().connect("nosuchvm:echo").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        f.host().connect("a:nosuchservice").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        f.host().connect("no colon").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+}
+
+/// Runs as a child process (see `killed_listener_leaves_nothing_that_blocks`): binds
+/// and waits to be killed.
+#[test]
+#[ignore = "helper process, run by killed_listener_leaves_nothing_that_blocks"]
+fn helper_listener_process() {
+    let Ok(base) = std::env::var("HV_TEST_BASE") else {
+        return;
+    };
+    let base = std::path::PathBuf::from(base);
+    let dirs = hvsock::paths::Dirs::new(base.join("c"), base.join("r"));
+    let _l = hvsock::Context::host(dirs)
+        .bind(at(VmId::ZERO, SVC))
+        .unwrap();
+    println!("ready");
+    thread::sleep(Duration::from_secs(60));
+}
+
+#[test]
+fn killed_listener_leaves_nothing_that_blocks() {
+    use std::io::BufRead;
+    let f = Fixture::new();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "helper_listener_process",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("HV_TEST_BASE", f.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(
+        lines.any(|l| l.unwrap().contains("ready")),
+        "helper did not bind"
+    );
+    assert_eq!(
+        f.host().bind(at(VmId::ZERO, SVC)).unwrap_err().kind(),
+        ErrorKind::AddrInUse
+    );
+    child.kill().unwrap(); // SIGKILL: no destructor runs, the socket file stays
+    child.wait().unwrap();
+    // Connectors are refused at once rather than hanging on the stale file.
+    let t = Instant::now();
+    let e = f
+        .local("a")
+        .connect_timeout(at(VmId::PARENT, SVC), Duration::from_secs(20))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionRefused, "{e}");
+    assert!(t.elapsed() < Duration::from_secs(10));
+    // And the next bind takes the address over.
+    let h = echo_once(f.host().bind(at(VmId::ZERO, SVC)).unwrap());
+    roundtrip(
+        f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(),
+        b"after",
+    );
+    assert_eq!(h.join().unwrap(), A);
 }

@@ -1,6 +1,6 @@
 //! [`HvListener`]: a listening Hyper-V socket (std, blocking).
 
-use crate::addr::HvAddr;
+use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::Context;
 use crate::net::core::Core;
 use crate::net::stream::HvStream;
@@ -54,7 +54,7 @@ impl HvListener {
     /// partition, `PermissionDenied` on the host for a service that is not registered
     /// and enabled (LOOPBACK needs none), `NotFound` for an unknown VM id,
     /// `InvalidInput` for BROADCAST, SILOHOST, or PARENT on the host.
-    pub fn bind(addr: impl Into<HvAddr>) -> io::Result<HvListener> {
+    pub fn bind(addr: impl ToHvAddr) -> io::Result<HvListener> {
         Context::from_env()?.bind(addr)
     }
 

@@ -1,6 +1,6 @@
 //! [`HvStream`]: a connected Hyper-V socket (std, blocking).
 
-use crate::addr::HvAddr;
+use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::Context;
 use socket2::Socket;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
@@ -48,12 +48,12 @@ impl HvStream {
     /// Errors: `ConnectionRefused` when nothing listens (at once for local
     /// partitions), `PermissionDenied` for an unregistered or disabled service,
     /// `NotFound` for an unknown VM, `TimedOut`, `InvalidInput` for a wildcard target.
-    pub fn connect(addr: impl Into<HvAddr>) -> io::Result<HvStream> {
+    pub fn connect(addr: impl ToHvAddr) -> io::Result<HvStream> {
         Context::from_env()?.connect(addr)
     }
 
     /// Like [`connect`](Self::connect), giving up after `timeout` (at most 300 s).
-    pub fn connect_timeout(addr: impl Into<HvAddr>, timeout: Duration) -> io::Result<HvStream> {
+    pub fn connect_timeout(addr: impl ToHvAddr, timeout: Duration) -> io::Result<HvStream> {
         Context::from_env()?.connect_timeout(addr, timeout)
     }
 

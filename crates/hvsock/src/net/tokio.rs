@@ -24,7 +24,7 @@
 //! # Ok(()) }
 //! ```
 
-use crate::addr::HvAddr;
+use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::{Context, DEFAULT_CONNECT_TIMEOUT};
 use crate::net::core::Core;
 use crate::sys::Epoll;
@@ -50,25 +50,23 @@ pub struct HvStream {
 impl HvStream {
     /// Connects from this process's partition ([`Context::from_env`]) with the default
     /// 2 s timeout. Errors as [`crate::HvStream::connect`].
-    pub async fn connect(addr: impl Into<HvAddr>) -> io::Result<HvStream> {
+    pub async fn connect(addr: impl ToHvAddr) -> io::Result<HvStream> {
         Self::connect_with(&Context::from_env()?, addr, DEFAULT_CONNECT_TIMEOUT).await
     }
 
     /// Connects with a timeout (at most 300 s).
-    pub async fn connect_timeout(
-        addr: impl Into<HvAddr>,
-        timeout: Duration,
-    ) -> io::Result<HvStream> {
+    pub async fn connect_timeout(addr: impl ToHvAddr, timeout: Duration) -> io::Result<HvStream> {
         Self::connect_with(&Context::from_env()?, addr, timeout).await
     }
 
     /// Connects from an explicit [`Context`].
     pub async fn connect_with(
         ctx: &Context,
-        addr: impl Into<HvAddr>,
+        addr: impl ToHvAddr,
         timeout: Duration,
     ) -> io::Result<HvStream> {
-        let (ctx, addr) = (ctx.clone(), addr.into());
+        let addr = addr.to_hv_addr(&ctx.dirs)?;
+        let ctx = ctx.clone();
         // The handshake is one short round trip: run the blocking dialer off the
         // runtime's worker threads rather than keep a second copy of it.
         let s = tokio::task::spawn_blocking(move || ctx.connect_timeout(addr, timeout))
@@ -319,12 +317,12 @@ pub struct HvListener {
 
 impl HvListener {
     /// Binds in this process's partition. Errors as [`crate::HvListener::bind`].
-    pub async fn bind(addr: impl Into<HvAddr>) -> io::Result<HvListener> {
+    pub async fn bind(addr: impl ToHvAddr) -> io::Result<HvListener> {
         Self::bind_with(&Context::from_env()?, addr)
     }
 
     /// Binds in an explicit [`Context`].
-    pub fn bind_with(ctx: &Context, addr: impl Into<HvAddr>) -> io::Result<HvListener> {
+    pub fn bind_with(ctx: &Context, addr: impl ToHvAddr) -> io::Result<HvListener> {
         Self::from_std(ctx.bind(addr)?)
     }
 
