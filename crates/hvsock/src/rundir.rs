@@ -17,8 +17,12 @@ use std::io::{self, ErrorKind};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// Mode of the runtime dir and its partition folders.
-pub const DIR_MODE: u32 = 0o750;
+/// Mode of the runtime dir and its partition folders: the owner only...
+pub const DIR_MODE: u32 = 0o700;
+/// ...or, with `group` set in `hvsock.toml`, the owner and that group.
+pub const GROUP_DIR_MODE: u32 = 0o750;
+/// Mode of listener sockets (the folders above are what restricts access).
+pub const SOCKET_MODE: u32 = 0o660;
 
 const B32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
@@ -66,19 +70,36 @@ pub(crate) fn socket_path(runtime: &Path, f: Folder, service: ServiceId, sel: Se
     folder_path(runtime, f).join(format!("{}.{}", b32(service.0), selector_name(sel)))
 }
 
-/// Creates `dir` and its parents with [`DIR_MODE`] (existing ones keep their mode).
-pub(crate) fn ensure_dir(dir: &Path) -> io::Result<()> {
-    match std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(dir)
-    {
-        Ok(()) => Ok(()),
-        Err(e) => Err(io::Error::new(
-            e.kind(),
-            format!("cannot create {}: {e}", dir.display()),
-        )),
+/// Creates the runtime dir `root` and its folder `dir` if missing: mode
+/// [`DIR_MODE`], or [`GROUP_DIR_MODE`] owned by group `gid`. Existing folders keep
+/// their owner and mode (an administrator may have set them up).
+pub(crate) fn ensure_dirs(root: &Path, dir: &Path, gid: Option<u32>) -> io::Result<()> {
+    for d in [root, dir] {
+        if d.is_dir() {
+            continue;
+        }
+        let mode = if gid.is_some() {
+            GROUP_DIR_MODE
+        } else {
+            DIR_MODE
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(mode)
+            .create(d)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", d.display())))?;
+        // The umask may have narrowed the mode; set it exactly.
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(mode))?;
+        if let Some(g) = gid {
+            std::os::unix::fs::chown(d, None, Some(g)).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot give {} to group {g}: {e}", d.display()),
+                )
+            })?;
+        }
     }
+    Ok(())
 }
 
 /// A bound, listening Unix socket that owns its path: dropping it removes the socket
@@ -181,9 +202,13 @@ pub(crate) fn path_error(path: &Path, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
-/// Sets a socket file's mode (listeners make theirs reachable by the runtime dir's group).
-pub(crate) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+/// Makes a listener's socket file connectable by the runtime dir's group.
+pub(crate) fn set_socket_access(path: &Path, gid: Option<u32>) -> io::Result<()> {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(SOCKET_MODE))?;
+    if let Some(g) = gid {
+        std::os::unix::fs::chown(path, None, Some(g))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

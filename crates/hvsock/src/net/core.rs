@@ -15,7 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::{self, ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Listen backlog of every socket (the kernel caps it at `somaxconn`).
@@ -40,8 +40,32 @@ struct Pending {
     deadline: Instant,
 }
 
-/// A connection ready for the user, with its peer as this side names it.
-pub(crate) type Accepted = (Socket, HvAddr);
+/// A connection ready for the user, with its peer as this side names it and the
+/// ticket that counts it against its partition's limit.
+pub(crate) type Accepted = (Socket, HvAddr, Option<Ticket>);
+
+/// Open connections per peer partition of one listener.
+type LiveCounts = Arc<Mutex<HashMap<VmId, usize>>>;
+
+/// One open connection counted against its partition's limit; released on drop
+/// (when the last clone of the stream closes).
+#[derive(Debug)]
+pub(crate) struct Ticket {
+    live: LiveCounts,
+    vm: VmId,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = live.get_mut(&self.vm) {
+            *n -= 1;
+            if *n == 0 {
+                live.remove(&self.vm);
+            }
+        }
+    }
+}
 
 pub(crate) struct Core {
     ctx: Context,
@@ -58,6 +82,10 @@ pub(crate) struct Core {
     next_refresh: Instant,
     handshake_timeout: Duration,
     events: Vec<u64>,
+    pending: usize,
+    max_pending: usize,
+    max_per_partition: usize,
+    live: LiveCounts,
 }
 
 fn hybrid_path(base: &std::path::Path, port: u32) -> PathBuf {
@@ -73,6 +101,7 @@ impl Core {
         if plan.crosses && ctx.location == Location::Host {
             route::check_registered(&*snapshot::registry(&ctx.dirs)?, addr.service_id)?;
         }
+        let settings = snapshot::settings(&ctx.dirs)?;
         let mut core = Core {
             ctx: ctx.clone(),
             addr,
@@ -88,10 +117,23 @@ impl Core {
             next_refresh: Instant::now() + REFRESH,
             handshake_timeout: ctx.handshake_timeout(),
             events: Vec::new(),
+            pending: 0,
+            max_pending: settings
+                .max_pending_handshakes
+                .unwrap_or(snapshot::DEFAULT_MAX_PENDING_HANDSHAKES),
+            max_per_partition: settings
+                .max_connections_per_partition
+                .unwrap_or(snapshot::DEFAULT_MAX_CONNECTIONS_PER_PARTITION),
+            live: LiveCounts::default(),
         };
         if let Some(sel) = plan.local {
             let folder = ctx.location.folder();
-            rundir::ensure_dir(&rundir::folder_path(&ctx.dirs.runtime, folder))?;
+            let gid = snapshot::settings(&ctx.dirs)?.group_id()?;
+            rundir::ensure_dirs(
+                &ctx.dirs.runtime,
+                &rundir::folder_path(&ctx.dirs.runtime, folder),
+                gid,
+            )?;
             let path = rundir::socket_path(&ctx.dirs.runtime, folder, addr.service_id, sel);
             let claimed = rundir::claim(&path, BACKLOG).map_err(|e| {
                 if rundir::is_in_use(&e) {
@@ -103,7 +145,7 @@ impl Core {
                     e
                 }
             })?;
-            rundir::set_mode(claimed.path(), 0o660)?;
+            rundir::set_socket_access(claimed.path(), gid)?;
             core.add(Source::Local(claimed))?;
         }
         if let VmSet::One(vm) = plan.hybrid {
@@ -129,12 +171,18 @@ impl Core {
         let token = self.next_token;
         self.next_token += 1;
         self.epoll.add(fd, token)?;
+        if matches!(src, Source::Pending(_)) {
+            self.pending += 1;
+        }
         self.sources.insert(token, src);
         Ok(token)
     }
 
     fn remove(&mut self, token: u64) -> Option<Source> {
         let src = self.sources.remove(&token)?;
+        if matches!(src, Source::Pending(_)) {
+            self.pending -= 1;
+        }
         let fd = match &src {
             Source::Local(c) | Source::Hybrid { sock: c, .. } => c.socket.as_raw_fd(),
             Source::Vsock(s) => s.as_raw_fd(),
@@ -385,6 +433,17 @@ impl Core {
                 self.finish_local(p.sock, pre);
                 Ok(())
             }
+            Ok(None) if self.pending >= self.max_pending => {
+                reply(
+                    &p.sock,
+                    Status::Busy,
+                    &format!(
+                        "the listener has {} handshakes in progress (max_pending_handshakes)",
+                        self.pending
+                    ),
+                );
+                Ok(())
+            }
             Ok(None) => self.add(Source::Pending(p)).map(|_| ()),
             Err(Some(e)) => {
                 reply(&p.sock, Status::BadRequest, &e.to_string());
@@ -432,8 +491,33 @@ impl Core {
             reply(&sock, Status::PermissionDenied, &e.to_string());
             return;
         }
-        reply(&sock, Status::Ok, "");
-        self.push(sock, rel);
+        match self.reserve(rel) {
+            Ok(ticket) => {
+                reply(&sock, Status::Ok, "");
+                self.push(sock, rel, ticket);
+            }
+            Err(msg) => reply(&sock, Status::Busy, &msg),
+        }
+    }
+
+    /// Counts a connection from another partition against its limit.
+    fn reserve(&self, rel: Relation) -> Result<Option<Ticket>, String> {
+        if !rel.crosses() {
+            return Ok(None);
+        }
+        let vm = rel.peer_vm_id();
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let n = live.entry(vm).or_insert(0);
+        if *n >= self.max_per_partition {
+            return Err(format!(
+                "partition {vm} already has {n} connections open to this listener (max_connections_per_partition)"
+            ));
+        }
+        *n += 1;
+        Ok(Some(Ticket {
+            live: self.live.clone(),
+            vm,
+        }))
     }
 
     /// Registration is permission: a connection across partitions needs the service
@@ -450,14 +534,22 @@ impl Core {
             let _ = sock.shutdown(std::net::Shutdown::Both);
             return;
         }
-        self.push(sock, rel);
+        match self.reserve(rel) {
+            Ok(ticket) => self.push(sock, rel, ticket),
+            Err(_) => {
+                let _ = sock.shutdown(std::net::Shutdown::Both);
+            }
+        }
     }
 
     /// Queues a connection (still non-blocking: the std listener switches it to
     /// blocking, the tokio one keeps it so).
-    fn push(&mut self, sock: Socket, rel: Relation) {
-        self.ready
-            .push_back((sock, HvAddr::new(rel.peer_vm_id(), self.addr.service_id)));
+    fn push(&mut self, sock: Socket, rel: Relation, ticket: Option<Ticket>) {
+        self.ready.push_back((
+            sock,
+            HvAddr::new(rel.peer_vm_id(), self.addr.service_id),
+            ticket,
+        ));
     }
 
     fn expire(&mut self) {

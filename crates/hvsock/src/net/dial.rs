@@ -59,6 +59,7 @@ pub(crate) fn connect(ctx: &Context, addr: HvAddr, timeout: Duration) -> io::Res
         sock,
         HvAddr::new(ctx.own_id(), addr.service_id),
         plan.peer,
+        None,
     ))
 }
 

@@ -73,11 +73,12 @@ impl HvListener {
     pub fn accept(&self) -> io::Result<(HvStream, HvAddr)> {
         let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some((sock, peer)) = core.pop() {
+            if let Some((sock, peer, ticket)) = core.pop() {
                 if sock.set_nonblocking(false).is_err() {
                     continue;
                 }
-                return Ok((HvStream::from_parts(sock, self.addr, peer), peer));
+                let s = HvStream::from_parts(sock, self.addr, peer, ticket.map(Arc::new));
+                return Ok((s, peer));
             }
             let timeout = if self.nonblocking.load(Ordering::Relaxed) {
                 Some(std::time::Duration::ZERO)

@@ -2,10 +2,12 @@
 
 use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::Context;
+use crate::net::core::Ticket;
 use socket2::Socket;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A connected Hyper-V socket stream, like [`std::net::TcpStream`].
@@ -31,15 +33,27 @@ pub struct HvStream {
     sock: Socket,
     local: HvAddr,
     peer: HvAddr,
+    /// Counts this connection against its partition's limit on the accepting side.
+    ticket: Option<Arc<Ticket>>,
 }
 
 impl HvStream {
-    pub(crate) fn from_parts(sock: Socket, local: HvAddr, peer: HvAddr) -> HvStream {
-        HvStream { sock, local, peer }
+    pub(crate) fn from_parts(
+        sock: Socket,
+        local: HvAddr,
+        peer: HvAddr,
+        ticket: Option<Arc<Ticket>>,
+    ) -> HvStream {
+        HvStream {
+            sock,
+            local,
+            peer,
+            ticket,
+        }
     }
 
-    pub(crate) fn into_parts(self) -> (Socket, HvAddr, HvAddr) {
-        (self.sock, self.local, self.peer)
+    pub(crate) fn into_parts(self) -> (Socket, HvAddr, HvAddr, Option<Arc<Ticket>>) {
+        (self.sock, self.local, self.peer, self.ticket)
     }
 
     /// Connects to `addr` from this process's partition ([`Context::from_env`]), with
@@ -105,6 +119,7 @@ impl HvStream {
             sock: self.sock.try_clone()?,
             local: self.local,
             peer: self.peer,
+            ticket: self.ticket.clone(),
         })
     }
 

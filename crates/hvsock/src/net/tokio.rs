@@ -26,7 +26,7 @@
 
 use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::{Context, DEFAULT_CONNECT_TIMEOUT};
-use crate::net::core::Core;
+use crate::net::core::{Core, Ticket};
 use crate::sys::Epoll;
 use socket2::Socket;
 use std::io::{self, IoSlice, Read, Write};
@@ -45,6 +45,7 @@ pub struct HvStream {
     io: AsyncFd<Socket>,
     local: HvAddr,
     peer: HvAddr,
+    ticket: Option<Arc<Ticket>>,
 }
 
 impl HvStream {
@@ -77,16 +78,22 @@ impl HvStream {
 
     /// Wraps a connected std stream (switching it to non-blocking mode).
     pub fn from_std(s: crate::HvStream) -> io::Result<HvStream> {
-        let (sock, local, peer) = s.into_parts();
-        Self::from_socket(sock, local, peer)
+        let (sock, local, peer, ticket) = s.into_parts();
+        Self::from_socket(sock, local, peer, ticket)
     }
 
-    pub(crate) fn from_socket(sock: Socket, local: HvAddr, peer: HvAddr) -> io::Result<HvStream> {
+    pub(crate) fn from_socket(
+        sock: Socket,
+        local: HvAddr,
+        peer: HvAddr,
+        ticket: Option<Arc<Ticket>>,
+    ) -> io::Result<HvStream> {
         sock.set_nonblocking(true)?;
         Ok(HvStream {
             io: crate::sys::async_fd(sock, Interest::READABLE | Interest::WRITABLE)?,
             local,
             peer,
+            ticket,
         })
     }
 
@@ -94,7 +101,12 @@ impl HvStream {
     pub fn into_std(self) -> io::Result<crate::HvStream> {
         let sock = self.io.into_inner();
         sock.set_nonblocking(false)?;
-        Ok(crate::HvStream::from_parts(sock, self.local, self.peer))
+        Ok(crate::HvStream::from_parts(
+            sock,
+            self.local,
+            self.peer,
+            self.ticket,
+        ))
     }
 
     /// The peer as this side names it.
@@ -346,8 +358,9 @@ impl HvListener {
                 while core.pop_peek().is_none() && events > 0 {
                     events = core.poll(Some(Duration::ZERO))?;
                 }
-                if let Some((sock, peer)) = core.pop() {
-                    return Ok((HvStream::from_socket(sock, self.addr, peer)?, peer));
+                if let Some((sock, peer, ticket)) = core.pop() {
+                    let s = HvStream::from_socket(sock, self.addr, peer, ticket.map(Arc::new))?;
+                    return Ok((s, peer));
                 }
                 core.next_wakeup()
             };
