@@ -83,6 +83,9 @@ pub(crate) struct Core {
     handshake_timeout: Duration,
     events: Vec<u64>,
     pending: usize,
+    /// After running out of file descriptors: don't accept again before this, and how
+    /// long the next pause is.
+    backoff: Option<(Instant, Duration)>,
     max_pending: usize,
     max_per_partition: usize,
     live: LiveCounts,
@@ -118,6 +121,7 @@ impl Core {
             handshake_timeout: ctx.handshake_timeout(),
             events: Vec::new(),
             pending: 0,
+            backoff: None,
             max_pending: settings
                 .max_pending_handshakes
                 .unwrap_or(snapshot::DEFAULT_MAX_PENDING_HANDSHAKES),
@@ -305,12 +309,9 @@ impl Core {
                 _ => None,
             })
             .min();
-        match (pend, dynamic) {
-            (Some(p), true) => Some(p.min(self.next_refresh)),
-            (Some(p), false) => Some(p),
-            (None, true) => Some(self.next_refresh),
-            (None, false) => None,
-        }
+        let refresh = dynamic.then_some(self.next_refresh);
+        let paused = self.backoff.map(|(until, _)| until);
+        [pend, refresh, paused].into_iter().flatten().min()
     }
 
     pub(crate) fn has_ready(&self) -> bool {
@@ -336,6 +337,21 @@ impl Core {
     /// events there were; connections that completed are queued for [`pop`](Self::pop).
     pub(crate) fn poll(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         self.refresh(false)?;
+        if let Some((until, _)) = self.backoff {
+            let now = Instant::now();
+            if now < until {
+                // Out of descriptors a moment ago: wait instead of spinning on a
+                // listener that stays readable.
+                let wait = until - now;
+                if let Some(t) = timeout {
+                    std::thread::sleep(t.min(wait));
+                } else {
+                    std::thread::sleep(wait);
+                }
+                self.expire();
+                return Ok(0);
+            }
+        }
         let mut events = std::mem::take(&mut self.events);
         events.clear();
         let r = self.epoll.wait(timeout, &mut events);
@@ -343,8 +359,20 @@ impl Core {
         let mut result = r.map(|_| n);
         for &t in &events {
             if let Err(e) = self.handle(t) {
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                ) {
+                    let pause = self.backoff.map_or(Duration::from_millis(10), |(_, p)| {
+                        (p * 2).min(Duration::from_secs(1))
+                    });
+                    self.backoff = Some((Instant::now() + pause, pause));
+                }
                 result = Err(e);
             }
+        }
+        if result.is_ok() && n > 0 {
+            self.backoff = None;
         }
         self.events = events;
         self.expire();
