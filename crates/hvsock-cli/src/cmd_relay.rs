@@ -223,7 +223,7 @@ pub(crate) async fn forward(mut from: Reader, mut to: Writer) -> io::Result<u64>
 enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener, PathBuf),
-    Hv(hvtokio::HvListener, Dirs),
+    Hv(Box<hvtokio::HvListener>, Dirs),
 }
 
 /// Binds a Unix socket, replacing a stale socket file (one nobody listens on).
@@ -266,7 +266,7 @@ impl Listener {
                 let ctx = ctx()?;
                 let addr = resolve(text, ctx.dirs())?;
                 Ok(Listener::Hv(
-                    hvtokio::HvListener::bind_with(&ctx, addr)?,
+                    Box::new(hvtokio::HvListener::bind_with(&ctx, addr)?),
                     ctx.dirs().clone(),
                 ))
             }
