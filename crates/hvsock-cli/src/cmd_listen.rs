@@ -112,7 +112,12 @@ fn accept(l: &HvListener, backoff: &mut Backoff) -> (HvStream, HvAddr) {
 /// Starts CMD with the connection as its stdin and stdout (the socket itself, duped).
 fn spawn_exec(cmd: &[String], stream: HvStream, peer: HvAddr) -> io::Result<Child> {
     let out = OwnedFd::from(stream);
-    let inp = out.try_clone()?;
+    let inp = out.try_clone().map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot pass the connection to {:?}: {e}", cmd[0]),
+        )
+    })?;
     Command::new(&cmd[0])
         .args(&cmd[1..])
         .stdin(Stdio::from(inp))
