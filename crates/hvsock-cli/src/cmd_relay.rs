@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream, tcp, unix};
 
-/// Listen on FROM and connect each client to TO, relaying bytes both ways.
+/// Listen on FROM and connect each client to TO, relaying bytes both ways
 ///
 /// Endpoints:
 ///   tcp:HOST:PORT       a TCP address (IPv6 in brackets: tcp:[::1]:8080). As FROM,
@@ -37,7 +37,9 @@ use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream, tcp, unix};
 /// is printed on stdout. Where this process is, for hvsock endpoints: the host, unless
 /// HVSOCK_PARTITION=NAME or HVSOCK_GUEST=1.
 #[derive(Args)]
-#[command(after_long_help = "\
+#[command(
+    verbatim_doc_comment,
+    after_long_help = "\
 Examples:
   # Publish a VM's SSH server (vsock port 22 in the guest) on the host's loopback:
   hvsock relay tcp:127.0.0.1:2222 hvsock:myvm:vsock:22
@@ -46,7 +48,8 @@ Examples:
   # On the host: let partitions reach a TCP server as service `web`:
   hvsock relay hvsock:children:web tcp:127.0.0.1:8080
   # Pick a free port and log it:
-  hvsock relay -v tcp:127.0.0.1:0 hvsock:loopback:echo")]
+  hvsock relay -v tcp:127.0.0.1:0 hvsock:loopback:echo"
+)]
 pub struct RelayArgs {
     /// Where to listen: tcp:HOST:PORT, unix:PATH or hvsock:VM:SERVICE.
     #[arg(value_name = "FROM", value_parser = Endpoint::parse)]

@@ -38,11 +38,8 @@ enum Command {
     /// The partition table (the host's list of VMs): add, list, show, remove.
     #[command(subcommand)]
     Vm(cmd_vm::VmCmd),
-    /// Listen on VM:SERVICE; serve connections on stdin/stdout or with a command (nc -l).
     Listen(cmd_listen::ListenArgs),
-    /// Connect to VM:SERVICE and pipe stdin/stdout through the connection (nc).
     Connect(cmd_connect::ConnectArgs),
-    /// Relay TCP, Unix and Hyper-V socket endpoints to each other (socat).
     Relay(cmd_relay::RelayArgs),
 }
 
