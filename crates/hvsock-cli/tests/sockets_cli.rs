@@ -490,6 +490,56 @@ fn keep_open_exec_serves_connections_concurrently() {
     assert!(bg.is_running(), "--keep-open keeps listening");
 }
 
+#[test]
+fn exec_child_gets_the_socket_itself_and_nothing_else() {
+    let env = Env::new();
+    let listen = env.cmd(&[
+        "listen",
+        "any:echo",
+        "-v",
+        "--exec",
+        "sh",
+        "-c",
+        "for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink $f)\"; done",
+    ]);
+    let (bg, _) = Bg::start(listen, None, "listening on");
+    let out = run(env.in_a(&["connect", "parent:echo"]), b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let fds: Vec<(u32, String)> = text
+        .lines()
+        .map(|l| {
+            let (n, target) = l.split_once(' ').unwrap();
+            (n.parse().unwrap(), target.to_string())
+        })
+        .collect();
+    let target = |n: u32| fds.iter().find(|(f, _)| *f == n).map(|(_, t)| t.clone());
+    // stdin and stdout are one socket (no pipes in between).
+    let sock = target(0).unwrap();
+    assert!(sock.starts_with("socket:"), "{text}");
+    assert_eq!(target(1), Some(sock.clone()), "{text}");
+    // The listener's own descriptors (epoll set, sockets, lock files) stay behind.
+    for (n, t) in &fds {
+        if *n > 2 && t != &sock {
+            assert!(
+                !t.starts_with("socket:") && !t.contains("eventpoll") && !t.ends_with(".lock"),
+                "fd {n} -> {t} leaked into the command:\n{text}"
+            );
+        }
+    }
+    assert!(bg.finish().0.success());
+}
+
+/// The lowest fd number free in process `pid`: with the open-file limit set to it, the
+/// next open fails with EMFILE (the limit bounds fd numbers).
+fn lowest_free_fd(pid: u32) -> u64 {
+    let open: Vec<u64> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_str().unwrap().parse().unwrap())
+        .collect();
+    (0..).find(|n| !open.contains(n)).unwrap()
+}
+
 /// Sets the open-file limit of process `pid`.
 fn set_nofile(pid: u32, n: u64) {
     let lim = libc::rlimit {
@@ -514,14 +564,8 @@ fn accept_errors_are_logged_and_retried_with_backoff() {
     let listen = env.cmd(&["listen", "loopback:echo", "-k", "-v", "-e", "cat"]);
     let (mut bg, _) = Bg::start(listen, None, "listening on");
     let pid = bg.child.id();
-    // No free descriptor left: accepting fails with EMFILE. The limit bounds fd
-    // numbers, and the kernel hands out the lowest free one.
-    let open: Vec<u64> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_str().unwrap().parse().unwrap())
-        .collect();
-    let lowest_free = (0..).find(|n| !open.contains(n)).unwrap();
-    set_nofile(pid, lowest_free);
+    // No free descriptor left: accepting fails with EMFILE.
+    set_nofile(pid, lowest_free_fd(pid));
     let client = thread::spawn({
         let c = env.cmd(&["connect", "loopback:echo", "--timeout", "15s"]);
         move || run(c, b"after EMFILE")
@@ -537,6 +581,30 @@ fn accept_errors_are_logged_and_retried_with_backoff() {
     let out = client.join().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(out.stdout, b"after EMFILE");
+    assert!(bg.is_running());
+}
+
+#[test]
+fn relay_accept_errors_are_logged_and_retried() {
+    let env = Env::new();
+    let listen = env.cmd(&["listen", "loopback:echo", "-k", "-v", "-e", "cat"]);
+    let (_server, _) = Bg::start(listen, None, "listening on");
+    let relay = env.cmd(&["relay", "-v", "tcp:127.0.0.1:0", "hvsock:loopback:echo"]);
+    let (mut bg, line) = Bg::start(relay, None, "relay listening on");
+    let port = relay_port(&line);
+    let pid = bg.child.id();
+    set_nofile(pid, lowest_free_fd(pid));
+    let client = thread::spawn(move || {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        exchange(s, b"through the relay", |s| {
+            s.shutdown(Shutdown::Write).unwrap()
+        })
+    });
+    let l = bg.wait_line("failed");
+    assert!(l.contains("Too many open files"), "{l}");
+    bg.wait_line("retrying in 20ms");
+    set_nofile(pid, 1024);
+    assert_eq!(client.join().unwrap(), b"through the relay");
     assert!(bg.is_running());
 }
 
