@@ -540,12 +540,23 @@ fn lowest_free_fd(pid: u32) -> u64 {
     (0..).find(|n| !open.contains(n)).unwrap()
 }
 
-/// Sets the open-file limit of process `pid`.
+/// Sets the soft open-file limit of process `pid` (at most its hard limit).
 fn set_nofile(pid: u32, n: u64) {
-    let lim = libc::rlimit {
-        rlim_cur: n,
-        rlim_max: 4096,
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
     };
+    // SAFETY: prlimit with a null new limit only writes the current one into `lim`.
+    let r = unsafe {
+        libc::prlimit(
+            pid as libc::pid_t,
+            libc::RLIMIT_NOFILE,
+            std::ptr::null(),
+            &mut lim,
+        )
+    };
+    assert_eq!(r, 0, "prlimit: {}", std::io::Error::last_os_error());
+    lim.rlim_cur = n.min(lim.rlim_max);
     // SAFETY: prlimit reads one valid rlimit and writes nothing (old limit pointer null).
     let r = unsafe {
         libc::prlimit(
