@@ -4,6 +4,9 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd_addr;
+mod cmd_connect;
+mod cmd_listen;
+mod cmd_relay;
 mod cmd_service;
 mod cmd_vm;
 
@@ -35,6 +38,9 @@ enum Command {
     /// The partition table (the host's list of VMs): add, list, show, remove.
     #[command(subcommand)]
     Vm(cmd_vm::VmCmd),
+    Listen(cmd_listen::ListenArgs),
+    Connect(cmd_connect::ConnectArgs),
+    Relay(cmd_relay::RelayArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +54,9 @@ fn main() -> ExitCode {
         Command::Addr(c) => cmd_addr::run(c),
         Command::Service(c) => cmd_service::run(c),
         Command::Vm(c) => cmd_vm::run(c),
+        Command::Listen(c) => cmd_listen::run(c),
+        Command::Connect(c) => cmd_connect::run(c),
+        Command::Relay(c) => cmd_relay::run(c),
     };
     match result {
         Ok(code) => code,
