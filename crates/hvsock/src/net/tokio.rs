@@ -307,15 +307,61 @@ impl Drop for OwnedWriteHalf {
     }
 }
 
-impl AsRawFd for HvStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
+macro_rules! fd_impls {
+    ($($t:ty),*) => {$(
+        impl AsRawFd for $t {
+            fn as_raw_fd(&self) -> RawFd {
+                Io::io(self).as_raw_fd()
+            }
+        }
+        impl AsFd for $t {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                Io::io(self).get_ref().as_fd()
+            }
+        }
+    )*};
+}
+
+// The halves expose the socket too, e.g. for splice(2) driven by `async_io`.
+fd_impls!(
+    HvStream,
+    ReadHalf<'_>,
+    WriteHalf<'_>,
+    OwnedReadHalf,
+    OwnedWriteHalf
+);
+
+impl HvStream {
+    /// Runs a non-blocking syscall `f` on the fd once it is ready for `interest`,
+    /// retrying on `WouldBlock` (like `tokio::net::UnixStream::async_io`).
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io(interest, |_| f()).await
     }
 }
 
-impl AsFd for HvStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
+impl OwnedReadHalf {
+    /// See [`HvStream::async_io`].
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.0.async_io(interest, f).await
+    }
+}
+
+impl OwnedWriteHalf {
+    /// See [`HvStream::async_io`].
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.0.async_io(interest, f).await
     }
 }
 
