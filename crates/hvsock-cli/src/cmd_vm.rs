@@ -124,7 +124,9 @@ pub fn run(cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             let id = PartitionTable::update(&dirs, |t| {
                 let id = t.add(&name, id.map(VmId), kind)?;
-                t.set_uid(&id.to_string(), uid)?;
+                if uid.is_some() {
+                    t.set_uid(&id.to_string(), uid)?;
+                }
                 Ok(id)
             })?;
             println!("{id}");

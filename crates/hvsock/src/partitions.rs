@@ -561,7 +561,7 @@ impl PartitionTable {
                     || p.name == id_or_name
             })
             .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
-        if p.kind != PartitionKind::Local {
+        if uid.is_some() && p.kind != PartitionKind::Local {
             return Err(PartitionError::NotLocal(p.name.clone()));
         }
         p.uid = uid;
