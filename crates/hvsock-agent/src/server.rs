@@ -690,6 +690,12 @@ fn resolve(path: &str, opts: &AgentOptions) -> Result<PathBuf, CopyError> {
     let Some(root) = &opts.copy_root else {
         return Ok(p.to_path_buf());
     };
+    if p.components().any(|c| c == std::path::Component::ParentDir) {
+        return Err(CopyError::local(
+            ErrorCode::PERMISSION_DENIED,
+            format!("{path}: outside the agent's copy root ('..' is not allowed)"),
+        ));
+    }
     let root = root
         .canonicalize()
         .map_err(|e| CopyError::io("copy root", root, &e))?;
