@@ -117,10 +117,17 @@ where
     let (rd, wr) = tokio::io::split(stream);
     let mut reader = FrameReader::new(rd);
     let mut writer = FrameWriter::new(wr);
-    writer
-        .write_frame(&Frame::Hello { version: VERSION })
-        .await?;
-    writer.flush().await?;
+    let sent = async {
+        writer
+            .write_frame(&Frame::Hello { version: VERSION })
+            .await?;
+        writer.flush().await
+    }
+    .await;
+    if let Err(e) = sent {
+        // A busy agent answers and hangs up at once: show its answer.
+        return Err(error_after_write_failure(&mut reader, e.into()).await);
+    }
     match reader.read_frame().await? {
         Some(Frame::Hello { version }) if version == VERSION => Ok((reader, writer)),
         Some(Frame::Hello { version }) => Err(ClientError::VersionMismatch {
@@ -136,6 +143,30 @@ where
     }
 }
 
+/// Sends the request frame; if the agent already hung up (busy, error), reports the
+/// agent's `Error` frame instead of the broken pipe.
+async fn send_request<R, W>(
+    reader: &mut FrameReader<R>,
+    writer: &mut FrameWriter<W>,
+    request: &Frame,
+) -> Result<(), ClientError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    // Checks limits locally first: a clear error instead of the agent's rejection.
+    crate::proto::validate(request).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let sent = async {
+        writer.write_frame(request).await?;
+        writer.flush().await
+    }
+    .await;
+    match sent {
+        Ok(()) => Ok(()),
+        Err(e) => Err(error_after_write_failure(reader, e.into()).await),
+    }
+}
+
 /// After a failed write: the agent probably sent an `Error` frame before closing.
 async fn error_after_write_failure<R: AsyncRead + Unpin>(
     reader: &mut FrameReader<R>,
@@ -147,6 +178,8 @@ async fn error_after_write_failure<R: AsyncRead + Unpin>(
                 return ClientError::Remote { code, message };
             }
             Ok(Ok(Some(_))) => continue,
+            // Not an agent: say so rather than "broken pipe".
+            Ok(Err(FrameError::Proto(p))) => return ClientError::Frame(FrameError::Proto(p)),
             _ => return write_err,
         }
     }
@@ -198,10 +231,7 @@ where
         Session::Exec(r) => Frame::Exec(r),
         Session::Shell(r) => Frame::Shell(r),
     };
-    // Checks limits locally first: a clear error instead of the agent's rejection.
-    crate::proto::validate(&request).map_err(|e| ClientError::Protocol(e.to_string()))?;
-    writer.write_frame(&request).await?;
-    writer.flush().await?;
+    send_request(&mut reader, &mut writer, &request).await?;
 
     let (tx, mut rx) = mpsc::channel::<Frame>(16);
     let write_out = async {
@@ -432,15 +462,17 @@ where
         path: remote.to_string(),
         recursive,
     };
-    crate::proto::validate(&req).map_err(|e| ClientError::Protocol(e.to_string()))?;
-    writer.write_frame(&req).await?;
+    send_request(&mut reader, &mut writer, &req).await?;
     let sent = tokio::select! {
         r = tree::send_tree(&mut writer, local, recursive, progress) => r,
         f = reader.read_frame() => match f {
             Ok(Some(Frame::Error { code, message })) => Err(CopyError::Remote { code, message }),
-            Ok(Some(other)) => Err(CopyError::Frame(FrameError::Io(std::io::Error::other(
-                format!("unexpected {} frame from the agent", other.name()),
-            )))),
+            Ok(Some(other)) => {
+                return Err(ClientError::Protocol(format!(
+                    "unexpected {} frame from the agent",
+                    other.name()
+                )));
+            }
             Ok(None) => return Err(ClientError::Closed("in the middle of the copy")),
             Err(e) => Err(CopyError::Frame(e)),
         },
@@ -489,9 +521,7 @@ where
         path: remote.to_string(),
         recursive,
     };
-    crate::proto::validate(&req).map_err(|e| ClientError::Protocol(e.to_string()))?;
-    writer.write_frame(&req).await?;
-    writer.flush().await?;
+    send_request(&mut reader, &mut writer, &req).await?;
     match tree::receive_tree(&mut reader, local, progress).await {
         Ok(s) => {
             writer
