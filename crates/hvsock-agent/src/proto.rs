@@ -1081,7 +1081,6 @@ mod tests {
         // CopyTo with a path over MAX_PATH.
         let mut f = vec![0, 0, 0, 6, ty::COPY_TO, 0];
         f.extend_from_slice(&((MAX_PATH as u32 + 1).to_be_bytes()));
-        f[3] = 6 + 4 - 4;
         assert!(matches!(
             decode_slice(&f),
             Err(ProtoError::FieldTooLong { field: "path", .. })

@@ -236,3 +236,20 @@ async fn client_disconnect_kills_process() {
     let alive = unsafe { libc::kill(pid, 0) } == 0;
     assert!(!alive, "process {pid} survived the disconnect");
 }
+
+/// A background child holding stdout open does not keep the client waiting forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_child_does_not_block_exit() {
+    let agent = start_agent(AgentOptions {
+        drain_timeout: std::time::Duration::from_millis(100),
+        ..AgentOptions::default()
+    });
+    let (code, out, _) = run(
+        &agent,
+        req(&["sh", "-c", "sleep 3 & echo started-bg; exit 6"]),
+        b"",
+    )
+    .await;
+    assert_eq!(code.unwrap(), 6);
+    assert_eq!(out, b"started-bg\n");
+}
