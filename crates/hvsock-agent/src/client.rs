@@ -387,6 +387,60 @@ where
     }
 }
 
+/// `hvsock exec` on the process's own stdio: with `req.tty`, an [`interactive`]
+/// session; otherwise stdin/stdout/stderr are streamed separately, and SIGINT, SIGTERM,
+/// SIGHUP and SIGQUIT received by this process are forwarded to the remote process
+/// group instead of killing us. Returns the exit code to exit with.
+///
+/// Like [`interactive`], stdin is read by a detached thread: exit the process soon
+/// after this returns.
+pub async fn exec_stdio<S>(stream: S, req: ExecRequest) -> Result<i32, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    if req.tty {
+        return interactive(stream, Session::Exec(req)).await;
+    }
+    use tokio::signal::unix::{SignalKind, signal};
+    let (ctl_tx, ctl_rx) = mpsc::channel(8);
+    let mut sigs = Vec::new();
+    for (kind, n) in [
+        (SignalKind::interrupt(), libc::SIGINT),
+        (SignalKind::terminate(), libc::SIGTERM),
+        (SignalKind::hangup(), libc::SIGHUP),
+        (SignalKind::quit(), libc::SIGQUIT),
+    ] {
+        sigs.push((signal(kind)?, n as u8));
+    }
+    let forward = async {
+        let mut set = tokio::task::JoinSet::new();
+        for (mut s, n) in sigs {
+            let tx = ctl_tx.clone();
+            set.spawn(async move {
+                while s.recv().await.is_some() {
+                    if tx.send(Control::Signal(n)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        while set.join_next().await.is_some() {}
+        std::future::pending::<Infallible>().await
+    };
+    let run = run_session(
+        stream,
+        Session::Exec(req),
+        thread_stdin(),
+        tokio::io::stdout(),
+        tokio::io::stderr(),
+        ctl_rx,
+    );
+    tokio::select! {
+        r = run => r.map(ExitStatus::to_exit_code),
+        _ = forward => unreachable!(),
+    }
+}
+
 /// A login shell on the process's terminal (see [`interactive`]).
 pub async fn shell<S>(stream: S, req: ShellRequest) -> Result<i32, ClientError>
 where
