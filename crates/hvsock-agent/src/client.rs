@@ -517,19 +517,31 @@ where
         recursive,
     };
     send_request(&mut reader, &mut writer, &req).await?;
-    let sent = tokio::select! {
-        r = tree::send_tree(&mut writer, local, recursive, progress) => r,
-        f = reader.read_frame() => match f {
-            Ok(Some(Frame::Error { code, message })) => Err(CopyError::Remote { code, message }),
-            Ok(Some(other)) => {
-                return Err(ClientError::Protocol(format!(
-                    "unexpected {} frame from the agent",
-                    other.name()
-                )));
-            }
-            Ok(None) => return Err(ClientError::Closed("in the middle of the copy")),
-            Err(e) => Err(CopyError::Frame(e)),
-        },
+    // Send the tree, watching for an early error from the agent. The agent's CopyDone
+    // may be read before the sending future has reported its own completion.
+    let mut done: Option<Frame> = None;
+    let sent = {
+        let send = tree::send_tree(&mut writer, local, recursive, progress);
+        tokio::pin!(send);
+        tokio::select! {
+            biased;
+            r = &mut send => r,
+            f = reader.read_frame() => match f {
+                Ok(Some(Frame::Error { code, message })) => Err(CopyError::Remote { code, message }),
+                Ok(Some(f @ Frame::CopyDone { .. })) => {
+                    done = Some(f);
+                    send.await
+                }
+                Ok(Some(other)) => {
+                    return Err(ClientError::Protocol(format!(
+                        "unexpected {} frame from the agent",
+                        other.name()
+                    )));
+                }
+                Ok(None) => return Err(ClientError::Closed("in the middle of the copy")),
+                Err(e) => Err(CopyError::Frame(e)),
+            },
+        }
     };
     let summary = match sent {
         Ok(s) => s,
@@ -546,7 +558,11 @@ where
         }
         Err(e) => return Err(e.into()),
     };
-    match reader.read_frame().await? {
+    let reply = match done {
+        Some(f) => Some(f),
+        None => reader.read_frame().await?,
+    };
+    match reply {
         Some(Frame::CopyDone { .. }) => Ok(summary),
         Some(Frame::Error { code, message }) => Err(ClientError::Remote { code, message }),
         Some(other) => Err(ClientError::Protocol(format!(

@@ -790,21 +790,35 @@ where
     };
     let reader = &mut c.reader;
     let writer = &mut c.writer;
-    // Send the tree, watching for an early error from the client.
-    let sent = tokio::select! {
-        r = tree::send_tree(writer, &src, recursive, None) => r,
-        f = reader.read_frame() => match f {
-            Ok(Some(Frame::Error { code, message })) => Err(CopyError::Remote { code, message }),
-            Ok(None) => return Err(AgentError::ClientGone),
-            Ok(Some(other)) => Err(CopyError::local(
-                ErrorCode::BAD_REQUEST,
-                format!("unexpected {} frame during a copy", other.name()),
-            )),
-            Err(e) => Err(CopyError::Frame(e)),
-        },
+    // Send the tree, watching for an early error from the client. The client's
+    // CopyDone may be read before the sending future has reported its completion.
+    let mut done = false;
+    let sent = {
+        let send = tree::send_tree(writer, &src, recursive, None);
+        tokio::pin!(send);
+        tokio::select! {
+            biased;
+            r = &mut send => r,
+            f = reader.read_frame() => match f {
+                Ok(Some(Frame::CopyDone { .. })) => {
+                    done = true;
+                    send.await
+                }
+                Ok(Some(Frame::Error { code, message })) => Err(CopyError::Remote { code, message }),
+                Ok(None) => return Err(AgentError::ClientGone),
+                Ok(Some(other)) => Err(CopyError::local(
+                    ErrorCode::BAD_REQUEST,
+                    format!("unexpected {} frame during a copy", other.name()),
+                )),
+                Err(e) => Err(CopyError::Frame(e)),
+            },
+        }
     };
     if let Err(e) = sent {
         return Err(fail_copy(c, e).await);
+    }
+    if done {
+        return Ok(());
     }
     // The client confirms with CopyDone once everything is verified and renamed.
     match c.reader.read_frame().await {
