@@ -110,7 +110,7 @@ pub fn is_terminal(fd: BorrowedFd<'_>) -> bool {
 /// group), then, if `ctty`, make fd 0 (the PTY slave) the controlling terminal.
 ///
 /// Only async-signal-safe calls.
-pub fn child_setup(ctty: bool) -> io::Result<()> {
+fn child_setup(ctty: bool) -> io::Result<()> {
     // SAFETY: setsid has no arguments; safe after fork.
     cvt(unsafe { libc::setsid() })?;
     if ctty {
