@@ -27,6 +27,24 @@ pub mod server;
 pub mod sys;
 pub mod tree;
 
+/// The agent's service id: the vsock template GUID of port 18518
+/// (`00004856-facb-11e6-bd58-64006a7986d3`), so the same agent answers on Linux
+/// `hv_sock` guests of a real Hyper-V host, on vsock and hybrid-vsock VMs and in local
+/// partitions. Register it on the host as [`SERVICE_NAME`] (`hvsock agent
+/// --install-service`).
+///
+/// ```
+/// assert_eq!(hvsock_agent::SERVICE_ID.to_string(), "00004856-facb-11e6-bd58-64006a7986d3");
+/// assert_eq!(hvsock_agent::SERVICE_ID.vsock_port(), Some(hvsock_agent::VSOCK_PORT));
+/// ```
+pub const SERVICE_ID: hvsock::ServiceId = hvsock::ServiceId::from_vsock_port(VSOCK_PORT);
+
+/// The agent's vsock port (`0x4856`, "HV"): Data1 of [`SERVICE_ID`].
+pub const VSOCK_PORT: u32 = 18518;
+
+/// The agent service's friendly name (Hyper-V's `ElementName`) in the registry.
+pub const SERVICE_NAME: &str = "hvsock agent";
+
 pub use client::ClientError;
 pub use proto::{ExecRequest, ExitStatus, ShellRequest, WindowSize};
 pub use server::{Agent, AgentError, AgentOptions, serve_connection};

@@ -69,22 +69,22 @@ pub struct ListenArgs {
 }
 
 /// Pause after a failed accept: starts small, doubles, at most a second.
-struct Backoff(Duration);
+pub(crate) struct Backoff(Duration);
 
 impl Backoff {
     const FIRST: Duration = Duration::from_millis(10);
     const MAX: Duration = Duration::from_secs(1);
 
-    fn new() -> Backoff {
+    pub(crate) fn new() -> Backoff {
         Backoff(Self::FIRST)
     }
 
-    fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.0 = Self::FIRST;
     }
 
     /// The next pause.
-    fn next(&mut self) -> Duration {
+    pub(crate) fn next(&mut self) -> Duration {
         let d = self.0;
         self.0 = (self.0 * 2).min(Self::MAX);
         d

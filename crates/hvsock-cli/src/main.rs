@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd_addr;
+mod cmd_agent;
 mod cmd_connect;
+mod cmd_cp;
+mod cmd_demo;
+mod cmd_exec;
 mod cmd_listen;
 mod cmd_relay;
 mod cmd_service;
@@ -41,6 +45,11 @@ enum Command {
     Listen(cmd_listen::ListenArgs),
     Connect(cmd_connect::ConnectArgs),
     Relay(cmd_relay::RelayArgs),
+    Agent(cmd_agent::AgentArgs),
+    Exec(cmd_exec::ExecArgs),
+    Shell(cmd_exec::ShellArgs),
+    Cp(cmd_cp::CpArgs),
+    Demo(cmd_demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +66,11 @@ fn main() -> ExitCode {
         Command::Listen(c) => cmd_listen::run(c),
         Command::Connect(c) => cmd_connect::run(c),
         Command::Relay(c) => cmd_relay::run(c),
+        Command::Agent(c) => cmd_agent::run(c),
+        Command::Exec(c) => cmd_exec::run_exec(c),
+        Command::Shell(c) => cmd_exec::run_shell(c),
+        Command::Cp(c) => cmd_cp::run(c),
+        Command::Demo(c) => cmd_demo::run(c),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,216 @@
+//! `hvsock agent`: the integration service (exec, shell, file copy) in a guest or a
+//! local partition, built on `hvsock-agent` and the public hvsock socket API.
+
+use crate::cmd_connect::describe_vm;
+use crate::cmd_listen::Backoff;
+use clap::Args;
+use hvsock::net::tokio::HvListener;
+use hvsock::paths::Dirs;
+use hvsock::registry::Registry;
+use hvsock::{Context, HvAddr, Location, VmId};
+use hvsock_agent::{Agent, AgentOptions, SERVICE_ID, SERVICE_NAME, VSOCK_PORT};
+use std::io::ErrorKind;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Serve `hvsock exec`, `hvsock shell` and `hvsock cp` in this VM or local partition.
+///
+/// The agent listens on the service "hvsock agent",
+/// 00004856-facb-11e6-bd58-64006a7986d3 (the vsock template GUID of port 18518, so it
+/// also answers on Linux hv_sock guests of a real Hyper-V host). It runs where the
+/// commands should run: inside a VM guest (HVSOCK_GUEST=1) or a local partition
+/// (HVSOCK_PARTITION=NAME). By default it accepts connections from its parent (the
+/// host) only; --any accepts them from every partition that can reach it.
+///
+/// Each connection carries one request (a command, a login shell on a PTY, or a file
+/// copy) and is served at the same time as the others, up to --max-concurrent; more
+/// get a "busy" error. A malformed or failed request is logged as one line on stderr
+/// and ends only its own connection. Commands run as the agent's user, with its
+/// environment and working directory.
+///
+/// The host must have the service registered (Hyper-V's GuestCommunicationServices):
+/// `hvsock agent --install-service` on the host does that, once.
+///
+/// For guests, a systemd unit ships in dist/hvsock-agent.service: copy it to
+/// /etc/systemd/system/, the binary to /usr/local/bin/hvsock, then
+/// `systemctl enable --now hvsock-agent`.
+#[derive(Args)]
+#[command(after_long_help = "\
+Examples:
+  hvsock agent --install-service              # on the host, once
+  HVSOCK_GUEST=1 hvsock agent                 # in a VM guest
+  HVSOCK_PARTITION=sandbox hvsock agent -v    # in a --local partition
+  hvsock exec sandbox -- uname -a             # then, on the host
+Exit status: 0 after --install-service; 1 with one `hvsock: ...` line if the agent
+cannot start (otherwise it serves until killed).")]
+pub struct AgentArgs {
+    /// Accept connections from any partition (bind ZERO), not only the parent.
+    #[arg(long)]
+    any: bool,
+    /// Confine file copies to DIR (relative remote paths are taken from it; nothing
+    /// outside it can be read or written).
+    #[arg(long, value_name = "DIR")]
+    copy_root: Option<PathBuf>,
+    /// Most connections served at once; more get a "busy" error.
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_concurrent: u32,
+    /// Register the agent service in this machine's registry (run it on the host) and
+    /// exit; says so if it is already registered.
+    #[arg(long, conflicts_with_all = ["any", "copy_root"])]
+    install_service: bool,
+    /// Log each connection and its end to stderr (errors are always logged).
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// Registers [`SERVICE_ID`] as [`SERVICE_NAME`]; already registered is fine.
+///
+/// Returns `Ok(true)` if it was added, `Ok(false)` if it was there.
+pub(crate) fn install_service(dirs: &Dirs) -> Result<bool, hvsock::registry::RegistryError> {
+    Registry::update(dirs, |r| {
+        if r.get(SERVICE_ID).is_some() {
+            return Ok(false);
+        }
+        r.add(SERVICE_NAME, Some(SERVICE_ID))?;
+        Ok(true)
+    })
+}
+
+fn run_install(dirs: &Dirs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let file = dirs.services_file();
+    if install_service(dirs)? {
+        println!(
+            "registered {SERVICE_NAME:?} {SERVICE_ID} (vsock port {VSOCK_PORT}) in {}",
+            file.display()
+        );
+    } else {
+        let reg = Registry::load(dirs)?;
+        let s = reg.get(SERVICE_ID).expect("registered");
+        let state = if s.enabled {
+            ""
+        } else {
+            " but disabled (enable it: hvsock service enable 00004856-facb-11e6-bd58-64006a7986d3)"
+        };
+        println!(
+            "already registered: {:?} {SERVICE_ID} in {}{state}",
+            s.name,
+            file.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line for a log, whatever the error's text.
+fn one_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().replace('\n', "; ")
+}
+
+pub fn run(args: AgentArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let dirs = Dirs::from_env();
+    if args.install_service {
+        return run_install(&dirs);
+    }
+    let ctx = Context::from_env()?;
+    if ctx.location() == Location::Host && !args.any {
+        return Err("the agent serves its parent, but this process is on the host: run it \
+                    in a VM guest (HVSOCK_GUEST=1) or a local partition (HVSOCK_PARTITION=NAME), \
+                    or pass --any"
+            .into());
+    }
+    let copy_root = match &args.copy_root {
+        Some(d) => {
+            let c = std::fs::canonicalize(d)
+                .map_err(|e| format!("--copy-root {}: {e}", d.display()))?;
+            if !c.is_dir() {
+                return Err(format!("--copy-root {}: not a directory", d.display()).into());
+            }
+            Some(c)
+        }
+        None => None,
+    };
+    let opts = AgentOptions {
+        copy_root,
+        max_concurrent: args.max_concurrent as usize,
+        ..AgentOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let vm = if args.any { VmId::ZERO } else { VmId::PARENT };
+    let result = rt.block_on(serve(ctx, HvAddr::new(vm, SERVICE_ID), opts, args.verbose));
+    // Stops the connections' tasks (their processes are killed) without waiting for
+    // blocked threads.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn serve(
+    ctx: Context,
+    addr: HvAddr,
+    opts: AgentOptions,
+    verbose: bool,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let dirs = ctx.dirs().clone();
+    let where_ = match ctx.location() {
+        Location::Host => "the host".to_string(),
+        Location::Guest => "a VM guest".to_string(),
+        Location::Local(id) => format!("local partition {}", describe_vm(id, &dirs)),
+    };
+    let listener = HvListener::bind_with(&ctx, addr)
+        .map_err(|e| format!("cannot listen on {addr} in {where_}: {e}"))?;
+    let from = if addr.vm_id == VmId::ZERO {
+        "any partition"
+    } else {
+        "the parent"
+    };
+    eprintln!(
+        "hvsock agent: serving {SERVICE_NAME:?} {SERVICE_ID} in {where_}, accepting {from} \
+         (up to {} connections)",
+        opts.max_concurrent
+    );
+    let agent = Agent::new(opts);
+    let mut backoff = Backoff::new();
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => {
+                backoff.reset();
+                x
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let pause = backoff.next();
+                eprintln!("hvsock agent: accept failed: {e}; retrying in {pause:?}");
+                tokio::time::sleep(pause).await;
+                continue;
+            }
+        };
+        let agent = agent.clone();
+        let who = describe_vm(peer.vm_id, &dirs);
+        tokio::spawn(async move {
+            if verbose {
+                eprintln!("hvsock agent: connection from {who}");
+            }
+            match agent.serve(stream).await {
+                Ok(()) => {
+                    if verbose {
+                        eprintln!("hvsock agent: {who}: done");
+                    }
+                }
+                Err(e) => eprintln!("hvsock agent: {who}: {}", one_line(&e)),
+            }
+        });
+    }
+    if verbose {
+        eprintln!("hvsock agent: stopping");
+    }
+    Ok(ExitCode::SUCCESS)
+}

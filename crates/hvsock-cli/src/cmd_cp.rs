@@ -1,0 +1,298 @@
+//! `hvsock cp`: copy files and directory trees to and from a VM's `hvsock agent`.
+
+use crate::cmd_connect::parse_connect_timeout;
+use crate::cmd_exec::connect_agent;
+use clap::Args;
+use hvsock_agent::{CopySummary, Progress, client};
+use std::io::{IsTerminal, Write};
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Copy a file (or with -r a directory tree) to or from a VM through its `hvsock agent`.
+///
+/// Exactly one of SRC and DST is VM:PATH (VM a partition name, a GUID or a wildcard such
+/// as parent; PATH a path in the VM, relative to the agent's working directory or copy
+/// root). An argument is VM:PATH when it has a ':' with no '/' before it, split at the
+/// first ':'; write a local path containing ':' with a '/' before it, e.g. ./a:b.
+///
+/// Placement is cp's: if DST is an existing directory, SRC goes inside it; otherwise
+/// SRC becomes DST. Permission bits are kept; only regular files and directories are
+/// copied (symlinks and special files inside a tree are skipped). Every file is checked
+/// end to end with SHA-256, written to a temp file next to its destination and renamed
+/// into place only when complete and verified: an interrupted or failed copy never
+/// leaves a truncated file at DST.
+///
+/// A progress bar is drawn on stderr when stderr is a terminal.
+///
+/// Exit status: 0 on success; 1 with one `hvsock: ...` line on any error; 128+N if
+/// interrupted by signal N (SIGINT, SIGTERM, SIGHUP; the partial file is removed).
+#[derive(Args)]
+#[command(after_long_help = "\
+Examples:
+  hvsock cp build/app.tar.gz myvm:/tmp/           # into an existing directory
+  hvsock cp myvm:/var/log/syslog ./syslog.myvm
+  hvsock cp -r ./site myvm:/srv/www               # a tree, modes kept
+  hvsock cp ./a:b myvm:a-b                         # a local name with a ':'")]
+pub struct CpArgs {
+    /// Copy directories recursively.
+    #[arg(long, short = 'r', visible_short_alias = 'R')]
+    recursive: bool,
+    /// Connect timeout (e.g. 500ms, 5s; at most 300s).
+    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_connect_timeout)]
+    timeout: Duration,
+    /// Source: a local path or VM:PATH.
+    #[arg(value_name = "SRC")]
+    src: String,
+    /// Destination: a local path or VM:PATH.
+    #[arg(value_name = "DST")]
+    dst: String,
+}
+
+/// One side of a copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Loc {
+    Local(PathBuf),
+    Remote { vm: String, path: String },
+}
+
+/// `VM:PATH` if there is a ':' with no '/' before it (split at the first ':'), else a
+/// local path. An empty PATH is `.` (the agent's working directory or copy root).
+fn parse_loc(s: &str) -> Loc {
+    match s.split_once(':') {
+        Some((vm, path)) if !vm.is_empty() && !vm.contains('/') => Loc::Remote {
+            vm: vm.to_string(),
+            path: if path.is_empty() { "." } else { path }.to_string(),
+        },
+        _ => Loc::Local(PathBuf::from(s)),
+    }
+}
+
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+/// Draws a one-line progress bar on stderr with `\r`, at most 10 times a second.
+struct Bar {
+    start: Instant,
+    last: Option<Instant>,
+    drawn: bool,
+}
+
+impl Bar {
+    fn new() -> Bar {
+        Bar {
+            start: Instant::now(),
+            last: None,
+            drawn: false,
+        }
+    }
+
+    fn width() -> usize {
+        hvsock_agent::sys::window_size(std::io::stderr().as_fd())
+            .map(|w| w.cols as usize)
+            .filter(|&c| c >= 20)
+            .unwrap_or(80)
+    }
+
+    fn draw(&mut self, p: &Progress) {
+        let now = Instant::now();
+        let done = p.bytes_done >= p.bytes_total && p.files_done >= p.files_total;
+        if !done && self.last.is_some_and(|l| now - l < Duration::from_millis(100)) {
+            return;
+        }
+        self.last = Some(now);
+        let frac = if p.bytes_total == 0 {
+            1.0
+        } else {
+            p.bytes_done as f64 / p.bytes_total as f64
+        };
+        let secs = (now - self.start).as_secs_f64().max(1e-3);
+        let rate = p.bytes_done as f64 / secs;
+        let stats = format!(
+            " {:>3}% {}/{} {}/s {}/{} files ",
+            (frac * 100.0) as u32,
+            human(p.bytes_done),
+            human(p.bytes_total),
+            human(rate as u64),
+            p.files_done,
+            p.files_total,
+        );
+        let width = Self::width() - 1;
+        let bar_len = width.saturating_sub(stats.len() + 2).min(30);
+        let filled = (frac * bar_len as f64).round() as usize;
+        let mut line = format!(
+            "[{}{}]{stats}",
+            "#".repeat(filled.min(bar_len)),
+            "-".repeat(bar_len - filled.min(bar_len))
+        );
+        let room = width.saturating_sub(line.chars().count());
+        if room > 3 {
+            let name: Vec<char> = p.path.chars().collect();
+            let name: String = if name.len() > room {
+                std::iter::once('…')
+                    .chain(name[name.len() - (room - 1)..].iter().copied())
+                    .collect()
+            } else {
+                name.into_iter().collect()
+            };
+            line.push_str(&name);
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r{line}\x1b[K");
+        let _ = err.flush();
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
+            self.drawn = false;
+        }
+    }
+}
+
+async fn copy(
+    args: &CpArgs,
+    src: Loc,
+    dst: Loc,
+    bar: &mut Option<Bar>,
+) -> Result<CopySummary, String> {
+    let mut draw = |p: &Progress| {
+        if let Some(b) = bar.as_mut() {
+            b.draw(p)
+        }
+    };
+    let progress: Option<hvsock_agent::tree::ProgressFn<'_>> = Some(&mut draw);
+    match (src, dst) {
+        (Loc::Local(local), Loc::Remote { vm, path }) => {
+            // Fail fast (and clearly) on a bad source, before connecting.
+            let meta = std::fs::metadata(&local)
+                .map_err(|e| format!("cannot read {}: {e}", local.display()))?;
+            if meta.is_dir() && !args.recursive {
+                return Err(format!("{} is a directory (use -r)", local.display()));
+            }
+            let stream = connect_agent(&vm, args.timeout).await?;
+            client::copy_to_remote(stream, &local, &path, args.recursive, progress)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        (Loc::Remote { vm, path }, Loc::Local(local)) => {
+            let stream = connect_agent(&vm, args.timeout).await?;
+            client::copy_from_remote(stream, &path, &local, args.recursive, progress)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        (Loc::Remote { .. }, Loc::Remote { .. }) => Err(
+            "both SRC and DST are VM:PATH; one must be local (write a local path containing \
+             ':' as ./a:b)"
+                .into(),
+        ),
+        (Loc::Local(_), Loc::Local(_)) => Err(
+            "neither SRC nor DST is VM:PATH; one must be in a VM (use cp for local copies)"
+                .into(),
+        ),
+    }
+}
+
+pub fn run(args: CpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let src = parse_loc(&args.src);
+    let dst = parse_loc(&args.dst);
+    let tty = std::io::stderr().is_terminal();
+    let mut bar = tty.then(Bar::new);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let start = Instant::now();
+    let outcome = rt.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        // On a signal the copy is dropped: its temp file is removed (and the agent
+        // removes its own when the connection closes).
+        let r = tokio::select! {
+            r = copy(&args, src, dst, &mut bar) => Ok(r),
+            _ = int.recv() => Err(libc::SIGINT),
+            _ = term.recv() => Err(libc::SIGTERM),
+            _ = hup.recv() => Err(libc::SIGHUP),
+        };
+        Ok::<_, std::io::Error>(r)
+    })?;
+    if let Some(b) = bar.as_mut() {
+        b.clear();
+    }
+    match outcome {
+        Ok(Ok(s)) => {
+            if tty {
+                let secs = start.elapsed().as_secs_f64().max(1e-3);
+                let skipped = if s.skipped > 0 {
+                    format!(", {} special files skipped", s.skipped)
+                } else {
+                    String::new()
+                };
+                eprintln!(
+                    "{} file{}, {} dir{}, {} in {secs:.1} s ({}/s), verified{skipped}",
+                    s.files,
+                    if s.files == 1 { "" } else { "s" },
+                    s.dirs,
+                    if s.dirs == 1 { "" } else { "s" },
+                    human(s.bytes),
+                    human((s.bytes as f64 / secs) as u64),
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Err(msg)) => Err(msg.into()),
+        Err(sig) => {
+            drop(rt);
+            eprintln!("hvsock: cp interrupted (signal {sig}); nothing left at the destination");
+            Ok(ExitCode::from(128 + sig as u8))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(vm: &str, path: &str) -> Loc {
+        Loc::Remote {
+            vm: vm.into(),
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn locations() {
+        assert_eq!(parse_loc("vm1:/tmp/x"), remote("vm1", "/tmp/x"));
+        assert_eq!(parse_loc("vm1:a:b"), remote("vm1", "a:b"));
+        assert_eq!(parse_loc("vm1:"), remote("vm1", "."));
+        assert_eq!(parse_loc("./a:b"), Loc::Local("./a:b".into()));
+        assert_eq!(parse_loc("/x/a:b"), Loc::Local("/x/a:b".into()));
+        assert_eq!(parse_loc("plain"), Loc::Local("plain".into()));
+        assert_eq!(parse_loc(":x"), Loc::Local(":x".into()));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human(5), "5 B");
+        assert_eq!(human(1536), "1.5 KiB");
+        assert_eq!(human(100 << 20), "100.0 MiB");
+    }
+}
