@@ -114,10 +114,12 @@ pub fn run(args: AgentArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
     let ctx = Context::from_env()?;
     if ctx.location() == Location::Host && !args.any {
-        return Err("the agent serves its parent, but this process is on the host: run it \
+        return Err(
+            "the agent serves its parent, but this process is on the host: run it \
                     in a VM guest (HVSOCK_GUEST=1) or a local partition (HVSOCK_PARTITION=NAME), \
                     or pass --any"
-            .into());
+                .into(),
+        );
     }
     let copy_root = match &args.copy_root {
         Some(d) => {

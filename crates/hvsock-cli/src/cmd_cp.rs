@@ -110,7 +110,11 @@ impl Bar {
     fn draw(&mut self, p: &Progress) {
         let now = Instant::now();
         let done = p.bytes_done >= p.bytes_total && p.files_done >= p.files_total;
-        if !done && self.last.is_some_and(|l| now - l < Duration::from_millis(100)) {
+        if !done
+            && self
+                .last
+                .is_some_and(|l| now - l < Duration::from_millis(100))
+        {
             return;
         }
         self.last = Some(now);
@@ -203,8 +207,7 @@ async fn copy(
                 .into(),
         ),
         (Loc::Local(_), Loc::Local(_)) => Err(
-            "neither SRC nor DST is VM:PATH; one must be in a VM (use cp for local copies)"
-                .into(),
+            "neither SRC nor DST is VM:PATH; one must be in a VM (use cp for local copies)".into(),
         ),
     }
 }

@@ -201,7 +201,10 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let src = host_dir.join("payload.bin");
     std::fs::write(&src, payload(PAYLOAD))?;
     let sum = sha256_file(&src)?;
-    println!("      host   payload.bin  {}  sha256 {sum}", mib(PAYLOAD as u64));
+    println!(
+        "      host   payload.bin  {}  sha256 {sum}",
+        mib(PAYLOAD as u64)
+    );
 
     let addr = format!("{VM}:{SERVICE_NAME}");
     let connect = || HvStream::connect_with(&host, addr.as_str(), Duration::from_secs(5));
@@ -246,7 +249,10 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
         dt * 1e3,
         s.bytes as f64 / dt / (1u64 << 20) as f64
     );
-    println!("      host   back.bin     {}  sha256 {back_sum}", mib(s.bytes));
+    println!(
+        "      host   back.bin     {}  sha256 {back_sum}",
+        mib(s.bytes)
+    );
     if back_sum != sum {
         return Err("the file copied back differs from the original".into());
     }

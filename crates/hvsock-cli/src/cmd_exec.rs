@@ -126,7 +126,7 @@ pub(crate) async fn connect_agent(vm: &str, timeout: Duration) -> Result<HvStrea
                 }
                 _ => "",
             };
-            format!("cannot reach the agent in {vm} ({id}:{SERVICE_ID}): {e}{hint}")
+            format!("cannot reach the agent in {vm}: {e}{hint}")
         })
 }
 

@@ -1,0 +1,1102 @@
+//! CLI tests of the integration service: `hvsock agent` running as a child process in
+//! the local partition `vm1` (HVSOCK_PARTITION=vm1), driven from the host with
+//! `hvsock exec`, `shell`, `cp` and raw sockets; `hvsock demo`. Each test has its own
+//! temp config and runtime directories; PTY sessions run inside a private tmux server.
+
+use hvsock::paths::Dirs;
+use hvsock::{Context, HvAddr, VmId};
+use hvsock_agent::SERVICE_ID;
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::Shutdown;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
+/// A safety net for a process that should end: far above any expected run time.
+const LIMIT: Duration = Duration::from_secs(30);
+
+struct Env {
+    tmp: tempfile::TempDir,
+    cfg: PathBuf,
+    run: PathBuf,
+    vm1: VmId,
+    agent: Option<Agent>,
+}
+
+/// The `hvsock agent` child: stderr collected, stopped (SIGTERM, then SIGKILL) on drop.
+struct Agent {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        // SIGTERM lets the agent kill the processes it started.
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Env {
+    /// The agent service registered (`agent --install-service`), the local partition
+    /// `vm1`, and `hvsock agent -v` running in it with `extra` options.
+    fn with_agent(extra: &[&str]) -> Env {
+        let mut env = Env::bare();
+        let out = env.ok(&["agent", "--install-service"]);
+        assert!(out.contains("registered"), "{out}");
+        env.start_agent(extra);
+        env
+    }
+
+    /// Temp dirs and `vm1`, nothing else.
+    fn bare() -> Env {
+        let tmp = tempfile::Builder::new()
+            .prefix("hva")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let cfg = tmp.path().join("c");
+        let run = tmp.path().join("r");
+        let mut env = Env {
+            tmp,
+            cfg,
+            run,
+            vm1: VmId::ZERO,
+            agent: None,
+        };
+        env.vm1 = env
+            .ok(&["vm", "add", "vm1", "--local"])
+            .trim()
+            .parse()
+            .unwrap();
+        env
+    }
+
+    fn start_agent(&mut self, extra: &[&str]) {
+        let mut args = vec!["agent", "-v"];
+        args.extend_from_slice(extra);
+        let mut cmd = self.cmd(&args);
+        cmd.env("HVSOCK_PARTITION", "vm1")
+            .current_dir(self.tmp.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx): (_, Receiver<String>) = channel();
+        let (se, l) = (child.stderr.take().unwrap(), log.clone());
+        thread::spawn(move || {
+            for line in BufReader::new(se).lines() {
+                let Ok(line) = line else { break };
+                l.lock().unwrap().push_str(&format!("{line}\n"));
+                let _ = tx.send(line);
+            }
+        });
+        let agent = Agent { child, log };
+        match rx.recv_timeout(LIMIT) {
+            Ok(line) if line.contains("serving") => {}
+            other => panic!("agent did not start: {other:?}; log: {}", agent.log()),
+        }
+        self.agent = Some(agent);
+    }
+
+    fn agent_log(&self) -> String {
+        self.agent.as_ref().unwrap().log()
+    }
+
+    /// The agent is still running.
+    fn agent_alive(&mut self) -> bool {
+        let a = self.agent.as_mut().unwrap();
+        a.child.try_wait().unwrap().is_none()
+    }
+
+    fn dirs(&self) -> Dirs {
+        Dirs::new(&self.cfg, &self.run)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// `hvsock ARGS` on the host.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env("HVSOCK_CONFIG_DIR", &self.cfg)
+            .env("HVSOCK_RUNTIME_DIR", &self.run)
+            .env_remove("HVSOCK_PARTITION")
+            .env_remove("HVSOCK_GUEST")
+            .env_remove("XDG_CONFIG_HOME");
+        c
+    }
+
+    /// Runs to completion, expects exit 0, returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = run(self.cmd(args), b"");
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `hvsock ARGS` with `input` on stdin.
+    fn run(&self, args: &[&str], input: &[u8]) -> Output {
+        run(self.cmd(args), input)
+    }
+}
+
+impl Agent {
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited, not killed")
+}
+
+/// Runs `cmd` with `input` on stdin (then EOF); kills it if it outlives [`LIMIT`].
+fn run(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = wait_output(child);
+    writer.join().unwrap();
+    out
+}
+
+fn wait_output(mut child: Child) -> Output {
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let o = thread::spawn(move || {
+        let mut v = Vec::new();
+        so.read_to_end(&mut v).unwrap();
+        v
+    });
+    let e = thread::spawn(move || {
+        let mut v = Vec::new();
+        se.read_to_end(&mut v).unwrap();
+        v
+    });
+    let status = wait_limit(&mut child);
+    Output {
+        status,
+        stdout: o.join().unwrap(),
+        stderr: e.join().unwrap(),
+    }
+}
+
+fn wait_limit(child: &mut Child) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if start.elapsed() > LIMIT {
+            let _ = child.kill();
+            panic!("process {} did not end within {LIMIT:?}", child.id());
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Polls `f` every 10 ms until it holds, for at most [`LIMIT`].
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < LIMIT, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift).
+fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut v = Vec::with_capacity(n + 8);
+    while v.len() < n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(n);
+    v
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn sha256_file(p: &Path) -> String {
+    sha256_hex(&std::fs::read(p).unwrap())
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+/// Entries of `dir` that are copy temp files.
+fn temp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".hvsock-tmp"))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------
+// exec
+
+#[test]
+fn exec_exit_codes() {
+    let env = Env::with_agent(&[]);
+    let ex = |argv: &[&str]| {
+        let mut args = vec!["exec", "vm1", "--"];
+        args.extend_from_slice(argv);
+        env.run(&args, b"")
+    };
+    assert_eq!(code(&ex(&["true"])), 0);
+    assert_eq!(code(&ex(&["sh", "-c", "exit 3"])), 3);
+    // Death by signal N is 128 + N.
+    assert_eq!(code(&ex(&["sh", "-c", "kill -TERM $$"])), 143);
+    assert_eq!(code(&ex(&["sh", "-c", "kill -KILL $$"])), 137);
+    // Unknown command: 127 and one line saying so.
+    let out = ex(&["no-such-command-hv"]);
+    assert_eq!(code(&out), 127, "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.starts_with("hvsock: ") && e.contains("no-such-command-hv: command not found"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+    // Not executable: 126.
+    let script = env.path("noexec.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(code(&ex(&[script.to_str().unwrap()])), 126);
+    // Without `--` too (CMD's options are its own).
+    let out = env.run(&["exec", "vm1", "ls", "-d", "/"], b"");
+    assert_eq!((code(&out), stdout(&out)), (0, "/\n".to_string()));
+}
+
+#[test]
+fn exec_connection_errors_exit_255_with_one_line() {
+    let env = Env::bare();
+    // Registered, but no agent runs in vm1.
+    env.ok(&["agent", "--install-service"]);
+    let out = env.run(&["exec", "vm1", "--", "true"], b"");
+    assert_eq!(code(&out), 255);
+    let e = stderr(&out);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.starts_with("hvsock: cannot reach the agent in vm1") && e.contains("hvsock agent"),
+        "{e}"
+    );
+    // An unknown VM.
+    let out = env.run(&["exec", "nosuchvm", "--", "true"], b"");
+    assert_eq!(code(&out), 255);
+    assert!(
+        stderr(&out).contains("unknown VM \"nosuchvm\""),
+        "{}",
+        stderr(&out)
+    );
+    // Usage errors are clap's 2.
+    let out = env.run(&["exec", "vm1"], b"");
+    assert_eq!(code(&out), 2);
+    // The help documents the exit codes.
+    let help = env.ok(&["exec", "--help"]);
+    for s in ["128+N", "127", "126", "255"] {
+        assert!(help.contains(s), "exec --help lacks {s}");
+    }
+}
+
+#[test]
+fn exec_separates_stdout_and_stderr_and_passes_env_and_cwd() {
+    let env = Env::with_agent(&[]);
+    let out = env.run(
+        &[
+            "exec",
+            "vm1",
+            "--",
+            "sh",
+            "-c",
+            "echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 5",
+        ],
+        b"",
+    );
+    assert_eq!(code(&out), 5);
+    assert_eq!(stdout(&out), "out1\nout2\n");
+    assert_eq!(stderr(&out), "err1\nerr2\n");
+
+    let dir = env.path("work dir");
+    std::fs::create_dir(&dir).unwrap();
+    let out = env.run(
+        &[
+            "exec",
+            "vm1",
+            "--env",
+            "GREETING=hello world",
+            "-e",
+            "EMPTY=",
+            "--cwd",
+            dir.to_str().unwrap(),
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|%s|%s\\n' \"$GREETING\" \"${EMPTY-unset}\" \"$(pwd)\"",
+        ],
+        b"",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("hello world||{}\n", dir.canonicalize().unwrap().display())
+    );
+    // A missing cwd is an error of the request, not of the connection.
+    let out = env.run(&["exec", "vm1", "--cwd", "/no/such/dir", "--", "true"], b"");
+    assert_ne!(code(&out), 0);
+    assert!(stderr(&out).contains("/no/such/dir"), "{}", stderr(&out));
+}
+
+#[test]
+fn exec_streams_large_stdin_and_live_lines() {
+    let env = Env::with_agent(&[]);
+    // 20 MiB through `sha256sum` in the VM.
+    let data = pseudo_random(20 << 20, 7);
+    let out = env.run(&["exec", "vm1", "--", "sha256sum"], &data);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).split_whitespace().next().unwrap(),
+        sha256_hex(&data)
+    );
+    // Live: each line comes back before stdin ends; EOF ends `cat`.
+    let mut child = env
+        .cmd(&["exec", "vm1", "--", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut w = child.stdin.take().unwrap();
+    let mut r = BufReader::new(child.stdout.take().unwrap());
+    for i in 0..3 {
+        writeln!(w, "line {i}").unwrap();
+        w.flush().unwrap();
+        let mut got = String::new();
+        r.read_line(&mut got).unwrap();
+        assert_eq!(got, format!("line {i}\n"));
+    }
+    drop(w);
+    let mut rest = String::new();
+    r.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "");
+    assert!(wait_limit(&mut child).success());
+}
+
+#[test]
+fn exec_forwards_signals_to_the_remote_command() {
+    let env = Env::with_agent(&[]);
+    let mut child = env
+        .cmd(&[
+            "exec",
+            "vm1",
+            "--",
+            "sh",
+            "-c",
+            "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut r = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let mut rest = String::new();
+    r.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "got-term\n");
+    assert_eq!(wait_limit(&mut child).code(), Some(7));
+}
+
+#[test]
+fn agent_answers_busy_beyond_max_concurrent() {
+    let env = Env::with_agent(&["--max-concurrent", "1"]);
+    let mut first = env
+        .cmd(&["exec", "vm1", "--", "sh", "-c", "echo up; cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(first.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "up\n");
+    let out = env.run(&["exec", "vm1", "--", "true"], b"");
+    assert_eq!(code(&out), 255);
+    assert!(stderr(&out).contains("maximum of 1"), "{}", stderr(&out));
+    drop(first.stdin.take());
+    assert!(wait_limit(&mut first).success());
+    // The slot is free again.
+    assert_eq!(code(&env.run(&["exec", "vm1", "--", "true"], b"")), 0);
+}
+
+#[test]
+fn install_service_is_idempotent_and_agent_refuses_the_host() {
+    let env = Env::bare();
+    let out = env.ok(&["agent", "--install-service"]);
+    assert!(
+        out.contains("registered") && out.contains("00004856-facb-11e6-bd58-64006a7986d3"),
+        "{out}"
+    );
+    let out = env.ok(&["agent", "--install-service"]);
+    assert!(out.starts_with("already registered"), "{out}");
+    let list = env.ok(&["service", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["name"], "hvsock agent");
+    assert_eq!(v[0]["vsock_port"], 18518);
+    // On the host, serving "the parent" makes no sense: a clear error.
+    let out = env.run(&["agent"], b"");
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("HVSOCK_PARTITION"),
+        "{}",
+        stderr(&out)
+    );
+    let help = env.ok(&["agent", "--help"]);
+    assert!(help.contains("dist/hvsock-agent.service"), "{help}");
+}
+
+// ---------------------------------------------------------------------------------
+// PTY sessions through tmux
+
+/// A private tmux server (its own socket) with one session running a command.
+struct Tmux {
+    sock: PathBuf,
+    env: Vec<(String, PathBuf)>,
+}
+
+impl Tmux {
+    fn start(env: &Env, command: &str) -> Tmux {
+        let t = Tmux {
+            sock: env.path("tmux.sock"),
+            env: vec![
+                ("HVSOCK_CONFIG_DIR".into(), env.cfg.clone()),
+                ("HVSOCK_RUNTIME_DIR".into(), env.run.clone()),
+            ],
+        };
+        let st = t
+            .cmd(&[
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "100",
+                "-y",
+                "30",
+                command,
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-S").arg(&self.sock).arg("-f").arg("/dev/null");
+        c.args(args)
+            .env("SHELL", "/bin/sh")
+            .env("TERM", "xterm")
+            .env_remove("TMUX")
+            .env_remove("HVSOCK_PARTITION")
+            .env_remove("HVSOCK_GUEST");
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c.stdin(Stdio::null());
+        c
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        assert!(self.cmd(&args).status().unwrap().success());
+    }
+
+    /// Types `line` and Enter.
+    fn line(&self, line: &str) {
+        self.send(&["-l", line]);
+        self.send(&["Enter"]);
+    }
+
+    fn capture(&self) -> String {
+        let out = self
+            .cmd(&["capture-pane", "-p", "-J", "-t", "t", "-S", "-200"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the pane shows `pat`; returns the pane.
+    fn expect(&self, pat: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let pane = self.capture();
+            if pane.contains(pat) {
+                return pane;
+            }
+            assert!(
+                start.elapsed() < LIMIT,
+                "pane never showed {pat:?}:\n{pane}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// "ROWS COLS" of the pane, as `stty size` prints it.
+    fn size(&self) -> String {
+        let out = self
+            .cmd(&[
+                "display-message",
+                "-p",
+                "-t",
+                "t",
+                "#{pane_height} #{pane_width}",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]).status();
+    }
+}
+
+#[test]
+fn shell_session_on_a_pty_through_tmux() {
+    let env = Env::with_agent(&[]);
+    let t = Tmux::start(
+        &env,
+        &format!("{BIN} shell vm1; echo RC=$?; stty -a; sleep 60"),
+    );
+    // The remote login shell prints its prompt: from then on our terminal is raw.
+    let start = Instant::now();
+    while t.capture().trim().is_empty() {
+        assert!(start.elapsed() < LIMIT, "no prompt from the remote shell");
+        thread::sleep(Duration::from_millis(20));
+    }
+    // A command and its output; the remote terminal has our window's size.
+    t.line("PS1='R$ '; echo $0; stty size; echo A$((40+2))");
+    let pane = t.expect("A42");
+    let size = t.size();
+    assert!(pane.contains(&format!("\n{size}\n")), "{size}:\n{pane}");
+    assert!(pane.contains("\n-"), "not a login shell:\n{pane}");
+
+    // A resize reaches the remote terminal (SIGWINCH -> Resize).
+    assert!(
+        t.cmd(&["resize-window", "-t", "t", "-x", "120", "-y", "40"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let size2 = t.size();
+    assert_ne!(size, size2);
+    let mut seen = false;
+    for i in 0..100 {
+        t.line(&format!("stty size; echo B$(({i}+1000))"));
+        let pane = t.expect(&format!("B{}", i + 1000));
+        if pane.contains(&format!("\n{size2}\nB{}", i + 1000)) {
+            seen = true;
+            break;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert!(seen, "the remote terminal never saw {size2}");
+
+    // Ctrl-C interrupts the remote foreground job, the shell stays.
+    t.line("sh -c 'echo rea\"\"dy; sleep 100'; echo after-$((1+1))");
+    t.expect("ready");
+    t.send(&["C-c"]);
+    t.line("echo alive-$((3+4))");
+    let pane = t.expect("alive-7");
+    assert!(!pane.contains("after-2"), "{pane}");
+
+    // The exit code comes back and the terminal is cooked again.
+    t.line("exit 3");
+    let pane = t.expect("RC=3");
+    let pane = if pane.contains("icanon") {
+        pane
+    } else {
+        t.expect("icanon")
+    };
+    let after = &pane[pane.find("RC=3").unwrap()..];
+    let words: Vec<&str> = after.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig"] {
+        assert!(
+            words.contains(&flag) && !words.contains(&format!("-{flag}").as_str()),
+            "terminal not restored ({flag}):\n{after}"
+        );
+    }
+}
+
+#[test]
+fn exec_tty_runs_on_a_pty_of_the_window_size() {
+    let env = Env::with_agent(&[]);
+    let t = Tmux::start(
+        &env,
+        &format!(
+            "{BIN} exec --tty vm1 -- sh -c 'tty; stty size; read x; echo got-$x; exit 4'; \
+             echo RC=$?; sleep 60"
+        ),
+    );
+    let pane = t.expect("/dev/pts/");
+    let size = t.size();
+    let pane = if pane.contains(&size) {
+        pane
+    } else {
+        t.expect(&size)
+    };
+    assert!(pane.contains(&size), "{pane}");
+    t.line("hello");
+    t.expect("got-hello");
+    t.expect("RC=4");
+}
+
+// ---------------------------------------------------------------------------------
+// cp
+
+#[test]
+fn cp_100_mib_both_ways_with_hashes() {
+    let env = Env::with_agent(&[]);
+    let src = env.path("big.bin");
+    std::fs::write(&src, pseudo_random(100 << 20, 42)).unwrap();
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let want = sha256_file(&src);
+    let vm_dir = env.path("vm");
+    std::fs::create_dir(&vm_dir).unwrap();
+
+    let t = Instant::now();
+    let out = env.run(
+        &[
+            "cp",
+            src.to_str().unwrap(),
+            &format!("vm1:{}/", vm_dir.display()),
+        ],
+        b"",
+    );
+    let up = t.elapsed();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // No terminal: no progress bar, nothing on stderr.
+    assert_eq!(stderr(&out), "");
+    let remote = vm_dir.join("big.bin");
+    assert_eq!(sha256_file(&remote), want);
+    assert_eq!(mode(&remote), 0o640);
+
+    let back = env.path("back.bin");
+    let t = Instant::now();
+    let out = env.run(
+        &[
+            "cp",
+            &format!("vm1:{}", remote.display()),
+            back.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let down = t.elapsed();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(sha256_file(&back), want);
+    assert_eq!(mode(&back), 0o640);
+    eprintln!("cp 100 MiB: up {up:?}, down {down:?} (debug build)");
+
+    // A local name with ':' is written ./a:b.
+    let colon = env.path("a:b");
+    std::fs::write(&colon, b"colon").unwrap();
+    let out = env
+        .cmd(&["cp", "./a:b", &format!("vm1:{}/", vm_dir.display())])
+        .current_dir(env.tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(vm_dir.join("a:b")).unwrap(), b"colon");
+}
+
+#[test]
+fn cp_errors_are_one_line_and_exit_1() {
+    let env = Env::with_agent(&[]);
+    let dir = env.path("d");
+    std::fs::create_dir(&dir).unwrap();
+    for (args, want) in [
+        (
+            vec!["cp", "vm1:/no/such/file", "x"],
+            "No such file or directory",
+        ),
+        (vec!["cp", dir.to_str().unwrap(), "vm1:/tmp/x"], "use -r"),
+        (vec!["cp", "a", "b"], "neither SRC nor DST"),
+        (vec!["cp", "vm1:a", "vm1:b"], "both SRC and DST"),
+        (vec!["cp", "/no/such/local", "vm1:/tmp/x"], "cannot read"),
+    ] {
+        let out = env.run(&args, b"");
+        assert_eq!(code(&out), 1, "{args:?}");
+        let e = stderr(&out);
+        assert!(
+            e.starts_with("hvsock: ") && e.contains(want),
+            "{args:?}: {e}"
+        );
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    assert!(!env.path("x").exists());
+}
+
+#[test]
+fn cp_directory_tree_keeps_modes() {
+    let env = Env::with_agent(&[]);
+    let tree = env.path("tree");
+    std::fs::create_dir_all(tree.join("sub/deeper")).unwrap();
+    std::fs::create_dir(tree.join("empty")).unwrap();
+    std::fs::write(tree.join("top.txt"), b"top").unwrap();
+    std::fs::write(tree.join("sub/run.sh"), b"#!/bin/sh\necho run\n").unwrap();
+    std::fs::write(tree.join("sub/deeper/secret"), pseudo_random(300_000, 3)).unwrap();
+    let modes = [
+        ("top.txt", 0o644),
+        ("sub/run.sh", 0o755),
+        ("sub/deeper/secret", 0o600),
+        ("sub/deeper", 0o700),
+        ("sub", 0o751),
+        ("empty", 0o750),
+    ];
+    for (p, m) in modes {
+        std::fs::set_permissions(tree.join(p), std::fs::Permissions::from_mode(m)).unwrap();
+    }
+    let check = |root: &Path| {
+        for (p, m) in modes {
+            assert_eq!(mode(&root.join(p)), m, "{}", root.join(p).display());
+        }
+        for f in ["top.txt", "sub/run.sh", "sub/deeper/secret"] {
+            assert_eq!(
+                sha256_file(&root.join(f)),
+                sha256_file(&tree.join(f)),
+                "{f}"
+            );
+        }
+    };
+    // To the VM, as a new name.
+    let remote = env.path("vm-tree");
+    let out = env.run(
+        &[
+            "cp",
+            "-r",
+            tree.to_str().unwrap(),
+            &format!("vm1:{}", remote.display()),
+        ],
+        b"",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    check(&remote);
+    // Back, into an existing directory.
+    let into = env.path("into");
+    std::fs::create_dir(&into).unwrap();
+    let out = env.run(
+        &[
+            "cp",
+            "-R",
+            &format!("vm1:{}", remote.display()),
+            into.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    check(&into.join("vm-tree"));
+    // Without -r: refused by the agent.
+    let out = env.run(
+        &[
+            "cp",
+            &format!("vm1:{}", remote.display()),
+            env.path("no").to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("-r"), "{}", stderr(&out));
+}
+
+/// Starts `hvsock cp`, waits until a temp file shows up in `watch`, then signals it.
+fn interrupt_cp(env: &Env, args: &[&str], watch: &Path, sig: i32) -> Output {
+    let child = env
+        .cmd(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("a temp file at the destination", || {
+        !temp_files(watch).is_empty()
+    });
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, sig) };
+    wait_output(child)
+}
+
+#[test]
+fn interrupted_copies_leave_nothing_at_the_destination() {
+    let env = Env::with_agent(&[]);
+    // Big and sparse: fast to make, long enough to copy that we catch it mid-way.
+    let src = env.path("huge.bin");
+    let f = std::fs::File::create(&src).unwrap();
+    f.set_len(2 << 30).unwrap();
+    drop(f);
+
+    // Upload, `hvsock cp` killed outright: the agent removes its temp file.
+    let vm_dir = env.path("vm");
+    std::fs::create_dir(&vm_dir).unwrap();
+    let out = interrupt_cp(
+        &env,
+        &[
+            "cp",
+            src.to_str().unwrap(),
+            &format!("vm1:{}/", vm_dir.display()),
+        ],
+        &vm_dir,
+        libc::SIGKILL,
+    );
+    assert!(!out.status.success());
+    wait_for("the agent to remove its temp file", || {
+        temp_files(&vm_dir).is_empty()
+    });
+    assert!(!vm_dir.join("huge.bin").exists());
+
+    // Download, interrupted by SIGINT / SIGTERM: 128+N, no file, no temp file.
+    let local = env.path("local");
+    std::fs::create_dir(&local).unwrap();
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        let out = interrupt_cp(
+            &env,
+            &[
+                "cp",
+                &format!("vm1:{}", src.display()),
+                local.to_str().unwrap(),
+            ],
+            &local,
+            sig,
+        );
+        assert_eq!(code(&out), 128 + sig, "{}", stderr(&out));
+        assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+        assert_eq!(temp_files(&local), Vec::<String>::new());
+        assert!(!local.join("huge.bin").exists());
+    }
+    // An old file at DST survives an interrupted overwrite untouched.
+    let dst = vm_dir.join("keep.bin");
+    std::fs::write(&dst, b"old").unwrap();
+    let out = interrupt_cp(
+        &env,
+        &[
+            "cp",
+            src.to_str().unwrap(),
+            &format!("vm1:{}", dst.display()),
+        ],
+        &vm_dir,
+        libc::SIGKILL,
+    );
+    assert!(!out.status.success());
+    wait_for("the agent to remove its temp file", || {
+        temp_files(&vm_dir).is_empty()
+    });
+    assert_eq!(std::fs::read(&dst).unwrap(), b"old");
+}
+
+// ---------------------------------------------------------------------------------
+// Malformed frames against the live agent
+
+fn frame(ty: u8, payload: &[u8]) -> Vec<u8> {
+    let mut v = ((payload.len() + 1) as u32).to_be_bytes().to_vec();
+    v.push(ty);
+    v.extend_from_slice(payload);
+    v
+}
+
+fn hello(version: u16) -> Vec<u8> {
+    let mut p = b"HVSAGENT".to_vec();
+    p.extend_from_slice(&version.to_be_bytes());
+    frame(0x01, &p)
+}
+
+/// Parses the frames of a reply: (type, payload) pairs.
+fn frames(mut b: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while b.len() >= 5 {
+        let len = u32::from_be_bytes(b[..4].try_into().unwrap()) as usize;
+        if b.len() < 4 + len {
+            break;
+        }
+        out.push((b[4], b[5..4 + len].to_vec()));
+        b = &b[4 + len..];
+    }
+    out
+}
+
+/// The `Error` frame of a reply: (code, message).
+fn error_of(reply: &[u8]) -> (u16, String) {
+    let fs = frames(reply);
+    let (_, p) = fs
+        .iter()
+        .find(|(t, _)| *t == 0x7f)
+        .unwrap_or_else(|| panic!("no Error frame in {fs:?}"));
+    let code = u16::from_be_bytes([p[0], p[1]]);
+    let n = u32::from_be_bytes(p[2..6].try_into().unwrap()) as usize;
+    (code, String::from_utf8_lossy(&p[6..6 + n]).into_owned())
+}
+
+/// Sends `bytes` on a fresh connection, half-closes, returns everything the agent says.
+fn raw(env: &Env, bytes: &[u8]) -> Vec<u8> {
+    let mut s = Context::host(env.dirs())
+        .connect(HvAddr::new(env.vm1, SERVICE_ID))
+        .unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    // The agent may hang up before reading everything: a failed write is fine.
+    let _ = s.write_all(bytes);
+    let _ = s.shutdown(Shutdown::Write);
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    reply
+}
+
+#[test]
+fn malformed_frames_get_errors_and_the_agent_keeps_serving() {
+    let mut env = Env::with_agent(&[]);
+    let cat = |extra: &[u8]| [hello(1), extra.to_vec()].concat();
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("wrong magic", frame(0x01, b"NOTAGENT\0\x01"), 1),
+        ("not a Hello first", frame(0x11, b""), 1),
+        ("version mismatch", hello(99), 2),
+        ("huge length", cat(&[0xff, 0xff, 0xff, 0xff, 0x02]), 1),
+        ("zero length", cat(&[0, 0, 0, 0]), 1),
+        ("unknown type", cat(&frame(0x99, b"")), 1),
+        (
+            "argc over the limit",
+            cat(&frame(0x02, &[0, 0, 24, 0, 80, 0xff, 0xff, 0xff, 0xff])),
+            1,
+        ),
+        ("bad bool", cat(&frame(0x04, &[7, 0, 0, 0, 1, b'x'])), 1),
+        ("Stdin instead of a request", cat(&frame(0x10, b"hi")), 3),
+    ];
+    for (what, bytes, want) in cases {
+        let reply = raw(&env, &bytes);
+        let (code, msg) = error_of(&reply);
+        assert_eq!(code, want, "{what}: {msg}");
+        assert!(!msg.is_empty(), "{what}");
+    }
+    // A truncated frame then EOF, and a connection that just closes: no reply needed,
+    // no harm done.
+    raw(&env, &cat(&[0, 0, 1, 0, 0x02, 1, 2]));
+    raw(&env, b"");
+    // The version mismatch is explained.
+    let (_, msg) = error_of(&raw(&env, &hello(99)));
+    assert!(msg.contains("protocol v1") && msg.contains("v99"), "{msg}");
+    // Through the CLI's raw `hvsock connect` too.
+    let out = env.run(
+        &["connect", "vm1:00004856-facb-11e6-bd58-64006a7986d3"],
+        &frame(0x01, b"GARBAGE!\0\x01"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(error_of(&out.stdout).0, 1);
+
+    // Still serving, and it logged the errors one line each.
+    assert!(env.agent_alive());
+    let out = env.run(&["exec", "vm1", "--", "echo", "still here"], b"");
+    assert_eq!((code(&out), stdout(&out)), (0, "still here\n".to_string()));
+    let log = env.agent_log();
+    assert!(log.contains("protocol"), "{log}");
+}
+
+// ---------------------------------------------------------------------------------
+// demo
+
+#[test]
+fn demo_runs_end_to_end_and_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(
+        {
+            let mut c = Command::new(BIN);
+            c.arg("demo")
+                .env("TMPDIR", tmp.path())
+                // The demo must not depend on (or touch) any configuration.
+                .env("HVSOCK_CONFIG_DIR", tmp.path().join("unused-config"))
+                .env("HVSOCK_RUNTIME_DIR", tmp.path().join("unused-run"))
+                .env_remove("HVSOCK_PARTITION")
+                .env_remove("HVSOCK_GUEST");
+            c
+        },
+        b"",
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    for key in [
+        "registered the agent service",
+        "00004856-facb-11e6-bd58-64006a7986d3",
+        "added a local partition        demo-vm",
+        "started the agent in demo-vm",
+        "$ uname -a",
+        "HELLO OVER A HYPER-V SOCKET",
+        "stdout: to stdout",
+        "stderr: to stderr",
+        "-> exit 3",
+        "-> exit 127",
+        "identical both ways",
+        "stopped the agent, removed",
+        "hvsock exec myvm -- uname -a",
+        "HVSOCK_GUEST=1 hvsock agent",
+    ] {
+        assert!(text.contains(key), "demo output lacks {key:?}:\n{text}");
+    }
+    // One hash, shown for the original, in the VM and back.
+    let sums: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| w.len() == 64 && w.chars().all(|c| c.is_ascii_hexdigit()))
+        .collect();
+    assert_eq!(sums.len(), 3, "{text}");
+    assert!(sums.iter().all(|s| *s == sums[0]));
+    // Nothing left behind.
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
