@@ -34,7 +34,7 @@ pub(crate) const EXIT_CONNECTION: i32 = 255;
 /// Exit status: CMD's exit status; 128+N if CMD was killed by signal N; 127 if CMD was
 /// not found and 126 if it could not be executed (with one `hvsock: ...` line); 255
 /// with one `hvsock: ...` line if the agent could not be reached or the connection
-/// failed; 2 for usage errors.
+/// failed; 141 (silently) if this side's stdout was closed; 2 for usage errors.
 #[derive(Args)]
 #[command(after_long_help = "\
 Examples:
@@ -154,6 +154,14 @@ fn finish(result: Result<i32, String>) -> ! {
 }
 
 fn session_error(e: hvsock_agent::ClientError) -> ! {
+    if let hvsock_agent::ClientError::Io(io) = &e
+        && io.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        // Our stdout or stderr was closed (`hvsock exec vm -- yes | head -1`): end
+        // quietly, as a process killed by SIGPIPE would (the remote command is killed
+        // when the connection closes).
+        std::process::exit(128 + libc::SIGPIPE)
+    }
     eprintln!("hvsock: {}", e.to_string().replace('\n', "; "));
     std::process::exit(e.exit_code())
 }

@@ -425,6 +425,37 @@ fn exec_streams_large_stdin_and_live_lines() {
 }
 
 #[test]
+fn exec_ends_quietly_when_its_stdout_closes() {
+    let env = Env::with_agent(&[]);
+    // `hvsock exec vm1 -- yes | head -1`: the reader goes away, so does `yes`.
+    let mut child = env
+        .cmd(&["exec", "vm1", "--", "yes"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "y\n");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(wait_limit(&mut child).code(), Some(141));
+    assert_eq!(err, "");
+    // The agent saw the client go and ended `yes`.
+    wait_for("the agent to end the request", || {
+        env.agent_log().contains("client disconnected")
+    });
+}
+
+#[test]
 fn exec_forwards_signals_to_the_remote_command() {
     let env = Env::with_agent(&[]);
     let mut child = env
@@ -502,6 +533,50 @@ fn install_service_is_idempotent_and_agent_refuses_the_host() {
     );
     let help = env.ok(&["agent", "--help"]);
     assert!(help.contains("dist/hvsock-agent.service"), "{help}");
+}
+
+#[test]
+fn agent_any_and_copy_root() {
+    let mut env = Env::with_agent(&[]);
+    let in_vm1 = |env: &Env, args: &[&str]| {
+        let mut c = env.cmd(args);
+        c.env("HVSOCK_PARTITION", "vm1");
+        run(c, b"")
+    };
+    // By default only the parent gets in: not even vm1 itself over LOOPBACK.
+    let out = in_vm1(&env, &["exec", "loopback", "--", "true"]);
+    assert_eq!(code(&out), 255, "{}", stderr(&out));
+
+    // --any binds ZERO; --copy-root confines copies.
+    env.agent = None;
+    let root = env.path("root");
+    std::fs::create_dir(&root).unwrap();
+    env.start_agent(&["--any", "--copy-root", root.to_str().unwrap()]);
+    let out = in_vm1(&env, &["exec", "loopback", "--", "echo", "hi"]);
+    assert_eq!((code(&out), stdout(&out)), (0, "hi\n".to_string()));
+    let src = env.path("f.txt");
+    std::fs::write(&src, b"confined").unwrap();
+    let out = env.run(&["cp", src.to_str().unwrap(), "vm1:rel.txt"], b"");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read(root.join("rel.txt")).unwrap(), b"confined");
+    for outside in ["vm1:../escape.txt", "vm1:/tmp/escape.txt"] {
+        let out = env.run(&["cp", src.to_str().unwrap(), outside], b"");
+        assert_eq!(code(&out), 1, "{outside}");
+        assert!(
+            stderr(&out).starts_with("hvsock: agent: "),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert!(!env.path("escape.txt").exists());
+    // Not a directory: the agent refuses to start, with one line.
+    let out = env.run(&["agent", "--any", "--copy-root", "/no/such/dir"], b"");
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("--copy-root /no/such/dir"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // ---------------------------------------------------------------------------------
