@@ -249,12 +249,15 @@ pub fn run(args: CpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 } else {
                     String::new()
                 };
+                let dirs = match s.dirs {
+                    0 => String::new(),
+                    1 => ", 1 dir".to_string(),
+                    n => format!(", {n} dirs"),
+                };
                 eprintln!(
-                    "{} file{}, {} dir{}, {} in {secs:.1} s ({}/s), verified{skipped}",
+                    "{} file{}{dirs}, {} in {secs:.1} s ({}/s), verified{skipped}",
                     s.files,
                     if s.files == 1 { "" } else { "s" },
-                    s.dirs,
-                    if s.dirs == 1 { "" } else { "s" },
                     human(s.bytes),
                     human((s.bytes as f64 / secs) as u64),
                 );

@@ -610,7 +610,7 @@ impl Tmux {
                 command,
             ])
             .status()
-            .unwrap();
+            .expect("tmux is needed for the PTY tests (scripts/test installs it)");
         assert!(st.success());
         t
     }
