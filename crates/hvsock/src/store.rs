@@ -16,7 +16,7 @@
 //! - A missing file reads as empty. A file that cannot be read or parsed aborts the
 //!   update with an error naming the path; it is never overwritten.
 //! - The config directory is created on the first write (mode 0755); data files get
-//!   mode 0644 (owner-writable only).
+//!   mode 0644 (owner-writable only), lock files 0600 (owner only).
 //!
 //! ```
 //! use hvsock::store;
@@ -33,13 +33,16 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Mode of the config directory when hvsock creates it.
 pub const DIR_MODE: u32 = 0o755;
 /// Mode of data files (before the umask).
 pub const FILE_MODE: u32 = 0o644;
+/// Mode of lock files: the owner only, since anyone who can open a lock file (even
+/// read-only) could `flock` it and stall every writer.
+pub const LOCK_MODE: u32 = 0o600;
 
 /// Why a stored file could not be read, parsed or written.
 #[derive(Debug, thiserror::Error)]
@@ -194,10 +197,17 @@ pub fn lock(path: &Path) -> Result<FileLock, StoreError> {
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(FILE_MODE)
+        .mode(LOCK_MODE)
         .custom_flags(libc::O_CLOEXEC)
         .open(&lp)
         .map_err(|e| StoreError::io(&lp, e))?;
+    // A lock file made by an older version may be wider: narrow it (best effort: only
+    // its owner may).
+    if let Ok(m) = file.metadata()
+        && m.permissions().mode() & 0o077 != 0
+    {
+        let _ = file.set_permissions(fs::Permissions::from_mode(LOCK_MODE));
+    }
     flock_exclusive(&file).map_err(|e| StoreError::io(&lp, e))?;
     remove_stale_temps(path);
     Ok(FileLock {
@@ -317,6 +327,10 @@ mod tests {
         assert!(read_optional(&file).unwrap().is_none());
         let l = lock(&file).unwrap();
         assert_eq!(l.path(), cfg.join("f.toml.lock"));
+        assert_eq!(
+            fs::metadata(l.path()).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(
             fs::metadata(&cfg).unwrap().permissions().mode() & 0o7777 & !0o022,
             0o755 & !0o022
