@@ -111,14 +111,17 @@ fn handshakes_in_progress_are_capped_and_time_out() {
         }
     });
     std::thread::sleep(Duration::from_millis(100));
-    let mut third = UnixStream::connect(&sock).unwrap();
-    third
+    // A third: the oldest handshake makes room for it and is answered "busy".
+    let third = UnixStream::connect(&sock).unwrap();
+    let mut oldest = silent.remove(0);
+    oldest
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     let mut reply = Vec::new();
-    third.read_to_end(&mut reply).unwrap();
+    oldest.read_to_end(&mut reply).unwrap();
     assert_eq!(&reply[..4], b"HV\x01\x04", "busy");
     assert!(String::from_utf8_lossy(&reply[6..]).contains("max_pending_handshakes"));
+    silent.push(third);
     // The silent ones are dropped after the handshake timeout.
     for s in &mut silent {
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -120,7 +120,13 @@ fn local_handshake(
     what: &dyn Fn() -> String,
 ) -> io::Result<()> {
     sock.set_write_timeout(Some(remaining(deadline, what)?))?;
-    (&*sock).write_all(&preamble.encode())?;
+    if let Err(e) = (&*sock).write_all(&preamble.encode()) {
+        // The listener may have answered (busy, refused) and closed before the preamble
+        // went out: its reply, read below, says why better than EPIPE.
+        if !matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset) {
+            return Err(e);
+        }
+    }
     sock.set_read_timeout(Some(remaining(deadline, what)?))?;
     let mut hdr = [0u8; REPLY_LEN];
     read_exact_timeout(sock, &mut hdr, what)?;
