@@ -292,3 +292,40 @@ fn half_open_flood_does_not_lock_out_well_behaved_partitions() {
         }
     }
 }
+
+#[test]
+fn runtime_dir_set_up_by_someone_else_is_refused() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let f = Fixture::new();
+    let chmod = |mode| {
+        std::fs::set_permissions(&f.dirs.runtime, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let refused = |want: &str| {
+        let e = f.host().bind(at(VmId::ZERO, SVC)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+        assert!(e.to_string().contains(want), "{e}");
+        let e = f.local("a").connect(at(VmId::PARENT, SVC)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+        assert!(e.to_string().contains(want), "{e}");
+    };
+    // Writable by every user: anyone could put their own socket in a listener's place.
+    std::fs::create_dir(&f.dirs.runtime).unwrap();
+    chmod(0o777);
+    refused("writable by every user");
+    chmod(0o700);
+    // Made in advance by another user (say a `/tmp/hvsock-UID` squatted before us).
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    if root {
+        const NOBODY: u32 = 65534;
+        std::os::unix::fs::chown(&f.dirs.runtime, Some(NOBODY), Some(NOBODY)).unwrap();
+        refused("belongs to uid 65534");
+        // Unless an administrator gave it to the configured group.
+        settings(&f, &format!("group = \"{NOBODY}\"\n"));
+        chmod(0o750);
+        let rx = accept_all(f.host().bind(at(VmId::ZERO, SVC)).unwrap());
+        f.local("a").connect(at(VmId::PARENT, SVC)).unwrap();
+        assert_eq!(rx.recv_timeout(WAIT).unwrap().1, A);
+    } else {
+        println!("skipped the owner check: needs root to give a dir to another user");
+    }
+}

@@ -88,6 +88,9 @@ fn dial_local(
     deadline: Instant,
     what: &dyn Fn() -> String,
 ) -> io::Result<Socket> {
+    rundir::check_trusted(&ctx.dirs.runtime, || {
+        snapshot::settings(&ctx.dirs)?.group_id()
+    })?;
     for sel in candidates {
         let path = rundir::socket_path(&ctx.dirs.runtime, folder, preamble.service, *sel);
         let sock = Socket::new(Domain::UNIX, Type::STREAM.cloexec(), None)?;
