@@ -261,8 +261,7 @@ impl Initramfs {
     /// which is faster than gunzip under TCG). Parents come before children.
     pub fn to_cpio(&self) -> Vec<u8> {
         let mut out = Vec::new();
-        let mut ino = 1u32;
-        for (path, node) in &self.nodes {
+        for (ino, (path, node)) in (1u32..).zip(&self.nodes) {
             let (mode, data, rdev): (u32, &[u8], (u32, u32)) = match node {
                 Node::Dir => (0o040_755, &[], (0, 0)),
                 Node::File { data, mode } => (0o100_000 | mode, data, (0, 0)),
@@ -271,7 +270,6 @@ impl Initramfs {
             };
             let nlink = if matches!(node, Node::Dir) { 2 } else { 1 };
             cpio_entry(&mut out, ino, mode, nlink, rdev, path, data);
-            ino += 1;
         }
         cpio_entry(&mut out, 0, 0, 1, (0, 0), "TRAILER!!!", &[]);
         out

@@ -43,7 +43,7 @@ pub mod tools;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixStream;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -59,6 +59,9 @@ pub const AGENT_PORT: u32 = 52_000;
 
 /// Guest path of the harness's helper program (`vm-guest`).
 pub const GUEST_HELPER: &str = "/bin/vm-guest";
+
+/// What `/init` prints on the console once it runs (followed by the guest uptime).
+pub const INIT_MARKER: &str = "hvsock-vm: init up";
 
 /// Errors of the harness.
 #[derive(Debug, thiserror::Error)]
@@ -349,7 +352,10 @@ impl Vm {
         let last = kernels.len() - 1;
         for (i, kernel) in kernels.iter().enumerate() {
             match Vm::launch(&cfg, &tools, kernel, &initrd) {
-                Err(HarnessError::Boot { what, console }) if i < last => {
+                // Fall back only when the kernel never reached /init.
+                Err(HarnessError::Boot { what, console })
+                    if i < last && !console.contains(INIT_MARKER) =>
+                {
                     eprintln!(
                         "hvsock-vm: PVH boot failed ({what}); booting the bzImage\n{console}"
                     );
@@ -422,6 +428,12 @@ impl Vm {
             thread::sleep(Duration::from_millis(10));
         }
 
+        // The agent says hello (guest -> host) once it listens; only then does the host
+        // CONNECT: probing while the guest driver starts can wedge the backend.
+        let hello = UnixListener::bind(vm.host_port_path(AGENT_PORT))
+            .and_then(|l| l.set_nonblocking(true).map(|_| l))
+            .map_err(|e| io_err("bind the hello socket".into(), e))?;
+
         let mem = format!("{}M", cfg.memory_mib);
         let (machine, device) = match cfg.machine {
             Machine::Q35 => ("q35", "vhost-user-vsock-pci"),
@@ -473,10 +485,49 @@ impl Vm {
         vm.qemu_pid = qemu.id();
         vm.qemu = Mutex::new(Some(qemu));
 
-        vm.wait_port(AGENT_PORT, cfg.boot_timeout)
+        vm.wait_hello(&hello, cfg.boot_timeout)
+            .and_then(|_| vm.wait_port(AGENT_PORT, Duration::from_secs(10)))
             .map_err(|e| vm.boot_error(format!("guest not ready: {e}")))?;
         vm.boot_time = started.elapsed();
         Ok(vm)
+    }
+
+    /// Waits for the agent's `READY` line on `hello` (bounded; fails early if QEMU or the
+    /// backend exits).
+    fn wait_hello(&self, hello: &UnixListener, timeout: Duration) -> Result<(), HarnessError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match hello.accept() {
+                Ok((s, _)) => {
+                    let mut line = String::new();
+                    s.set_nonblocking(false)
+                        .and_then(|_| s.set_read_timeout(Some(Duration::from_secs(10))))
+                        .and_then(|_| (&s).take(64).read_to_string(&mut line))
+                        .map_err(|e| io_err("read the agent's hello".into(), e))?;
+                    if line.starts_with("READY ") {
+                        return Ok(());
+                    }
+                    return Err(HarnessError::Agent(format!("bad hello {line:?}")));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(io_err("accept the agent's hello".into(), e)),
+            }
+            if let Some(status) = self.try_wait_qemu() {
+                return Err(HarnessError::Agent(format!("QEMU exited ({status})")));
+            }
+            if let Some(status) = self.try_wait_backend() {
+                return Err(HarnessError::Agent(format!(
+                    "vhost-device-vsock exited ({status})"
+                )));
+            }
+            if Instant::now() >= deadline {
+                return Err(HarnessError::Timeout {
+                    what: "waiting for the guest agent's hello".into(),
+                    after: timeout,
+                });
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn read_log(&self, name: &str) -> String {
@@ -563,9 +614,16 @@ impl Vm {
         let deadline = Instant::now() + timeout;
         let mut last;
         loop {
+            let t = Instant::now();
             match hybrid_connect(&self.hybrid, port, Duration::from_secs(2)) {
                 Ok(_) => return Ok(()),
                 Err(e) => last = e.to_string(),
+            }
+            if std::env::var_os("HVSOCK_VM_DEBUG").is_some() {
+                eprintln!(
+                    "hvsock-vm: wait_port {port}: {last} after {:?}",
+                    t.elapsed()
+                );
             }
             if let Some(status) = self.try_wait_qemu() {
                 return Err(HarnessError::Connect {
@@ -668,7 +726,11 @@ impl Vm {
     fn teardown(&mut self) {
         kill_and_wait(&self.qemu);
         kill_and_wait(&self.backend);
-        let _ = fs::remove_dir_all(&self.dir);
+        if std::env::var_os("HVSOCK_VM_KEEP").is_some() {
+            eprintln!("hvsock-vm: keeping {}", self.dir.display());
+        } else {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -745,10 +807,10 @@ fn build_initramfs(cfg: &VmConfig, tools: &Tools, helper: &Path) -> Result<PathB
          mount -t devtmpfs devtmpfs /dev\n\
          {insmod}\
          {env}\
-         echo \"hvsock-vm: init up $(cut -d' ' -f1 /proc/uptime)s\"\n\
+         echo \"{INIT_MARKER} $(cut -d' ' -f1 /proc/uptime)s\"\n\
          cd /\n\
          {}\n\
-         {GUEST_HELPER} agent {AGENT_PORT}\n\
+         {GUEST_HELPER} agent {AGENT_PORT} {AGENT_PORT}\n\
          echo \"hvsock-vm: agent exited ($?)\"\n\
          poweroff -f\n",
         cfg.guest_init

@@ -1,7 +1,8 @@
 //! `vm-guest`: the harness's helper program inside the test VM (built static).
 //!
 //! ```text
-//! vm-guest agent PORT            serve the harness's command protocol on vsock PORT
+//! vm-guest agent PORT [HELLO]    serve the harness's command protocol on vsock PORT; once
+//!                                listening, say "READY PORT" to host (CID 2) port HELLO
 //! vm-guest echo PORT             echo every connection on vsock PORT (half-close at EOF)
 //! vm-guest send CID PORT TEXT    connect, send TEXT + "\n", half-close, print the reply
 //! vm-guest source CID PORT BYTES connect, send BYTES pattern bytes, half-close, print the reply
@@ -25,7 +26,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
-        ["agent", port] => parse(port).and_then(agent),
+        ["agent", port] => parse(port).and_then(|p| agent(p, None)),
+        ["agent", port, hello] => parse(port).and_then(|p| agent(p, Some(parse(hello)?))),
         ["echo", port] => parse(port).and_then(echo),
         ["send", cid, port, text] => parse(cid)
             .and_then(|c| Ok((c, parse(port)?)))
@@ -52,9 +54,15 @@ fn parse<T: std::str::FromStr>(s: &str) -> io::Result<T> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("bad number {s:?}")))
 }
 
-fn agent(port: u32) -> io::Result<()> {
+fn agent(port: u32, hello: Option<u32>) -> io::Result<()> {
     let listener = Listener::bind(port)?;
     println!("vm-guest: agent listening on vsock port {port}");
+    if let Some(hello) = hello {
+        // The host waits for this before it connects: a host CONNECT racing with the
+        // guest driver's start-up can wedge vhost-device-vsock 0.3.0.
+        let stream = Stream::connect(2, hello)?;
+        (&stream).write_all(format!("READY {port}\n").as_bytes())?;
+    }
     loop {
         let (stream, _) = listener.accept()?;
         thread::spawn(move || {
@@ -120,11 +128,23 @@ fn echo(port: u32) -> io::Result<()> {
     loop {
         let (stream, _) = listener.accept()?;
         thread::spawn(move || {
-            let result = io::copy(&mut &stream, &mut &stream).and_then(|_| stream.shutdown_write());
+            let result = copy(&stream).and_then(|_| stream.shutdown_write());
             if let Err(e) = result {
                 eprintln!("vm-guest: echo: {e}");
             }
         });
+    }
+}
+
+/// Echoes until EOF with a 64 KiB buffer (io::copy's 8 KiB is slow under TCG).
+fn copy(stream: &Stream) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = (&*stream).read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        (&*stream).write_all(&buf[..n])?;
     }
 }
 
