@@ -278,8 +278,9 @@ struct Kernel {
 static DIR_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Removes `hvsock-vm-PID-N` directories left in the temp dir by dead processes
-/// (a test process killed with SIGKILL cannot clean up after itself).
-fn sweep_stale_dirs(tmp: &Path) {
+/// (a test process killed with SIGKILL cannot clean up after itself). [`Vm::start`]
+/// does this itself.
+pub fn sweep_stale_dirs(tmp: &Path) {
     let Ok(entries) = fs::read_dir(tmp) else {
         return;
     };

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -26,8 +26,14 @@ fn echo_vm() -> Vm {
     vm
 }
 
+/// Whether `pid` is a live (not zombie) process.
 fn alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_none_or(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
 }
 
 /// Host processes whose command line mentions `needle`.
@@ -237,6 +243,56 @@ fn teardown_leaves_no_process_or_socket() {
     assert!(panicked.is_err());
     let (q, b, dir) = rx.recv().unwrap();
     teardown_check(q, b, dir);
+}
+
+/// Not run by itself: the body of `killed_test_process_leaves_no_orphans`, which runs
+/// it in a child process and kills that process with SIGKILL.
+#[test]
+#[ignore = "helper of killed_test_process_leaves_no_orphans"]
+fn vm_holder() {
+    let vm = Vm::start(VmConfig::default()).expect("start VM");
+    println!(
+        "HOLDER {} {} {}",
+        vm.qemu_pid(),
+        vm.backend_pid(),
+        vm.dir().display()
+    );
+    std::io::stdout().flush().unwrap();
+    thread::sleep(Duration::from_secs(120));
+}
+
+#[test]
+fn killed_test_process_leaves_no_orphans() {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "vm_holder", "--nocapture"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    while !line.starts_with("HOLDER ") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "holder exited early");
+    }
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let (q, b, dir) = (
+        f[1].parse::<u32>().unwrap(),
+        f[2].parse::<u32>().unwrap(),
+        PathBuf::from(f[3]),
+    );
+    assert!(alive(q) && alive(b) && dir.exists());
+    child.kill().unwrap(); // SIGKILL: no destructor runs in the holder.
+    child.wait().unwrap();
+    // PR_SET_PDEATHSIG kills QEMU and the backend; init reaps them.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(q) || alive(b) {
+        assert!(Instant::now() < deadline, "orphans survived: {q} {b}");
+        thread::sleep(Duration::from_millis(50));
+    }
+    // The socket directory is left behind; the next start (or a sweep) removes it.
+    hvsock_vm::sweep_stale_dirs(dir.parent().unwrap());
+    assert!(!dir.exists(), "{} survived the sweep", dir.display());
 }
 
 /// 251-periodic pattern buffer, long enough to compare any chunk at any offset.
