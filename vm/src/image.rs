@@ -57,6 +57,24 @@ pub(crate) fn write_atomic(path: &Path, data: &[u8]) -> Result<(), HarnessError>
     })
 }
 
+/// Removes files in `dir` named `prefix*` that were not modified for `age`.
+pub(crate) fn prune(dir: &Path, prefix: &str, age: std::time::Duration) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|d| d > age);
+        if old && e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Runs `prog args` with `input` on stdin and returns its stdout.
 fn filter(prog: &Path, args: &[&str], input: &[u8]) -> Result<Vec<u8>, HarnessError> {
     let what = format!("{} {}", prog.display(), args.join(" "));

@@ -52,7 +52,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub use image::Initramfs;
-pub use tools::{Tools, build_static_bin, cache_dir, target_dir};
+pub use tools::{Tools, build_static_bin, build_static_bin_profile, cache_dir, target_dir};
 
 /// The vsock port of the harness's guest agent.
 pub const AGENT_PORT: u32 = 52_000;
@@ -820,9 +820,17 @@ fn build_initramfs(cfg: &VmConfig, tools: &Tools, helper: &Path) -> Result<PathB
     let cpio = fs_.to_cpio();
     let mut h = image::Fnv::new();
     h.update(&cpio);
-    let path = cache_dir()?.join(format!("initramfs-{}.cpio", h.hex()));
-    if !path.is_file() {
+    let cache = cache_dir()?;
+    let path = cache.join(format!("initramfs-{}.cpio", h.hex()));
+    if path.is_file() {
+        // Mark it used, so the pruning below keeps it.
+        let _ = fs::File::options()
+            .append(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+    } else {
         image::write_atomic(&path, &cpio)?;
     }
+    image::prune(&cache, "initramfs-", Duration::from_secs(24 * 3600));
     Ok(path)
 }

@@ -205,30 +205,54 @@ pub fn check_static(path: &Path) -> Result<(), HarnessError> {
 pub const STATIC_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// Builds binary `bin` of workspace package `package` statically linked
-/// (`-C target-feature=+crt-static`, target [`STATIC_TARGET`]) into `<target>/vm-static`,
-/// so the normal build is not invalidated, and returns its path. Each (package, bin) is
-/// built once per process.
+/// (`-C target-feature=+crt-static`, target [`STATIC_TARGET`], dev profile, debug info
+/// stripped) into `<target>/vm-static`, so the normal build is not invalidated, and
+/// returns its path. Each (package, bin) is built once per process.
 ///
 /// ```no_run
 /// let hvsock = hvsock_vm::build_static_bin("hvsock-cli", "hvsock")?;
 /// # Ok::<(), hvsock_vm::HarnessError>(())
 /// ```
 pub fn build_static_bin(package: &str, bin: &str) -> Result<PathBuf, HarnessError> {
-    static BUILT: OnceLock<Mutex<Vec<(String, String, PathBuf)>>> = OnceLock::new();
+    build_static_bin_profile(package, bin, "dev")
+}
+
+/// [`build_static_bin`] with a cargo profile (`"dev"`, `"release"`, ...).
+pub fn build_static_bin_profile(
+    package: &str,
+    bin: &str,
+    profile: &str,
+) -> Result<PathBuf, HarnessError> {
+    type Built = Vec<([String; 3], PathBuf)>;
+    static BUILT: OnceLock<Mutex<Built>> = OnceLock::new();
+    let key = [package.to_string(), bin.to_string(), profile.to_string()];
     let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
     let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, _, p)) = built.iter().find(|(p, b, _)| p == package && b == bin) {
+    if let Some((_, p)) = built.iter().find(|(k, _)| *k == key) {
         return Ok(p.clone());
     }
     let target = target_dir().join("vm-static");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(workspace_root())
-        .args(["build", "--quiet", "-p", package, "--bin", bin, "--target"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            package,
+            "--bin",
+            bin,
+            "--profile",
+            profile,
+        ])
+        .arg("--target")
         .arg(STATIC_TARGET)
         .arg("--target-dir")
         .arg(&target)
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env(
+            "RUSTFLAGS",
+            "-C target-feature=+crt-static -C strip=debuginfo",
+        )
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
@@ -240,9 +264,14 @@ pub fn build_static_bin(package: &str, bin: &str) -> Result<PathBuf, HarnessErro
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         });
     }
-    let path = target.join(STATIC_TARGET).join("debug").join(bin);
+    let dir = match profile {
+        "dev" | "test" => "debug",
+        "bench" => "release",
+        other => other,
+    };
+    let path = target.join(STATIC_TARGET).join(dir).join(bin);
     check_static(&path)?;
-    built.push((package.to_string(), bin.to_string(), path.clone()));
+    built.push((key, path.clone()));
     Ok(path)
 }
 
