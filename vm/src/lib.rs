@@ -31,6 +31,42 @@
 //! # Ok::<(), hvsock_vm::HarnessError>(())
 //! ```
 //!
+//! ## Running the program under test in the guest
+//!
+//! Build it static with [`build_static_bin`], copy it in with
+//! [`VmConfig::guest_binaries`] (config files with [`VmConfig::guest_files`]), start it
+//! from [`VmConfig::guest_init`] or [`Vm::spawn`], wait for its port, then talk to it
+//! through [`Vm::hybrid_path`]:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use hvsock_vm::{Vm, VmConfig, build_static_bin};
+//!
+//! let hvsock = build_static_bin("hvsock-cli", "hvsock")?;
+//! let vm = Vm::start(VmConfig {
+//!     guest_binaries: vec![(hvsock, "/bin/hvsock".into())],
+//!     env: vec![("HVSOCK_GUEST".into(), "1".into())],
+//!     guest_init: "hvsock listen any:5000 --keep-open --exec cat &".into(),
+//!     ..VmConfig::default()
+//! })?;
+//! vm.wait_port(5000, Duration::from_secs(30))?;
+//! // The host side: `hvsock vm add NAME --hybrid <vm.hybrid_path()>`, then connect.
+//! let _stream = vm.connect(5000)?;
+//! # Ok::<(), hvsock_vm::HarnessError>(())
+//! ```
+//!
+//! ## Known limits of the backend (vhost-device-vsock 0.3.0)
+//!
+//! * Half-close is not propagated: a guest `shutdown(SHUT_WR)` never reaches the host
+//!   (rust-vmm/vhost-device#874) and a host `shutdown(SHUT_WR)` becomes a full close.
+//! * A host CONNECT racing with the guest driver's start-up can wedge the backend; the
+//!   harness therefore waits for the agent's hello (guest -> host) before connecting.
+//! * One connection saturated in both directions at once can stall for good (log:
+//!   "Failed to re-enable EPOLLOUT"); keep the data in flight bounded (a window) when
+//!   echoing bulk data.
+//! * A guest connect to a host port nobody listens on fails with `ETIMEDOUT` after the
+//!   guest's connect timeout (2 s), not with a reset.
+//!
 //! Host tools come from `vm/setup.sh` (Debian packages `qemu-system-x86`,
 //! `linux-image-amd64`, `busybox-static`, `xz-utils`, and `vhost-device-vsock` 0.3.0
 //! cargo-installed under `target/vm-tools`); see [`Tools`] for overrides.

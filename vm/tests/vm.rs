@@ -328,12 +328,19 @@ fn mb_s(bytes: u64, d: Duration) -> f64 {
 #[test]
 fn figures_boot_connect_throughput() {
     const SIZE: u64 = 100 << 20;
-    let vm = echo_vm();
+    let t = Instant::now();
+    let vm = Vm::start(VmConfig {
+        guest_init: format!("{GUEST_HELPER} echo {ECHO_PORT} &"),
+        ..VmConfig::default()
+    })
+    .expect("start VM");
     eprintln!(
-        "FIGURE boot to ready: {:?} (pvh: {})",
+        "FIGURE Vm::start: {:?}, of which boot to ready {:?} (pvh: {})",
+        t.elapsed(),
         vm.boot_time(),
         vm.pvh()
     );
+    vm.wait_port(ECHO_PORT, Duration::from_secs(30)).unwrap();
 
     let n = 20;
     let t = Instant::now();
@@ -392,6 +399,29 @@ fn figures_boot_connect_throughput() {
     eprintln!(
         "FIGURE 100 MiB echo (host->guest->host, {} KiB window): {d:?}, {:.1} MB/s each way",
         WINDOW >> 10,
+        mb_s(SIZE, d)
+    );
+
+    // 100 MiB host -> guest, checked by the guest.
+    vm.spawn(&format!("{GUEST_HELPER} sink 5001")).unwrap();
+    vm.wait_port(5001, Duration::from_secs(30)).unwrap();
+    let mut s = vm.connect(5001).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let chunk: Vec<u8> = pattern(0)[..251].repeat(261);
+    let t = Instant::now();
+    s.write_all(format!("{SIZE}\n").as_bytes()).unwrap();
+    let mut sent = 0u64;
+    while sent < SIZE {
+        let k = (SIZE - sent).min(chunk.len() as u64);
+        s.write_all(&chunk[..k as usize]).unwrap();
+        sent += k;
+    }
+    let mut reply = String::new();
+    BufReader::new(&s).read_line(&mut reply).unwrap();
+    let d = t.elapsed();
+    assert_eq!(reply, format!("ok {SIZE}\n"));
+    eprintln!(
+        "FIGURE 100 MiB host->guest: {d:?}, {:.1} MB/s",
         mb_s(SIZE, d)
     );
 

@@ -4,6 +4,8 @@
 //! vm-guest agent PORT [HELLO]    serve the harness's command protocol on vsock PORT; once
 //!                                listening, say "READY PORT" to host (CID 2) port HELLO
 //! vm-guest echo PORT             echo every connection on vsock PORT (half-close at EOF)
+//! vm-guest sink PORT             per connection: read a line "N", then N pattern bytes
+//!                                (checked), reply "ok N\n" or "bad AT\n"
 //! vm-guest send CID PORT TEXT    connect, send TEXT + "\n", half-close, print the reply
 //! vm-guest source CID PORT BYTES connect, send BYTES pattern bytes, half-close, print the reply
 //! ```
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         ["agent", port] => parse(port).and_then(|p| agent(p, None)),
         ["agent", port, hello] => parse(port).and_then(|p| agent(p, Some(parse(hello)?))),
         ["echo", port] => parse(port).and_then(echo),
+        ["sink", port] => parse(port).and_then(sink),
         ["send", cid, port, text] => parse(cid)
             .and_then(|c| Ok((c, parse(port)?)))
             .and_then(|(c, p)| send(c, p, text)),
@@ -37,7 +40,8 @@ fn main() -> ExitCode {
             .and_then(|(c, p, n)| source(c, p, n)),
         _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "usage: vm-guest agent PORT | echo PORT | send CID PORT TEXT | source CID PORT BYTES",
+            "usage: vm-guest agent PORT [HELLO] | echo PORT | sink PORT | send CID PORT TEXT \
+             | source CID PORT BYTES",
         )),
     };
     match result {
@@ -134,6 +138,44 @@ fn echo(port: u32) -> io::Result<()> {
             }
         });
     }
+}
+
+fn sink(port: u32) -> io::Result<()> {
+    let listener = Listener::bind(port)?;
+    println!("vm-guest: sink listening on vsock port {port}");
+    loop {
+        let (stream, _) = listener.accept()?;
+        thread::spawn(move || {
+            if let Err(e) = sink_one(&stream) {
+                eprintln!("vm-guest: sink: {e}");
+            }
+        });
+    }
+}
+
+fn sink_one(stream: &Stream) -> io::Result<()> {
+    let mut reader = BufReader::with_capacity(64 * 1024, stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let size: u64 = parse(line.trim())?;
+    let expect: Vec<u8> = (0..64 * 1024 + 251).map(|i| (i % 251) as u8).collect();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    let start = Instant::now();
+    while total < size {
+        let want = buf.len().min((size - total) as usize);
+        let n = reader.read(&mut buf[..want])?;
+        if n == 0 {
+            break;
+        }
+        let off = (total % 251) as usize;
+        if buf[..n] != expect[off..off + n] {
+            return (&*stream).write_all(format!("bad {total}\n").as_bytes());
+        }
+        total += n as u64;
+    }
+    eprintln!("vm-guest: sink got {total} bytes in {:?}", start.elapsed());
+    (&*stream).write_all(format!("ok {total}\n").as_bytes())
 }
 
 /// Echoes until EOF with a 64 KiB buffer (io::copy's 8 KiB is slow under TCG).
