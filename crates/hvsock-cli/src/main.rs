@@ -4,6 +4,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd_addr;
+mod cmd_connect;
+mod cmd_listen;
+mod cmd_relay;
+mod cmd_service;
+mod cmd_vm;
 
 /// Hyper-V sockets for Linux hosts, guests and containers.
 ///
@@ -27,6 +32,15 @@ enum Command {
     /// Encode and decode SOCKADDR_HV addresses.
     #[command(subcommand)]
     Addr(cmd_addr::AddrCmd),
+    /// The service registry (Hyper-V's GuestCommunicationServices): add, list, export.
+    #[command(subcommand)]
+    Service(cmd_service::ServiceCmd),
+    /// The partition table (the host's list of VMs): add, list, show, remove.
+    #[command(subcommand)]
+    Vm(cmd_vm::VmCmd),
+    Listen(cmd_listen::ListenArgs),
+    Connect(cmd_connect::ConnectArgs),
+    Relay(cmd_relay::RelayArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,11 +52,18 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Addr(c) => cmd_addr::run(c),
+        Command::Service(c) => cmd_service::run(c),
+        Command::Vm(c) => cmd_vm::run(c),
+        Command::Listen(c) => cmd_listen::run(c),
+        Command::Connect(c) => cmd_connect::run(c),
+        Command::Relay(c) => cmd_relay::run(c),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("hvsock: {e:#}");
+            // One line, whatever the error's text.
+            let msg = e.to_string().replace('\n', "; ");
+            eprintln!("hvsock: {msg}");
             ExitCode::from(1)
         }
     }

@@ -65,12 +65,18 @@ impl VmId {
     /// `parent`, `broadcast`, `silohost`; any case).
     pub fn from_wildcard_name(name: &str) -> Option<VmId> {
         let lower = name.to_ascii_lowercase();
-        Self::WILDCARDS.iter().find(|(n, _)| *n == lower).map(|(_, v)| *v)
+        Self::WILDCARDS
+            .iter()
+            .find(|(n, _)| *n == lower)
+            .map(|(_, v)| *v)
     }
 
     /// The canonical name of this id if it is a wildcard.
     pub fn wildcard_name(self) -> Option<&'static str> {
-        Self::WILDCARDS.iter().find(|(_, v)| *v == self).map(|(n, _)| *n)
+        Self::WILDCARDS
+            .iter()
+            .find(|(_, v)| *v == self)
+            .map(|(n, _)| *n)
     }
 
     /// Whether this id is one of the well-known wildcards rather than a partition.
@@ -268,6 +274,57 @@ impl From<(VmId, ServiceId)> for HvAddr {
     }
 }
 
+/// Anything that names a Hyper-V socket address: an [`HvAddr`], a `(VmId, ServiceId)`
+/// pair, or `VM:SERVICE` text resolved with the registry and partition table (see
+/// [`syntax`](crate::syntax)).
+///
+/// ```no_run
+/// use hvsock::HvStream;
+/// // A VM from `hvsock vm add` and a service from `hvsock service add`.
+/// let s = HvStream::connect("myvm:My Service")?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub trait ToHvAddr {
+    /// The address, resolving names in `dirs`' registry and table where needed.
+    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr>;
+}
+
+impl ToHvAddr for HvAddr {
+    fn to_hv_addr(&self, _: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+        Ok(*self)
+    }
+}
+
+impl ToHvAddr for (VmId, ServiceId) {
+    fn to_hv_addr(&self, _: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+        Ok(HvAddr::from(*self))
+    }
+}
+
+impl ToHvAddr for str {
+    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+        crate::syntax::resolve_addr_in(self, dirs).map_err(|e| {
+            let kind = match e {
+                crate::syntax::AddrSyntaxError::UnknownVm { .. } => std::io::ErrorKind::NotFound,
+                _ => std::io::ErrorKind::InvalidInput,
+            };
+            std::io::Error::new(kind, e.to_string())
+        })
+    }
+}
+
+impl ToHvAddr for String {
+    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+        self.as_str().to_hv_addr(dirs)
+    }
+}
+
+impl<T: ToHvAddr + ?Sized> ToHvAddr for &T {
+    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+        (**self).to_hv_addr(dirs)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,11 +334,26 @@ mod tests {
     fn wildcard_constants_match_hvsocket_h() {
         assert_eq!(VmId::ZERO.0.to_u128(), 0);
         assert_eq!(VmId::WILDCARD, VmId::ZERO);
-        assert_eq!(VmId::BROADCAST.to_string(), "ffffffff-ffff-ffff-ffff-ffffffffffff");
-        assert_eq!(VmId::CHILDREN.to_string(), "90db8b89-0d35-4f79-8ce9-49ea0ac8b7cd");
-        assert_eq!(VmId::LOOPBACK.to_string(), "e0e16197-dd56-4a10-9195-5ee7a155a838");
-        assert_eq!(VmId::PARENT.to_string(), "a42e7cda-d03f-480c-9cc2-a4de20abb878");
-        assert_eq!(VmId::SILOHOST.to_string(), "36bd0c5c-7276-4223-88ba-7d03b654c568");
+        assert_eq!(
+            VmId::BROADCAST.to_string(),
+            "ffffffff-ffff-ffff-ffff-ffffffffffff"
+        );
+        assert_eq!(
+            VmId::CHILDREN.to_string(),
+            "90db8b89-0d35-4f79-8ce9-49ea0ac8b7cd"
+        );
+        assert_eq!(
+            VmId::LOOPBACK.to_string(),
+            "e0e16197-dd56-4a10-9195-5ee7a155a838"
+        );
+        assert_eq!(
+            VmId::PARENT.to_string(),
+            "a42e7cda-d03f-480c-9cc2-a4de20abb878"
+        );
+        assert_eq!(
+            VmId::SILOHOST.to_string(),
+            "36bd0c5c-7276-4223-88ba-7d03b654c568"
+        );
         for (name, id) in VmId::WILDCARDS {
             assert_eq!(VmId::from_wildcard_name(name), Some(id));
             assert_eq!(name.to_uppercase().parse::<VmId>().unwrap(), id);
@@ -322,17 +394,29 @@ mod tests {
     #[test]
     fn sockaddr_errors() {
         let good = HvAddr::default().to_sockaddr_hv();
-        assert_eq!(HvAddr::from_sockaddr_hv(&good[..35]), Err(SockaddrError::Length(35)));
+        assert_eq!(
+            HvAddr::from_sockaddr_hv(&good[..35]),
+            Err(SockaddrError::Length(35))
+        );
         assert_eq!(HvAddr::from_sockaddr_hv(&[]), Err(SockaddrError::Length(0)));
         let mut long = good.to_vec();
         long.push(0);
-        assert_eq!(HvAddr::from_sockaddr_hv(&long), Err(SockaddrError::Length(37)));
+        assert_eq!(
+            HvAddr::from_sockaddr_hv(&long),
+            Err(SockaddrError::Length(37))
+        );
         let mut fam = good;
         fam[0] = 40;
-        assert_eq!(HvAddr::from_sockaddr_hv(&fam), Err(SockaddrError::Family(40)));
+        assert_eq!(
+            HvAddr::from_sockaddr_hv(&fam),
+            Err(SockaddrError::Family(40))
+        );
         let mut res = good;
         res[3] = 1;
-        assert_eq!(HvAddr::from_sockaddr_hv(&res), Err(SockaddrError::Reserved(256)));
+        assert_eq!(
+            HvAddr::from_sockaddr_hv(&res),
+            Err(SockaddrError::Reserved(256))
+        );
     }
 
     proptest! {

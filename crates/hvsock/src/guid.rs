@@ -38,7 +38,9 @@ pub enum GuidParseError {
     #[error("a GUID has 36 characters (or 38 with braces), got {0}")]
     Length(usize),
     /// A hyphen is missing or misplaced.
-    #[error("a GUID has hyphens at positions 9, 14, 19 and 24 (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")]
+    #[error(
+        "a GUID has hyphens at positions 9, 14, 19 and 24 (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
+    )]
     Hyphens,
     /// Braces present but unbalanced.
     #[error("unbalanced braces around the GUID")]
@@ -235,7 +237,10 @@ mod tests {
         );
         // The vsock template with port 0x1234.
         let t: Guid = "00001234-FACB-11E6-BD58-64006A7986D3".parse().unwrap();
-        assert_eq!(&t.to_bytes_le()[..8], &[0x34, 0x12, 0, 0, 0xcb, 0xfa, 0xe6, 0x11]);
+        assert_eq!(
+            &t.to_bytes_le()[..8],
+            &[0x34, 0x12, 0, 0, 0xcb, 0xfa, 0xe6, 0x11]
+        );
     }
 
     #[test]
@@ -269,7 +274,11 @@ mod tests {
             "{99e53d4-3d5c-4c3e-8779-bed06ec056e1}".parse::<Guid>(),
             Err(GuidParseError::Length(37))
         );
-        assert!("999e53d4-3d5c-4c3e-8779-bed06ec056é".parse::<Guid>().is_err());
+        assert!(
+            "999e53d4-3d5c-4c3e-8779-bed06ec056é"
+                .parse::<Guid>()
+                .is_err()
+        );
         assert_eq!(
             "{999e53d4-3d5c-4c3e-8779-bed06ec056e1".parse::<Guid>(),
             Err(GuidParseError::Length(37))

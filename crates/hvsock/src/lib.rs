@@ -17,8 +17,28 @@
 #![warn(missing_docs)]
 
 pub mod addr;
+pub mod context;
 pub mod guid;
+pub mod handshake;
+pub mod net;
+pub mod partitions;
 pub mod paths;
+pub mod regfile;
+pub mod registry;
+pub(crate) mod route;
+pub(crate) mod rundir;
+pub(crate) mod snapshot;
+pub mod store;
+pub mod syntax;
+pub(crate) mod sys;
 
-pub use addr::{HvAddr, ServiceId, SockaddrError, VmId};
+pub use addr::{HvAddr, ServiceId, SockaddrError, ToHvAddr, VmId};
+pub use context::Context;
 pub use guid::{Guid, GuidParseError};
+pub use net::listener::{HvListener, Incoming};
+pub use net::stream::HvStream;
+pub use route::Location;
+pub use snapshot::Settings;
+
+/// The vsock CID of the host, as a guest sees it.
+pub const VSOCK_HOST_CID: u32 = 2;

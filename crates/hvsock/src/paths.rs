@@ -58,12 +58,13 @@ impl Dirs {
 }
 
 fn env_dir(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
+    crate::sys::geteuid() == 0
 }
 
 /// `/etc/hvsock` as root, `$XDG_CONFIG_HOME/hvsock` (or `~/.config/hvsock`) otherwise.
@@ -84,7 +85,6 @@ pub fn default_runtime_dir() -> PathBuf {
     }
     match env_dir("XDG_RUNTIME_DIR") {
         Some(d) => d.join("hvsock"),
-        // SAFETY: getuid has no preconditions and cannot fail.
-        None => Path::new("/tmp").join(format!("hvsock-{}", unsafe { libc::getuid() })),
+        None => Path::new("/tmp").join(format!("hvsock-{}", crate::sys::getuid())),
     }
 }

@@ -1,0 +1,500 @@
+//! `hvsock relay`: listen on one endpoint (TCP, Unix or Hyper-V socket) and connect each
+//! client to another, many at once, half-closes carried through.
+//!
+//! The data path is one function per direction, [`forward`]: today a buffered copy;
+//! a zero-copy path (splice(2)) can replace it for the endpoint pairs that allow it,
+//! since [`Reader`] and [`Writer`] keep the kind of socket they hold.
+
+use crate::cmd_connect::{describe_vm, parse_connect_timeout};
+use clap::Args;
+use hvsock::net::tokio as hvtokio;
+use hvsock::paths::Dirs;
+use hvsock::{Context, HvAddr};
+use std::fmt;
+use std::io::{self, ErrorKind};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream, tcp, unix};
+
+/// Listen on FROM and connect each client to TO, relaying bytes both ways
+///
+/// Endpoints:
+///   tcp:HOST:PORT       a TCP address (IPv6 in brackets: tcp:[::1]:8080). As FROM,
+///                       exactly that address is bound (PORT 0 picks a free port; see -v)
+///   unix:PATH           a Unix stream socket. As FROM, a stale socket file is replaced
+///                       and the file is removed on SIGINT/SIGTERM
+///   hvsock:VM:SERVICE   a Hyper-V socket address, as in `hvsock addr encode --help`.
+///                       As FROM, VM says who may connect (any, children, parent,
+///                       loopback, a partition); as TO, it is the VM to reach
+///
+/// Each client gets its own connection to TO; any number are relayed at once. When one
+/// side finishes sending, the other side's sending direction is shut down (half-close)
+/// and the other direction goes on until it finishes too. A connection that fails (TO
+/// refuses, a reset) is logged to stderr and closed; the relay keeps running. Nothing
+/// is printed on stdout. Where this process is, for hvsock endpoints: the host, unless
+/// HVSOCK_PARTITION=NAME or HVSOCK_GUEST=1.
+#[derive(Args)]
+#[command(
+    verbatim_doc_comment,
+    after_long_help = "\
+Examples:
+  # Publish a VM's SSH server (vsock port 22 in the guest) on the host's loopback:
+  hvsock relay tcp:127.0.0.1:2222 hvsock:myvm:vsock:22
+  # In a guest: reach the host's service through a local Unix socket:
+  HVSOCK_GUEST=1 hvsock relay unix:/run/host-api.sock hvsock:parent:\"Host API\"
+  # On the host: let partitions reach a TCP server as service `web`:
+  hvsock relay hvsock:children:web tcp:127.0.0.1:8080
+  # Pick a free port and log it:
+  hvsock relay -v tcp:127.0.0.1:0 hvsock:loopback:echo"
+)]
+pub struct RelayArgs {
+    /// Where to listen: tcp:HOST:PORT, unix:PATH or hvsock:VM:SERVICE.
+    #[arg(value_name = "FROM", value_parser = Endpoint::parse)]
+    from: Endpoint,
+    /// Where to connect each client: tcp:HOST:PORT, unix:PATH or hvsock:VM:SERVICE.
+    #[arg(value_name = "TO", value_parser = Endpoint::parse)]
+    to: Endpoint,
+    /// Give up connecting to TO after DUR (500ms, 2s, 1m; at most 300s).
+    #[arg(
+        long,
+        short = 't',
+        value_name = "DUR",
+        default_value = "2s",
+        value_parser = parse_connect_timeout
+    )]
+    connect_timeout: Duration,
+    /// Log the listening address, every connection and its byte counts to stderr.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// A relay endpoint as written, before any name lookup.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    /// `tcp:HOST:PORT` (HOST may be `[v6]`).
+    Tcp {
+        /// The host part, without brackets.
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// `unix:PATH`.
+    Unix(PathBuf),
+    /// `hvsock:VM:SERVICE`, kept as text and resolved when the relay starts.
+    Hv(String),
+}
+
+impl Endpoint {
+    /// Parses the endpoint syntax (names are looked up later).
+    pub fn parse(s: &str) -> Result<Endpoint, String> {
+        let usage = "expected tcp:HOST:PORT, unix:PATH or hvsock:VM:SERVICE";
+        let Some((kind, rest)) = s.split_once(':') else {
+            return Err(format!("{s:?} is not an endpoint: {usage}"));
+        };
+        match kind.to_ascii_lowercase().as_str() {
+            "tcp" => {
+                let (host, port) = rest
+                    .rsplit_once(':')
+                    .ok_or_else(|| format!("{s:?}: expected tcp:HOST:PORT"))?;
+                let host = host
+                    .strip_prefix('[')
+                    .and_then(|h| h.strip_suffix(']'))
+                    .unwrap_or(host);
+                if host.is_empty() {
+                    return Err(format!("{s:?}: the HOST of tcp:HOST:PORT is empty"));
+                }
+                if host.contains(':') && !rest.starts_with('[') {
+                    return Err(format!(
+                        "{s:?}: write an IPv6 host in brackets, e.g. tcp:[::1]:8080"
+                    ));
+                }
+                let port = port.parse::<u16>().map_err(|_| {
+                    format!("{s:?}: PORT must be a number from 0 to 65535, not {port:?}")
+                })?;
+                Ok(Endpoint::Tcp {
+                    host: host.to_string(),
+                    port,
+                })
+            }
+            "unix" if rest.is_empty() => Err(format!("{s:?}: the PATH of unix:PATH is empty")),
+            "unix" => Ok(Endpoint::Unix(PathBuf::from(rest))),
+            "hvsock" => {
+                hvsock::syntax::parse_addr(rest).map_err(|e| format!("{s:?}: {e}"))?;
+                Ok(Endpoint::Hv(rest.to_string()))
+            }
+            _ => Err(format!("{s:?}: unknown endpoint kind {kind:?}: {usage}")),
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Tcp { host, port } if host.contains(':') => write!(f, "tcp:[{host}]:{port}"),
+            Endpoint::Tcp { host, port } => write!(f, "tcp:{host}:{port}"),
+            Endpoint::Unix(p) => write!(f, "unix:{}", p.display()),
+            Endpoint::Hv(a) => write!(f, "hvsock:{a}"),
+        }
+    }
+}
+
+/// A connected socket of any endpoint kind.
+enum Conn {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+    Hv(hvtokio::HvStream),
+}
+
+/// The receiving half of a [`Conn`].
+pub(crate) enum Reader {
+    Tcp(tcp::OwnedReadHalf),
+    Unix(unix::OwnedReadHalf),
+    Hv(hvtokio::OwnedReadHalf),
+}
+
+/// The sending half of a [`Conn`].
+pub(crate) enum Writer {
+    Tcp(tcp::OwnedWriteHalf),
+    Unix(unix::OwnedWriteHalf),
+    Hv(hvtokio::OwnedWriteHalf),
+}
+
+impl Conn {
+    fn into_split(self) -> (Reader, Writer) {
+        match self {
+            Conn::Tcp(s) => {
+                let (r, w) = s.into_split();
+                (Reader::Tcp(r), Writer::Tcp(w))
+            }
+            Conn::Unix(s) => {
+                let (r, w) = s.into_split();
+                (Reader::Unix(r), Writer::Unix(w))
+            }
+            Conn::Hv(s) => {
+                let (r, w) = s.into_split();
+                (Reader::Hv(r), Writer::Hv(w))
+            }
+        }
+    }
+}
+
+impl Reader {
+    fn as_async(&mut self) -> &mut (dyn AsyncRead + Unpin + Send) {
+        match self {
+            Reader::Tcp(r) => r,
+            Reader::Unix(r) => r,
+            Reader::Hv(r) => r,
+        }
+    }
+}
+
+impl Writer {
+    fn as_async(&mut self) -> &mut (dyn AsyncWrite + Unpin + Send) {
+        match self {
+            Writer::Tcp(w) => w,
+            Writer::Unix(w) => w,
+            Writer::Hv(w) => w,
+        }
+    }
+}
+
+/// The buffer of one direction of one connection.
+const BUF_SIZE: usize = 256 * 1024;
+
+/// Moves one direction of a connection: everything `from` sends goes to `to`, then
+/// `to` is shut down for writing (the half-close carried through). Returns the bytes
+/// moved.
+///
+/// This is the data path: a zero-copy variant (splice(2) through a pipe) can be chosen
+/// here by matching on the kinds of `from` and `to`.
+pub(crate) async fn forward(mut from: Reader, mut to: Writer) -> io::Result<u64> {
+    let mut r = BufReader::with_capacity(BUF_SIZE, from.as_async());
+    let w = to.as_async();
+    let total = tokio::io::copy_buf(&mut r, w).await?;
+    match w.shutdown().await {
+        // The peer is gone altogether: nothing to shut down.
+        Err(e) if e.kind() == ErrorKind::NotConnected => {}
+        r => r?,
+    }
+    Ok(total)
+}
+
+/// A bound FROM endpoint.
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener, PathBuf),
+    Hv(Box<hvtokio::HvListener>, Dirs),
+}
+
+/// Binds a Unix socket, replacing a stale socket file (one nobody listens on).
+fn bind_unix(path: &Path) -> io::Result<UnixListener> {
+    match UnixListener::bind(path) {
+        Err(e) if e.kind() == ErrorKind::AddrInUse => {
+            use std::os::unix::fs::FileTypeExt;
+            let is_socket = std::fs::symlink_metadata(path)
+                .map(|m| m.file_type().is_socket())
+                .unwrap_or(false);
+            if !is_socket {
+                return Err(io::Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!("{} exists and is not a socket", path.display()),
+                ));
+            }
+            match std::os::unix::net::UnixStream::connect(path) {
+                Ok(_) => Err(io::Error::new(
+                    ErrorKind::AddrInUse,
+                    format!("another process listens on {}", path.display()),
+                )),
+                Err(_) => {
+                    std::fs::remove_file(path)?;
+                    UnixListener::bind(path)
+                }
+            }
+        }
+        r => r,
+    }
+}
+
+impl Listener {
+    async fn bind(ep: &Endpoint, ctx: &dyn Fn() -> io::Result<Context>) -> io::Result<Listener> {
+        match ep {
+            Endpoint::Tcp { host, port } => Ok(Listener::Tcp(
+                TcpListener::bind((host.as_str(), *port)).await?,
+            )),
+            Endpoint::Unix(path) => Ok(Listener::Unix(bind_unix(path)?, path.clone())),
+            Endpoint::Hv(text) => {
+                let ctx = ctx()?;
+                let addr = resolve(text, ctx.dirs())?;
+                Ok(Listener::Hv(
+                    Box::new(hvtokio::HvListener::bind_with(&ctx, addr)?),
+                    ctx.dirs().clone(),
+                ))
+            }
+        }
+    }
+
+    /// What this listener is bound to, as an endpoint (with the real TCP port).
+    fn describe(&self, ep: &Endpoint) -> String {
+        match self {
+            Listener::Tcp(l) => match l.local_addr() {
+                Ok(a) => format!("tcp:{a}"),
+                Err(_) => ep.to_string(),
+            },
+            _ => ep.to_string(),
+        }
+    }
+
+    /// Accepts a client; describes it for logs.
+    async fn accept(&self) -> io::Result<(Conn, String)> {
+        match self {
+            Listener::Tcp(l) => {
+                let (s, a) = l.accept().await?;
+                let _ = s.set_nodelay(true);
+                Ok((Conn::Tcp(s), format!("tcp:{a}")))
+            }
+            Listener::Unix(l, path) => {
+                let (s, _) = l.accept().await?;
+                Ok((
+                    Conn::Unix(s),
+                    format!("a client of unix:{}", path.display()),
+                ))
+            }
+            Listener::Hv(l, dirs) => {
+                let (s, peer) = l.accept().await?;
+                Ok((Conn::Hv(s), describe_vm(peer.vm_id, dirs)))
+            }
+        }
+    }
+}
+
+fn resolve(text: &str, dirs: &Dirs) -> io::Result<HvAddr> {
+    hvsock::syntax::resolve_addr_in(text, dirs)
+        .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e.to_string()))
+}
+
+/// A resolved TO endpoint.
+enum Target {
+    Tcp(String, u16),
+    Unix(PathBuf),
+    Hv(Context, HvAddr),
+}
+
+impl Target {
+    fn resolve(ep: &Endpoint, ctx: &dyn Fn() -> io::Result<Context>) -> io::Result<Target> {
+        Ok(match ep {
+            Endpoint::Tcp { host, port } => Target::Tcp(host.clone(), *port),
+            Endpoint::Unix(p) => Target::Unix(p.clone()),
+            Endpoint::Hv(text) => {
+                let ctx = ctx()?;
+                let addr = resolve(text, ctx.dirs())?;
+                Target::Hv(ctx, addr)
+            }
+        })
+    }
+
+    async fn connect(&self, timeout: Duration) -> io::Result<Conn> {
+        let timed_out = || io::Error::new(ErrorKind::TimedOut, "timed out");
+        match self {
+            Target::Tcp(host, port) => {
+                let s = tokio::time::timeout(timeout, TcpStream::connect((host.as_str(), *port)))
+                    .await
+                    .map_err(|_| timed_out())??;
+                let _ = s.set_nodelay(true);
+                Ok(Conn::Tcp(s))
+            }
+            Target::Unix(p) => Ok(Conn::Unix(
+                tokio::time::timeout(timeout, UnixStream::connect(p))
+                    .await
+                    .map_err(|_| timed_out())??,
+            )),
+            Target::Hv(ctx, addr) => Ok(Conn::Hv(
+                hvtokio::HvStream::connect_with(ctx, *addr, timeout).await?,
+            )),
+        }
+    }
+}
+
+/// Relays one client: connects to TO, then both directions until both are done (or
+/// one fails, which closes the whole connection).
+async fn relay_one(id: u64, client: Conn, who: String, to: Arc<RelayTo>) {
+    let server = match to.target.connect(to.timeout).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("hvsock: relay #{id} from {who}: connect {}: {e}", to.text);
+            return;
+        }
+    };
+    if to.verbose {
+        eprintln!("hvsock: relay #{id}: {who} -> {}", to.text);
+    }
+    let (cr, cw) = client.into_split();
+    let (sr, sw) = server.into_split();
+    match tokio::try_join!(forward(cr, sw), forward(sr, cw)) {
+        Ok((up, down)) => {
+            if to.verbose {
+                eprintln!("hvsock: relay #{id} done: {up} bytes sent, {down} bytes received");
+            }
+        }
+        Err(e) => eprintln!("hvsock: relay #{id} from {who}: {e}"),
+    }
+}
+
+/// What every connection needs of TO.
+struct RelayTo {
+    target: Target,
+    text: String,
+    timeout: Duration,
+    verbose: bool,
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn stop_signal() -> io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
+
+pub fn run(args: RelayArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(relay(args))
+}
+
+async fn relay(args: RelayArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let ctx = || Context::from_env();
+    let target =
+        Target::resolve(&args.to, &ctx).map_err(|e| format!("relay to {}: {e}", args.to))?;
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    let listener = Listener::bind(&args.from, &ctx)
+        .await
+        .map_err(|e| format!("listen on {}: {e}", args.from))?;
+    if args.verbose {
+        eprintln!(
+            "hvsock: relay listening on {} -> {}",
+            listener.describe(&args.from),
+            args.to
+        );
+    }
+    let to = Arc::new(RelayTo {
+        target,
+        text: args.to.to_string(),
+        timeout: args.connect_timeout,
+        verbose: args.verbose,
+    });
+    let mut id = 0u64;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((client, who)) => {
+                    pause = Duration::from_millis(10);
+                    id += 1;
+                    tokio::spawn(relay_one(id, client, who, to.clone()));
+                }
+                Err(e) => {
+                    eprintln!("hvsock: accept on {} failed: {e}; retrying in {pause:?}", args.from);
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+            },
+            r = &mut stop => {
+                r?;
+                break;
+            }
+        }
+    }
+    if let Listener::Unix(_, path) = &listener {
+        let _ = std::fs::remove_file(path);
+    }
+    if args.verbose {
+        eprintln!("hvsock: relay stopped");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_syntax() {
+        let ok = |s: &str| Endpoint::parse(s).unwrap().to_string();
+        assert_eq!(ok("tcp:127.0.0.1:80"), "tcp:127.0.0.1:80");
+        assert_eq!(ok("TCP:localhost:0"), "tcp:localhost:0");
+        assert_eq!(ok("tcp:[::1]:8080"), "tcp:[::1]:8080");
+        assert_eq!(ok("unix:/run/x.sock"), "unix:/run/x.sock");
+        assert_eq!(ok("unix:rel:ative"), "unix:rel:ative");
+        assert_eq!(ok("hvsock:parent:vsock:22"), "hvsock:parent:vsock:22");
+        assert_eq!(ok("hvsock:vm:My Service"), "hvsock:vm:My Service");
+        for bad in [
+            "",
+            "tcp",
+            "tcp:",
+            "tcp:80",
+            "tcp::80",
+            "tcp:host:",
+            "tcp:host:65536",
+            "tcp:host:x",
+            "tcp:::1:80",
+            "unix:",
+            "hvsock:",
+            "hvsock:parent",
+            "hvsock:parent:",
+            "hvsock:parent:vsock:x",
+            "udp:1.2.3.4:5",
+            "/tmp/sock",
+        ] {
+            assert!(Endpoint::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

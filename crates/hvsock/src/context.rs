@@ -1,0 +1,157 @@
+//! [`Context`]: which partition a socket lives in and where hvsock's files are.
+
+use crate::addr::{ToHvAddr, VmId};
+use crate::partitions::PartitionKind;
+use crate::paths::Dirs;
+use crate::route::{Location, err};
+use crate::snapshot;
+use std::io::{self, ErrorKind};
+use std::time::Duration;
+
+/// Environment variable putting a process in a local partition (name or id).
+pub const PARTITION_ENV: &str = "HVSOCK_PARTITION";
+/// Environment variable saying the process runs inside a VM guest (`1`).
+pub const GUEST_ENV: &str = "HVSOCK_GUEST";
+/// Default connect timeout, as Linux AF_VSOCK's.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Largest connect timeout (`HVSOCKET_CONNECT_TIMEOUT_MAX`).
+pub const MAX_CONNECT_TIMEOUT: Duration =
+    Duration::from_millis(crate::addr::HVSOCKET_CONNECT_TIMEOUT_MAX as u64);
+/// Default time a listener gives a local peer to send its preamble.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where sockets live: the directories and the partition.
+///
+/// [`HvStream::connect`](crate::HvStream::connect) and
+/// [`HvListener::bind`](crate::HvListener::bind) use [`Context::from_env`]; build a
+/// `Context` explicitly to act as several partitions in one process (tests, relays).
+///
+/// ```no_run
+/// use hvsock::{Context, HvAddr, ServiceId, VmId, paths::Dirs};
+///
+/// let dirs = Dirs::new("/tmp/hv/config", "/tmp/hv/run");
+/// let host = Context::host(dirs.clone());
+/// let child = Context::local(dirs, "web")?;           // a --local partition
+/// let svc = ServiceId::from_vsock_port(5000);
+/// let listener = host.bind(HvAddr::new(VmId::CHILDREN, svc))?;
+/// let stream = child.connect(HvAddr::new(VmId::PARENT, svc))?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub(crate) dirs: Dirs,
+    pub(crate) location: Location,
+}
+
+impl Context {
+    /// A context from explicit parts.
+    pub fn new(dirs: Dirs, location: Location) -> Context {
+        Context { dirs, location }
+    }
+
+    /// The root partition (host) with these directories.
+    pub fn host(dirs: Dirs) -> Context {
+        Context::new(dirs, Location::Host)
+    }
+
+    /// Inside a VM guest: PARENT is the host over AF_VSOCK.
+    pub fn guest(dirs: Dirs) -> Context {
+        Context::new(dirs, Location::Guest)
+    }
+
+    /// A `--local` partition of the table, by name or id.
+    pub fn local(dirs: Dirs, name_or_id: &str) -> io::Result<Context> {
+        let table = snapshot::table(&dirs)?;
+        let p = table.find(name_or_id).ok_or_else(|| {
+            err(
+                ErrorKind::NotFound,
+                format!(
+                    "no partition {name_or_id:?} in the partition table (see `hvsock vm list`)"
+                ),
+            )
+        })?;
+        if p.kind != PartitionKind::Local {
+            return Err(err(
+                ErrorKind::InvalidInput,
+                format!(
+                    "partition {:?} is a VM, not a --local partition: a process can only live in a local partition",
+                    p.name
+                ),
+            ));
+        }
+        Ok(Context::new(dirs, Location::Local(p.id)))
+    }
+
+    /// The context of this process: `HVSOCK_CONFIG_DIR`/`HVSOCK_RUNTIME_DIR` (or the
+    /// defaults), `HVSOCK_PARTITION` (a local partition), `HVSOCK_GUEST=1` or
+    /// `guest = true` in `hvsock.toml` (a VM guest), else the host.
+    ///
+    /// Guest mode is never guessed from `/dev/vsock`: a machine that is itself a VM
+    /// would then reach its own hypervisor's host.
+    pub fn from_env() -> io::Result<Context> {
+        let dirs = Dirs::from_env();
+        let partition = std::env::var(PARTITION_ENV).ok().filter(|s| !s.is_empty());
+        let guest = match std::env::var(GUEST_ENV).ok().as_deref() {
+            None | Some("") => snapshot::settings(&dirs)?.guest,
+            Some("1" | "true" | "yes") => true,
+            Some("0" | "false" | "no") => false,
+            Some(other) => {
+                return Err(err(
+                    ErrorKind::InvalidInput,
+                    format!("{GUEST_ENV}={other:?}: expected 1 or 0"),
+                ));
+            }
+        };
+        match (partition, guest) {
+            (Some(_), true) => Err(err(
+                ErrorKind::InvalidInput,
+                format!("{PARTITION_ENV} and guest mode exclude each other"),
+            )),
+            (Some(p), false) => Context::local(dirs, &p),
+            (None, true) => Ok(Context::guest(dirs)),
+            (None, false) => Ok(Context::host(dirs)),
+        }
+    }
+
+    /// The directories.
+    pub fn dirs(&self) -> &Dirs {
+        &self.dirs
+    }
+
+    /// The partition.
+    pub fn location(&self) -> Location {
+        self.location
+    }
+
+    /// This partition's own id: a local partition's id; zero for a root partition.
+    pub fn own_id(&self) -> VmId {
+        self.location.claim()
+    }
+
+    /// Connects with the default timeout (2 s). See [`HvStream::connect`](crate::HvStream::connect).
+    pub fn connect(&self, addr: impl ToHvAddr) -> io::Result<crate::HvStream> {
+        crate::net::dial::connect(self, addr.to_hv_addr(&self.dirs)?, DEFAULT_CONNECT_TIMEOUT)
+    }
+
+    /// Connects, giving up after `timeout` (at most 300 s).
+    pub fn connect_timeout(
+        &self,
+        addr: impl ToHvAddr,
+        timeout: Duration,
+    ) -> io::Result<crate::HvStream> {
+        crate::net::dial::connect(self, addr.to_hv_addr(&self.dirs)?, timeout)
+    }
+
+    /// Binds a listener. See [`HvListener::bind`](crate::HvListener::bind).
+    pub fn bind(&self, addr: impl ToHvAddr) -> io::Result<crate::HvListener> {
+        crate::net::listener::HvListener::bind_in(self, addr.to_hv_addr(&self.dirs)?)
+    }
+
+    pub(crate) fn handshake_timeout(&self) -> Duration {
+        snapshot::settings(&self.dirs)
+            .ok()
+            .and_then(|s| s.handshake_timeout_ms)
+            .map(Duration::from_millis)
+            .unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT)
+    }
+}

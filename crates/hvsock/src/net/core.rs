@@ -1,0 +1,688 @@
+//! The accepting side, shared by the std and tokio listeners: one epoll set over every
+//! socket a bind listens on (local, hybrid-vsock per VM, AF_VSOCK) and over the local
+//! handshakes in progress, so a slow or silent peer never delays anyone else.
+
+use crate::addr::{HvAddr, VmId};
+use crate::context::Context;
+use crate::handshake::{self, PREAMBLE_LEN, Preamble, PreambleError, Status};
+use crate::partitions::{PartitionKind, PartitionTable};
+use crate::route::{self, BindPlan, Location, Relation, Selector, VmSet, err};
+use crate::rundir::{self, ClaimedSocket};
+use crate::snapshot;
+use crate::sys::Epoll;
+use socket2::{Domain, SockAddr, Socket, Type};
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Listen backlog of every socket (the kernel caps it at `somaxconn`).
+const BACKLOG: i32 = 4096;
+/// How often a wildcard host listener looks for VMs added to the table.
+const REFRESH: Duration = Duration::from_millis(500);
+/// Connections taken from one socket per readiness event, so one busy socket cannot
+/// starve the others.
+const ACCEPT_BATCH: usize = 64;
+
+enum Source {
+    Local(ClaimedSocket),
+    Hybrid { vm: VmId, sock: ClaimedSocket },
+    Vsock(Socket),
+    Pending(Pending),
+}
+
+struct Pending {
+    sock: Socket,
+    buf: [u8; PREAMBLE_LEN],
+    len: usize,
+    deadline: Instant,
+}
+
+/// A connection ready for the user, with its peer as this side names it and the
+/// ticket that counts it against its partition's limit.
+pub(crate) type Accepted = (Socket, HvAddr, Option<Ticket>);
+
+/// Open connections per peer partition of one listener.
+type LiveCounts = Arc<Mutex<HashMap<VmId, usize>>>;
+
+/// One open connection counted against its partition's limit; released on drop
+/// (when the last clone of the stream closes).
+#[derive(Debug)]
+pub(crate) struct Ticket {
+    live: LiveCounts,
+    vm: VmId,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = live.get_mut(&self.vm) {
+            *n -= 1;
+            if *n == 0 {
+                live.remove(&self.vm);
+            }
+        }
+    }
+}
+
+pub(crate) struct Core {
+    ctx: Context,
+    addr: HvAddr,
+    plan: BindPlan,
+    selector: Option<Selector>,
+    epoll: Arc<Epoll>,
+    next_token: u64,
+    sources: HashMap<u64, Source>,
+    hybrid_held: HashMap<VmId, u64>,
+    vsock_held: bool,
+    ready: VecDeque<Accepted>,
+    table: Arc<PartitionTable>,
+    next_refresh: Instant,
+    handshake_timeout: Duration,
+    events: Vec<u64>,
+    pending: usize,
+    /// After running out of file descriptors: don't accept again before this, and how
+    /// long the next pause is.
+    backoff: Option<(Instant, Duration)>,
+    max_pending: usize,
+    max_per_partition: usize,
+    live: LiveCounts,
+}
+
+fn hybrid_path(base: &std::path::Path, port: u32) -> PathBuf {
+    let mut s = base.as_os_str().to_owned();
+    s.push(format!("_{port}"));
+    PathBuf::from(s)
+}
+
+impl Core {
+    pub(crate) fn bind(ctx: &Context, addr: HvAddr) -> io::Result<Core> {
+        let table = snapshot::table(&ctx.dirs)?;
+        let plan = route::plan_bind(ctx.location, addr, &table)?;
+        if plan.crosses && ctx.location == Location::Host {
+            route::check_registered(&*snapshot::registry(&ctx.dirs)?, addr.service_id)?;
+        }
+        let settings = snapshot::settings(&ctx.dirs)?;
+        let mut core = Core {
+            ctx: ctx.clone(),
+            addr,
+            selector: plan.local,
+            plan: plan.clone(),
+            epoll: Arc::new(Epoll::new()?),
+            next_token: 0,
+            sources: HashMap::new(),
+            hybrid_held: HashMap::new(),
+            vsock_held: false,
+            ready: VecDeque::new(),
+            table: table.clone(),
+            next_refresh: Instant::now() + REFRESH,
+            handshake_timeout: ctx.handshake_timeout(),
+            events: Vec::new(),
+            pending: 0,
+            backoff: None,
+            max_pending: settings
+                .max_pending_handshakes
+                .unwrap_or(snapshot::DEFAULT_MAX_PENDING_HANDSHAKES),
+            max_per_partition: settings
+                .max_connections_per_partition
+                .unwrap_or(snapshot::DEFAULT_MAX_CONNECTIONS_PER_PARTITION),
+            live: LiveCounts::default(),
+        };
+        if let Some(sel) = plan.local {
+            let folder = ctx.location.folder();
+            let gid = snapshot::settings(&ctx.dirs)?.group_id()?;
+            rundir::ensure_dirs(
+                &ctx.dirs.runtime,
+                &rundir::folder_path(&ctx.dirs.runtime, folder),
+                gid,
+            )?;
+            let path = rundir::socket_path(&ctx.dirs.runtime, folder, addr.service_id, sel);
+            let claimed = rundir::claim(&path, BACKLOG).map_err(|e| {
+                if rundir::is_in_use(&e) {
+                    err(
+                        ErrorKind::AddrInUse,
+                        format!("{addr} is already bound in this partition"),
+                    )
+                } else {
+                    e
+                }
+            })?;
+            rundir::set_socket_access(claimed.path(), gid)?;
+            core.add(Source::Local(claimed))?;
+        }
+        if let VmSet::One(vm) = plan.hybrid {
+            core.claim_hybrid(vm, &table, true)?;
+        }
+        if plan.guest_vsock || matches!(plan.vsock, VmSet::One(_)) {
+            core.bind_vsock()?;
+        }
+        core.refresh(true)?;
+        Ok(core)
+    }
+
+    pub(crate) fn local_addr(&self) -> HvAddr {
+        self.addr
+    }
+
+    fn add(&mut self, src: Source) -> io::Result<u64> {
+        let fd = match &src {
+            Source::Local(c) | Source::Hybrid { sock: c, .. } => c.socket.as_raw_fd(),
+            Source::Vsock(s) => s.as_raw_fd(),
+            Source::Pending(p) => p.sock.as_raw_fd(),
+        };
+        let token = self.next_token;
+        self.next_token += 1;
+        self.epoll.add(fd, token)?;
+        if matches!(src, Source::Pending(_)) {
+            self.pending += 1;
+        }
+        self.sources.insert(token, src);
+        Ok(token)
+    }
+
+    fn remove(&mut self, token: u64) -> Option<Source> {
+        let src = self.sources.remove(&token)?;
+        if matches!(src, Source::Pending(_)) {
+            self.pending -= 1;
+        }
+        let fd = match &src {
+            Source::Local(c) | Source::Hybrid { sock: c, .. } => c.socket.as_raw_fd(),
+            Source::Vsock(s) => s.as_raw_fd(),
+            Source::Pending(p) => p.sock.as_raw_fd(),
+        };
+        self.epoll.delete(fd);
+        Some(src)
+    }
+
+    fn claim_hybrid(&mut self, vm: VmId, table: &PartitionTable, strict: bool) -> io::Result<()> {
+        let Some(PartitionKind::Hybrid { path }) = table.get(vm).map(|p| &p.kind) else {
+            return Ok(());
+        };
+        let path = hybrid_path(path, self.addr.service_id.port());
+        match rundir::claim(&path, BACKLOG) {
+            Ok(c) => {
+                let token = self.add(Source::Hybrid { vm, sock: c })?;
+                self.hybrid_held.insert(vm, token);
+                Ok(())
+            }
+            Err(e) if strict && rundir::is_in_use(&e) => Err(err(
+                ErrorKind::AddrInUse,
+                format!(
+                    "{}: another listener serves this VM and port",
+                    path.display()
+                ),
+            )),
+            Err(e) if strict => Err(e),
+            // A wildcard listener skips VMs another listener serves (or whose socket
+            // folder is not there yet) and tries again on the next refresh.
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn bind_vsock(&mut self) -> io::Result<()> {
+        let sock = Socket::new(Domain::VSOCK, Type::STREAM.cloexec(), None)?;
+        sock.bind(&SockAddr::vsock(
+            libc::VMADDR_CID_ANY,
+            self.addr.service_id.port(),
+        ))
+        .map_err(|e| {
+            err(
+                e.kind(),
+                format!(
+                    "cannot listen on vsock port {}: {e}",
+                    self.addr.service_id.port()
+                ),
+            )
+        })?;
+        sock.listen(BACKLOG)?;
+        sock.set_nonblocking(true)?;
+        self.add(Source::Vsock(sock))?;
+        self.vsock_held = true;
+        Ok(())
+    }
+
+    /// For wildcard host listeners: serve VMs added to the table since the last look,
+    /// drop removed ones, and retry VMs another listener held.
+    fn refresh(&mut self, force: bool) -> io::Result<()> {
+        let dynamic = self.plan.hybrid == VmSet::All || self.plan.vsock == VmSet::All;
+        if !dynamic || (!force && Instant::now() < self.next_refresh) {
+            return Ok(());
+        }
+        self.next_refresh = Instant::now() + REFRESH;
+        let table = match snapshot::table(&self.ctx.dirs) {
+            Ok(t) => t,
+            // A table being repaired must not take the listener down; keep the last one.
+            Err(_) => self.table.clone(),
+        };
+        if self.plan.hybrid == VmSet::All {
+            let gone: Vec<VmId> = self
+                .hybrid_held
+                .keys()
+                .filter(|vm| {
+                    !matches!(
+                        table.get(**vm).map(|p| &p.kind),
+                        Some(PartitionKind::Hybrid { .. })
+                    )
+                })
+                .copied()
+                .collect();
+            for vm in gone {
+                if let Some(t) = self.hybrid_held.remove(&vm) {
+                    self.remove(t);
+                }
+            }
+            let want: Vec<VmId> = table
+                .partitions()
+                .iter()
+                .filter(|p| matches!(p.kind, PartitionKind::Hybrid { .. }))
+                .map(|p| p.id)
+                .filter(|id| !self.hybrid_held.contains_key(id))
+                .collect();
+            for vm in want {
+                self.claim_hybrid(vm, &table, false)?;
+            }
+        }
+        if self.plan.vsock == VmSet::All
+            && !self.vsock_held
+            && table
+                .partitions()
+                .iter()
+                .any(|p| matches!(p.kind, PartitionKind::Cid { .. }))
+        {
+            // Only a table with --cid VMs makes the host listen on AF_VSOCK.
+            let _ = self.bind_vsock();
+        }
+        self.table = table;
+        Ok(())
+    }
+
+    /// When the next timer (handshake deadline, refresh) is due.
+    pub(crate) fn next_wakeup(&self) -> Option<Instant> {
+        let dynamic = self.plan.hybrid == VmSet::All || self.plan.vsock == VmSet::All;
+        let pend = self
+            .sources
+            .values()
+            .filter_map(|s| match s {
+                Source::Pending(p) => Some(p.deadline),
+                _ => None,
+            })
+            .min();
+        let refresh = dynamic.then_some(self.next_refresh);
+        let paused = self.backoff.map(|(until, _)| until);
+        [pend, refresh, paused].into_iter().flatten().min()
+    }
+
+    pub(crate) fn has_ready(&self) -> bool {
+        !self.ready.is_empty()
+    }
+
+    /// The epoll set, readable when a connection may be ready.
+    pub(crate) fn epoll(&self) -> Arc<Epoll> {
+        self.epoll.clone()
+    }
+
+    /// Whether a connection is ready, without taking it.
+    pub(crate) fn pop_peek(&self) -> Option<&Accepted> {
+        self.ready.front()
+    }
+
+    /// Pops a connection ready for the user.
+    pub(crate) fn pop(&mut self) -> Option<Accepted> {
+        self.ready.pop_front()
+    }
+
+    /// Waits for events up to `timeout` and handles them. Returns how many socket
+    /// events there were; connections that completed are queued for [`pop`](Self::pop).
+    pub(crate) fn poll(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
+        self.refresh(false)?;
+        if let Some((until, _)) = self.backoff {
+            let now = Instant::now();
+            if now < until {
+                // Out of descriptors a moment ago: wait instead of spinning on a
+                // listener that stays readable.
+                let wait = until - now;
+                if let Some(t) = timeout {
+                    std::thread::sleep(t.min(wait));
+                } else {
+                    std::thread::sleep(wait);
+                }
+                self.expire();
+                return Ok(0);
+            }
+        }
+        let mut events = std::mem::take(&mut self.events);
+        events.clear();
+        let r = self.epoll.wait(timeout, &mut events);
+        let n = events.len();
+        let mut result = r.map(|_| n);
+        for &t in &events {
+            if let Err(e) = self.handle(t) {
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                ) {
+                    let pause = self.backoff.map_or(Duration::from_millis(10), |(_, p)| {
+                        (p * 2).min(Duration::from_secs(1))
+                    });
+                    self.backoff = Some((Instant::now() + pause, pause));
+                }
+                result = Err(e);
+            }
+        }
+        if result.is_ok() && n > 0 {
+            self.backoff = None;
+        }
+        self.events = events;
+        self.expire();
+        result
+    }
+
+    fn handle(&mut self, token: u64) -> io::Result<()> {
+        match self.sources.get_mut(&token) {
+            None => Ok(()),
+            Some(Source::Local(c)) => {
+                let mut batch = Vec::new();
+                let r = accept_batch(&c.socket, &mut batch);
+                for s in batch {
+                    self.start_handshake(s)?;
+                }
+                r
+            }
+            Some(Source::Hybrid { vm, sock }) => {
+                let vm = *vm;
+                let mut batch = Vec::new();
+                let r = accept_batch(&sock.socket, &mut batch);
+                for s in batch {
+                    self.admit(s, Relation::Child(vm));
+                }
+                r
+            }
+            Some(Source::Vsock(sock)) => {
+                let mut batch = Vec::new();
+                let r = accept_vsock_batch(sock, &mut batch);
+                for (s, cid) in batch {
+                    if let Some(rel) = self.vsock_peer(cid) {
+                        self.admit(s, rel);
+                    }
+                }
+                r
+            }
+            Some(Source::Pending(p)) => match read_preamble(p) {
+                Ok(None) => Ok(()),
+                Ok(Some(pre)) => {
+                    let Some(Source::Pending(p)) = self.remove(token) else {
+                        unreachable!()
+                    };
+                    self.finish_local(p.sock, pre);
+                    Ok(())
+                }
+                Err(e) => {
+                    let Some(Source::Pending(p)) = self.remove(token) else {
+                        unreachable!()
+                    };
+                    if let Some(e) = e {
+                        reply(&p.sock, Status::BadRequest, &e.to_string());
+                    }
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    /// The relation of a vsock peer, from the CID the kernel reports (never from bytes).
+    fn vsock_peer(&self, cid: u32) -> Option<Relation> {
+        match self.ctx.location {
+            Location::Guest => (cid == crate::VSOCK_HOST_CID).then_some(Relation::Parent),
+            Location::Host => {
+                let p = self.table.by_cid(cid)?;
+                match self.plan.vsock {
+                    VmSet::All => Some(Relation::Child(p.id)),
+                    VmSet::One(id) if id == p.id => Some(Relation::Child(p.id)),
+                    _ => None,
+                }
+            }
+            Location::Local(_) => None,
+        }
+    }
+
+    fn start_handshake(&mut self, sock: Socket) -> io::Result<()> {
+        let mut p = Pending {
+            sock,
+            buf: [0; PREAMBLE_LEN],
+            len: 0,
+            deadline: Instant::now() + self.handshake_timeout,
+        };
+        // The preamble usually arrived with the connection: finish without a round
+        // through epoll.
+        match read_preamble(&mut p) {
+            Ok(Some(pre)) => {
+                self.finish_local(p.sock, pre);
+                Ok(())
+            }
+            Ok(None) if self.pending >= self.max_pending => {
+                reply(
+                    &p.sock,
+                    Status::Busy,
+                    &format!(
+                        "the listener has {} handshakes in progress (max_pending_handshakes)",
+                        self.pending
+                    ),
+                );
+                Ok(())
+            }
+            Ok(None) => self.add(Source::Pending(p)).map(|_| ()),
+            Err(Some(e)) => {
+                reply(&p.sock, Status::BadRequest, &e.to_string());
+                Ok(())
+            }
+            Err(None) => Ok(()),
+        }
+    }
+
+    fn finish_local(&mut self, sock: Socket, pre: Preamble) {
+        if pre.service != self.addr.service_id {
+            reply(
+                &sock,
+                Status::BadRequest,
+                &format!(
+                    "this listener serves {}, not {}",
+                    self.addr.service_id, pre.service
+                ),
+            );
+            return;
+        }
+        if let Ok(t) = snapshot::table(&self.ctx.dirs) {
+            self.table = t;
+        }
+        let Some(rel) = route::relation(self.ctx.location, pre.caller, &self.table) else {
+            reply(
+                &sock,
+                Status::Refused,
+                &format!("partition {} may not connect here", pre.caller),
+            );
+            return;
+        };
+        if let Err(msg) = self.check_peer_uid(&sock, pre.caller) {
+            reply(&sock, Status::PermissionDenied, &msg);
+            return;
+        }
+        if !self
+            .selector
+            .is_some_and(|s| s.accepts(rel, self.ctx.location))
+        {
+            reply(
+                &sock,
+                Status::Refused,
+                "this listener does not accept that partition",
+            );
+            return;
+        }
+        if let Err(e) = self.check_crossing(rel) {
+            reply(&sock, Status::PermissionDenied, &e.to_string());
+            return;
+        }
+        match self.reserve(rel) {
+            Ok(ticket) => {
+                reply(&sock, Status::Ok, "");
+                self.push(sock, rel, ticket);
+            }
+            Err(msg) => reply(&sock, Status::Busy, &msg),
+        }
+    }
+
+    /// The claimed partition must fit the kernel's word on who connected: a partition
+    /// with an owner uid only from that user (or root); the root partition only from
+    /// root or the runtime dir's owner.
+    fn check_peer_uid(&self, sock: &Socket, claim: VmId) -> Result<(), String> {
+        use std::os::unix::fs::MetadataExt;
+        let uid = crate::sys::peer_uid(sock).map_err(|e| format!("peer credentials: {e}"))?;
+        if uid == 0 {
+            return Ok(());
+        }
+        if claim == VmId::ZERO {
+            let owner = std::fs::metadata(&self.ctx.dirs.runtime)
+                .map(|m| m.uid())
+                .map_err(|e| e.to_string())?;
+            return if uid == owner {
+                Ok(())
+            } else {
+                Err(format!("uid {uid} may not act as the root partition"))
+            };
+        }
+        match self.table.get(claim).and_then(|p| p.uid) {
+            Some(owner) if owner != uid => Err(format!(
+                "uid {uid} may not act as partition {claim} (owned by uid {owner})"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a connection from another partition against its limit.
+    fn reserve(&self, rel: Relation) -> Result<Option<Ticket>, String> {
+        if !rel.crosses() {
+            return Ok(None);
+        }
+        let vm = rel.peer_vm_id();
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        let n = live.entry(vm).or_insert(0);
+        if *n >= self.max_per_partition {
+            return Err(format!(
+                "partition {vm} already has {n} connections open to this listener (max_connections_per_partition)"
+            ));
+        }
+        *n += 1;
+        Ok(Some(Ticket {
+            live: self.live.clone(),
+            vm,
+        }))
+    }
+
+    /// Registration is permission: a connection across partitions needs the service
+    /// enabled in the host's registry, checked at accept time.
+    fn check_crossing(&self, rel: Relation) -> io::Result<()> {
+        if rel.crosses() && self.ctx.location == Location::Host {
+            route::check_registered(&*snapshot::registry(&self.ctx.dirs)?, self.addr.service_id)?;
+        }
+        Ok(())
+    }
+
+    fn admit(&mut self, sock: Socket, rel: Relation) {
+        if self.check_crossing(rel).is_err() {
+            let _ = sock.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+        match self.reserve(rel) {
+            Ok(ticket) => self.push(sock, rel, ticket),
+            Err(_) => {
+                let _ = sock.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+
+    /// Queues a connection (still non-blocking: the std listener switches it to
+    /// blocking, the tokio one keeps it so).
+    fn push(&mut self, sock: Socket, rel: Relation, ticket: Option<Ticket>) {
+        self.ready.push_back((
+            sock,
+            HvAddr::new(rel.peer_vm_id(), self.addr.service_id),
+            ticket,
+        ));
+    }
+
+    fn expire(&mut self) {
+        let now = Instant::now();
+        let late: Vec<u64> = self
+            .sources
+            .iter()
+            .filter(|(_, s)| matches!(s, Source::Pending(p) if p.deadline <= now))
+            .map(|(t, _)| *t)
+            .collect();
+        for t in late {
+            self.remove(t);
+        }
+    }
+}
+
+/// Reads what is there of a preamble: `Ok(Some)` complete, `Ok(None)` more to come,
+/// `Err(Some(e))` malformed, `Err(None)` the peer went away.
+fn read_preamble(p: &mut Pending) -> Result<Option<Preamble>, Option<PreambleError>> {
+    loop {
+        match (&p.sock).read(&mut p.buf[p.len..]) {
+            Ok(0) => return Err(None),
+            Ok(n) => {
+                p.len += n;
+                match Preamble::decode(&p.buf[..p.len]) {
+                    Ok(Some(pre)) => return Ok(Some(pre)),
+                    Ok(None) => continue,
+                    Err(e) => return Err(Some(e)),
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(None),
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => return Err(None),
+        }
+    }
+}
+
+fn reply(sock: &Socket, status: Status, message: &str) {
+    // The reply is tiny and the socket buffer empty: a non-blocking write takes it whole.
+    let _ = (&*sock).write_all(&handshake::encode_reply(status, message));
+}
+
+fn accept_batch(listener: &Socket, out: &mut Vec<Socket>) -> io::Result<()> {
+    for _ in 0..ACCEPT_BATCH {
+        match listener.accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK) {
+            Ok((s, _)) => out.push(s),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if is_transient(&e) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn accept_vsock_batch(listener: &Socket, out: &mut Vec<(Socket, u32)>) -> io::Result<()> {
+    for _ in 0..ACCEPT_BATCH {
+        match listener.accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK) {
+            Ok((s, a)) => {
+                if let Some((cid, _)) = a.as_vsock_address() {
+                    out.push((s, cid));
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if is_transient(&e) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Errors of one aborted connection, not of the listener.
+fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO | libc::EPERM)
+    )
+}

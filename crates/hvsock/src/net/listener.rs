@@ -1,0 +1,142 @@
+//! [`HvListener`]: a listening Hyper-V socket (std, blocking).
+
+use crate::addr::{HvAddr, ToHvAddr};
+use crate::context::Context;
+use crate::net::core::Core;
+use crate::net::stream::HvStream;
+use crate::sys::Epoll;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// A listening Hyper-V socket, like [`std::net::TcpListener`].
+///
+/// One listener may serve several transports at once: a host bound to
+/// [`VmId::ZERO`](crate::VmId::ZERO) accepts local partitions, the host's own processes
+/// and every hybrid-vsock VM in the partition table, including VMs added after the bind.
+///
+/// ```no_run
+/// use hvsock::{HvListener, ServiceId, VmId};
+/// use std::io::{Read, Write};
+///
+/// let listener = HvListener::bind((VmId::ZERO, ServiceId::from_vsock_port(5000)))?;
+/// for stream in listener.incoming() {
+///     let mut s = stream?;
+///     println!("connection from {}", s.peer_addr()?.vm_id);
+///     let mut buf = Vec::new();
+///     s.read_to_end(&mut buf)?;
+///     s.write_all(&buf)?;
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct HvListener {
+    core: Mutex<Core>,
+    nonblocking: AtomicBool,
+    epoll: Arc<Epoll>,
+    addr: HvAddr,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("addr", &self.local_addr())
+            .finish()
+    }
+}
+
+impl HvListener {
+    /// Binds to `addr` in this process's partition ([`Context::from_env`]).
+    ///
+    /// Errors: `AddrInUse` when the same (VM, service) is bound already in this
+    /// partition, `PermissionDenied` on the host for a service that is not registered
+    /// and enabled (LOOPBACK needs none), `NotFound` for an unknown VM id,
+    /// `InvalidInput` for BROADCAST, SILOHOST, or PARENT on the host.
+    pub fn bind(addr: impl ToHvAddr) -> io::Result<HvListener> {
+        Context::from_env()?.bind(addr)
+    }
+
+    pub(crate) fn bind_in(ctx: &Context, addr: HvAddr) -> io::Result<HvListener> {
+        let core = Core::bind(ctx, addr)?;
+        Ok(HvListener {
+            epoll: core.epoll(),
+            addr,
+            core: Mutex::new(core),
+            nonblocking: AtomicBool::new(false),
+        })
+    }
+
+    /// Waits for a connection and returns it with the peer's address as this side
+    /// names it (a child by its id, the parent as PARENT, this partition as LOOPBACK).
+    pub fn accept(&self) -> io::Result<(HvStream, HvAddr)> {
+        let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some((sock, peer, ticket)) = core.pop() {
+                if sock.set_nonblocking(false).is_err() {
+                    continue;
+                }
+                let s = HvStream::from_parts(sock, self.addr, peer, ticket.map(Arc::new));
+                return Ok((s, peer));
+            }
+            let timeout = if self.nonblocking.load(Ordering::Relaxed) {
+                Some(std::time::Duration::ZERO)
+            } else {
+                core.next_wakeup()
+                    .map(|t| t.saturating_duration_since(Instant::now()))
+            };
+            let n = core.poll(timeout)?;
+            if n == 0 && self.nonblocking.load(Ordering::Relaxed) && !core.has_ready() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+        }
+    }
+
+    /// An endless iterator of accepted streams, like `TcpListener::incoming`.
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+
+    /// The address this listener was bound to.
+    pub fn local_addr(&self) -> io::Result<HvAddr> {
+        Ok(self.addr)
+    }
+
+    /// In non-blocking mode, `accept` returns `WouldBlock` instead of waiting.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        self.nonblocking.store(nonblocking, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub(crate) fn into_core(self) -> Core {
+        self.core.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Iterator over [`HvListener::accept`]'s streams.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a HvListener,
+}
+
+impl Iterator for Incoming<'_> {
+    type Item = io::Result<HvStream>;
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.listener.accept().map(|(s, _)| s))
+    }
+}
+
+/// The fd is an epoll set that is readable when a connection may be ready: poll it,
+/// then call `accept` in non-blocking mode.
+impl AsRawFd for HvListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.epoll.as_raw_fd()
+    }
+}
+
+impl AsFd for HvListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.epoll.as_fd()
+    }
+}

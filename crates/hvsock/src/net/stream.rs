@@ -1,0 +1,196 @@
+//! [`HvStream`]: a connected Hyper-V socket (std, blocking).
+
+use crate::addr::{HvAddr, ToHvAddr};
+use crate::context::Context;
+use crate::net::core::Ticket;
+use socket2::Socket;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A connected Hyper-V socket stream, like [`std::net::TcpStream`].
+///
+/// Reads and writes go straight to the kernel socket of the transport (a Unix socket
+/// for local partitions and hybrid-vsock VMs, AF_VSOCK for kernel vsock): after the
+/// connect handshake nothing of hvsock is on the data path.
+///
+/// ```no_run
+/// use hvsock::{HvStream, ServiceId, VmId};
+/// use std::io::{Read, Write};
+///
+/// // From a guest (HVSOCK_GUEST=1) or a local partition (HVSOCK_PARTITION=NAME):
+/// let mut s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+/// s.write_all(b"hello")?;
+/// s.shutdown(std::net::Shutdown::Write)?;
+/// let mut reply = String::new();
+/// s.read_to_string(&mut reply)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct HvStream {
+    sock: Socket,
+    local: HvAddr,
+    peer: HvAddr,
+    /// Counts this connection against its partition's limit on the accepting side.
+    ticket: Option<Arc<Ticket>>,
+}
+
+impl HvStream {
+    pub(crate) fn from_parts(
+        sock: Socket,
+        local: HvAddr,
+        peer: HvAddr,
+        ticket: Option<Arc<Ticket>>,
+    ) -> HvStream {
+        HvStream {
+            sock,
+            local,
+            peer,
+            ticket,
+        }
+    }
+
+    pub(crate) fn into_parts(self) -> (Socket, HvAddr, HvAddr, Option<Arc<Ticket>>) {
+        (self.sock, self.local, self.peer, self.ticket)
+    }
+
+    /// Connects to `addr` from this process's partition ([`Context::from_env`]), with
+    /// the default 2 s timeout.
+    ///
+    /// Errors: `ConnectionRefused` when nothing listens (at once for local
+    /// partitions), `PermissionDenied` for an unregistered or disabled service,
+    /// `NotFound` for an unknown VM, `TimedOut`, `InvalidInput` for a wildcard target.
+    pub fn connect(addr: impl ToHvAddr) -> io::Result<HvStream> {
+        Context::from_env()?.connect(addr)
+    }
+
+    /// Like [`connect`](Self::connect), giving up after `timeout` (at most 300 s).
+    pub fn connect_timeout(addr: impl ToHvAddr, timeout: Duration) -> io::Result<HvStream> {
+        Context::from_env()?.connect_timeout(addr, timeout)
+    }
+
+    /// The peer as this side names it: a child by its id, the parent as PARENT, this
+    /// partition as LOOPBACK.
+    pub fn peer_addr(&self) -> io::Result<HvAddr> {
+        Ok(self.peer)
+    }
+
+    /// This side's address: its partition id (zero for a root partition) and the service.
+    pub fn local_addr(&self) -> io::Result<HvAddr> {
+        Ok(self.local)
+    }
+
+    /// Shuts down reading, writing or both; `Shutdown::Write` lets the peer read EOF
+    /// while it can still answer.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.sock.shutdown(how)
+    }
+
+    /// Sets the read timeout (`None`: block forever).
+    pub fn set_read_timeout(&self, d: Option<Duration>) -> io::Result<()> {
+        self.sock.set_read_timeout(d)
+    }
+
+    /// Sets the write timeout (`None`: block forever).
+    pub fn set_write_timeout(&self, d: Option<Duration>) -> io::Result<()> {
+        self.sock.set_write_timeout(d)
+    }
+
+    /// The read timeout.
+    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        self.sock.read_timeout()
+    }
+
+    /// The write timeout.
+    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        self.sock.write_timeout()
+    }
+
+    /// Moves the socket in or out of non-blocking mode.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        self.sock.set_nonblocking(nonblocking)
+    }
+
+    /// Another handle to the same socket (for reading in one thread and writing in another).
+    pub fn try_clone(&self) -> io::Result<HvStream> {
+        Ok(HvStream {
+            sock: self.sock.try_clone()?,
+            local: self.local,
+            peer: self.peer,
+            ticket: self.ticket.clone(),
+        })
+    }
+
+    /// Takes any pending socket error.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.sock.take_error()
+    }
+}
+
+impl Read for HvStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&self.sock).read(buf)
+    }
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&self.sock).read_vectored(bufs)
+    }
+}
+
+impl Read for &HvStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&self.sock).read(buf)
+    }
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&self.sock).read_vectored(bufs)
+    }
+}
+
+impl Write for HvStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&self.sock).write(buf)
+    }
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&self.sock).write_vectored(bufs)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Write for &HvStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&self.sock).write(buf)
+    }
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&self.sock).write_vectored(bufs)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsFd for HvStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+}
+
+impl AsRawFd for HvStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}
+
+impl IntoRawFd for HvStream {
+    fn into_raw_fd(self) -> RawFd {
+        self.sock.into_raw_fd()
+    }
+}
+
+impl From<HvStream> for OwnedFd {
+    fn from(s: HvStream) -> OwnedFd {
+        s.sock.into()
+    }
+}

@@ -1,0 +1,814 @@
+//! The partition table: what Hyper-V knows as the host's list of VMs.
+//!
+//! Each partition has a VM id (GUID), a unique name, and a kind saying how to reach it:
+//!
+//! - `hybrid`: a VM whose VMM exposes "hybrid vsock" on a Unix socket (Firecracker,
+//!   Cloud Hypervisor, vhost-device-vsock, OpenVMM);
+//! - `cid`: a kernel vhost-vsock VM with that context id;
+//! - `local`: a local partition (processes or containers on this machine, children of
+//!   the host).
+//!
+//! Stored in `partitions.toml` in the config directory, with the same guarantees as the
+//! [registry](crate::registry) (see [`crate::store`] for how):
+//!
+//! ```toml
+//! [[partition]]
+//! id = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11"
+//! name = "fc1"
+//! kind = "hybrid"
+//! path = "/run/fc1/v.sock"
+//!
+//! [[partition]]
+//! id = "0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22"
+//! name = "qemu1"
+//! kind = "cid"
+//! cid = 3
+//! ```
+//!
+//! Rules: ids, names, cids and hybrid paths are unique; ids may not be wildcard GUIDs;
+//! names are non-empty, have no control characters and no `:`, are not GUIDs and are
+//! not wildcard names (`any`, `wildcard`, `zero`, `children`, `loopback`, `parent`,
+//! `broadcast`, `silohost`, in any case); a cid is at least 3 and not `u32::MAX`
+//! (0, 1 and 2 are reserved by vsock, `u32::MAX` is `VMADDR_CID_ANY`); hybrid paths are
+//! stored absolute.
+//!
+//! ```
+//! use hvsock::partitions::{PartitionKind, PartitionTable};
+//! use hvsock::paths::Dirs;
+//!
+//! let tmp = tempfile::tempdir().unwrap();
+//! let dirs = Dirs::new(tmp.path(), tmp.path().join("run"));
+//! let id = PartitionTable::update(&dirs, |t| t.add("qemu1", None, PartitionKind::Cid { cid: 3 }))
+//!     .unwrap();
+//! let table = PartitionTable::load(&dirs).unwrap();
+//! assert_eq!(table.by_cid(3).unwrap().id, id);
+//! assert_eq!(table.find("qemu1").unwrap().id, id);
+//! ```
+
+use crate::addr::VmId;
+use crate::guid::Guid;
+use crate::paths::Dirs;
+use crate::store::{self, StoreError};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+impl Serialize for VmId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for VmId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Guid::deserialize(d).map(VmId)
+    }
+}
+
+/// How a partition is reached.
+///
+/// Serializes internally tagged, as in the table: `{kind = "cid", cid = 3}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PartitionKind {
+    /// A VM with a hybrid-vsock Unix socket at `path` (absolute).
+    Hybrid {
+        /// The VMM's hybrid-vsock socket.
+        path: PathBuf,
+    },
+    /// A kernel vhost-vsock VM with context id `cid`.
+    Cid {
+        /// The guest's vsock CID (at least 3).
+        cid: u32,
+    },
+    /// A local partition: processes or containers on this machine.
+    Local,
+}
+
+impl PartitionKind {
+    /// `"hybrid"`, `"cid"` or `"local"`, as in the TOML file and JSON output.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PartitionKind::Hybrid { .. } => "hybrid",
+            PartitionKind::Cid { .. } => "cid",
+            PartitionKind::Local => "local",
+        }
+    }
+}
+
+impl fmt::Display for PartitionKind {
+    /// `hybrid:/path`, `cid:N` or `local`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PartitionKind::Hybrid { path } => write!(f, "hybrid:{}", path.display()),
+            PartitionKind::Cid { cid } => write!(f, "cid:{cid}"),
+            PartitionKind::Local => f.write_str("local"),
+        }
+    }
+}
+
+/// One partition (VM, or local partition).
+///
+/// Serializes flat: `id`, `name`, `kind` and, by kind, `path` or `cid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PartitionRecord", into = "PartitionRecord")]
+pub struct Partition {
+    /// The VM id.
+    pub id: VmId,
+    /// The unique name.
+    pub name: String,
+    /// How to reach it.
+    pub kind: PartitionKind,
+    /// For a local partition: only processes running as this user (or root) may act
+    /// as it; the listener checks the kernel's peer credentials. `None`: any process
+    /// that can reach the runtime dir may.
+    pub uid: Option<u32>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartitionRecord {
+    id: VmId,
+    name: String,
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    path: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    uid: Option<u32>,
+}
+
+impl TryFrom<PartitionRecord> for Partition {
+    type Error = String;
+    fn try_from(r: PartitionRecord) -> Result<Partition, String> {
+        let kind = match (r.kind.as_str(), r.path, r.cid) {
+            ("hybrid", Some(path), None) => PartitionKind::Hybrid { path },
+            ("cid", None, Some(cid)) => PartitionKind::Cid { cid },
+            ("local", None, None) => PartitionKind::Local,
+            ("hybrid", _, _) => return Err("kind \"hybrid\" needs `path` (and no `cid`)".into()),
+            ("cid", _, _) => return Err("kind \"cid\" needs `cid` (and no `path`)".into()),
+            ("local", _, _) => return Err("kind \"local\" takes neither `path` nor `cid`".into()),
+            (k, _, _) => {
+                return Err(format!(
+                    "unknown kind {k:?}, expected \"hybrid\", \"cid\" or \"local\""
+                ));
+            }
+        };
+        if r.uid.is_some() && kind != PartitionKind::Local {
+            return Err("`uid` is only for kind \"local\"".into());
+        }
+        Ok(Partition {
+            id: r.id,
+            name: r.name,
+            kind,
+            uid: r.uid,
+        })
+    }
+}
+
+impl From<Partition> for PartitionRecord {
+    fn from(p: Partition) -> PartitionRecord {
+        let kind = p.kind.as_str().to_string();
+        let (path, cid) = match p.kind {
+            PartitionKind::Hybrid { path } => (Some(path), None),
+            PartitionKind::Cid { cid } => (None, Some(cid)),
+            PartitionKind::Local => (None, None),
+        };
+        PartitionRecord {
+            id: p.id,
+            name: p.name,
+            kind,
+            path,
+            cid,
+            uid: p.uid,
+        }
+    }
+}
+
+/// Why a partition table operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PartitionError {
+    /// The file could not be read, parsed or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The file parses but breaks a table rule (e.g. a hand-edited duplicate).
+    #[error(
+        "invalid partition table {}: {message} (the file was left unchanged; fix it by hand)",
+        path.display()
+    )]
+    Invalid {
+        /// The table file.
+        path: PathBuf,
+        /// Which entry breaks which rule.
+        message: String,
+    },
+    /// The id is already in the table.
+    #[error("VM id {id} is already in the partition table (as {existing_name:?})")]
+    DuplicateId {
+        /// The id.
+        id: VmId,
+        /// The existing entry's name.
+        existing_name: String,
+    },
+    /// The name is already in the table.
+    #[error("a VM named {name:?} is already in the partition table (id {existing_id})")]
+    DuplicateName {
+        /// The name.
+        name: String,
+        /// The existing entry's id.
+        existing_id: VmId,
+    },
+    /// Another VM has that cid.
+    #[error("vsock CID {cid} already belongs to VM {existing_name:?} ({existing_id})")]
+    DuplicateCid {
+        /// The cid.
+        cid: u32,
+        /// The existing entry's name.
+        existing_name: String,
+        /// The existing entry's id.
+        existing_id: VmId,
+    },
+    /// Another VM has that hybrid socket.
+    #[error("hybrid socket {} already belongs to VM {existing_name:?} ({existing_id})", path.display())]
+    DuplicatePath {
+        /// The path.
+        path: PathBuf,
+        /// The existing entry's name.
+        existing_name: String,
+        /// The existing entry's id.
+        existing_id: VmId,
+    },
+    /// The id is a wildcard GUID.
+    #[error("{id} is the wildcard {name:?}, not a VM id")]
+    WildcardId {
+        /// The id.
+        id: VmId,
+        /// The wildcard's name.
+        name: &'static str,
+    },
+    /// The name breaks a naming rule.
+    #[error("invalid VM name {name:?}: {reason}")]
+    BadName {
+        /// The name.
+        name: String,
+        /// The rule it breaks.
+        reason: String,
+    },
+    /// The cid is reserved.
+    #[error(
+        "vsock CID {0} is reserved (0 = hypervisor, 1 = local, 2 = host, \
+         4294967295 = VMADDR_CID_ANY); guest CIDs start at 3"
+    )]
+    ReservedCid(u32),
+    /// The hybrid path is unusable.
+    #[error("invalid hybrid socket path {}: {reason}", path.display())]
+    BadPath {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// No partition has that id or name.
+    #[error(
+        "no VM {0:?} in the partition table (see `hvsock vm list`, or add it with `hvsock vm add`)"
+    )]
+    NotFound(String),
+    /// An owner uid was given for a VM.
+    #[error("{0:?} is a VM: only a --local partition has an owner uid")]
+    NotLocal(String),
+}
+
+/// The partition table: every known partition, in the order added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartitionTable {
+    partitions: Vec<Partition>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TableFile {
+    #[serde(default, rename = "partition")]
+    partitions: Vec<Partition>,
+}
+
+/// Checks the naming rules for a partition name.
+pub fn check_name(name: &str) -> Result<(), PartitionError> {
+    let bad = |reason: &str| {
+        Err(PartitionError::BadName {
+            name: name.to_string(),
+            reason: reason.to_string(),
+        })
+    };
+    if name.is_empty() {
+        return bad("a name may not be empty");
+    }
+    if name.chars().any(char::is_control) {
+        return bad("a name may not contain control characters");
+    }
+    if name.contains(':') {
+        return bad("a name may not contain ':' (addresses are VM:SERVICE)");
+    }
+    if let Some(w) = VmId::from_wildcard_name(name) {
+        return bad(&format!(
+            "it is the name of the wildcard {w} (any, wildcard, zero, children, loopback, \
+             parent, broadcast and silohost are reserved)"
+        ));
+    }
+    if name.parse::<Guid>().is_ok() {
+        return bad("a name may not be a GUID (it would be read as a VM id)");
+    }
+    Ok(())
+}
+
+/// Makes a hybrid socket path absolute: relative paths are taken against the current
+/// directory, and the parent directory is canonicalized if it exists.
+pub fn normalize_hybrid_path(path: &Path) -> Result<PathBuf, PartitionError> {
+    let bad = |reason: String| PartitionError::BadPath {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if path.as_os_str().is_empty() {
+        return Err(bad("the path is empty".into()));
+    }
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| bad(format!("cannot read the current directory: {e}")))?
+            .join(path)
+    };
+    // Lexically drop `.` components so `file_name` sees the real last component.
+    let abs: PathBuf = abs
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
+        return Err(bad("it does not name a socket file".into()));
+    };
+    if matches!(abs.components().next_back(), Some(Component::ParentDir)) {
+        return Err(bad("it does not name a socket file".into()));
+    }
+    Ok(match parent.canonicalize() {
+        Ok(p) => p.join(name),
+        Err(_) => abs,
+    })
+}
+
+impl PartitionTable {
+    /// An empty table.
+    pub fn new() -> PartitionTable {
+        PartitionTable::default()
+    }
+
+    /// Reads the table of `dirs` (a missing file is an empty table); needs no lock.
+    pub fn load(dirs: &Dirs) -> Result<PartitionTable, PartitionError> {
+        PartitionTable::load_file(&dirs.partitions_file())
+    }
+
+    /// Reads a table file (a missing file is an empty table).
+    pub fn load_file(path: &Path) -> Result<PartitionTable, PartitionError> {
+        match store::read_optional(path)? {
+            None => Ok(PartitionTable::default()),
+            Some(text) => PartitionTable::from_toml(path, &text),
+        }
+    }
+
+    fn from_toml(path: &Path, text: &str) -> Result<PartitionTable, PartitionError> {
+        let file: TableFile = store::parse_toml(path, text)?;
+        let mut table = PartitionTable::default();
+        for (i, p) in file.partitions.into_iter().enumerate() {
+            let invalid = |e: PartitionError| PartitionError::Invalid {
+                path: path.to_path_buf(),
+                message: format!("entry {} ({:?}): {e}", i + 1, p.name),
+            };
+            if let PartitionKind::Hybrid { path: hp } = &p.kind
+                && !hp.is_absolute()
+            {
+                return Err(invalid(PartitionError::BadPath {
+                    path: hp.clone(),
+                    reason: "stored paths must be absolute".into(),
+                }));
+            }
+            table.check_new(p.id, &p.name, &p.kind).map_err(invalid)?;
+            table.partitions.push(p);
+        }
+        Ok(table)
+    }
+
+    /// The table as the text of `partitions.toml`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(&TableFile {
+            partitions: self.partitions.clone(),
+        })
+        .expect("partitions always serialize")
+    }
+
+    /// Locks the table of `dirs`, loads it, applies `f` and, if `f` succeeds, saves it
+    /// atomically. A file that cannot be read or parsed is left untouched.
+    pub fn update<T>(
+        dirs: &Dirs,
+        f: impl FnOnce(&mut PartitionTable) -> Result<T, PartitionError>,
+    ) -> Result<T, PartitionError> {
+        PartitionTable::update_file(&dirs.partitions_file(), f)
+    }
+
+    /// [`update`](Self::update) on an explicit file.
+    pub fn update_file<T>(
+        path: &Path,
+        f: impl FnOnce(&mut PartitionTable) -> Result<T, PartitionError>,
+    ) -> Result<T, PartitionError> {
+        let _lock = store::lock(path)?;
+        let mut table = PartitionTable::load_file(path)?;
+        let out = f(&mut table)?;
+        store::write_atomic(path, table.to_toml().as_bytes())?;
+        Ok(out)
+    }
+
+    /// Every partition, in the order added.
+    pub fn partitions(&self) -> &[Partition] {
+        &self.partitions
+    }
+
+    /// The partition with this id.
+    pub fn get(&self, id: VmId) -> Option<&Partition> {
+        self.partitions.iter().find(|p| p.id == id)
+    }
+
+    /// The partition named by a GUID (any case, braces optional) or its exact name.
+    pub fn find(&self, id_or_name: &str) -> Option<&Partition> {
+        self.position(id_or_name).map(|i| &self.partitions[i])
+    }
+
+    fn position(&self, id_or_name: &str) -> Option<usize> {
+        match id_or_name.trim().parse::<Guid>() {
+            Ok(g) => self.partitions.iter().position(|p| p.id.0 == g),
+            Err(_) => self.partitions.iter().position(|p| p.name == id_or_name),
+        }
+    }
+
+    /// The kernel vhost-vsock VM with this cid.
+    pub fn by_cid(&self, cid: u32) -> Option<&Partition> {
+        self.partitions
+            .iter()
+            .find(|p| p.kind == PartitionKind::Cid { cid })
+    }
+
+    /// The hybrid-vsock VM with this socket (the query is normalized like stored paths).
+    pub fn by_hybrid_path(&self, path: &Path) -> Option<&Partition> {
+        let norm = normalize_hybrid_path(path).ok();
+        self.partitions.iter().find(|p| match &p.kind {
+            PartitionKind::Hybrid { path: q } => q == path || Some(q) == norm.as_ref(),
+            _ => false,
+        })
+    }
+
+    /// Whether a partition could be added (every rule, against every entry). `kind`
+    /// must already be normalized.
+    pub fn check_new(
+        &self,
+        id: VmId,
+        name: &str,
+        kind: &PartitionKind,
+    ) -> Result<(), PartitionError> {
+        if let Some(w) = id.wildcard_name() {
+            return Err(PartitionError::WildcardId { id, name: w });
+        }
+        check_name(name)?;
+        if let Some(p) = self.get(id) {
+            return Err(PartitionError::DuplicateId {
+                id,
+                existing_name: p.name.clone(),
+            });
+        }
+        if let Some(p) = self.partitions.iter().find(|p| p.name == name) {
+            return Err(PartitionError::DuplicateName {
+                name: name.to_string(),
+                existing_id: p.id,
+            });
+        }
+        match kind {
+            PartitionKind::Cid { cid } => {
+                if *cid < 3 || *cid == u32::MAX {
+                    return Err(PartitionError::ReservedCid(*cid));
+                }
+                if let Some(p) = self.by_cid(*cid) {
+                    return Err(PartitionError::DuplicateCid {
+                        cid: *cid,
+                        existing_name: p.name.clone(),
+                        existing_id: p.id,
+                    });
+                }
+            }
+            PartitionKind::Hybrid { path } => {
+                let clash = self
+                    .partitions
+                    .iter()
+                    .find(|p| matches!(&p.kind, PartitionKind::Hybrid { path: q } if q == path));
+                if let Some(p) = clash {
+                    return Err(PartitionError::DuplicatePath {
+                        path: path.clone(),
+                        existing_name: p.name.clone(),
+                        existing_id: p.id,
+                    });
+                }
+            }
+            PartitionKind::Local => {}
+        }
+        Ok(())
+    }
+
+    /// Adds a partition; with `id` `None`, a random v4 GUID. A hybrid path is made
+    /// absolute first (see [`normalize_hybrid_path`]).
+    pub fn add(
+        &mut self,
+        name: &str,
+        id: Option<VmId>,
+        kind: PartitionKind,
+    ) -> Result<VmId, PartitionError> {
+        let kind = match kind {
+            PartitionKind::Hybrid { path } => PartitionKind::Hybrid {
+                path: normalize_hybrid_path(&path)?,
+            },
+            k => k,
+        };
+        let id = match id {
+            Some(id) => id,
+            None => loop {
+                let id = VmId(Guid::new_v4());
+                if self.get(id).is_none() {
+                    break id;
+                }
+            },
+        };
+        self.check_new(id, name, &kind)?;
+        self.partitions.push(Partition {
+            id,
+            name: name.to_string(),
+            kind,
+            uid: None,
+        });
+        Ok(id)
+    }
+
+    /// Sets or clears the owner uid of a local partition (by id or name).
+    pub fn set_uid(&mut self, id_or_name: &str, uid: Option<u32>) -> Result<(), PartitionError> {
+        let p = self
+            .partitions
+            .iter_mut()
+            .find(|p| {
+                p.id.to_string() == id_or_name.to_ascii_lowercase().trim_matches(['{', '}'])
+                    || p.name == id_or_name
+            })
+            .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
+        if uid.is_some() && p.kind != PartitionKind::Local {
+            return Err(PartitionError::NotLocal(p.name.clone()));
+        }
+        p.uid = uid;
+        Ok(())
+    }
+
+    /// Removes a partition by id or name; returns it.
+    pub fn remove(&mut self, id_or_name: &str) -> Result<Partition, PartitionError> {
+        let i = self
+            .position(id_or_name)
+            .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
+        Ok(self.partitions.remove(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn hybrid(p: &str) -> PartitionKind {
+        PartitionKind::Hybrid { path: p.into() }
+    }
+
+    #[test]
+    fn add_find_remove() {
+        let mut t = PartitionTable::new();
+        let a = t.add("fc1", None, hybrid("/run/fc1/v.sock")).unwrap();
+        let vid: VmId = "0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22".parse().unwrap();
+        let b = t
+            .add("q", Some(vid), PartitionKind::Cid { cid: 3 })
+            .unwrap();
+        assert_eq!(b, vid);
+        let c = t.add("loc", None, PartitionKind::Local).unwrap();
+        assert_eq!(t.partitions().len(), 3);
+        assert_eq!(t.find("fc1").unwrap().id, a);
+        assert_eq!(
+            t.find("{0C7F1D1E-8F0E-4B4C-B0A5-6A1D9F0E7C22}").unwrap().id,
+            b
+        );
+        assert!(t.find("FC1").is_none());
+        assert_eq!(t.get(c).unwrap().kind, PartitionKind::Local);
+        assert_eq!(t.by_cid(3).unwrap().id, b);
+        assert!(t.by_cid(4).is_none());
+        assert_eq!(
+            t.by_hybrid_path(Path::new("/run/fc1/v.sock")).unwrap().id,
+            a
+        );
+        assert_eq!(
+            t.by_hybrid_path(Path::new("/run/fc1/./v.sock")).unwrap().id,
+            a
+        );
+        assert!(t.by_hybrid_path(Path::new("/run/fc1/w.sock")).is_none());
+        assert_eq!(t.remove("q").unwrap().id, b);
+        assert!(matches!(t.remove("q"), Err(PartitionError::NotFound(_))));
+        assert!(matches!(
+            t.set_uid("q", Some(1)),
+            Err(PartitionError::NotFound(_))
+        ));
+        assert_eq!(t.remove(&a.to_string()).unwrap().name, "fc1");
+        assert_eq!(t.partitions().len(), 1);
+    }
+
+    #[test]
+    fn uniqueness() {
+        let mut t = PartitionTable::new();
+        let a = t.add("a", None, PartitionKind::Cid { cid: 7 }).unwrap();
+        t.add("h", None, hybrid("/x/y.sock")).unwrap();
+        let e = t.add("b", Some(a), PartitionKind::Local).unwrap_err();
+        assert!(matches!(e, PartitionError::DuplicateId { .. }));
+        assert!(e.to_string().contains("\"a\""));
+        let e = t.add("a", None, PartitionKind::Local).unwrap_err();
+        assert!(matches!(e, PartitionError::DuplicateName { .. }));
+        let e = t.add("c", None, PartitionKind::Cid { cid: 7 }).unwrap_err();
+        assert!(matches!(e, PartitionError::DuplicateCid { cid: 7, .. }));
+        assert!(e.to_string().contains("\"a\""), "{e}");
+        let e = t.add("d", None, hybrid("/x/./y.sock")).unwrap_err();
+        assert!(matches!(e, PartitionError::DuplicatePath { .. }), "{e}");
+        assert!(e.to_string().contains("\"h\""), "{e}");
+        // Many local partitions are fine.
+        t.add("l1", None, PartitionKind::Local).unwrap();
+        t.add("l2", None, PartitionKind::Local).unwrap();
+    }
+
+    #[test]
+    fn id_name_and_cid_rules() {
+        let mut t = PartitionTable::new();
+        for (_, w) in VmId::WILDCARDS {
+            let e = t.add("x", Some(w), PartitionKind::Local).unwrap_err();
+            assert!(matches!(e, PartitionError::WildcardId { .. }), "{e}");
+        }
+        for bad in [
+            "",
+            "any",
+            "Wildcard",
+            "ZERO",
+            "children",
+            "loopback",
+            "Parent",
+            "broadcast",
+            "silohost",
+            "a:b",
+            "a\tb",
+            "0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22",
+        ] {
+            let e = t.add(bad, None, PartitionKind::Local).unwrap_err();
+            assert!(matches!(e, PartitionError::BadName { .. }), "{bad:?}: {e}");
+        }
+        for cid in [0, 1, 2, u32::MAX] {
+            let e = t.add("c", None, PartitionKind::Cid { cid }).unwrap_err();
+            assert!(matches!(e, PartitionError::ReservedCid(_)), "{e}");
+        }
+        t.add("c", None, PartitionKind::Cid { cid: u32::MAX - 1 })
+            .unwrap();
+        t.add("parents", None, PartitionKind::Local).unwrap();
+        assert!(t.add("h", None, hybrid("")).is_err());
+        assert!(t.add("h", None, hybrid("/")).is_err());
+        assert!(t.add("h", None, hybrid("/a/..")).is_err());
+    }
+
+    #[test]
+    fn hybrid_paths_are_stored_absolute() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut t = PartitionTable::new();
+        // Existing parent: canonicalized (through the symlink).
+        let real = tmp.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::os::unix::fs::symlink(&real, tmp.path().join("link")).unwrap();
+        t.add(
+            "a",
+            None,
+            hybrid(tmp.path().join("link/v.sock").to_str().unwrap()),
+        )
+        .unwrap();
+        let want = real.canonicalize().unwrap().join("v.sock");
+        assert_eq!(
+            t.find("a").unwrap().kind,
+            PartitionKind::Hybrid { path: want.clone() }
+        );
+        assert_eq!(
+            t.by_hybrid_path(&tmp.path().join("link/v.sock"))
+                .unwrap()
+                .name,
+            "a"
+        );
+        // Relative: against the current directory.
+        t.add("b", None, hybrid("no-such-dir-xyz/v.sock")).unwrap();
+        let PartitionKind::Hybrid { path } = &t.find("b").unwrap().kind else {
+            panic!()
+        };
+        assert!(path.is_absolute());
+        assert!(path.ends_with("no-such-dir-xyz/v.sock"));
+    }
+
+    #[test]
+    fn toml_format_and_round_trip() {
+        let mut t = PartitionTable::new();
+        t.add("fc1", None, hybrid("/run/fc1/v.sock")).unwrap();
+        t.add("q", None, PartitionKind::Cid { cid: 3 }).unwrap();
+        t.add("loc", None, PartitionKind::Local).unwrap();
+        let text = t.to_toml();
+        assert!(text.contains("[[partition]]"), "{text}");
+        assert!(text.contains("kind = \"hybrid\""), "{text}");
+        assert!(text.contains("path = \"/run/fc1/v.sock\""), "{text}");
+        assert!(text.contains("cid = 3"), "{text}");
+        assert!(text.contains("kind = \"local\""), "{text}");
+        let back = PartitionTable::from_toml(Path::new("p"), &text).unwrap();
+        assert_eq!(back, t);
+        let json = serde_json::to_value(&t.partitions()[1]).unwrap();
+        assert_eq!(json["kind"], "cid");
+        assert_eq!(json["cid"], 3);
+        let k = serde_json::to_value(PartitionKind::Hybrid { path: "/a".into() }).unwrap();
+        assert_eq!(k, serde_json::json!({"kind": "hybrid", "path": "/a"}));
+    }
+
+    #[test]
+    fn invalid_files() {
+        let p = Path::new("/cfg/partitions.toml");
+        let id = "0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22";
+        for (text, want) in [
+            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"cid\"\n"), "needs `cid`"),
+            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"vm\"\n"), "unknown kind"),
+            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"local\"\ncid = 4\n"), "neither"),
+            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"cid\"\ncid = -1\n"), "partitions.toml"),
+            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"hybrid\"\npath = \"rel\"\n"), "absolute"),
+            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"local\"\n[[partition]]\nid = \"{id}\"\nname = \"b\"\nkind = \"local\"\n"), "entry 2"),
+            ("[[partition]]\nname = \"a\"\nkind = \"cid\"\ncid = 1\n".to_string(), "id"),
+            ("[[partition]]\nid = \"00000000-0000-0000-0000-000000000000\"\nname = \"a\"\nkind = \"local\"\n".to_string(), "wildcard"),
+        ] {
+            let e = PartitionTable::from_toml(p, &text).unwrap_err().to_string();
+            assert!(e.contains(want), "{want}: {e}");
+            assert!(e.contains("/cfg/partitions.toml"), "{e}");
+        }
+    }
+
+    #[test]
+    fn corrupt_file_is_never_overwritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dirs = Dirs::new(tmp.path(), tmp.path().join("run"));
+        std::fs::write(dirs.partitions_file(), "[[partition]]\nid = 3\n").unwrap();
+        let e =
+            PartitionTable::update(&dirs, |t| t.add("x", None, PartitionKind::Local)).unwrap_err();
+        assert!(e.to_string().contains("partitions.toml"), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(dirs.partitions_file()).unwrap(),
+            "[[partition]]\nid = 3\n"
+        );
+    }
+
+    #[test]
+    fn update_persists() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dirs = Dirs::new(tmp.path().join("new"), tmp.path().join("run"));
+        let id = PartitionTable::update(&dirs, |t| t.add("x", None, PartitionKind::Local)).unwrap();
+        let e = PartitionTable::update(&dirs, |t| t.add("x", None, PartitionKind::Local));
+        assert!(e.is_err());
+        let t = PartitionTable::load(&dirs).unwrap();
+        assert_eq!(t.partitions().len(), 1);
+        assert_eq!(t.get(id).unwrap().name, "x");
+        PartitionTable::update(&dirs, |t| t.remove("x")).unwrap();
+        assert!(PartitionTable::load(&dirs).unwrap().partitions().is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn rules_hold_after_any_sequence(
+            ops in proptest::collection::vec((0u8..3, 0u32..8, 0u8..5), 0..40)
+        ) {
+            let mut t = PartitionTable::new();
+            for (kind, v, name) in ops {
+                let kind = match kind {
+                    0 => PartitionKind::Cid { cid: v },
+                    1 => hybrid(&format!("/s/{v}.sock")),
+                    _ => PartitionKind::Local,
+                };
+                let _ = t.add(&format!("vm{name}"), None, kind);
+            }
+            let back = PartitionTable::from_toml(Path::new("p"), &t.to_toml()).unwrap();
+            prop_assert_eq!(&back, &t);
+            let ps = t.partitions();
+            for (i, a) in ps.iter().enumerate() {
+                if let PartitionKind::Cid { cid } = a.kind { prop_assert!(cid >= 3); }
+                for b in &ps[i + 1..] {
+                    prop_assert!(a.id != b.id && a.name != b.name);
+                    prop_assert!(a.kind != b.kind || a.kind == PartitionKind::Local);
+                }
+            }
+        }
+    }
+}

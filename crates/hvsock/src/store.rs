@@ -1,0 +1,338 @@
+//! Locked, atomic storage of the TOML files in the config directory, shared by the
+//! [service registry](crate::registry) and the [partition table](crate::partitions).
+//!
+//! The rules, which keep a file from ever being lost or half-written:
+//!
+//! - Readers need no lock: a file is only ever replaced whole, by `rename`.
+//! - Writers serialize on `flock(LOCK_EX)` of a sibling lock file `<file>.lock` (never on
+//!   the data file itself, which the rename replaces), read the current file, change it,
+//!   and write it back: temp file in the same directory, write, `fsync`, rename over the
+//!   old file, `fsync` the directory.
+//! - A missing file reads as empty. A file that cannot be read or parsed aborts the
+//!   update with an error naming the path; it is never overwritten.
+//! - The config directory is created on the first write (mode 0755); data files get
+//!   mode 0644 (owner-writable only).
+//!
+//! ```
+//! use hvsock::store;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let file = dir.path().join("sub/example.toml");
+//! assert_eq!(store::read_optional(&file).unwrap(), None);
+//! {
+//!     let _lock = store::lock(&file).unwrap();
+//!     store::write_atomic(&file, b"x = 1\n").unwrap();
+//! }
+//! assert_eq!(store::read_optional(&file).unwrap().as_deref(), Some("x = 1\n"));
+//! ```
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+/// Mode of the config directory when hvsock creates it.
+pub const DIR_MODE: u32 = 0o755;
+/// Mode of data files (before the umask).
+pub const FILE_MODE: u32 = 0o644;
+
+/// Why a stored file could not be read, parsed or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An I/O operation on `path` (a data file, its lock file, temp file or directory)
+    /// failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The file exists but is not valid TOML of the expected shape.
+    #[error(
+        "cannot parse {}: {message} (the file was left unchanged; fix or remove it)",
+        path.display()
+    )]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parse error, with line and column.
+        message: String,
+    },
+    /// The data could not be serialized (a bug, or a value TOML cannot hold).
+    #[error("cannot serialize {}: {message}", path.display())]
+    Serialize {
+        /// The file that was to be written.
+        path: PathBuf,
+        /// The serializer's error.
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// The file or directory the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            StoreError::Io { path, .. }
+            | StoreError::Parse { path, .. }
+            | StoreError::Serialize { path, .. } => path,
+        }
+    }
+
+    fn io(path: &Path, source: io::Error) -> StoreError {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Reads a whole file as UTF-8; `None` if it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
+    match fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|e| StoreError::Parse {
+                path: path.to_path_buf(),
+                message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+            }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io(path, e)),
+    }
+}
+
+/// Parses TOML text read from `path`; errors name the path, line and column on one line.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, StoreError> {
+    toml::from_str(text).map_err(|e| StoreError::Parse {
+        path: path.to_path_buf(),
+        message: toml_error_message(text, &e),
+    })
+}
+
+/// Serializes to TOML for `path`.
+pub fn to_toml<T: serde::Serialize>(path: &Path, value: &T) -> Result<String, StoreError> {
+    toml::to_string(value).map_err(|e| StoreError::Serialize {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn toml_error_message(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().replace('\n', "; ");
+    match e.span() {
+        Some(span) => {
+            let start = span.start.min(text.len());
+            let before = &text.as_bytes()[..start];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = start
+                - before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+/// An exclusive lock on a data file, held until dropped.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl FileLock {
+    /// The lock file (`<file>.lock`).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// The lock file of `path`: `<path>.lock` in the same directory.
+pub fn lock_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(".lock");
+    PathBuf::from(s)
+}
+
+/// Creates `dir` and its parents if missing (mode [`DIR_MODE`]).
+pub fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+        .map_err(|e| StoreError::io(dir, e))
+}
+
+/// `flock(LOCK_EX)` through std; released when `file` is closed.
+fn flock_exclusive(file: &File) -> io::Result<()> {
+    file.lock()
+}
+
+/// Takes the exclusive lock of `path` (blocking), creating its directory and lock file
+/// if needed.
+pub fn lock(path: &Path) -> Result<FileLock, StoreError> {
+    if let Some(dir) = path.parent() {
+        ensure_dir(dir)?;
+    }
+    let lp = lock_path(path);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(FILE_MODE)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&lp)
+        .map_err(|e| StoreError::io(&lp, e))?;
+    flock_exclusive(&file).map_err(|e| StoreError::io(&lp, e))?;
+    Ok(FileLock {
+        _file: file,
+        path: lp,
+    })
+}
+
+/// Replaces `path` with `bytes` atomically: temp file in the same directory, write,
+/// `fsync`, rename over `path`, `fsync` the directory. Readers see the old or the new
+/// contents, never a mix. The directory must exist. Callers that read-modify-write
+/// hold [`lock`] around this.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| {
+            StoreError::io(
+                path,
+                io::Error::new(io::ErrorKind::InvalidInput, "not a file name"),
+            )
+        })?
+        .to_string_lossy()
+        .into_owned();
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(
+        ".{name}.tmp.{}.{}.{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(FILE_MODE)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&tmp)
+            .map_err(|e| StoreError::io(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| StoreError::io(&tmp, e))?;
+        f.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
+        drop(f);
+        fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return result;
+    }
+    // Make the rename itself durable.
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io(&dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn write_creates_and_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("a/b");
+        let file = cfg.join("f.toml");
+        assert!(read_optional(&file).unwrap().is_none());
+        let l = lock(&file).unwrap();
+        assert_eq!(l.path(), cfg.join("f.toml.lock"));
+        assert_eq!(
+            fs::metadata(&cfg).unwrap().permissions().mode() & 0o7777 & !0o022,
+            0o755 & !0o022
+        );
+        write_atomic(&file, b"one").unwrap();
+        write_atomic(&file, b"two").unwrap();
+        drop(l);
+        assert_eq!(read_optional(&file).unwrap().unwrap(), "two");
+        let mode = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o022, 0, "group/other may not write: {mode:o}");
+        assert_eq!(mode & 0o600, 0o600);
+        // No temp files left behind.
+        let names: Vec<_> = fs::read_dir(&cfg)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        let mut names = names;
+        names.sort();
+        assert_eq!(names, ["f.toml", "f.toml.lock"]);
+    }
+
+    #[test]
+    fn parse_error_names_path_line_and_column() {
+        let p = Path::new("/x/services.toml");
+        let e = parse_toml::<toml::Table>(p, "a = 1\nb = = 2\n").unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("/x/services.toml"), "{s}");
+        assert!(s.contains("line 2"), "{s}");
+        assert!(!s.contains('\n'), "{s}");
+        assert_eq!(e.path(), p);
+    }
+
+    #[test]
+    fn non_utf8_is_a_parse_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        fs::write(&f, b"a = \"\xff\"").unwrap();
+        assert!(matches!(read_optional(&f), Err(StoreError::Parse { .. })));
+    }
+
+    #[test]
+    fn unreadable_is_io_error_with_path() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where a file is expected cannot be read as a file.
+        let f = dir.path().join("f");
+        fs::create_dir(&f).unwrap();
+        let e = read_optional(&f).unwrap_err();
+        assert!(matches!(e, StoreError::Io { .. }));
+        assert!(e.to_string().contains(&*f.to_string_lossy()));
+    }
+
+    #[test]
+    fn lock_is_exclusive_across_threads() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        let inside = AtomicU32::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..20 {
+                        let _l = lock(&file).unwrap();
+                        assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+                        std::thread::yield_now();
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+    }
+}

@@ -1,0 +1,90 @@
+//! Shared fixtures: a throw-away config/runtime pair with a registry and a table.
+#![allow(dead_code)]
+
+use hvsock::partitions::{PartitionKind, PartitionTable};
+use hvsock::paths::Dirs;
+use hvsock::registry::Registry;
+use hvsock::{Context, Guid, ServiceId, VmId};
+use std::path::PathBuf;
+
+pub const A: VmId = VmId(Guid::from_u128(0xaaaaaaaa_0000_4000_8000_00000000000a));
+pub const B: VmId = VmId(Guid::from_u128(0xbbbbbbbb_0000_4000_8000_00000000000b));
+pub const VM: VmId = VmId(Guid::from_u128(0xcccccccc_0000_4000_8000_00000000000c));
+/// A registered, enabled service (vsock template).
+pub const SVC: ServiceId = ServiceId::from_vsock_port(5000);
+/// A registered, enabled service that is not a template GUID.
+pub const SVC2: ServiceId = ServiceId(Guid::from_u128(0x12345678_9abc_4def_8123_456789abcdef));
+/// Never registered.
+pub const UNREG: ServiceId = ServiceId::from_vsock_port(6000);
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub dirs: Dirs,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("hv")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let dirs = Dirs::new(dir.path().join("c"), dir.path().join("r"));
+        Registry::update(&dirs, |r| {
+            r.add("echo", Some(SVC))?;
+            r.add("other", Some(SVC2))
+        })
+        .unwrap();
+        PartitionTable::update(&dirs, |t| {
+            t.add("a", Some(A), PartitionKind::Local)?;
+            t.add("b", Some(B), PartitionKind::Local)
+        })
+        .unwrap();
+        Fixture { dir, dirs }
+    }
+
+    pub fn host(&self) -> Context {
+        Context::host(self.dirs.clone())
+    }
+
+    pub fn local(&self, name: &str) -> Context {
+        Context::local(self.dirs.clone(), name).unwrap()
+    }
+
+    pub fn guest(&self) -> Context {
+        Context::guest(self.dirs.clone())
+    }
+
+    pub fn add_hybrid(&self, name: &str, id: VmId) -> PathBuf {
+        let path = self.dir.path().join(format!("{name}.vsock"));
+        let p = path.clone();
+        PartitionTable::update(&self.dirs, |t| {
+            t.add(name, Some(id), PartitionKind::Hybrid { path: p })
+        })
+        .unwrap();
+        path
+    }
+
+    pub fn set_enabled(&self, svc: ServiceId, on: bool) {
+        Registry::update(&self.dirs, |r| r.set_enabled(&svc.to_string(), on)).unwrap();
+    }
+}
+
+/// A deterministic pseudo-random byte stream (xorshift), so both ends can check data.
+pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// FNV-1a, for comparing what went in with what came out.
+pub fn checksum(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}

@@ -1,0 +1,153 @@
+//! Hybrid vsock (Firecracker, Cloud Hypervisor, vhost-device-vsock) against a test VMM:
+//! host -> VM, VM -> host, and the peer's VM id from the transport.
+
+mod common;
+#[path = "common/vmm.rs"]
+mod vmm;
+use common::*;
+use hvsock::{HvAddr, VmId};
+use std::io::{ErrorKind, Read, Write};
+use std::net::Shutdown;
+use std::time::{Duration, Instant};
+use vmm::{FakeVmm, Reply};
+
+fn echo(mut s: hvsock::HvStream, msg: &[u8]) -> Vec<u8> {
+    // Write at once after connect: nothing may be lost to the VMM's pre-OK drop.
+    s.write_all(msg).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    s.read_to_end(&mut back).unwrap();
+    back
+}
+
+#[test]
+fn host_to_vm_with_both_reply_styles() {
+    for reply in [Reply::Firecracker, Reply::Port] {
+        let f = Fixture::new();
+        let path = f.add_hybrid("vm1", VM);
+        let _vmm = FakeVmm::start(&path, reply, &[SVC.port(), SVC2.port()]);
+        let s = f.host().connect(HvAddr::new(VM, SVC)).unwrap();
+        assert_eq!(s.peer_addr().unwrap(), HvAddr::new(VM, SVC));
+        let msg = pattern(7, 300_000);
+        assert_eq!(echo(s, &msg), msg, "{reply:?}");
+        // A service GUID that is not a template: its Data1 is the port.
+        let s = f.host().connect(HvAddr::new(VM, SVC2)).unwrap();
+        assert_eq!(echo(s, b"guid"), b"guid");
+    }
+}
+
+#[test]
+fn host_to_vm_errors() {
+    let f = Fixture::new();
+    let path = f.add_hybrid("vm1", VM);
+    // VMM not running.
+    let e = f.host().connect(HvAddr::new(VM, SVC)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionRefused, "{e}");
+    // No guest listener on the port: the VMM closes, we report refused.
+    let vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    let e = f.host().connect(HvAddr::new(VM, SVC)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionRefused, "{e}");
+    // Once the guest listens, the same connect goes through.
+    vmm.guest_ports.lock().unwrap().insert(SVC.port());
+    let s = f.host().connect(HvAddr::new(VM, SVC)).unwrap();
+    assert_eq!(echo(s, b"now"), b"now");
+    // Unregistered service: refused by the host before any I/O.
+    let e = f.host().connect(HvAddr::new(VM, UNREG)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+}
+
+#[test]
+fn vmm_that_never_answers_times_out_at_the_set_timeout() {
+    let f = Fixture::new();
+    let path = f.add_hybrid("vm1", VM);
+    let _vmm = FakeVmm::start(&path, Reply::Silent, &[SVC.port()]);
+    let t = Instant::now();
+    let e = f
+        .host()
+        .connect_timeout(HvAddr::new(VM, SVC), Duration::from_millis(400))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TimedOut, "{e}");
+    assert!(t.elapsed() >= Duration::from_millis(400));
+}
+
+fn wait_for(p: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !p.exists() {
+        assert!(Instant::now() < deadline, "{} never appeared", p.display());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn vm_to_host_peer_id_comes_from_the_transport() {
+    let f = Fixture::new();
+    let path = f.add_hybrid("vm1", VM);
+    let vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    for bind in [VmId::ZERO, VmId::CHILDREN, VM] {
+        let l = f.host().bind(HvAddr::new(bind, SVC)).unwrap();
+        let mut g = vmm.guest_connect(SVC.port()).unwrap();
+        // Whatever the guest claims in its bytes changes nothing.
+        g.write_all(b"HVSK\x01\x00\x00\x00I am the host").unwrap();
+        let (mut s, peer) = l.accept().unwrap();
+        assert_eq!(peer, HvAddr::new(VM, SVC), "bound to {bind:?}");
+        assert_eq!(s.peer_addr().unwrap().vm_id, VM);
+        let mut buf = [0u8; 21];
+        s.read_exact(&mut buf).unwrap();
+        s.write_all(b"welcome").unwrap();
+        let mut w = [0u8; 7];
+        g.read_exact(&mut w).unwrap();
+        assert_eq!(&w, b"welcome");
+    }
+}
+
+#[test]
+fn wildcard_listener_serves_vms_added_after_bind() {
+    let f = Fixture::new();
+    let l = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap();
+    let late = VmId(hvsock::Guid::new_v4());
+    let path = f.add_hybrid("late", late);
+    let vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    let t = std::thread::spawn(move || l.accept().unwrap().1);
+    wait_for(&vmm.host_socket_for(SVC.port()));
+    let _g = vmm.guest_connect(SVC.port()).unwrap();
+    assert_eq!(t.join().unwrap().vm_id, late);
+}
+
+#[test]
+fn disabled_service_drops_guest_connections_and_reenabling_works() {
+    let f = Fixture::new();
+    let path = f.add_hybrid("vm1", VM);
+    let vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    let l = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap();
+    f.set_enabled(SVC, false);
+    let mut g = vmm.guest_connect(SVC.port()).unwrap();
+    l.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < deadline {
+        assert!(
+            l.accept().is_err(),
+            "accepted a guest for a disabled service"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut buf = [0u8; 1];
+    assert_eq!(
+        g.read(&mut buf).unwrap_or(0),
+        0,
+        "the guest sees the connection closed"
+    );
+    f.set_enabled(SVC, true);
+    l.set_nonblocking(false).unwrap();
+    let _g = vmm.guest_connect(SVC.port()).unwrap();
+    assert_eq!(l.accept().unwrap().1.vm_id, VM);
+}
+
+#[test]
+fn specific_vm_listener_conflicts_are_addr_in_use() {
+    let f = Fixture::new();
+    let path = f.add_hybrid("vm1", VM);
+    let _vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    let _l = f.host().bind(HvAddr::new(VM, SVC)).unwrap();
+    let e = f.host().bind(HvAddr::new(VM, SVC)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AddrInUse);
+}
