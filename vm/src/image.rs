@@ -156,10 +156,10 @@ pub fn load_modules(
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
-                if let Some((stem, _)) = name.split_once(".ko") {
-                    found.insert(stem.replace('-', "_"), path);
-                }
+            } else if let Some(name) = path.file_name().and_then(|n| n.to_str())
+                && let Some((stem, _)) = name.split_once(".ko")
+            {
+                found.insert(stem.replace('-', "_"), path);
             }
         }
     }
@@ -330,7 +330,7 @@ fn cpio_entry(
 }
 
 fn pad4(out: &mut Vec<u8>) {
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
 }
