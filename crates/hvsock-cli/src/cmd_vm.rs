@@ -41,6 +41,10 @@ Examples:
         /// A local partition on this machine.
         #[arg(long)]
         local: bool,
+        /// With --local: only processes of this user (or root) may act as the
+        /// partition (checked with the kernel's peer credentials).
+        #[arg(long, value_name = "UID", requires = "local")]
+        uid: Option<u32>,
     },
     /// List the VMs in the table (ID, KIND, TARGET, NAME).
     #[command(after_long_help = "\
@@ -80,6 +84,9 @@ pub fn partition_json(p: &Partition) -> Value {
         PartitionKind::Cid { cid } => v["cid"] = json!(cid),
         PartitionKind::Local => {}
     }
+    if let Some(uid) = p.uid {
+        v["uid"] = json!(uid);
+    }
     v
 }
 
@@ -107,6 +114,7 @@ pub fn run(cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             hybrid,
             cid,
             local,
+            uid,
         } => {
             let kind = match (hybrid, cid, local) {
                 (Some(path), None, false) => PartitionKind::Hybrid { path },
@@ -114,7 +122,13 @@ pub fn run(cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 (None, None, true) => PartitionKind::Local,
                 _ => return Err("give exactly one of --hybrid PATH, --cid N, --local".into()),
             };
-            let id = PartitionTable::update(&dirs, |t| t.add(&name, id.map(VmId), kind))?;
+            let id = PartitionTable::update(&dirs, |t| {
+                let id = t.add(&name, id.map(VmId), kind)?;
+                if uid.is_some() {
+                    t.set_uid(&id.to_string(), uid)?;
+                }
+                Ok(id)
+            })?;
             println!("{id}");
         }
         VmCmd::List { json } => {
@@ -157,6 +171,9 @@ pub fn run(cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     PartitionKind::Hybrid { path } => println!("path:   {}", path.display()),
                     PartitionKind::Cid { cid } => println!("cid:    {cid}"),
                     PartitionKind::Local => {}
+                }
+                if let Some(uid) = p.uid {
+                    println!("uid:    {uid}");
                 }
             }
         }

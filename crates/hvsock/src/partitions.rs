@@ -119,6 +119,10 @@ pub struct Partition {
     pub name: String,
     /// How to reach it.
     pub kind: PartitionKind,
+    /// For a local partition: only processes running as this user (or root) may act
+    /// as it; the listener checks the kernel's peer credentials. `None`: any process
+    /// that can reach the runtime dir may.
+    pub uid: Option<u32>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -131,6 +135,8 @@ struct PartitionRecord {
     path: Option<PathBuf>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    uid: Option<u32>,
 }
 
 impl TryFrom<PartitionRecord> for Partition {
@@ -149,10 +155,14 @@ impl TryFrom<PartitionRecord> for Partition {
                 ));
             }
         };
+        if r.uid.is_some() && kind != PartitionKind::Local {
+            return Err("`uid` is only for kind \"local\"".into());
+        }
         Ok(Partition {
             id: r.id,
             name: r.name,
             kind,
+            uid: r.uid,
         })
     }
 }
@@ -171,6 +181,7 @@ impl From<Partition> for PartitionRecord {
             kind,
             path,
             cid,
+            uid: p.uid,
         }
     }
 }
@@ -263,6 +274,9 @@ pub enum PartitionError {
         "no VM {0:?} in the partition table (see `hvsock vm list`, or add it with `hvsock vm add`)"
     )]
     NotFound(String),
+    /// An owner uid was given for a VM.
+    #[error("{0:?} is a VM: only a --local partition has an owner uid")]
+    NotLocal(String),
 }
 
 /// The partition table: every known partition, in the order added.
@@ -532,8 +546,26 @@ impl PartitionTable {
             id,
             name: name.to_string(),
             kind,
+            uid: None,
         });
         Ok(id)
+    }
+
+    /// Sets or clears the owner uid of a local partition (by id or name).
+    pub fn set_uid(&mut self, id_or_name: &str, uid: Option<u32>) -> Result<(), PartitionError> {
+        let p = self
+            .partitions
+            .iter_mut()
+            .find(|p| {
+                p.id.to_string() == id_or_name.to_ascii_lowercase().trim_matches(['{', '}'])
+                    || p.name == id_or_name
+            })
+            .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
+        if uid.is_some() && p.kind != PartitionKind::Local {
+            return Err(PartitionError::NotLocal(p.name.clone()));
+        }
+        p.uid = uid;
+        Ok(())
     }
 
     /// Removes a partition by id or name; returns it.
@@ -585,6 +617,10 @@ mod tests {
         assert!(t.by_hybrid_path(Path::new("/run/fc1/w.sock")).is_none());
         assert_eq!(t.remove("q").unwrap().id, b);
         assert!(matches!(t.remove("q"), Err(PartitionError::NotFound(_))));
+        assert!(matches!(
+            t.set_uid("q", Some(1)),
+            Err(PartitionError::NotFound(_))
+        ));
         assert_eq!(t.remove(&a.to_string()).unwrap().name, "fc1");
         assert_eq!(t.partitions().len(), 1);
     }

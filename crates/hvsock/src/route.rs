@@ -9,6 +9,14 @@ use std::io::{self, ErrorKind};
 use std::path::PathBuf;
 
 /// Where a process, and the sockets it makes, live.
+///
+/// ```
+/// use hvsock::{Context, Location, paths::Dirs};
+///
+/// let ctx = Context::host(Dirs::new("/tmp/c", "/tmp/r"));
+/// assert_eq!(ctx.location(), Location::Host);
+/// assert_eq!(Context::guest(Dirs::new("/tmp/c", "/tmp/r")).location(), Location::Guest);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Location {
     /// The root partition of this machine (the Hyper-V host). The default.

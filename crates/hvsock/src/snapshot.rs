@@ -79,7 +79,15 @@ pub(crate) fn table(dirs: &Dirs) -> io::Result<Arc<PartitionTable>> {
     })
 }
 
-/// Settings from `hvsock.toml` in the config directory.
+/// Settings from `hvsock.toml` in the config directory. Every key is optional:
+///
+/// ```toml
+/// guest = true                        # inside a VM: PARENT is the host over AF_VSOCK
+/// handshake_timeout_ms = 5000         # local peers must send their preamble in time
+/// max_pending_handshakes = 256        # per listener
+/// max_connections_per_partition = 1024 # per listener and peer partition
+/// group = "hvsock"                    # members may reach local partitions
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {

@@ -19,6 +19,32 @@ pub(crate) fn getuid() -> u32 {
     unsafe { libc::getuid() }
 }
 
+/// The user id of the process at the other end of a Unix socket, from the kernel
+/// (`SO_PEERCRED`): who connected, whatever the bytes say.
+pub(crate) fn peer_uid(fd: &impl AsRawFd) -> io::Result<u32> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid for writes of the sizes passed; the kernel
+    // writes at most `len` bytes into `cred`.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(cred.uid)
+}
+
 /// `recv(MSG_PEEK)`: copies what is waiting without consuming it; blocks (up to the
 /// socket's read timeout) only while nothing is waiting.
 pub(crate) fn peek(fd: &impl AsRawFd, buf: &mut [u8]) -> io::Result<usize> {
@@ -145,6 +171,12 @@ mod tests {
     use super::*;
     use std::io::Write;
     use std::os::unix::net::UnixStream;
+
+    #[test]
+    fn peer_uid_is_ours() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        assert_eq!(peer_uid(&a).unwrap(), geteuid());
+    }
 
     #[test]
     fn epoll_reports_readable() {

@@ -133,3 +133,105 @@ fn handshakes_in_progress_are_capped_and_time_out() {
     }
     t.join().unwrap();
 }
+
+/// Runs as a child under another uid (see `owner_uid_is_checked_with_kernel_credentials`).
+#[test]
+#[ignore = "child process of owner_uid_is_checked_with_kernel_credentials"]
+fn uid_child() {
+    let Ok(base) = std::env::var("HV_TEST_BASE") else {
+        return;
+    };
+    let base = std::path::PathBuf::from(base);
+    let dirs = hvsock::paths::Dirs::new(base.join("c"), base.join("r"));
+    let ctx = match std::env::var("HV_AS").unwrap().as_str() {
+        "host" => hvsock::Context::host(dirs),
+        name => hvsock::Context::local(dirs, name).unwrap(),
+    };
+    let target = if ctx.location() == hvsock::Location::Host {
+        VmId::LOOPBACK
+    } else {
+        VmId::PARENT
+    };
+    match ctx.connect(HvAddr::new(target, SVC)) {
+        Ok(_) => println!("RESULT ok"),
+        Err(e) => println!("RESULT {:?} {e}", e.kind()),
+    }
+}
+
+#[test]
+fn owner_uid_is_checked_with_kernel_credentials() {
+    if hvsock_is_not_root() {
+        eprintln!("skipped: needs root to run a child under another uid");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let f = Fixture::new();
+    std::fs::set_permissions(f.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&f.dirs.config, std::fs::Permissions::from_mode(0o755)).unwrap();
+    settings(&f, &format!("group = \"{NOBODY}\"\n"));
+    hvsock::partitions::PartitionTable::update(&f.dirs, |t| {
+        t.set_uid("a", Some(1234))?;
+        t.set_uid("b", Some(NOBODY))
+    })
+    .unwrap();
+    let l = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while let Ok((_, peer)) = l.accept() {
+            let _ = tx.send(peer.vm_id);
+        }
+    });
+    let run_as_nobody = |who: &str| {
+        let out = std::process::Command::new("setpriv")
+            .args([
+                &format!("--reuid={NOBODY}"),
+                &format!("--regid={NOBODY}"),
+                "--clear-groups",
+            ])
+            .arg(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "uid_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("HV_TEST_BASE", f.dir.path())
+            .env("HV_AS", who)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let line = text
+            .lines()
+            .find_map(|l| l.split_once("RESULT ").map(|(_, r)| r.to_string()));
+        line.unwrap_or_else(|| {
+            panic!(
+                "child said nothing: {text} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    };
+    // b is owned by nobody: accepted, and the host names it b.
+    assert_eq!(run_as_nobody("b"), "ok");
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), B);
+    // a is owned by uid 1234: nobody may not act as a.
+    let r = run_as_nobody("a");
+    assert!(
+        r.starts_with("PermissionDenied") && r.contains("may not act as partition"),
+        "{r}"
+    );
+    // Nor as the host (the root partition), though it can reach the socket.
+    let lo = f.host().bind(HvAddr::new(VmId::LOOPBACK, SVC)).unwrap();
+    std::thread::spawn(move || while lo.accept().is_ok() {});
+    let r = run_as_nobody("host");
+    assert!(
+        r.starts_with("PermissionDenied") && r.contains("root partition"),
+        "{r}"
+    );
+}
+
+fn hvsock_is_not_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() != 0)
+        .unwrap_or(true)
+}

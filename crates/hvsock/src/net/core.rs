@@ -523,6 +523,10 @@ impl Core {
             );
             return;
         };
+        if let Err(msg) = self.check_peer_uid(&sock, pre.caller) {
+            reply(&sock, Status::PermissionDenied, &msg);
+            return;
+        }
         if !self
             .selector
             .is_some_and(|s| s.accepts(rel, self.ctx.location))
@@ -544,6 +548,33 @@ impl Core {
                 self.push(sock, rel, ticket);
             }
             Err(msg) => reply(&sock, Status::Busy, &msg),
+        }
+    }
+
+    /// The claimed partition must fit the kernel's word on who connected: a partition
+    /// with an owner uid only from that user (or root); the root partition only from
+    /// root or the runtime dir's owner.
+    fn check_peer_uid(&self, sock: &Socket, claim: VmId) -> Result<(), String> {
+        use std::os::unix::fs::MetadataExt;
+        let uid = crate::sys::peer_uid(sock).map_err(|e| format!("peer credentials: {e}"))?;
+        if uid == 0 {
+            return Ok(());
+        }
+        if claim == VmId::ZERO {
+            let owner = std::fs::metadata(&self.ctx.dirs.runtime)
+                .map(|m| m.uid())
+                .map_err(|e| e.to_string())?;
+            return if uid == owner {
+                Ok(())
+            } else {
+                Err(format!("uid {uid} may not act as the root partition"))
+            };
+        }
+        match self.table.get(claim).and_then(|p| p.uid) {
+            Some(owner) if owner != uid => Err(format!(
+                "uid {uid} may not act as partition {claim} (owned by uid {owner})"
+            )),
+            _ => Ok(()),
         }
     }
 

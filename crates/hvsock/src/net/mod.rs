@@ -1,4 +1,5 @@
-//! Sockets: [`HvStream`] and [`HvListener`] (std), and their tokio twins.
+//! Sockets: [`HvStream`](crate::HvStream) and [`HvListener`](crate::HvListener) (std), and
+//! their tokio twins in [`tokio`].
 
 pub(crate) mod core;
 pub(crate) mod dial;

@@ -1,0 +1,616 @@
+//! The client side: exec, interactive shell and file copy against an agent.
+//!
+//! Every function takes a connected stream (one request per connection) and performs
+//! the version handshake first.
+
+use crate::framed::{FrameError, FrameReader, FrameWriter};
+use crate::proto::{
+    DATA_CHUNK, ErrorCode, ExecRequest, ExitStatus, Frame, ShellRequest, VERSION, WindowSize,
+};
+use crate::server::version_message;
+use crate::sys;
+use crate::tree::{self, CopyError, CopySummary, ProgressFn};
+use bytes::{Bytes, BytesMut};
+use std::convert::Infallible;
+use std::io::Read;
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+/// Why a client operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A local I/O error (stdin, stdout, terminal).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The connection to the agent failed or carried a malformed frame.
+    #[error("connection to the agent: {0}")]
+    Frame(#[from] FrameError),
+    /// The agent speaks another protocol version.
+    #[error("{}", version_message(*agent, *client))]
+    VersionMismatch {
+        /// The agent's version.
+        agent: u16,
+        /// Ours.
+        client: u16,
+    },
+    /// The agent reported an error.
+    #[error("agent: {message}")]
+    Remote {
+        /// Error class ([`ErrorCode::COMMAND_NOT_FOUND`] for an unknown command...).
+        code: ErrorCode,
+        /// The agent's text.
+        message: String,
+    },
+    /// A local problem during a copy (destination not writable, integrity...).
+    #[error("{message}")]
+    Local {
+        /// Error class.
+        code: ErrorCode,
+        /// Text.
+        message: String,
+    },
+    /// The agent sent a frame that makes no sense here.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// The agent closed the connection before finishing.
+    #[error("the agent closed the connection {0}")]
+    Closed(&'static str),
+}
+
+impl ClientError {
+    /// The exit code a CLI should use: 126/127 when the agent could not run/find the
+    /// command (shell convention), 255 for every other failure (like ssh).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ClientError::Remote { code, .. }
+                if *code == ErrorCode::COMMAND_NOT_FOUND || *code == ErrorCode::CANNOT_EXECUTE =>
+            {
+                code.0 as i32
+            }
+            _ => 255,
+        }
+    }
+}
+
+impl From<CopyError> for ClientError {
+    fn from(e: CopyError) -> Self {
+        match e {
+            CopyError::Local { code, message } => ClientError::Local { code, message },
+            CopyError::Remote { code, message } => ClientError::Remote { code, message },
+            CopyError::Frame(f) => ClientError::Frame(f),
+        }
+    }
+}
+
+/// A control event for a running session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// The local terminal's window changed size.
+    Resize(WindowSize),
+    /// Deliver signal N to the remote process group (e.g. `libc::SIGINT` on Ctrl-C when
+    /// not on a terminal).
+    Signal(u8),
+}
+
+/// What to run in a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Session {
+    /// A command (on a PTY if `tty`).
+    Exec(ExecRequest),
+    /// A login shell on a PTY.
+    Shell(ShellRequest),
+}
+
+type Split<S> = (
+    FrameReader<tokio::io::ReadHalf<S>>,
+    FrameWriter<tokio::io::WriteHalf<S>>,
+);
+
+/// Connects the framing and performs the `Hello` exchange.
+async fn handshake<S>(stream: S) -> Result<Split<S>, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let (rd, wr) = tokio::io::split(stream);
+    let mut reader = FrameReader::new(rd);
+    let mut writer = FrameWriter::new(wr);
+    let sent = async {
+        writer
+            .write_frame(&Frame::Hello { version: VERSION })
+            .await?;
+        writer.flush().await
+    }
+    .await;
+    if let Err(e) = sent {
+        // A busy agent answers and hangs up at once: show its answer.
+        return Err(error_after_write_failure(&mut reader, e.into()).await);
+    }
+    match reader.read_frame().await? {
+        Some(Frame::Hello { version }) if version == VERSION => Ok((reader, writer)),
+        Some(Frame::Hello { version }) => Err(ClientError::VersionMismatch {
+            agent: version,
+            client: VERSION,
+        }),
+        Some(Frame::Error { code, message }) => Err(ClientError::Remote { code, message }),
+        Some(other) => Err(ClientError::Protocol(format!(
+            "expected Hello from the agent, got a {} frame",
+            other.name()
+        ))),
+        None => Err(ClientError::Closed("during the handshake")),
+    }
+}
+
+/// Sends the request frame; if the agent already hung up (busy, error), reports the
+/// agent's `Error` frame instead of the broken pipe.
+async fn send_request<R, W>(
+    reader: &mut FrameReader<R>,
+    writer: &mut FrameWriter<W>,
+    request: &Frame,
+) -> Result<(), ClientError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    // Checks limits locally first: a clear error instead of the agent's rejection.
+    crate::proto::validate(request).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    let sent = async {
+        writer.write_frame(request).await?;
+        writer.flush().await
+    }
+    .await;
+    match sent {
+        Ok(()) => Ok(()),
+        Err(e) => Err(error_after_write_failure(reader, e.into()).await),
+    }
+}
+
+/// After a failed write: the agent probably sent an `Error` frame before closing.
+async fn error_after_write_failure<R: AsyncRead + Unpin>(
+    reader: &mut FrameReader<R>,
+    write_err: ClientError,
+) -> ClientError {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), reader.read_frame()).await {
+            Ok(Ok(Some(Frame::Error { code, message }))) => {
+                return ClientError::Remote { code, message };
+            }
+            Ok(Ok(Some(_))) => continue,
+            // Not an agent: say so rather than "broken pipe".
+            Ok(Err(FrameError::Proto(p))) => return ClientError::Frame(FrameError::Proto(p)),
+            _ => return write_err,
+        }
+    }
+}
+
+/// Runs a command, streaming `stdin` to it and its stdout/stderr (separately) to
+/// `stdout`/`stderr`; returns its exit code (128 + N for a death by signal N).
+///
+/// An unknown command is `Err(ClientError::Remote { code: COMMAND_NOT_FOUND, .. })`,
+/// whose [`exit_code`](ClientError::exit_code) is 127.
+pub async fn exec<S, I, O, E>(
+    stream: S,
+    req: ExecRequest,
+    stdin: I,
+    stdout: O,
+    stderr: E,
+) -> Result<i32, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    I: AsyncRead + Unpin,
+    O: AsyncWrite + Unpin,
+    E: AsyncWrite + Unpin,
+{
+    let (_tx, rx) = mpsc::channel(1);
+    run_session(stream, Session::Exec(req), stdin, stdout, stderr, rx)
+        .await
+        .map(ExitStatus::to_exit_code)
+}
+
+/// The general session: exec or shell, with window-size and signal events from
+/// `control`. Output of a PTY session arrives on `stdout` only. Returns the remote
+/// exit status.
+pub async fn run_session<S, I, O, E>(
+    stream: S,
+    session: Session,
+    mut stdin: I,
+    mut stdout: O,
+    mut stderr: E,
+    mut control: mpsc::Receiver<Control>,
+) -> Result<ExitStatus, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+    I: AsyncRead + Unpin,
+    O: AsyncWrite + Unpin,
+    E: AsyncWrite + Unpin,
+{
+    let (mut reader, mut writer) = handshake(stream).await?;
+    let request = match session {
+        Session::Exec(r) => Frame::Exec(r),
+        Session::Shell(r) => Frame::Shell(r),
+    };
+    send_request(&mut reader, &mut writer, &request).await?;
+
+    let (tx, mut rx) = mpsc::channel::<Frame>(16);
+    let write_out = async {
+        while let Some(f) = rx.recv().await {
+            writer.write_frame(&f).await?;
+            writer.flush().await?;
+        }
+        Ok::<_, FrameError>(())
+    };
+    let tx_in = tx.clone();
+    let read_stdin = async move {
+        let mut buf = BytesMut::new();
+        loop {
+            buf.reserve(DATA_CHUNK);
+            match stdin.read_buf(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if tx_in
+                        .send(Frame::Stdin(buf.split().freeze()))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = tx_in.send(Frame::StdinEof).await;
+        std::future::pending::<Infallible>().await
+    };
+    let tx_ctl = tx;
+    let forward_control = async move {
+        while let Some(c) = control.recv().await {
+            let f = match c {
+                Control::Resize(w) => Frame::Resize(w),
+                Control::Signal(s) => Frame::Signal(s),
+            };
+            if tx_ctl.send(f).await.is_err() {
+                break;
+            }
+        }
+        std::future::pending::<Infallible>().await
+    };
+    let read_agent = async {
+        loop {
+            match reader.read_frame().await? {
+                Some(Frame::Stdout(b)) => {
+                    stdout.write_all(&b).await?;
+                    stdout.flush().await?;
+                }
+                Some(Frame::Stderr(b)) => {
+                    stderr.write_all(&b).await?;
+                    stderr.flush().await?;
+                }
+                Some(Frame::Exit(st)) => return Ok(st),
+                Some(Frame::Error { code, message }) => {
+                    return Err(ClientError::Remote { code, message });
+                }
+                Some(other) => {
+                    return Err(ClientError::Protocol(format!(
+                        "unexpected {} frame from the agent",
+                        other.name()
+                    )));
+                }
+                None => return Err(ClientError::Closed("without an exit status")),
+            }
+        }
+    };
+    tokio::pin!(write_out, read_stdin, forward_control, read_agent);
+    let mut write_err: Option<FrameError> = None;
+    loop {
+        tokio::select! {
+            r = &mut read_agent => {
+                return match (r, write_err) {
+                    (Err(ClientError::Closed(_)), Some(w)) => Err(ClientError::Frame(w)),
+                    (r, _) => r,
+                };
+            }
+            w = &mut write_out, if write_err.is_none() => {
+                if let Err(e) = w {
+                    write_err = Some(e);
+                }
+            }
+            _ = &mut read_stdin => unreachable!(),
+            _ = &mut forward_control => unreachable!(),
+        }
+    }
+}
+
+/// Runs a session on the process's own terminal: stdin in raw mode (restored on
+/// return, also on error), the window size sent at start and on SIGWINCH, stdin
+/// forwarded, output to stdout. Returns the remote exit code (128 + N for signal N).
+///
+/// Without a terminal on stdin it still works (no raw mode, no resizes).
+///
+/// Reading stdin uses a detached thread that may stay blocked in `read` after the
+/// session: a CLI should exit the process soon after this returns.
+pub async fn interactive<S>(stream: S, mut session: Session) -> Result<i32, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let stdin_fd = std::io::stdin();
+    let stdout_fd = std::io::stdout();
+    let tty = sys::is_terminal(stdin_fd.as_fd());
+    let size_now = || {
+        sys::window_size(stdout_fd.as_fd())
+            .or_else(|| sys::window_size(stdin_fd.as_fd()))
+            .filter(|w| w.rows > 0 && w.cols > 0)
+    };
+    let window = size_now().unwrap_or(WindowSize { rows: 24, cols: 80 });
+    match &mut session {
+        Session::Exec(r) => r.window = window,
+        Session::Shell(r) => {
+            r.window = window;
+            if r.term.is_none() {
+                r.term = std::env::var("TERM").ok();
+            }
+        }
+    }
+    let (ctl_tx, ctl_rx) = mpsc::channel(8);
+    let mut winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())?;
+    let _raw = if tty {
+        Some(sys::RawMode::enter(stdin_fd.as_fd())?)
+    } else {
+        None
+    };
+    let resize_loop = async {
+        let mut last = window;
+        while winch.recv().await.is_some() {
+            if let Some(w) = size_now()
+                && w != last
+            {
+                last = w;
+                if ctl_tx.send(Control::Resize(w)).await.is_err() {
+                    break;
+                }
+            }
+        }
+        std::future::pending::<Infallible>().await
+    };
+    let stdin = thread_stdin();
+    let run = run_session(
+        stream,
+        session,
+        stdin,
+        tokio::io::stdout(),
+        tokio::io::stderr(),
+        ctl_rx,
+    );
+    tokio::select! {
+        r = run => r.map(ExitStatus::to_exit_code),
+        _ = resize_loop => unreachable!(),
+    }
+}
+
+/// `hvsock exec` on the process's own stdio: with `req.tty`, an [`interactive`]
+/// session; otherwise stdin/stdout/stderr are streamed separately, and SIGINT, SIGTERM,
+/// SIGHUP and SIGQUIT received by this process are forwarded to the remote process
+/// group instead of killing us. Returns the exit code to exit with.
+///
+/// Like [`interactive`], stdin is read by a detached thread: exit the process soon
+/// after this returns.
+pub async fn exec_stdio<S>(stream: S, req: ExecRequest) -> Result<i32, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    if req.tty {
+        return interactive(stream, Session::Exec(req)).await;
+    }
+    use tokio::signal::unix::{SignalKind, signal};
+    let (ctl_tx, ctl_rx) = mpsc::channel(8);
+    let mut sigs = Vec::new();
+    for (kind, n) in [
+        (SignalKind::interrupt(), libc::SIGINT),
+        (SignalKind::terminate(), libc::SIGTERM),
+        (SignalKind::hangup(), libc::SIGHUP),
+        (SignalKind::quit(), libc::SIGQUIT),
+    ] {
+        sigs.push((signal(kind)?, n as u8));
+    }
+    let forward = async {
+        let mut set = tokio::task::JoinSet::new();
+        for (mut s, n) in sigs {
+            let tx = ctl_tx.clone();
+            set.spawn(async move {
+                while s.recv().await.is_some() {
+                    if tx.send(Control::Signal(n)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        while set.join_next().await.is_some() {}
+        std::future::pending::<Infallible>().await
+    };
+    let run = run_session(
+        stream,
+        Session::Exec(req),
+        thread_stdin(),
+        tokio::io::stdout(),
+        tokio::io::stderr(),
+        ctl_rx,
+    );
+    tokio::select! {
+        r = run => r.map(ExitStatus::to_exit_code),
+        _ = forward => unreachable!(),
+    }
+}
+
+/// A login shell on the process's terminal (see [`interactive`]).
+pub async fn shell<S>(stream: S, req: ShellRequest) -> Result<i32, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    interactive(stream, Session::Shell(req)).await
+}
+
+/// Process stdin read by a detached thread (so a blocked read never holds up the
+/// runtime), as an [`AsyncRead`].
+fn thread_stdin() -> impl AsyncRead + Unpin {
+    let (tx, rx) = mpsc::channel::<Bytes>(4);
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; DATA_CHUNK];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if tx.blocking_send(Bytes::copy_from_slice(&buf[..n])).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    ChannelReader {
+        rx,
+        cur: Bytes::new(),
+    }
+}
+
+struct ChannelReader {
+    rx: mpsc::Receiver<Bytes>,
+    cur: Bytes,
+}
+
+impl AsyncRead for ChannelReader {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        while self.cur.is_empty() {
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(b)) => self.cur = b,
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let n = self.cur.len().min(buf.remaining());
+        buf.put_slice(&self.cur.split_to(n));
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Copies a local file (or, with `recursive`, a directory tree) to `remote` on the
+/// agent, like `cp`: into `remote` if it is an existing directory, else as `remote`.
+/// Each file is verified with SHA-256 by the agent and renamed into place only then.
+pub async fn copy_to_remote<S>(
+    stream: S,
+    local: &Path,
+    remote: &str,
+    recursive: bool,
+    progress: Option<ProgressFn<'_>>,
+) -> Result<CopySummary, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let (mut reader, mut writer) = handshake(stream).await?;
+    let req = Frame::CopyTo {
+        path: remote.to_string(),
+        recursive,
+    };
+    send_request(&mut reader, &mut writer, &req).await?;
+    // Send the tree, watching for an early error from the agent. The agent's CopyDone
+    // may be read before the sending future has reported its own completion.
+    let mut done: Option<Frame> = None;
+    let sent = {
+        let send = tree::send_tree(&mut writer, local, recursive, progress);
+        tokio::pin!(send);
+        tokio::select! {
+            biased;
+            r = &mut send => r,
+            f = reader.read_frame() => match f {
+                Ok(Some(Frame::Error { code, message })) => Err(CopyError::Remote { code, message }),
+                Ok(Some(f @ Frame::CopyDone { .. })) => {
+                    done = Some(f);
+                    send.await
+                }
+                Ok(Some(other)) => {
+                    return Err(ClientError::Protocol(format!(
+                        "unexpected {} frame from the agent",
+                        other.name()
+                    )));
+                }
+                Ok(None) => return Err(ClientError::Closed("in the middle of the copy")),
+                Err(e) => Err(CopyError::Frame(e)),
+            },
+        }
+    };
+    let summary = match sent {
+        Ok(s) => s,
+        Err(CopyError::Local { code, message }) => {
+            // Tell the agent (it removes its temp file), then report.
+            let _ = writer
+                .write_frame(&Frame::error(code, message.clone()))
+                .await;
+            let _ = writer.shutdown().await;
+            return Err(ClientError::Local { code, message });
+        }
+        Err(CopyError::Frame(FrameError::Io(e))) => {
+            return Err(error_after_write_failure(&mut reader, FrameError::Io(e).into()).await);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let reply = match done {
+        Some(f) => Some(f),
+        None => reader.read_frame().await?,
+    };
+    match reply {
+        Some(Frame::CopyDone { .. }) => Ok(summary),
+        Some(Frame::Error { code, message }) => Err(ClientError::Remote { code, message }),
+        Some(other) => Err(ClientError::Protocol(format!(
+            "expected CopyDone, got a {} frame",
+            other.name()
+        ))),
+        None => Err(ClientError::Closed("before confirming the copy")),
+    }
+}
+
+/// Copies `remote` (a file, or with `recursive` a directory tree) from the agent to
+/// `local`, like `cp`. Each file is written to a temp file next to its destination,
+/// verified with SHA-256, fsynced and renamed into place.
+pub async fn copy_from_remote<S>(
+    stream: S,
+    remote: &str,
+    local: &Path,
+    recursive: bool,
+    progress: Option<ProgressFn<'_>>,
+) -> Result<CopySummary, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let (mut reader, mut writer) = handshake(stream).await?;
+    let req = Frame::CopyFrom {
+        path: remote.to_string(),
+        recursive,
+    };
+    send_request(&mut reader, &mut writer, &req).await?;
+    match tree::receive_tree(&mut reader, local, progress).await {
+        Ok(s) => {
+            writer
+                .write_frame(&Frame::CopyDone {
+                    files: s.files,
+                    dirs: s.dirs,
+                    bytes: s.bytes,
+                })
+                .await?;
+            let _ = writer.shutdown().await;
+            Ok(s)
+        }
+        Err(CopyError::Local { code, message }) => {
+            let _ = writer
+                .write_frame(&Frame::error(code, message.clone()))
+                .await;
+            let _ = writer.shutdown().await;
+            Err(ClientError::Local { code, message })
+        }
+        Err(e) => Err(e.into()),
+    }
+}

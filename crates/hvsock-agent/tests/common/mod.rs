@@ -1,0 +1,122 @@
+//! Test harness: a real agent serving a Unix listener, one task per connection.
+#![allow(dead_code)]
+
+use hvsock_agent::framed::{FrameReader, FrameWriter};
+use hvsock_agent::proto::{Frame, VERSION};
+use hvsock_agent::{Agent, AgentError, AgentOptions};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+
+pub struct TestAgent {
+    pub path: PathBuf,
+    pub dir: tempfile::TempDir,
+    /// The result of every finished connection, in completion order.
+    pub results: mpsc::UnboundedReceiver<Result<(), AgentError>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestAgent {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub fn start_agent(opts: AgentOptions) -> TestAgent {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.sock");
+    let listener = tokio::net::UnixListener::bind(&path).unwrap();
+    let agent = Agent::new(opts);
+    let (tx, results) = mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        loop {
+            let (s, _) = listener.accept().await.unwrap();
+            let agent = agent.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let r = agent.serve(s).await;
+                let _ = tx.send(r);
+            });
+        }
+    });
+    TestAgent {
+        path,
+        dir,
+        results,
+        task,
+    }
+}
+
+impl TestAgent {
+    pub async fn connect(&self) -> UnixStream {
+        UnixStream::connect(&self.path).await.unwrap()
+    }
+
+    /// A raw framed connection that has done the Hello exchange.
+    pub async fn raw(&self) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+        let (r, w) = self.connect().await.into_split();
+        let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
+        w.write_frame(&Frame::Hello { version: VERSION })
+            .await
+            .unwrap();
+        assert_eq!(
+            r.read_frame().await.unwrap(),
+            Some(Frame::Hello { version: VERSION })
+        );
+        (r, w)
+    }
+
+    /// The result of the next connection to finish.
+    pub async fn next_result(&mut self) -> Result<(), AgentError> {
+        self.results.recv().await.unwrap()
+    }
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+pub fn sha256_file(p: &Path) -> [u8; 32] {
+    use std::io::Read;
+    let mut f = std::fs::File::open(p).unwrap();
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    h.finalize().into()
+}
+
+/// Deterministic pseudo-random bytes (xorshift64*).
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Files in `dir` whose name marks them as copy temp files.
+pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(temp_files(&p));
+        } else if p.to_string_lossy().ends_with(".hvsock-tmp") {
+            out.push(p);
+        }
+    }
+    out
+}
