@@ -23,10 +23,6 @@ fn at(v: VmId, s: hvsock::ServiceId) -> HvAddr {
     HvAddr::new(v, s)
 }
 
-fn settings(f: &Fixture, text: &str) {
-    std::fs::write(f.dirs.settings_file(), text).unwrap();
-}
-
 /// The listener sockets (not lock files) in a folder of the runtime dir.
 fn sockets_in(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
@@ -189,7 +185,7 @@ fn local_partition_cannot_bind_host_only_addresses_or_reach_siblings() {
 #[test]
 fn one_vm_over_its_connection_cap_does_not_starve_another() {
     let f = Fixture::new();
-    settings(&f, "max_connections_per_partition = 3\n");
+    f.settings("max_connections_per_partition = 3\n");
     let vmm1 = FakeVmm::start(&f.add_hybrid("vm1", VM), Reply::Port, &[]);
     let vmm2 = FakeVmm::start(&f.add_hybrid("vm2", VM2), Reply::Port, &[]);
     let rx = accept_all(f.host().bind(at(VmId::ZERO, SVC)).unwrap());
@@ -231,10 +227,7 @@ fn one_vm_over_its_connection_cap_does_not_starve_another() {
 fn half_open_flood_does_not_lock_out_well_behaved_partitions() {
     let f = Fixture::new();
     // A handshake timeout longer than the test: the flood keeps every slot taken.
-    settings(
-        &f,
-        "max_pending_handshakes = 4\nhandshake_timeout_ms = 20000\n",
-    );
+    f.settings("max_pending_handshakes = 4\nhandshake_timeout_ms = 20000\n");
     let rx = accept_all(f.host().bind(at(VmId::ZERO, SVC)).unwrap());
     let sock = sockets_in(&f.dirs.runtime.join("host")).pop().unwrap();
     let mut flood: Vec<UnixStream> = (0..16)
@@ -320,7 +313,7 @@ fn runtime_dir_set_up_by_someone_else_is_refused() {
         std::os::unix::fs::chown(&f.dirs.runtime, Some(NOBODY), Some(NOBODY)).unwrap();
         refused("belongs to uid 65534");
         // Unless an administrator gave it to the configured group.
-        settings(&f, &format!("group = \"{NOBODY}\"\n"));
+        f.settings(&format!("group = \"{NOBODY}\"\n"));
         chmod(0o750);
         let rx = accept_all(f.host().bind(at(VmId::ZERO, SVC)).unwrap());
         f.local("a").connect(at(VmId::PARENT, SVC)).unwrap();
