@@ -19,6 +19,8 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream, tcp, unix};
 
+// The text below is --help output, not rustdoc: `[::1]` is an address, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 /// Listen on FROM and connect each client to TO, relaying bytes both ways
 ///
 /// Endpoints:

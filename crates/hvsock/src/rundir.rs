@@ -70,12 +70,54 @@ pub(crate) fn socket_path(runtime: &Path, f: Folder, service: ServiceId, sel: Se
     folder_path(runtime, f).join(format!("{}.{}", b32(service.0), selector_name(sel)))
 }
 
+/// Checks that an existing runtime dir (or folder) `d` was not set up by someone else:
+/// it belongs to this user or root (or, with `group` configured, to that group), and
+/// not every user may write to it. Whoever controls it controls the sockets inside: a
+/// `/tmp/hvsock-UID` made in advance by another user would let them stand in for any
+/// listener. A missing dir passes. `gid` gives the configured group when needed.
+pub(crate) fn check_trusted(
+    d: &Path,
+    gid: impl FnOnce() -> io::Result<Option<u32>>,
+) -> io::Result<()> {
+    let m = match std::fs::metadata(d) {
+        Ok(m) => m,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", d.display()))),
+    };
+    let me = crate::sys::geteuid();
+    if m.uid() != me && m.uid() != 0 && gid()? != Some(m.gid()) {
+        return Err(io::Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "{} belongs to uid {}, not to this user ({me}) or root, so its owner could \
+                 replace the sockets in it; remove it, or give it to the `group` of hvsock.toml",
+                d.display(),
+                m.uid()
+            ),
+        ));
+    }
+    if m.mode() & 0o002 != 0 {
+        return Err(io::Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "{} is writable by every user (mode {:o}), so anyone could replace the \
+                 sockets in it; make it 0700 (0750 with `group`)",
+                d.display(),
+                m.mode() & 0o7777
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Creates the runtime dir `root` and its folder `dir` if missing: mode
 /// [`DIR_MODE`], or [`GROUP_DIR_MODE`] owned by group `gid`. Existing folders keep
-/// their owner and mode (an administrator may have set them up).
+/// their owner and mode (an administrator may have set them up), but must pass
+/// [`check_trusted`].
 pub(crate) fn ensure_dirs(root: &Path, dir: &Path, gid: Option<u32>) -> io::Result<()> {
     for d in [root, dir] {
         if d.is_dir() {
+            check_trusted(d, || Ok(gid))?;
             continue;
         }
         let mode = if gid.is_some() {

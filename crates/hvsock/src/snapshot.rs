@@ -97,8 +97,9 @@ pub struct Settings {
     /// How long a listener waits for a local peer's preamble, in milliseconds
     /// (default 5000).
     pub handshake_timeout_ms: Option<u64>,
-    /// Local handshakes one listener keeps in progress at once (default 256); more
-    /// are answered "busy" and closed.
+    /// Local handshakes one listener keeps in progress at once (default 256). When all
+    /// are taken, the oldest is answered "busy" and closed to make room, so peers that
+    /// never send their preamble cannot lock out those that do.
     pub max_pending_handshakes: Option<usize>,
     /// Connections one listener keeps open with one other partition (default 1024);
     /// more are refused ("busy"), so a guest cannot make the host allocate without bound.

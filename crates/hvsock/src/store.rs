@@ -8,10 +8,15 @@
 //!   the data file itself, which the rename replaces), read the current file, change it,
 //!   and write it back: temp file in the same directory, write, `fsync`, rename over the
 //!   old file, `fsync` the directory.
+//! - Temp files are named `.<file>.tmp.<pid>.<n>.<ns>`: hidden, and never read as data
+//!   (readers open `<file>` only). One is left behind only when its writer dies between
+//!   creating it and the rename (e.g. SIGKILL); the next writer removes such files once it
+//!   holds the lock, when their process is gone. Any other write error removes the temp
+//!   file at once, and names the data file and the cause (e.g. "No space left on device").
 //! - A missing file reads as empty. A file that cannot be read or parsed aborts the
 //!   update with an error naming the path; it is never overwritten.
 //! - The config directory is created on the first write (mode 0755); data files get
-//!   mode 0644 (owner-writable only).
+//!   mode 0644 (owner-writable only), lock files 0600 (owner only).
 //!
 //! ```
 //! use hvsock::store;
@@ -28,19 +33,22 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// Mode of the config directory when hvsock creates it.
 pub const DIR_MODE: u32 = 0o755;
 /// Mode of data files (before the umask).
 pub const FILE_MODE: u32 = 0o644;
+/// Mode of lock files: the owner only, since anyone who can open a lock file (even
+/// read-only) could `flock` it and stall every writer.
+pub const LOCK_MODE: u32 = 0o600;
 
 /// Why a stored file could not be read, parsed or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// An I/O operation on `path` (a data file, its lock file, temp file or directory)
-    /// failed.
+    /// An I/O operation on `path` (a data file, its lock file or directory) failed. A
+    /// failed write of the temp file is reported on the data file it was to replace.
     #[error("{}: {source}", path.display())]
     Io {
         /// The file or directory.
@@ -189,22 +197,27 @@ pub fn lock(path: &Path) -> Result<FileLock, StoreError> {
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(FILE_MODE)
+        .mode(LOCK_MODE)
         .custom_flags(libc::O_CLOEXEC)
         .open(&lp)
         .map_err(|e| StoreError::io(&lp, e))?;
+    // A lock file made by an older version may be wider: narrow it (best effort: only
+    // its owner may).
+    if let Ok(m) = file.metadata()
+        && m.permissions().mode() & 0o077 != 0
+    {
+        let _ = file.set_permissions(fs::Permissions::from_mode(LOCK_MODE));
+    }
     flock_exclusive(&file).map_err(|e| StoreError::io(&lp, e))?;
+    remove_stale_temps(path);
     Ok(FileLock {
         _file: file,
         path: lp,
     })
 }
 
-/// Replaces `path` with `bytes` atomically: temp file in the same directory, write,
-/// `fsync`, rename over `path`, `fsync` the directory. Readers see the old or the new
-/// contents, never a mix. The directory must exist. Callers that read-modify-write
-/// hold [`lock`] around this.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+/// The directory and file name of a data file.
+fn split(path: &Path) -> Result<(PathBuf, String), StoreError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -219,15 +232,64 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         })?
         .to_string_lossy()
         .into_owned();
+    Ok((dir, name))
+}
+
+/// How the temp files of data file `name` start; the writer's pid follows.
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}.tmp.")
+}
+
+/// Whether process `pid` exists (in this pid namespace). Without `/proc`, every
+/// process counts as alive, so nothing is removed.
+fn process_alive(pid: u32) -> bool {
+    !Path::new("/proc/self").exists() || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Removes the temp files of `path` whose writer died before its rename. Runs with the
+/// lock held, so no locked writer is between temp file and rename; the files of live
+/// processes (this one included) are kept all the same.
+fn remove_stale_temps(path: &Path) {
+    let Ok((dir, name)) = split(path) else {
+        return;
+    };
+    let prefix = temp_prefix(&name);
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|rest| rest.split('.').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Replaces `path` with `bytes` atomically: temp file in the same directory, write,
+/// `fsync`, rename over `path`, `fsync` the directory. Readers see the old or the new
+/// contents, never a mix. The directory must exist. Callers that read-modify-write
+/// hold [`lock`] around this.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let (dir, name) = split(path)?;
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     let tmp = dir.join(format!(
-        ".{name}.tmp.{}.{}.{nanos}",
+        "{}{}.{}.{nanos}",
+        temp_prefix(&name),
         std::process::id(),
         COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
+    // Errors name the data file: the temp file is gone by the time anyone reads them.
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -235,9 +297,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
             .mode(FILE_MODE)
             .custom_flags(libc::O_CLOEXEC)
             .open(&tmp)
-            .map_err(|e| StoreError::io(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| StoreError::io(&tmp, e))?;
-        f.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
+            .map_err(|e| StoreError::io(path, e))?;
+        f.write_all(bytes).map_err(|e| StoreError::io(path, e))?;
+        f.sync_all().map_err(|e| StoreError::io(path, e))?;
         drop(f);
         fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
         Ok(())
@@ -266,6 +328,10 @@ mod tests {
         let l = lock(&file).unwrap();
         assert_eq!(l.path(), cfg.join("f.toml.lock"));
         assert_eq!(
+            fs::metadata(l.path()).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
             fs::metadata(&cfg).unwrap().permissions().mode() & 0o7777 & !0o022,
             0o755 & !0o022
         );
@@ -284,6 +350,39 @@ mod tests {
         let mut names = names;
         names.sort();
         assert_eq!(names, ["f.toml", "f.toml.lock"]);
+    }
+
+    #[test]
+    fn temp_files_of_dead_writers_are_removed_under_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.toml");
+        // Above the kernel's largest pid_max (2^22): never a live process.
+        let dead = dir.path().join(".f.toml.tmp.4194305.0.1");
+        let mine = dir
+            .path()
+            .join(format!(".f.toml.tmp.{}.9.9", std::process::id()));
+        let other_file = dir.path().join(".g.toml.tmp.4194305.0.1");
+        let not_ours = dir.path().join(".f.toml.tmp.notapid");
+        for p in [&dead, &mine, &other_file, &not_ours] {
+            fs::write(p, b"half").unwrap();
+        }
+        let _l = lock(&file).unwrap();
+        assert!(!dead.exists(), "a dead writer's temp file is removed");
+        for p in [&mine, &other_file, &not_ours] {
+            assert!(p.exists(), "{} kept", p.display());
+        }
+    }
+
+    #[test]
+    fn write_errors_name_the_data_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The temp file cannot be created (no directory; root ignores modes): the error
+        // is about the data file, not the temp file.
+        let missing = dir.path().join("no/such/dir/f.toml");
+        let e = write_atomic(&missing, b"new").unwrap_err();
+        assert_eq!(e.path(), missing);
+        assert!(!e.to_string().contains(".tmp."), "{e}");
+        assert!(e.to_string().contains("No such file"), "{e}");
     }
 
     #[test]

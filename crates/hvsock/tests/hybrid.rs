@@ -7,17 +7,12 @@ mod vmm;
 use common::*;
 use hvsock::{HvAddr, VmId};
 use std::io::{ErrorKind, Read, Write};
-use std::net::Shutdown;
 use std::time::{Duration, Instant};
 use vmm::{FakeVmm, Reply};
 
-fn echo(mut s: hvsock::HvStream, msg: &[u8]) -> Vec<u8> {
-    // Write at once after connect: nothing may be lost to the VMM's pre-OK drop.
-    s.write_all(msg).unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let mut back = Vec::new();
-    s.read_to_end(&mut back).unwrap();
-    back
+/// Writes at once after connect (nothing may be lost to the VMM's pre-OK drop).
+fn echo(s: hvsock::HvStream, msg: &[u8]) -> Vec<u8> {
+    roundtrip(s, msg)
 }
 
 #[test]

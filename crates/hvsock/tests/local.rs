@@ -2,9 +2,8 @@
 
 mod common;
 use common::*;
-use hvsock::{HvAddr, HvListener, HvStream, VmId};
+use hvsock::{HvAddr, HvListener, VmId};
 use std::io::{ErrorKind, Read, Write};
-use std::net::Shutdown;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,15 +21,6 @@ fn echo_once(l: HvListener) -> thread::JoinHandle<VmId> {
         s.write_all(&buf).unwrap();
         peer.vm_id
     })
-}
-
-/// Sends `msg`, half-closes, reads the echo.
-fn roundtrip(mut s: HvStream, msg: &[u8]) -> Vec<u8> {
-    s.write_all(msg).unwrap();
-    s.shutdown(Shutdown::Write).unwrap();
-    let mut back = Vec::new();
-    s.read_to_end(&mut back).unwrap();
-    back
 }
 
 #[test]
@@ -268,11 +258,7 @@ fn silent_peer_does_not_delay_others() {
     let f = Fixture::new();
     let l = f.host().bind(at(VmId::ZERO, SVC)).unwrap();
     // A raw client that connects to the listener's socket and says nothing.
-    let sock = std::fs::read_dir(f.dirs.runtime.join("host"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_none_or(|e| e != "lock"))
-        .unwrap();
+    let sock = f.host_listener_socket();
     let _silent = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     let mut half = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     half.write_all(b"HVSK\x01").unwrap();
@@ -289,11 +275,7 @@ fn silent_peer_does_not_delay_others() {
 fn garbage_preamble_gets_an_error_and_listener_keeps_serving() {
     let f = Fixture::new();
     let l = f.host().bind(at(VmId::ZERO, SVC)).unwrap();
-    let sock = std::fs::read_dir(f.dirs.runtime.join("host"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_none_or(|e| e != "lock"))
-        .unwrap();
+    let sock = f.host_listener_socket();
     let mut bad = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     bad.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
     // A partition claiming an id that is not in the table is refused too.

@@ -9,18 +9,6 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-fn settings(f: &Fixture, text: &str) {
-    std::fs::write(f.dirs.settings_file(), text).unwrap();
-}
-
-fn listener_socket(f: &Fixture) -> std::path::PathBuf {
-    std::fs::read_dir(f.dirs.runtime.join("host"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_none_or(|e| e != "lock"))
-        .unwrap()
-}
-
 fn mode(p: &std::path::Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
 }
@@ -35,7 +23,7 @@ fn runtime_dir_is_private_by_default() {
         let p = entry.unwrap().path();
         assert_eq!(mode(&p), 0o700, "{}", p.display());
     }
-    assert_eq!(mode(&listener_socket(&f)), 0o660);
+    assert_eq!(mode(&f.host_listener_socket()), 0o660);
     // The registry is writable by its owner only.
     assert_eq!(mode(&f.dirs.services_file()) & 0o022, 0);
 }
@@ -44,11 +32,11 @@ fn runtime_dir_is_private_by_default() {
 fn configured_group_gets_the_runtime_dir() {
     let f = Fixture::new();
     let gid = std::fs::metadata(f.dir.path()).unwrap().gid();
-    settings(&f, &format!("group = \"{gid}\"\n"));
+    f.settings(&format!("group = \"{gid}\"\n"));
     let _l = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap();
     assert_eq!(mode(&f.dirs.runtime), 0o750);
     assert_eq!(std::fs::metadata(&f.dirs.runtime).unwrap().gid(), gid);
-    settings(&f, "group = \"no-such-group-here\"\n");
+    f.settings("group = \"no-such-group-here\"\n");
     std::fs::remove_dir_all(&f.dirs.runtime).unwrap();
     let e = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap_err();
     assert!(e.to_string().contains("no-such-group-here"), "{e}");
@@ -57,7 +45,7 @@ fn configured_group_gets_the_runtime_dir() {
 #[test]
 fn connections_per_partition_are_limited() {
     let f = Fixture::new();
-    settings(&f, "max_connections_per_partition = 2\n");
+    f.settings("max_connections_per_partition = 2\n");
     let l = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -93,12 +81,9 @@ fn connections_per_partition_are_limited() {
 #[test]
 fn handshakes_in_progress_are_capped_and_time_out() {
     let f = Fixture::new();
-    settings(
-        &f,
-        "max_pending_handshakes = 2\nhandshake_timeout_ms = 300\n",
-    );
+    f.settings("max_pending_handshakes = 2\nhandshake_timeout_ms = 300\n");
     let l = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap();
-    let sock = listener_socket(&f);
+    let sock = f.host_listener_socket();
     let mut silent: Vec<UnixStream> = (0..2)
         .map(|_| UnixStream::connect(&sock).unwrap())
         .collect();
@@ -111,14 +96,17 @@ fn handshakes_in_progress_are_capped_and_time_out() {
         }
     });
     std::thread::sleep(Duration::from_millis(100));
-    let mut third = UnixStream::connect(&sock).unwrap();
-    third
+    // A third: the oldest handshake makes room for it and is answered "busy".
+    let third = UnixStream::connect(&sock).unwrap();
+    let mut oldest = silent.remove(0);
+    oldest
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     let mut reply = Vec::new();
-    third.read_to_end(&mut reply).unwrap();
+    oldest.read_to_end(&mut reply).unwrap();
     assert_eq!(&reply[..4], b"HV\x01\x04", "busy");
     assert!(String::from_utf8_lossy(&reply[6..]).contains("max_pending_handshakes"));
+    silent.push(third);
     // The silent ones are dropped after the handshake timeout.
     for s in &mut silent {
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -165,7 +153,7 @@ fn owner_uid_is_checked_with_kernel_credentials() {
     let f = Fixture::new();
     std::fs::set_permissions(f.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&f.dirs.config, std::fs::Permissions::from_mode(0o755)).unwrap();
-    settings(&f, &format!("group = \"{NOBODY}\"\n"));
+    f.settings(&format!("group = \"{NOBODY}\"\n"));
     hvsock::partitions::PartitionTable::update(&f.dirs, |t| {
         t.set_uid("a", Some(1234))?;
         t.set_uid("b", Some(NOBODY))

@@ -98,11 +98,7 @@ async fn owned_halves_in_two_tasks_and_std_round_trip() {
 async fn silent_peer_does_not_block_async_accept() {
     let f = Fixture::new();
     let l = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, SVC)).unwrap();
-    let sock = std::fs::read_dir(f.dirs.runtime.join("host"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_none_or(|e| e != "lock"))
-        .unwrap();
+    let sock = f.host_listener_socket();
     let _silent = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     let accept = tokio::spawn(async move { l.accept().await.unwrap().1 });
     let _s = HvStream::connect_with(

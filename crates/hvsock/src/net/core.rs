@@ -462,15 +462,25 @@ impl Core {
                 Ok(())
             }
             Ok(None) if self.pending >= self.max_pending => {
-                reply(
-                    &p.sock,
-                    Status::Busy,
-                    &format!(
-                        "the listener has {} handshakes in progress (max_pending_handshakes)",
-                        self.pending
-                    ),
+                let busy = format!(
+                    "the listener has {} handshakes in progress (max_pending_handshakes)",
+                    self.pending
                 );
-                Ok(())
+                // The oldest handshake has had the longest to send 40 bytes: it makes
+                // room. So silent peers holding every slot cannot lock out a client
+                // whose preamble follows its connect by microseconds.
+                match self.oldest_pending() {
+                    Some(old) => {
+                        if let Some(Source::Pending(old)) = self.remove(old) {
+                            reply(&old.sock, Status::Busy, &busy);
+                        }
+                        self.add(Source::Pending(p)).map(|_| ())
+                    }
+                    None => {
+                        reply(&p.sock, Status::Busy, &busy);
+                        Ok(())
+                    }
+                }
             }
             Ok(None) => self.add(Source::Pending(p)).map(|_| ()),
             Err(Some(e)) => {
@@ -479,6 +489,15 @@ impl Core {
             }
             Err(None) => Ok(()),
         }
+    }
+
+    /// The token of the handshake in progress that started first.
+    fn oldest_pending(&self) -> Option<u64> {
+        self.sources
+            .iter()
+            .filter(|(_, s)| matches!(s, Source::Pending(_)))
+            .map(|(t, _)| *t)
+            .min()
     }
 
     fn finish_local(&mut self, sock: Socket, pre: Preamble) {

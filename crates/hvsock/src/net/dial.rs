@@ -88,6 +88,9 @@ fn dial_local(
     deadline: Instant,
     what: &dyn Fn() -> String,
 ) -> io::Result<Socket> {
+    rundir::check_trusted(&ctx.dirs.runtime, || {
+        snapshot::settings(&ctx.dirs)?.group_id()
+    })?;
     for sel in candidates {
         let path = rundir::socket_path(&ctx.dirs.runtime, folder, preamble.service, *sel);
         let sock = Socket::new(Domain::UNIX, Type::STREAM.cloexec(), None)?;
@@ -120,7 +123,13 @@ fn local_handshake(
     what: &dyn Fn() -> String,
 ) -> io::Result<()> {
     sock.set_write_timeout(Some(remaining(deadline, what)?))?;
-    (&*sock).write_all(&preamble.encode())?;
+    if let Err(e) = (&*sock).write_all(&preamble.encode()) {
+        // The listener may have answered (busy, refused) and closed before the preamble
+        // went out: its reply, read below, says why better than EPIPE.
+        if !matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset) {
+            return Err(e);
+        }
+    }
     sock.set_read_timeout(Some(remaining(deadline, what)?))?;
     let mut hdr = [0u8; REPLY_LEN];
     read_exact_timeout(sock, &mut hdr, what)?;

@@ -64,9 +64,34 @@ impl Fixture {
         path
     }
 
+    /// Writes `hvsock.toml` in the config dir.
+    pub fn settings(&self, text: &str) {
+        std::fs::write(self.dirs.settings_file(), text).unwrap();
+    }
+
+    /// The socket file of the (single) host listener, for raw clients that skip the
+    /// library.
+    pub fn host_listener_socket(&self) -> PathBuf {
+        std::fs::read_dir(self.dirs.runtime.join("host"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_none_or(|e| e != "lock"))
+            .unwrap()
+    }
+
     pub fn set_enabled(&self, svc: ServiceId, on: bool) {
         Registry::update(&self.dirs, |r| r.set_enabled(&svc.to_string(), on)).unwrap();
     }
+}
+
+/// Sends `msg`, half-closes, and reads until the peer closes.
+pub fn roundtrip(mut s: hvsock::HvStream, msg: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    s.write_all(msg).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    s.read_to_end(&mut back).unwrap();
+    back
 }
 
 /// A deterministic pseudo-random byte stream (xorshift), so both ends can check data.

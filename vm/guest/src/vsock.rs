@@ -1,0 +1,162 @@
+//! Minimal AF_VSOCK stream sockets over libc.
+//!
+//! This code only ever runs inside a nested QEMU guest started by the test harness;
+//! the host never opens AF_VSOCK sockets.
+
+use std::io::{self, Read, Write};
+use std::mem;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+fn sockaddr(cid: u32, port: u32) -> libc::sockaddr_vm {
+    // SAFETY: sockaddr_vm is a plain C struct of integers; all-zero is a valid value.
+    let mut sa: libc::sockaddr_vm = unsafe { mem::zeroed() };
+    sa.svm_family = libc::AF_VSOCK as libc::sa_family_t;
+    sa.svm_cid = cid;
+    sa.svm_port = port;
+    sa
+}
+
+fn socket() -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall with constant arguments; the result is checked.
+    let fd = unsafe { libc::socket(libc::AF_VSOCK, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn check(rc: libc::c_int) -> io::Result<()> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+const SA_LEN: libc::socklen_t = mem::size_of::<libc::sockaddr_vm>() as libc::socklen_t;
+
+/// A listening vsock socket.
+pub struct Listener(OwnedFd);
+
+impl Listener {
+    /// Binds to `VMADDR_CID_ANY:port` and listens.
+    pub fn bind(port: u32) -> io::Result<Listener> {
+        let fd = socket()?;
+        let sa = sockaddr(libc::VMADDR_CID_ANY, port);
+        // SAFETY: sa is a valid sockaddr_vm and SA_LEN is its size; fd is open.
+        check(unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&sa as *const libc::sockaddr_vm).cast(),
+                SA_LEN,
+            )
+        })?;
+        // SAFETY: fd is an open, bound socket.
+        check(unsafe { libc::listen(fd.as_raw_fd(), 128) })?;
+        Ok(Listener(fd))
+    }
+
+    /// Accepts one connection; returns it with the peer's CID.
+    pub fn accept(&self) -> io::Result<(Stream, u32)> {
+        let mut sa = sockaddr(0, 0);
+        let mut len = SA_LEN;
+        loop {
+            // SAFETY: sa/len describe a writable sockaddr_vm buffer of the right size.
+            let fd = unsafe {
+                libc::accept4(
+                    self.0.as_raw_fd(),
+                    (&mut sa as *mut libc::sockaddr_vm).cast(),
+                    &mut len,
+                    libc::SOCK_CLOEXEC,
+                )
+            };
+            if fd < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            // SAFETY: fd is a fresh descriptor that nothing else owns.
+            return Ok((Stream(unsafe { OwnedFd::from_raw_fd(fd) }), sa.svm_cid));
+        }
+    }
+}
+
+/// A connected vsock stream.
+pub struct Stream(OwnedFd);
+
+impl Stream {
+    /// Connects to `cid:port`.
+    pub fn connect(cid: u32, port: u32) -> io::Result<Stream> {
+        let fd = socket()?;
+        let sa = sockaddr(cid, port);
+        // SAFETY: sa is a valid sockaddr_vm and SA_LEN is its size; fd is open.
+        check(unsafe {
+            libc::connect(
+                fd.as_raw_fd(),
+                (&sa as *const libc::sockaddr_vm).cast(),
+                SA_LEN,
+            )
+        })?;
+        Ok(Stream(fd))
+    }
+
+    /// Shuts down the writing half (the peer reads EOF).
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        // SAFETY: plain syscall on an open descriptor.
+        check(unsafe { libc::shutdown(self.0.as_raw_fd(), libc::SHUT_WR) })
+    }
+}
+
+impl Read for &Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: buf is a valid writable buffer of buf.len() bytes.
+        let n = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+}
+
+impl Write for &Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        // SAFETY: buf is a valid readable buffer of buf.len() bytes; MSG_NOSIGNAL avoids SIGPIPE.
+        let n = unsafe {
+            libc::send(
+                self.0.as_raw_fd(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

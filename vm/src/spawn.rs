@@ -1,0 +1,67 @@
+//! Spawning children that die with the test process.
+//!
+//! Every child gets `PR_SET_PDEATHSIG(SIGKILL)`. That signal fires when the *thread*
+//! that forked the child exits, so all children are forked by one long-lived spawner
+//! thread: they are killed when the process dies (even by SIGKILL), never earlier.
+
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Mutex, OnceLock};
+use std::thread;
+
+type Job = (Command, Sender<io::Result<Child>>);
+
+static SPAWNER: OnceLock<Mutex<Sender<Job>>> = OnceLock::new();
+
+/// Spawns `cmd` from the spawner thread with `PR_SET_PDEATHSIG(SIGKILL)` set.
+pub(crate) fn spawn(cmd: Command) -> io::Result<Child> {
+    let sender = SPAWNER.get_or_init(|| {
+        let (tx, rx) = channel::<Job>();
+        thread::Builder::new()
+            .name("hvsock-vm-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(spawn_here(&mut cmd));
+                }
+            })
+            .expect("spawn the hvsock-vm spawner thread");
+        Mutex::new(tx)
+    });
+    let (tx, rx) = channel();
+    sender
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send((cmd, tx))
+        .map_err(|_| io::Error::other("spawner thread gone"))?;
+    rx.recv()
+        .map_err(|_| io::Error::other("spawner thread gone"))?
+}
+
+fn spawn_here(cmd: &mut Command) -> io::Result<Child> {
+    // SAFETY: getpid has no preconditions.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the closure runs in the forked child before exec and only calls
+    // async-signal-safe functions (prctl, getppid, _exit); it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died between fork and prctl.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        })
+    };
+    cmd.spawn()
+}
