@@ -1,0 +1,324 @@
+//! The integration service against a real Linux guest: `hvsock agent` runs inside a
+//! QEMU/TCG VM (HVSOCK_GUEST=1, AF_VSOCK), the host reaches it through the VM's hybrid
+//! vsock socket with `hvsock exec` and `hvsock cp` — the same binary, built static.
+//!
+//! Run alone: `vm/setup.sh && cargo test -p hvsock-vm --test agent_vm`.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hvsock_vm::{Vm, VmConfig, build_static_bin};
+
+/// The agent's vsock port (hvsock_agent::VSOCK_PORT).
+const AGENT_VSOCK_PORT: u32 = 18518;
+
+/// A host temp dir removed on drop (std only).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "hvagent-vm-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The host side: its own config/runtime dirs, the static `hvsock`.
+struct Host {
+    bin: PathBuf,
+    tmp: TempDir,
+}
+
+impl Host {
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.args(args)
+            .env("HVSOCK_CONFIG_DIR", self.tmp.0.join("c"))
+            .env("HVSOCK_RUNTIME_DIR", self.tmp.0.join("r"))
+            .env_remove("HVSOCK_PARTITION")
+            .env_remove("HVSOCK_GUEST");
+        c
+    }
+
+    /// Runs with `input` on stdin; a 120 s bound (TCG is slow).
+    fn run(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut w = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let writer = thread::spawn(move || {
+            let _ = w.write_all(&input);
+        });
+        let pid = child.id();
+        let watchdog = thread::spawn(move || {
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(120) {
+                thread::sleep(Duration::from_millis(100));
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    return;
+                }
+            }
+            // SAFETY: kill(2) on our own child's pid (a runaway test process).
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        drop(watchdog);
+        out
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args, b"");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut v = Vec::with_capacity(n + 8);
+    while v.len() < n {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.truncate(n);
+    v
+}
+
+/// SHA-256 with the host's `sha256sum`.
+fn sha256(data: &[u8]) -> String {
+    let mut c = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(data).unwrap();
+    let out = c.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn exec_and_cp_against_the_agent_in_a_real_guest() {
+    let bin = build_static_bin("hvsock-cli", "hvsock").expect("static hvsock");
+    let vm = Vm::start(VmConfig {
+        guest_binaries: vec![(bin.clone(), "/bin/hvsock".into())],
+        env: vec![
+            ("HVSOCK_GUEST".into(), "1".into()),
+            ("HVSOCK_CONFIG_DIR".into(), "/tmp/hvsock-config".into()),
+            ("HVSOCK_RUNTIME_DIR".into(), "/tmp/hvsock-run".into()),
+        ],
+        // The harness's /init mounts no devpts; a distribution's guest has it.
+        guest_init: "mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; \
+                     mkdir -p /tmp/work && cd /tmp/work && \
+                     hvsock agent -v > /tmp/agent.log 2>&1 &"
+            .into(),
+        ..VmConfig::default()
+    })
+    .expect("start VM");
+    vm.wait_port(AGENT_VSOCK_PORT, Duration::from_secs(60))
+        .expect("agent listening in the guest");
+
+    let host = Host {
+        bin,
+        tmp: TempDir::new(),
+    };
+    host.ok(&["agent", "--install-service"]);
+    host.ok(&[
+        "vm",
+        "add",
+        "guest",
+        "--hybrid",
+        vm.hybrid_path().to_str().unwrap(),
+    ]);
+
+    // Exit codes and separate streams.
+    let out = host.run(&["exec", "guest", "--", "uname", "-s"], b"");
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(0), "Linux\n".into()),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = host.run(
+        &[
+            "exec",
+            "guest",
+            "--",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 3",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        (text(&out.stdout), text(&out.stderr)),
+        ("out\n".into(), "err\n".into())
+    );
+    let out = host.run(&["exec", "guest", "--", "sh", "-c", "kill -TERM $$"], b"");
+    assert_eq!(out.status.code(), Some(143));
+    let out = host.run(&["exec", "guest", "--", "no-such-command"], b"");
+    assert_eq!(out.status.code(), Some(127));
+    assert!(
+        text(&out.stderr).contains("command not found"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // env and cwd.
+    let out = host.run(
+        &[
+            "exec",
+            "guest",
+            "--env",
+            "K=v w",
+            "--cwd",
+            "/proc",
+            "--",
+            "sh",
+            "-c",
+            "echo \"$K|$HVSOCK_GUEST|$(pwd)\"",
+        ],
+        b"",
+    );
+    assert_eq!(text(&out.stdout), "v w|1|/proc\n", "{}", text(&out.stderr));
+
+    // stdin streaming: 4 MiB through sha256sum in the guest.
+    let data = pseudo_random(4 << 20, 11);
+    let out = host.run(&["exec", "guest", "--", "sha256sum"], &data);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).split_whitespace().next().unwrap(),
+        sha256(&data)
+    );
+
+    // cp both ways, 8 MiB, hashes compared on both sides.
+    let src = host.tmp.0.join("payload.bin");
+    let payload = pseudo_random(8 << 20, 5);
+    std::fs::write(&src, &payload).unwrap();
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let t = Instant::now();
+    host.ok(&["cp", src.to_str().unwrap(), "guest:/tmp/work/"]);
+    let up = t.elapsed();
+    let out = host.run(
+        &[
+            "exec",
+            "guest",
+            "--",
+            "sh",
+            "-c",
+            "sha256sum payload.bin; stat -c %a payload.bin",
+        ],
+        b"",
+    );
+    let s = text(&out.stdout);
+    assert_eq!(
+        s.split_whitespace().collect::<Vec<_>>(),
+        [sha256(&payload).as_str(), "payload.bin", "640"]
+    );
+    let back = host.tmp.0.join("back.bin");
+    let t = Instant::now();
+    host.ok(&["cp", "guest:payload.bin", back.to_str().unwrap()]);
+    let down = t.elapsed();
+    assert_eq!(sha256(&std::fs::read(&back).unwrap()), sha256(&payload));
+    assert_eq!(
+        std::fs::metadata(&back).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    eprintln!("cp 8 MiB to the TCG guest: {up:?}, back: {down:?}");
+
+    // A tree with -r, modes kept, back again.
+    let tree = host.tmp.0.join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::write(tree.join("sub/run.sh"), b"#!/bin/sh\necho ran\n").unwrap();
+    std::fs::set_permissions(
+        tree.join("sub/run.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::set_permissions(tree.join("sub"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    host.ok(&["cp", "-r", tree.to_str().unwrap(), "guest:/tmp/work/tree"]);
+    let out = host.run(
+        &[
+            "exec",
+            "guest",
+            "--",
+            "sh",
+            "-c",
+            "stat -c %a tree/sub; tree/sub/run.sh",
+        ],
+        b"",
+    );
+    assert_eq!(text(&out.stdout), "750\nran\n", "{}", text(&out.stderr));
+    let back_tree = host.tmp.0.join("tree-back");
+    host.ok(&[
+        "cp",
+        "-r",
+        "guest:/tmp/work/tree",
+        back_tree.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(back_tree.join("sub/run.sh")).unwrap(),
+        b"#!/bin/sh\necho ran\n"
+    );
+    assert_eq!(
+        std::fs::metadata(back_tree.join("sub"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o750
+    );
+
+    // A PTY in the guest (--tty; this side is not a terminal, so no raw mode).
+    let out = host.run(
+        &["exec", "-t", "guest", "--", "sh", "-c", "tty; exit 5"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("/dev/pts/"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The agent is still up and logged one line per connection.
+    let log = vm.exec("cat /tmp/agent.log").unwrap().stdout_str();
+    assert!(log.contains("serving \"hvsock agent\""), "{log}");
+    assert!(log.contains("connection from PARENT"), "{log}");
+}
