@@ -4,11 +4,13 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod cmd_addr;
+mod cmd_bench;
 mod cmd_connect;
 mod cmd_listen;
 mod cmd_relay;
 mod cmd_service;
 mod cmd_vm;
+mod sys;
 
 /// Hyper-V sockets for Linux hosts, guests and containers.
 ///
@@ -41,6 +43,8 @@ enum Command {
     Listen(cmd_listen::ListenArgs),
     Connect(cmd_connect::ConnectArgs),
     Relay(cmd_relay::RelayArgs),
+    #[command(subcommand)]
+    Bench(cmd_bench::BenchCmd),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Command::Listen(c) => cmd_listen::run(c),
         Command::Connect(c) => cmd_connect::run(c),
         Command::Relay(c) => cmd_relay::run(c),
+        Command::Bench(c) => cmd_bench::run(c),
     };
     match result {
         Ok(code) => code,
