@@ -15,7 +15,8 @@
 //!
 //! `--baseline` runs the same workload once more against a server in this process on
 //! a plain Unix socket (in its own temp dir) and reports the ratio hvsock/baseline of
-//! the mode's headline figure, so that results hold on a noisy machine.
+//! the mode's headline figure, so that results hold on a noisy machine: the run is cut
+//! into rounds (`--rounds`, 5 by default) that alternate between the two.
 //!
 //! # Protocol
 //!
@@ -58,7 +59,7 @@
 //!
 //! One object on stdout:
 //! - `target` (string), `mode`, `direction`, `msg_size` (bytes), `parallel`,
-//!   `elapsed_s` (seconds measured);
+//!   `rounds`, `elapsed_s` (seconds measured, summed over the rounds);
 //! - `bytes_sent`, `bytes_received` (payload bytes, counted by the client),
 //!   `mb_per_s` ((sent + received) / elapsed, MB = 10^6 bytes);
 //! - `ops` (messages written in throughput, round trips in latency, connections in
@@ -191,7 +192,15 @@ struct WorkArgs {
     /// ratio hvsock/baseline.
     #[arg(long)]
     baseline: bool,
+    /// Cut the run into N rounds of DUR/N (or COUNT/N rounded up) each; with
+    /// --baseline, hvsock and baseline rounds alternate [default: 5 with --baseline,
+    /// else 1].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    rounds: Option<u32>,
 }
+
+/// Rounds of a run with `--baseline`.
+const DEFAULT_ROUNDS: u32 = 5;
 
 /// The workloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -731,6 +740,7 @@ struct Report {
     direction: Direction,
     msg_size: u32,
     parallel: u32,
+    rounds: u32,
     elapsed_s: f64,
     bytes_sent: u64,
     bytes_received: u64,
@@ -785,12 +795,77 @@ struct Output {
     ratio_of: Option<&'static str>,
 }
 
-/// Runs `w` against `dialer` with `parallel` streams.
-fn run_workload(dialer: &Dialer, w: &WorkArgs) -> io::Result<Report> {
-    let size = w.size.unwrap_or(match w.mode {
-        Mode::Latency => 64,
-        _ => 64 * 1024,
-    });
+impl WorkArgs {
+    /// The message size, or the mode's default.
+    fn msg_size(&self) -> u32 {
+        self.size.unwrap_or(match self.mode {
+            Mode::Latency => 64,
+            _ => 64 * 1024,
+        })
+    }
+
+    /// How many rounds the run is cut into.
+    fn rounds(&self) -> u32 {
+        self.rounds
+            .unwrap_or(if self.baseline { DEFAULT_ROUNDS } else { 1 })
+    }
+
+    /// The workload of one round.
+    fn round(&self) -> WorkArgs {
+        let n = self.rounds() as u64;
+        WorkArgs {
+            duration: self.duration / n as u32,
+            count: self.count.map(|c| c.div_ceil(n)),
+            ..self.clone()
+        }
+    }
+}
+
+/// What a run measured, before it is summed up.
+#[derive(Default)]
+struct Raw {
+    all: StreamResult,
+    cpu: Duration,
+}
+
+impl Raw {
+    fn add(&mut self, r: StreamResult) {
+        self.all.sent += r.sent;
+        self.all.received += r.received;
+        self.all.ops += r.ops;
+        self.all.elapsed += r.elapsed;
+        self.all.samples.extend(r.samples);
+        self.all.verified += r.verified;
+        self.all.mismatches += r.mismatches;
+    }
+
+    fn report(self, dialer: &Dialer, w: &WorkArgs) -> Report {
+        let all = self.all;
+        let secs = all.elapsed.as_secs_f64().max(1e-9);
+        Report {
+            target: dialer.describe(),
+            mode: w.mode,
+            direction: w.direction,
+            msg_size: w.msg_size(),
+            parallel: w.parallel,
+            rounds: w.rounds(),
+            elapsed_s: secs,
+            bytes_sent: all.sent,
+            bytes_received: all.received,
+            mb_per_s: (all.sent + all.received) as f64 / secs / 1e6,
+            ops: all.ops,
+            ops_per_s: all.ops as f64 / secs,
+            latency_us: Latency::of(all.samples),
+            verified_bytes: (w.mode == Mode::Stress).then_some(all.verified),
+            checksum_errors: (w.mode == Mode::Stress).then_some(all.mismatches),
+            cpu_s: self.cpu.as_secs_f64(),
+        }
+    }
+}
+
+/// Runs one round of `w` against `dialer` with `parallel` streams, adding to `raw`.
+fn run_round(dialer: &Dialer, w: &WorkArgs, raw: &mut Raw) -> io::Result<()> {
+    let size = w.msg_size();
     let header = |seed| Header {
         mode: w.mode,
         direction: w.direction,
@@ -830,36 +905,28 @@ fn run_workload(dialer: &Dialer, w: &WorkArgs) -> io::Result<Report> {
     if show {
         eprint!("\r\x1b[K");
     }
-    let cpu = sys::process_cpu_time().saturating_sub(cpu0);
-    let mut all = StreamResult::default();
+    raw.cpu += sys::process_cpu_time().saturating_sub(cpu0);
+    // The streams ran side by side: the round took as long as the longest.
+    let mut round = Raw::default();
     for r in results {
         let r = r?;
-        all.sent += r.sent;
-        all.received += r.received;
-        all.ops += r.ops;
-        all.elapsed = all.elapsed.max(r.elapsed);
-        all.samples.extend(r.samples);
-        all.verified += r.verified;
-        all.mismatches += r.mismatches;
+        let longest = round.all.elapsed.max(r.elapsed);
+        round.add(r);
+        round.all.elapsed = longest;
     }
-    let secs = all.elapsed.as_secs_f64().max(1e-9);
-    Ok(Report {
-        target: dialer.describe(),
-        mode: w.mode,
-        direction: w.direction,
-        msg_size: size,
-        parallel: w.parallel,
-        elapsed_s: secs,
-        bytes_sent: all.sent,
-        bytes_received: all.received,
-        mb_per_s: (all.sent + all.received) as f64 / secs / 1e6,
-        ops: all.ops,
-        ops_per_s: all.ops as f64 / secs,
-        latency_us: Latency::of(all.samples),
-        verified_bytes: (w.mode == Mode::Stress).then_some(all.verified),
-        checksum_errors: (w.mode == Mode::Stress).then_some(all.mismatches),
-        cpu_s: cpu.as_secs_f64(),
-    })
+    raw.add(round.all);
+    Ok(())
+}
+
+/// Runs `w` against `dialer` alone, all its rounds.
+#[cfg(test)]
+fn run_workload(dialer: &Dialer, w: &WorkArgs) -> io::Result<Report> {
+    let mut raw = Raw::default();
+    let round = w.round();
+    for _ in 0..w.rounds() {
+        run_round(dialer, &round, &mut raw)?;
+    }
+    Ok(raw.report(dialer, w))
 }
 
 fn progress_line(p: &Progress, done: &AtomicBool, start: Instant) {
@@ -1186,17 +1253,33 @@ fn spawn_server(a: Acceptor) -> io::Result<()> {
 
 /// Runs the workload, and the baseline when asked; prints the result.
 fn measure(dialer: &Dialer, w: &WorkArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let run = run_workload(dialer, w).map_err(|e| format!("{}: {e}", dialer.describe()))?;
+    let tmp = if w.baseline {
+        Some(TempDir::new("base")?)
+    } else {
+        None
+    };
+    let base = match &tmp {
+        Some(t) => Some(baseline_server(&t.0)?),
+        None => None,
+    };
+    // Rounds alternate between hvsock and the baseline, so that a load that comes and
+    // goes on the machine weighs on both alike.
+    let (mut raw, mut raw_base) = (Raw::default(), Raw::default());
+    let round = w.round();
+    for _ in 0..w.rounds() {
+        run_round(dialer, &round, &mut raw).map_err(|e| format!("{}: {e}", dialer.describe()))?;
+        if let Some(b) = &base {
+            run_round(b, &round, &mut raw_base).map_err(|e| format!("baseline: {e}"))?;
+        }
+    }
     let mut out = Output {
-        run,
+        run: raw.report(dialer, w),
         baseline: None,
         ratio: None,
         ratio_of: None,
     };
-    if w.baseline {
-        let tmp = TempDir::new("base")?;
-        let base = baseline_server(&tmp.0)?;
-        let b = run_workload(&base, w).map_err(|e| format!("baseline: {e}"))?;
+    if let Some(base) = &base {
+        let b = raw_base.report(base, w);
         let (of, x, y) = match w.mode {
             Mode::Throughput | Mode::Stress => ("mb_per_s", out.run.mb_per_s, b.mb_per_s),
             Mode::Latency => (
@@ -1394,6 +1477,7 @@ mod tests {
                 direction,
                 json: true,
                 baseline: false,
+                rounds: Some(2),
             };
             let r = run_workload(&d, &w).unwrap();
             assert!(r.ops > 0 || direction == Direction::Receive, "{r:?}");

@@ -37,6 +37,29 @@ pub(crate) fn peek(fd: &impl AsRawFd, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// Waits up to `timeout` for `events` (`libc::POLLIN`, `libc::POLLOUT`) on `fd`.
+/// `Ok(false)` when the time ran out or a signal interrupted the wait.
+pub(crate) fn poll_one(fd: &impl AsRawFd, events: i16, timeout: Duration) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    // Round up so a 0.5 ms deadline does not spin.
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: `pfd` is one valid pollfd for the call's duration and nfds is 1.
+    let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(e)
+        };
+    }
+    Ok(r > 0)
+}
+
 /// A level-triggered epoll instance. Listeners use one to wait on all of their
 /// sockets (and pending handshakes) at once; tokio waits on its fd.
 #[derive(Debug)]
