@@ -1204,15 +1204,21 @@ fn stress_one(s: &Sock, seed: u64, len: u64, max: u32, p: &Progress) -> io::Resu
 struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new(tag: &str) -> io::Result<TempDir> {
+    /// A fresh directory `hvb-...` in `$TMPDIR` (in /tmp when `$TMPDIR` is too long
+    /// for the socket paths of a runtime dir inside it).
+    fn new() -> io::Result<TempDir> {
         use std::os::unix::fs::DirBuilderExt;
-        let base = std::env::temp_dir();
+        let mut base = std::env::temp_dir();
+        // RUNTIME/host/<26>.<26> must fit the 107 bytes of a Unix socket path.
+        if base.as_os_str().len() > 40 {
+            base = PathBuf::from("/tmp");
+        }
         for i in 0..100u32 {
             let nanos = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.subsec_nanos())
                 .unwrap_or(0);
-            let p = base.join(format!("hvbench-{tag}-{}-{nanos:x}{i}", std::process::id()));
+            let p = base.join(format!("hvb-{}-{:x}", std::process::id(), nanos ^ i));
             match std::fs::DirBuilder::new().mode(0o700).create(&p) {
                 Ok(()) => return Ok(TempDir(p)),
                 Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
@@ -1254,7 +1260,7 @@ fn spawn_server(a: Acceptor) -> io::Result<()> {
 /// Runs the workload, and the baseline when asked; prints the result.
 fn measure(dialer: &Dialer, w: &WorkArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let tmp = if w.baseline {
-        Some(TempDir::new("base")?)
+        Some(TempDir::new()?)
     } else {
         None
     };
@@ -1362,7 +1368,7 @@ fn run_server(a: ServerArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
 }
 
 fn run_local(a: LocalArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let tmp = TempDir::new("local")?;
+    let tmp = TempDir::new()?;
     let dirs = Dirs::new(tmp.0.join("c"), tmp.0.join("r"));
     Registry::update(&dirs, |r| r.add("bench", Some(LOCAL_SERVICE)))?;
     PartitionTable::update(&dirs, |t| t.add("bench", None, PartitionKind::Local))?;
@@ -1458,7 +1464,7 @@ mod tests {
 
     #[test]
     fn every_mode_against_an_in_process_unix_server() {
-        let tmp = TempDir::new("test").unwrap();
+        let tmp = TempDir::new().unwrap();
         let d = baseline_server(&tmp.0).unwrap();
         for (mode, direction) in [
             (Mode::Throughput, Direction::Send),
@@ -1508,7 +1514,7 @@ mod tests {
 
     #[test]
     fn a_bad_header_is_refused_and_the_server_keeps_serving() {
-        let tmp = TempDir::new("test").unwrap();
+        let tmp = TempDir::new().unwrap();
         let d = baseline_server(&tmp.0).unwrap();
         let Dialer::Unix(path) = &d else {
             unreachable!()

@@ -13,11 +13,11 @@ use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr};
 use std::fmt;
 use std::io::{self, ErrorKind};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, Interest};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream, tcp, unix};
 
@@ -214,8 +214,16 @@ impl Reader {
     async fn splice_into(&self, pipe_w: &OwnedFd, len: usize) -> io::Result<usize> {
         let f = |fd| splice_op(fd, pipe_w, len, true);
         match self {
-            Reader::Tcp(r) => r.as_ref().async_io(Interest::READABLE, f(r.as_ref().as_fd())).await,
-            Reader::Unix(r) => r.as_ref().async_io(Interest::READABLE, f(r.as_ref().as_fd())).await,
+            Reader::Tcp(r) => {
+                r.as_ref()
+                    .async_io(Interest::READABLE, f(r.as_ref().as_fd()))
+                    .await
+            }
+            Reader::Unix(r) => {
+                r.as_ref()
+                    .async_io(Interest::READABLE, f(r.as_ref().as_fd()))
+                    .await
+            }
             Reader::Hv(r) => r.async_io(Interest::READABLE, f(r.as_fd())).await,
         }
     }
@@ -227,8 +235,16 @@ impl Writer {
     async fn splice_from(&self, pipe_r: &OwnedFd, len: usize) -> io::Result<usize> {
         let f = |fd| splice_op(fd, pipe_r, len, false);
         match self {
-            Writer::Tcp(w) => w.as_ref().async_io(Interest::WRITABLE, f(w.as_ref().as_fd())).await,
-            Writer::Unix(w) => w.as_ref().async_io(Interest::WRITABLE, f(w.as_ref().as_fd())).await,
+            Writer::Tcp(w) => {
+                w.as_ref()
+                    .async_io(Interest::WRITABLE, f(w.as_ref().as_fd()))
+                    .await
+            }
+            Writer::Unix(w) => {
+                w.as_ref()
+                    .async_io(Interest::WRITABLE, f(w.as_ref().as_fd()))
+                    .await
+            }
             Writer::Hv(w) => w.async_io(Interest::WRITABLE, f(w.as_fd())).await,
         }
     }

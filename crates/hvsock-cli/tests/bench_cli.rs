@@ -203,7 +203,7 @@ fn every_mode_runs_locally_with_json_and_a_baseline() {
     let left: Vec<_> = std::fs::read_dir(env.tmp.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("hvbench-"))
+        .filter(|e| e.file_name().to_string_lossy().starts_with("hvb-"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
