@@ -1027,7 +1027,6 @@ fn throughput(s: &Sock, h: Header, until: Until, p: &Progress) -> io::Result<Str
             p.bytes.fetch_add(h.size as u64, Ordering::Relaxed);
             p.ops.fetch_add(1, Ordering::Relaxed);
         }
-        s.shutdown(Shutdown::Write)?;
         Ok((msgs * h.size as u64, msgs))
     };
     // Receives until the amount or time is reached; returns the bytes and when.
@@ -1057,6 +1056,7 @@ fn throughput(s: &Sock, h: Header, until: Until, p: &Progress) -> io::Result<Str
     match h.direction {
         Direction::Send => {
             let (sent, msgs) = send(s)?;
+            s.shutdown(Shutdown::Write)?;
             let mut n = [0u8; 8];
             (&*s).read_exact(&mut n)?;
             r.elapsed = start.elapsed();
@@ -1084,6 +1084,8 @@ fn throughput(s: &Sock, h: Header, until: Until, p: &Progress) -> io::Result<Str
             let (sent, msgs) = sent?;
             (r.received, r.elapsed) = received?;
             r.elapsed = r.elapsed.max(start.elapsed());
+            // Only now: the server stops sending when it sees our EOF.
+            s.shutdown(Shutdown::Write)?;
             drain(s)?;
             (r.sent, r.ops) = (sent, msgs);
         }
