@@ -7,19 +7,19 @@
 #   (d) 1 GiB through `hvsock relay tcp:... unix:...` vs
 #       `socat TCP-LISTEN:...,fork,reuseaddr UNIX-CONNECT:...`: throughput, and the CPU
 #       seconds of the relay process (utime + stime + reaped children, /proc/PID/stat)
-# (a)-(c) use `hvsock bench local --baseline` (a local partition talking to the host,
-# and the same workload over a plain Unix socket in the same process); each is run
-# BENCH_ROUNDS times and the median ratio is kept. (d) moves the data with
+# (a)-(c) use `hvsock bench local --baseline --rounds 10` (a local partition talking
+# to the host, and the same workload over a plain Unix socket in the same process, in
+# 10 alternating slices); each is run BENCH_ROUNDS times and the median ratio is kept. (d) moves the data with
 # `hvsock bench client tcp:...` into `hvsock bench server unix:...`.
 #
 # Writes BENCHMARKS.md (machine, table, then scripts/bench-notes.md verbatim).
-# Environment: BENCH_DURATION (default 3s), BENCH_ROUNDS (default 3), BENCH_OUT
+# Environment: BENCH_DURATION (default 3s), BENCH_ROUNDS (default 5), BENCH_OUT
 # (default BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DUR=${BENCH_DURATION:-3s}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 
 echo "== build (release)"
@@ -45,9 +45,9 @@ unset HVSOCK_PARTITION HVSOCK_GUEST
 
 for r in $(seq 1 "$ROUNDS"); do
     echo "== round $r/$ROUNDS: (a) throughput, (b) connect, (c) latency"
-    "$B" bench local --mode throughput --size 64KiB --duration "$DUR" --baseline --json >"$T/a.$r.json"
-    "$B" bench local --mode connect --duration "$DUR" --baseline --json >"$T/b.$r.json"
-    "$B" bench local --mode latency --size 64 --duration "$DUR" --baseline --json >"$T/c.$r.json"
+    "$B" bench local --mode throughput --size 64KiB --duration "$DUR" --rounds 10 --baseline --json >"$T/a.$r.json"
+    "$B" bench local --mode connect --duration "$DUR" --rounds 10 --baseline --json >"$T/b.$r.json"
+    "$B" bench local --mode latency --size 64 --duration "$DUR" --rounds 10 --baseline --json >"$T/c.$r.json"
 done
 
 free_port() {
@@ -67,7 +67,7 @@ cpu_ticks() {
 }
 TCK=$(getconf CLK_TCK)
 
-"$B" bench server "unix:$T/sink.sock" &
+"$B" bench server "unix:$T/sink.sock" 2>>"$T/sink.err" &
 PIDS+=($!)
 for _ in $(seq 1 100); do [ -S "$T/sink.sock" ] && break; sleep 0.05; done
 
@@ -92,12 +92,13 @@ EOF
 for r in $(seq 1 "$ROUNDS"); do
     echo "== round $r/$ROUNDS: (d) 1 GiB through hvsock relay, then socat"
     P=$(free_port)
-    "$B" relay "tcp:127.0.0.1:$P" "unix:$T/sink.sock" &
+    # (stderr kept aside: wait_port's probe connection shows up there as a reset)
+    "$B" relay "tcp:127.0.0.1:$P" "unix:$T/sink.sock" 2>>"$T/relay.err" &
     RP=$!
     relay_run relay "$r" "$P" "$RP"
     kill "$RP"; wait "$RP" 2>/dev/null || true
     P=$(free_port)
-    socat "TCP-LISTEN:$P,bind=127.0.0.1,fork,reuseaddr" "UNIX-CONNECT:$T/sink.sock" &
+    socat "TCP-LISTEN:$P,bind=127.0.0.1,fork,reuseaddr" "UNIX-CONNECT:$T/sink.sock" 2>>"$T/socat.err" &
     SP=$!
     relay_run socat "$r" "$P" "$SP"
     kill "$SP"; wait "$SP" 2>/dev/null || true

@@ -37,6 +37,18 @@ pub(crate) fn peek(fd: &impl AsRawFd, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// Switches a socket to blocking mode with one `ioctl(FIONBIO)` (where `fcntl` takes
+/// a get and a set): on the path of every local connection, both sides.
+pub(crate) fn set_blocking(fd: &impl AsRawFd) -> io::Result<()> {
+    let mut off: libc::c_int = 0;
+    // SAFETY: FIONBIO reads one int from the valid pointer `&mut off`.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONBIO, &mut off) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Waits up to `timeout` for `events` (`libc::POLLIN`, `libc::POLLOUT`) on `fd`.
 /// `Ok(false)` when the time ran out or a signal interrupted the wait.
 pub(crate) fn poll_one(fd: &impl AsRawFd, events: i16, timeout: Duration) -> io::Result<bool> {

@@ -91,7 +91,7 @@ fn dial_local(
     // One non-blocking socket serves every candidate: a Unix connect that fails
     // (no socket file, a stale one) leaves the socket unconnected and reusable. Being
     // non-blocking from socket(2) on, the handshake needs no timeouts set and cleared:
-    // the connection costs socket, connect, send, poll, recv and one fcntl pair.
+    // the connection costs socket, connect, send, poll, recv and one ioctl.
     let sock = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
     for sel in candidates {
         let path = rundir::socket_path(&ctx.dirs.runtime, folder, preamble.service, *sel);
@@ -105,7 +105,7 @@ fn dial_local(
             Err(e) => return Err(e),
         }
         local_handshake(&sock, preamble, deadline, what)?;
-        sock.set_nonblocking(false)?;
+        crate::sys::set_blocking(&sock)?;
         return Ok(sock);
     }
     Err(err(
