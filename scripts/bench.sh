@@ -161,6 +161,11 @@ with open(out + ".tmp", "w") as f:
     for name, m, base, ratio, goal, ok in rows:
         f.write(f"| {name} | {m} | {base} | {ratio:.2f}x | {goal} | {'yes' if ok else 'no'} |\n")
     f.write("\nSecondary figures of the same runs:\n\n")
+    ratios = lambda n: ", ".join(f"{load(n, r)['ratio']:.2f}" for r in range(1, rounds + 1))
+    f.write(f"- ratio of each run: (a) {ratios('a')}; (b) {ratios('b')}; (c) {ratios('c')}\n")
+    per_gb = lambda d: d["cpu_s"] / max((d["bytes_sent"] + d["bytes_received"]) / 1e9, 1e-9)
+    f.write(f"- (a) CPU seconds per GB moved (client and server threads): hvsock {per_gb(a):.3f}, "
+            f"baseline {per_gb(a['baseline']):.3f}\n")
     f.write(f"- (b) connect latency p50 {b['latency_us']['p50']:.1f} us (baseline "
             f"{b['baseline']['latency_us']['p50']:.1f} us)\n")
     f.write(f"- (c) p99 {c['latency_us']['p99']:.1f} us (baseline {c['baseline']['latency_us']['p99']:.1f} us)\n")

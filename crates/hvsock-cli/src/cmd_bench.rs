@@ -1274,9 +1274,14 @@ fn measure(dialer: &Dialer, w: &WorkArgs) -> Result<ExitCode, Box<dyn std::error
     // goes on the machine weighs on both alike.
     let (mut raw, mut raw_base) = (Raw::default(), Raw::default());
     let round = w.round();
-    for _ in 0..w.rounds() {
+    for i in 0..w.rounds() {
+        // Who goes first alternates too, so that neither always runs on a warm cache.
+        let hv_first = i % 2 == 0;
+        if let (Some(b), false) = (&base, hv_first) {
+            run_round(b, &round, &mut raw_base).map_err(|e| format!("baseline: {e}"))?;
+        }
         run_round(dialer, &round, &mut raw).map_err(|e| format!("{}: {e}", dialer.describe()))?;
-        if let Some(b) = &base {
+        if let (Some(b), true) = (&base, hv_first) {
             run_round(b, &round, &mut raw_base).map_err(|e| format!("baseline: {e}"))?;
         }
     }
