@@ -93,6 +93,26 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The `--json` fields, for the long help.
+macro_rules! json_help {
+    () => {
+        "\
+--json prints one object:
+  target, mode, direction, msg_size (bytes), parallel, rounds
+  elapsed_s                 seconds measured (summed over the rounds)
+  bytes_sent, bytes_received payload bytes counted by the client
+  mb_per_s                  (sent + received) / elapsed, MB = 10^6 bytes
+  ops, ops_per_s            messages (throughput), round trips (latency),
+                            connections (connect, stress)
+  latency_us {p50, p99, max, mean}   latency and connect modes
+  verified_bytes, checksum_errors    stress mode
+  cpu_s                     CPU seconds of this process during the run
+  baseline {...}, ratio, ratio_of    with --baseline: the same over a raw Unix
+                            socket, hvsock/baseline of ratio_of (mb_per_s,
+                            latency_p50_us or ops_per_s)"
+    };
+}
+
 /// Measure Hyper-V sockets: throughput, latency, connections per second, stress.
 #[derive(Subcommand)]
 pub enum BenchCmd {
@@ -124,12 +144,14 @@ pub struct ServerArgs {
 
 /// `hvsock bench client`.
 #[derive(Args)]
-#[command(after_long_help = "\
+#[command(after_long_help = concat!("\
 Examples:
   hvsock bench client myvm:bench --mode throughput --size 64KiB --duration 5s
   hvsock bench client parent:bench --mode latency --size 64 --count 100000
   hvsock bench client loopback:bench --mode connect --parallel 2 --json
-  hvsock bench client tcp:127.0.0.1:9000 --mode stress --parallel 8")]
+  hvsock bench client tcp:127.0.0.1:9000 --mode stress --parallel 8
+
+", json_help!()))]
 pub struct ClientArgs {
     /// The server: VM:SERVICE, unix:PATH or tcp:HOST:PORT.
     #[arg(value_name = "ADDR")]
@@ -140,11 +162,13 @@ pub struct ClientArgs {
 
 /// `hvsock bench local`.
 #[derive(Args)]
-#[command(after_long_help = "\
+#[command(after_long_help = concat!("\
 Examples:
   hvsock bench local --mode throughput --baseline
   hvsock bench local --mode latency --size 64 --baseline --json
-  hvsock bench local --via loopback --mode connect --duration 3s")]
+  hvsock bench local --via loopback --mode connect --duration 3s
+
+", json_help!()))]
 pub struct LocalArgs {
     /// Who talks to whom: a local partition to the host, or the host to itself.
     #[arg(long, value_enum, default_value = "partition")]
@@ -185,7 +209,7 @@ struct WorkArgs {
     /// Throughput: send (client to server), receive (server to client) or both.
     #[arg(long, value_enum, default_value = "send")]
     direction: Direction,
-    /// Print one JSON object (fields in `hvsock bench --help` of the source) instead of text.
+    /// Print one JSON object instead of text (its fields: see below).
     #[arg(long)]
     json: bool,
     /// Also run the workload over a plain Unix socket in this process, and print the
@@ -931,8 +955,14 @@ fn run_workload(dialer: &Dialer, w: &WorkArgs) -> io::Result<Report> {
 
 fn progress_line(p: &Progress, done: &AtomicBool, start: Instant) {
     let (mut last_b, mut last_o, mut last_t) = (0u64, 0u64, start);
-    while !done.load(Ordering::Acquire) {
-        thread::sleep(Duration::from_millis(250));
+    loop {
+        // Every 250 ms, and never keeping the run waiting more than 25 ms at its end.
+        for _ in 0..10 {
+            if done.load(Ordering::Acquire) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(25));
+        }
         let now = Instant::now();
         let (b, o) = (
             p.bytes.load(Ordering::Relaxed),
