@@ -616,6 +616,37 @@ async fn relay(args: RelayArgs) -> Result<ExitCode, Box<dyn std::error::Error>> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncReadExt;
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 + i / 4096) as u8).collect()
+    }
+
+    /// TCP -> Unix through `forward` (the splice path): every byte in order, the
+    /// count returned, and the half-close carried to the Unix side.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn forward_splices_tcp_to_unix_and_half_closes() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (relay_side, _) = l.accept().await.unwrap();
+        let (unix_in, mut unix_out) = UnixStream::pair().unwrap();
+        let (r, _w) = relay_side.into_split();
+        let (_r2, w) = unix_in.into_split();
+        let task = tokio::spawn(forward(Reader::Tcp(r), Writer::Unix(w)));
+        let data = pattern(5 * 1024 * 1024 + 123);
+        let sent = data.clone();
+        let writer = tokio::spawn(async move {
+            client.write_all(&sent).await.unwrap();
+            client.shutdown().await.unwrap();
+            client
+        });
+        let mut got = Vec::new();
+        unix_out.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got.len(), data.len());
+        assert!(got == data, "bytes differ");
+        assert_eq!(task.await.unwrap().unwrap(), data.len() as u64);
+        drop(writer.await.unwrap());
+    }
 
     #[test]
     fn endpoint_syntax() {
