@@ -6,7 +6,6 @@ use hvsock::paths::Dirs;
 use hvsock::{Context, HvStream, VmId};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd};
 use std::process::ExitCode;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -200,32 +199,10 @@ fn wait_send_side_done(stream: &HvStream, pump: &StdinPump, generation: u64) -> 
         }
         // Unix and vsock sockets report POLLHUP once neither side can send: the peer
         // closed, or it shut down writing and so did we.
-        if hung_up(stream, Duration::from_millis(200))? {
+        if crate::sys::hung_up(stream, Duration::from_millis(200))? {
             return Ok(());
         }
     }
-}
-
-/// Polls `fd` for hang-up (POLLHUP or POLLERR) for up to `timeout`.
-fn hung_up(fd: &impl AsFd, timeout: Duration) -> io::Result<bool> {
-    let mut pfd = libc::pollfd {
-        fd: fd.as_fd().as_raw_fd(),
-        events: 0,
-        revents: 0,
-    };
-    let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
-    // SAFETY: `pfd` is one valid pollfd for the call's duration and nfds is 1; the fd
-    // is borrowed from a live socket.
-    let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        return if e.kind() == ErrorKind::Interrupted {
-            Ok(false)
-        } else {
-            Err(e)
-        };
-    }
-    Ok(r > 0 && pfd.revents & (libc::POLLHUP | libc::POLLERR) != 0)
 }
 
 /// Reads stdin in a thread and sends it to the connection being served.

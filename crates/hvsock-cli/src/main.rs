@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 mod cmd_addr;
 mod cmd_agent;
+mod cmd_bench;
 mod cmd_connect;
 mod cmd_cp;
 mod cmd_demo;
@@ -13,6 +14,7 @@ mod cmd_listen;
 mod cmd_relay;
 mod cmd_service;
 mod cmd_vm;
+mod sys;
 
 /// Hyper-V sockets for Linux hosts, guests and containers.
 ///
@@ -50,6 +52,8 @@ enum Command {
     Shell(cmd_exec::ShellArgs),
     Cp(cmd_cp::CpArgs),
     Demo(cmd_demo::DemoArgs),
+    #[command(subcommand)]
+    Bench(cmd_bench::BenchCmd),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Shell(c) => cmd_exec::run_shell(c),
         Command::Cp(c) => cmd_cp::run(c),
         Command::Demo(c) => cmd_demo::run(c),
+        Command::Bench(c) => cmd_bench::run(c),
     };
     match result {
         Ok(code) => code,

@@ -63,6 +63,41 @@ pub(crate) fn peek(fd: &impl AsRawFd, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// Switches a socket to blocking mode with one `ioctl(FIONBIO)` (where `fcntl` takes
+/// a get and a set): on the path of every local connection, both sides.
+pub(crate) fn set_blocking(fd: &impl AsRawFd) -> io::Result<()> {
+    let mut off: libc::c_int = 0;
+    // SAFETY: FIONBIO reads one int from the valid pointer `&mut off`.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONBIO, &mut off) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Waits up to `timeout` for `events` (`libc::POLLIN`, `libc::POLLOUT`) on `fd`.
+/// `Ok(false)` when the time ran out or a signal interrupted the wait.
+pub(crate) fn poll_one(fd: &impl AsRawFd, events: i16, timeout: Duration) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    // Round up so a 0.5 ms deadline does not spin.
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: `pfd` is one valid pollfd for the call's duration and nfds is 1.
+    let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        return if e.kind() == io::ErrorKind::Interrupted {
+            Ok(false)
+        } else {
+            Err(e)
+        };
+    }
+    Ok(r > 0)
+}
+
 /// A level-triggered epoll instance. Listeners use one to wait on all of their
 /// sockets (and pending handshakes) at once; tokio waits on its fd.
 #[derive(Debug)]

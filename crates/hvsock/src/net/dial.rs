@@ -91,11 +91,15 @@ fn dial_local(
     rundir::check_trusted(&ctx.dirs.runtime, || {
         snapshot::settings(&ctx.dirs)?.group_id()
     })?;
+    // One non-blocking socket serves every candidate: a Unix connect that fails
+    // (no socket file, a stale one) leaves the socket unconnected and reusable. Being
+    // non-blocking from socket(2) on, the handshake needs no timeouts set and cleared:
+    // the connection costs socket, connect, send, poll, recv and one ioctl.
+    let sock = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
     for sel in candidates {
         let path = rundir::socket_path(&ctx.dirs.runtime, folder, preamble.service, *sel);
-        let sock = Socket::new(Domain::UNIX, Type::STREAM.cloexec(), None)?;
         let sa = SockAddr::unix(&path).map_err(|e| rundir::path_error(&path, e))?;
-        match connect_deadline(&sock, &sa, deadline, what) {
+        match connect_unix(&sock, &sa, deadline, what) {
             Ok(()) => {}
             // No socket file, or a stale one: try the next, less specific listener.
             Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) => {
@@ -104,6 +108,7 @@ fn dial_local(
             Err(e) => return Err(e),
         }
         local_handshake(&sock, preamble, deadline, what)?;
+        crate::sys::set_blocking(&sock)?;
         return Ok(sock);
     }
     Err(err(
@@ -116,51 +121,120 @@ fn dial_local(
     ))
 }
 
+/// Non-blocking `connect(2)` of a Unix socket, which completes at once or fails
+/// with `EAGAIN` while the listener's backlog is full (then it is retried until the
+/// deadline).
+fn connect_unix(
+    sock: &Socket,
+    addr: &SockAddr,
+    deadline: Instant,
+    what: &dyn Fn() -> String,
+) -> io::Result<()> {
+    loop {
+        remaining(deadline, what)?;
+        match sock.connect(addr) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            r => return r,
+        }
+    }
+}
+
 fn local_handshake(
     sock: &Socket,
     preamble: Preamble,
     deadline: Instant,
     what: &dyn Fn() -> String,
 ) -> io::Result<()> {
-    sock.set_write_timeout(Some(remaining(deadline, what)?))?;
-    if let Err(e) = (&*sock).write_all(&preamble.encode()) {
+    if let Err(e) = write_all_deadline(sock, &preamble.encode(), deadline, what) {
         // The listener may have answered (busy, refused) and closed before the preamble
         // went out: its reply, read below, says why better than EPIPE.
         if !matches!(e.kind(), ErrorKind::BrokenPipe | ErrorKind::ConnectionReset) {
             return Err(e);
         }
     }
-    sock.set_read_timeout(Some(remaining(deadline, what)?))?;
     let mut hdr = [0u8; REPLY_LEN];
-    read_exact_timeout(sock, &mut hdr, what)?;
+    read_exact_deadline(sock, &mut hdr, deadline, what)?;
     let h = handshake::decode_reply_header(&hdr)?;
     if h.status != Status::Ok {
         let mut len = [0u8; 2];
-        read_exact_timeout(sock, &mut len, what)?;
+        read_exact_deadline(sock, &mut len, deadline, what)?;
         let mut msg = vec![0u8; u16::from_le_bytes(len) as usize];
-        read_exact_timeout(sock, &mut msg, what)?;
+        read_exact_deadline(sock, &mut msg, deadline, what)?;
         return Err(err(
             h.status.error_kind(),
             format!("{}: {}", what(), handshake::decode_reply_message(&msg)),
         ));
     }
-    sock.set_read_timeout(None)?;
-    sock.set_write_timeout(None)?;
     Ok(())
 }
 
-fn read_exact_timeout(sock: &Socket, buf: &mut [u8], what: &dyn Fn() -> String) -> io::Result<()> {
-    (&*sock).read_exact(buf).map_err(|e| match e.kind() {
-        ErrorKind::WouldBlock | ErrorKind::TimedOut => err(
+/// Waits until the non-blocking `sock` is ready for `events`, or the deadline.
+fn wait_ready(
+    sock: &Socket,
+    events: i16,
+    deadline: Instant,
+    what: &dyn Fn() -> String,
+) -> io::Result<()> {
+    let now = Instant::now();
+    if now >= deadline {
+        return Err(err(
             ErrorKind::TimedOut,
             format!("{} timed out in the handshake", what()),
-        ),
-        ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset => err(
+        ));
+    }
+    crate::sys::poll_one(sock, events, deadline - now)?;
+    Ok(())
+}
+
+fn write_all_deadline(
+    sock: &Socket,
+    mut buf: &[u8],
+    deadline: Instant,
+    what: &dyn Fn() -> String,
+) -> io::Result<()> {
+    while !buf.is_empty() {
+        match (&*sock).write(buf) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                wait_ready(sock, libc::POLLOUT, deadline, what)?;
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Reads exactly `buf.len()` bytes by the deadline. It polls before each read: the
+/// listener's reply is never there the moment the preamble has gone out.
+fn read_exact_deadline(
+    sock: &Socket,
+    buf: &mut [u8],
+    deadline: Instant,
+    what: &dyn Fn() -> String,
+) -> io::Result<()> {
+    let closed = || {
+        err(
             ErrorKind::ConnectionRefused,
             format!("{}: the listener closed the connection", what()),
-        ),
-        _ => e,
-    })
+        )
+    };
+    let mut got = 0;
+    while got < buf.len() {
+        wait_ready(sock, libc::POLLIN, deadline, what)?;
+        match (&*sock).read(&mut buf[got..]) {
+            Ok(0) => return Err(closed()),
+            Ok(n) => got += n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return Err(closed()),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn dial_hybrid(

@@ -74,7 +74,7 @@ impl HvListener {
         let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some((sock, peer, ticket)) = core.pop() {
-                if sock.set_nonblocking(false).is_err() {
+                if crate::sys::set_blocking(&sock).is_err() {
                     continue;
                 }
                 let s = HvStream::from_parts(sock, self.addr, peer, ticket.map(Arc::new));
