@@ -360,7 +360,9 @@ impl PartitionTable {
         }
     }
 
-    fn from_toml(path: &Path, text: &str) -> Result<PartitionTable, PartitionError> {
+    /// Parses the text of a table file and checks every rule; `path` only names the file
+    /// in errors. What [`load_file`](Self::load_file) does after reading the file.
+    pub fn from_toml(path: &Path, text: &str) -> Result<PartitionTable, PartitionError> {
         let file: TableFile = store::parse_toml(path, text)?;
         let mut table = PartitionTable::default();
         for (i, p) in file.partitions.into_iter().enumerate() {

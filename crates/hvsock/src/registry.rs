@@ -233,7 +233,9 @@ impl Registry {
         }
     }
 
-    fn from_toml(path: &Path, text: &str) -> Result<Registry, RegistryError> {
+    /// Parses the text of a registry file and checks every rule; `path` only names the
+    /// file in errors. What [`load_file`](Self::load_file) does after reading the file.
+    pub fn from_toml(path: &Path, text: &str) -> Result<Registry, RegistryError> {
         let file: RegistryFile = store::parse_toml(path, text)?;
         let mut reg = Registry::default();
         for (i, s) in file.services.into_iter().enumerate() {

@@ -1,0 +1,53 @@
+//! The partition table file (`partitions.toml`), which a user or another tool may have
+//! edited by hand.
+//!
+//! Properties: never panics; a file that loads obeys every table rule, and what
+//! `to_toml` writes for it loads back equal.
+#![no_main]
+
+use hvsock::partitions::{self, PartitionKind, PartitionTable};
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+
+fuzz_target!(|data: &[u8]| {
+    // The loader rejects non-UTF-8 files before parsing.
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = Path::new("/fuzz/partitions.toml");
+    match PartitionTable::from_toml(path, text) {
+        Ok(table) => {
+            let all = table.partitions();
+            for (i, p) in all.iter().enumerate() {
+                partitions::check_name(&p.name).unwrap();
+                assert!(!p.id.is_wildcard());
+                match &p.kind {
+                    PartitionKind::Cid { cid } => {
+                        assert!(*cid >= 3 && *cid != u32::MAX);
+                        assert_eq!(table.by_cid(*cid), Some(p));
+                    }
+                    PartitionKind::Hybrid { path } => assert!(path.is_absolute()),
+                    PartitionKind::Local => {}
+                }
+                for q in &all[..i] {
+                    assert_ne!(p.id, q.id);
+                    assert_ne!(p.name, q.name);
+                    if !matches!(p.kind, PartitionKind::Local) {
+                        assert_ne!(p.kind, q.kind);
+                    }
+                }
+                assert_eq!(table.get(p.id), Some(p));
+                assert_eq!(table.find(&p.id.to_string()), Some(p));
+                assert_eq!(table.find(&p.name), Some(p));
+            }
+            let out = table.to_toml();
+            let back = PartitionTable::from_toml(path, &out)
+                .unwrap_or_else(|e| panic!("{out:?} does not load back: {e}"));
+            assert_eq!(back, table);
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains("partitions.toml"), "{msg}");
+        }
+    }
+});
