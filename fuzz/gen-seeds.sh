@@ -72,6 +72,10 @@ partition = [
   { id = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b12", name = "b", kind = "hybrid", path = "rel/v.sock" },
 ]
 T
+# Regressions: names that addresses trim into a GUID, wildcard or vsock port.
+printf '[[service]]\nid = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11"\nname = " vsock:5"\n' | seed registry_toml trimmed-vsock
+printf '[[service]]\nid = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11"\nname = " "\n' | seed registry_toml only-spaces
+printf '[[partition]]\nid = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11"\nname = " parent"\nkind = "local"\n' | seed partitions_toml trimmed-wildcard
 
 # reg_import: regedit's UTF-16LE form, from `hvsock service export`, and REGEDIT4.
 "$HV" service export --format reg -o "$S/reg_import/export-utf16le.reg" >/dev/null

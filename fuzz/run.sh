@@ -31,7 +31,7 @@ san=${FUZZ_SANITIZER:-address}
 jobs=${FUZZ_JOBS:-1}
 export RUSTC_BOOTSTRAP=1 CARGO_TERM_COLOR=never
 
-if ! command -v cargo-fuzz >/dev/null; then
+if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "fuzz/run.sh: cargo-fuzz is not installed: cargo install cargo-fuzz --locked" >&2
     exit 2
 fi

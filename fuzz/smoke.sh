@@ -6,7 +6,7 @@
 # included, under about 3 minutes on 2 cores. The long runs use fuzz/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
-if ! command -v cargo-fuzz >/dev/null; then
+if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 export FUZZ_SANITIZER=${FUZZ_SANITIZER:-none}

@@ -1,11 +1,14 @@
 //! The partition table file (`partitions.toml`), which a user or another tool may have
 //! edited by hand.
 //!
-//! Properties: never panics; a file that loads obeys every table rule, and what
-//! `to_toml` writes for it loads back equal.
+//! Properties: never panics; a file that loads obeys every table rule, every name in it
+//! is addressable as `NAME:SERVICE`, and what `to_toml` writes for it loads back equal.
 #![no_main]
 
+use hvsock::ServiceId;
 use hvsock::partitions::{self, PartitionKind, PartitionTable};
+use hvsock::registry::Registry;
+use hvsock::syntax;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
@@ -39,6 +42,15 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(table.get(p.id), Some(p));
                 assert_eq!(table.find(&p.id.to_string()), Some(p));
                 assert_eq!(table.find(&p.name), Some(p));
+                // Every name is addressable: `NAME:vsock:5000` resolves to its id.
+                let a = syntax::resolve_addr(
+                    &format!("{}:vsock:5000", p.name),
+                    &Registry::new(),
+                    &table,
+                )
+                .unwrap_or_else(|e| panic!("VM {:?} is not addressable: {e}", p.name));
+                assert_eq!(a.vm_id, p.id, "{:?}", p.name);
+                assert_eq!(a.service_id, ServiceId::from_vsock_port(5000));
             }
             let out = table.to_toml();
             let back = PartitionTable::from_toml(path, &out)

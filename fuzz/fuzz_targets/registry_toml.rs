@@ -1,11 +1,13 @@
 //! The service registry file (`services.toml`), which a user or another tool may have
 //! edited by hand.
 //!
-//! Properties: never panics; a file that loads obeys every registry rule, and what
-//! `to_toml` writes for it loads back equal.
+//! Properties: never panics; a file that loads obeys every registry rule, every name in
+//! it is addressable as `any:NAME`, and what `to_toml` writes for it loads back equal.
 #![no_main]
 
+use hvsock::partitions::PartitionTable;
 use hvsock::registry::{self, Registry};
+use hvsock::syntax;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
@@ -29,6 +31,12 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(reg.get(s.id), Some(s));
                 assert_eq!(reg.find(&s.id.to_string()), Some(s));
                 assert_eq!(reg.is_enabled(s.id), s.enabled);
+                // Every registered name is addressable: `any:NAME` resolves to its id.
+                assert_eq!(reg.find(&s.name), Some(s));
+                let a =
+                    syntax::resolve_addr(&format!("any:{}", s.name), &reg, &PartitionTable::new())
+                        .unwrap_or_else(|e| panic!("service {:?} is not addressable: {e}", s.name));
+                assert_eq!(a.service_id, s.id, "{:?}", s.name);
             }
             let out = reg.to_toml();
             let back = Registry::from_toml(path, &out)
