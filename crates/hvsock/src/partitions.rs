@@ -26,9 +26,10 @@
 //! ```
 //!
 //! Rules: ids, names, cids and hybrid paths are unique; ids may not be wildcard GUIDs;
-//! names are non-empty, have no control characters and no `:`, are not GUIDs and are
-//! not wildcard names (`any`, `wildcard`, `zero`, `children`, `loopback`, `parent`,
-//! `broadcast`, `silohost`, in any case); a cid is at least 3 and not `u32::MAX`
+//! names are not empty nor only spaces, have no control characters and no `:`, and,
+//! leading and trailing spaces aside, are not GUIDs and are not wildcard names (`any`,
+//! `wildcard`, `zero`, `children`, `loopback`, `parent`, `broadcast`, `silohost`, in any
+//! case); a cid is at least 3 and not `u32::MAX`
 //! (0, 1 and 2 are reserved by vsock, `u32::MAX` is `VMADDR_CID_ANY`); hybrid paths are
 //! stored absolute.
 //!
@@ -309,13 +310,20 @@ pub fn check_name(name: &str) -> Result<(), PartitionError> {
     if name.contains(':') {
         return bad("a name may not contain ':' (addresses are VM:SERVICE)");
     }
-    if let Some(w) = VmId::from_wildcard_name(name) {
+    // Addresses trim the VM part before reading it as a GUID or wildcard, so the rules
+    // apply to the trimmed name (found by fuzzing: " parent" was accepted but
+    // ` parent:SERVICE` means the parent partition).
+    let t = name.trim();
+    if t.is_empty() {
+        return bad("a name may not be only spaces");
+    }
+    if let Some(w) = VmId::from_wildcard_name(t) {
         return bad(&format!(
             "it is the name of the wildcard {w} (any, wildcard, zero, children, loopback, \
              parent, broadcast and silohost are reserved)"
         ));
     }
-    if name.parse::<Guid>().is_ok() {
+    if t.parse::<Guid>().is_ok() {
         return bad("a name may not be a GUID (it would be read as a VM id)");
     }
     Ok(())
@@ -374,7 +382,9 @@ impl PartitionTable {
         }
     }
 
-    fn from_toml(path: &Path, text: &str) -> Result<PartitionTable, PartitionError> {
+    /// Parses the text of a table file and checks every rule; `path` only names the file
+    /// in errors. What [`load_file`](Self::load_file) does after reading the file.
+    pub fn from_toml(path: &Path, text: &str) -> Result<PartitionTable, PartitionError> {
         let file: TableFile = store::parse_toml(path, text)?;
         let mut table = PartitionTable::default();
         for (i, p) in file.partitions.into_iter().enumerate() {
@@ -680,6 +690,33 @@ mod tests {
         assert!(t.add("h", None, hybrid("")).is_err());
         assert!(t.add("h", None, hybrid("/")).is_err());
         assert!(t.add("h", None, hybrid("/a/..")).is_err());
+    }
+
+    /// Regression (fuzz target `partitions_toml`): names that are a wildcard or a GUID
+    /// once trimmed, or only spaces, were accepted, but `NAME:SERVICE` does not reach
+    /// them (` parent:x` is the parent partition).
+    #[test]
+    fn names_that_addresses_would_trim_are_rejected() {
+        let mut t = PartitionTable::new();
+        for bad in [
+            " ",
+            "\u{a0}",
+            " parent",
+            "ANY ",
+            " 0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22",
+            "{0C7F1D1E-8F0E-4B4C-B0A5-6A1D9F0E7C22} ",
+        ] {
+            let e = t.add(bad, None, PartitionKind::Local).unwrap_err();
+            assert!(matches!(e, PartitionError::BadName { .. }), "{bad:?}: {e}");
+        }
+        let toml = "[[partition]]\nid = \"5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11\"\nname = \" parent\"\nkind = \"local\"\n";
+        let e = PartitionTable::from_toml(Path::new("partitions.toml"), toml).unwrap_err();
+        assert!(e.to_string().contains("wildcard"), "{e}");
+        // Spaces around other names are fine, and the name stays addressable.
+        let id = t.add(" box ", None, PartitionKind::Local).unwrap();
+        let reg = crate::registry::Registry::new();
+        let a = crate::syntax::resolve_addr(" box :vsock:5", &reg, &t).unwrap();
+        assert_eq!(a.vm_id, id);
     }
 
     #[test]

@@ -14,8 +14,9 @@
 //! Rules, checked on every change and on every load:
 //!
 //! - ids are unique, names are unique (exact match);
-//! - a name is non-empty, has no control characters, is not itself a GUID and does not
-//!   start with `vsock:` (so `VM:SERVICE` addresses stay unambiguous);
+//! - a name is not empty nor only spaces, has no control characters and, leading and
+//!   trailing spaces aside, is not itself a GUID and does not start with `vsock:` (so
+//!   `VM:SERVICE` addresses stay unambiguous);
 //! - vsock transports use `Data1` of the service GUID as the vsock port, so no two
 //!   services may share `Data1`, and `Data1` may not be below 1024 (privileged vsock
 //!   ports) nor `0xffffffff` (`VMADDR_PORT_ANY`).
@@ -188,13 +189,17 @@ pub fn check_name(name: &str) -> Result<(), RegistryError> {
     if name.chars().any(char::is_control) {
         return bad("a name may not contain control characters");
     }
-    if name.parse::<Guid>().is_ok() {
+    // Addresses trim the SERVICE part before reading it as a GUID or `vsock:PORT`, so
+    // the rules apply to the trimmed name (found by fuzzing: " vsock:5" was accepted
+    // but `any: vsock:5` means port 5).
+    let t = name.trim();
+    if t.is_empty() {
+        return bad("a name may not be only spaces");
+    }
+    if t.parse::<Guid>().is_ok() {
         return bad("a name may not be a GUID (it would be read as a service id)");
     }
-    if name
-        .get(..6)
-        .is_some_and(|p| p.eq_ignore_ascii_case("vsock:"))
-    {
+    if t.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("vsock:")) {
         return bad("a name may not start with `vsock:` (it would be read as a vsock port)");
     }
     Ok(())
@@ -233,7 +238,9 @@ impl Registry {
         }
     }
 
-    fn from_toml(path: &Path, text: &str) -> Result<Registry, RegistryError> {
+    /// Parses the text of a registry file and checks every rule; `path` only names the
+    /// file in errors. What [`load_file`](Self::load_file) does after reading the file.
+    pub fn from_toml(path: &Path, text: &str) -> Result<Registry, RegistryError> {
         let file: RegistryFile = store::parse_toml(path, text)?;
         let mut reg = Registry::default();
         for (i, s) in file.services.into_iter().enumerate() {
@@ -506,6 +513,33 @@ mod tests {
             r.add(good, None).unwrap();
         }
         assert_eq!(r.services().len(), 4);
+    }
+
+    /// Regression (fuzz target `registry_toml`): names that are a GUID or `vsock:PORT`
+    /// once trimmed, or only spaces, were accepted, but `any:NAME` does not reach them.
+    #[test]
+    fn names_that_addresses_would_trim_are_rejected() {
+        let mut r = Registry::new();
+        for bad in [
+            " ",
+            "\u{a0}\t ",
+            " vsock:5",
+            "vsock:5 ",
+            " 999e53d4-3d5c-4c3e-8779-bed06ec056e1",
+            "{999E53D4-3D5C-4C3E-8779-BED06EC056E1}\u{2003}",
+        ] {
+            let e = r.add(bad, None).unwrap_err();
+            assert!(matches!(e, RegistryError::BadName { .. }), "{bad:?}: {e}");
+        }
+        let toml =
+            "[[service]]\nid = \"5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11\"\nname = \" vsock:5\"\n";
+        let e = Registry::from_toml(Path::new("services.toml"), toml).unwrap_err();
+        assert!(e.to_string().contains("vsock:"), "{e}");
+        // Spaces around other names are fine, and the name stays addressable.
+        let id = r.add(" spaced ", None).unwrap();
+        let table = crate::partitions::PartitionTable::new();
+        let a = crate::syntax::resolve_addr("any: spaced ", &r, &table).unwrap();
+        assert_eq!(a.service_id, id);
     }
 
     #[test]

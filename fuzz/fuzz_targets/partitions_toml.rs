@@ -1,0 +1,65 @@
+//! The partition table file (`partitions.toml`), which a user or another tool may have
+//! edited by hand.
+//!
+//! Properties: never panics; a file that loads obeys every table rule, every name in it
+//! is addressable as `NAME:SERVICE`, and what `to_toml` writes for it loads back equal.
+#![no_main]
+
+use hvsock::ServiceId;
+use hvsock::partitions::{self, PartitionKind, PartitionTable};
+use hvsock::registry::Registry;
+use hvsock::syntax;
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+
+fuzz_target!(|data: &[u8]| {
+    // The loader rejects non-UTF-8 files before parsing.
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = Path::new("/fuzz/partitions.toml");
+    match PartitionTable::from_toml(path, text) {
+        Ok(table) => {
+            let all = table.partitions();
+            for (i, p) in all.iter().enumerate() {
+                partitions::check_name(&p.name).unwrap();
+                assert!(!p.id.is_wildcard());
+                match &p.kind {
+                    PartitionKind::Cid { cid } => {
+                        assert!(*cid >= 3 && *cid != u32::MAX);
+                        assert_eq!(table.by_cid(*cid), Some(p));
+                    }
+                    PartitionKind::Hybrid { path } => assert!(path.is_absolute()),
+                    PartitionKind::Local => {}
+                }
+                for q in &all[..i] {
+                    assert_ne!(p.id, q.id);
+                    assert_ne!(p.name, q.name);
+                    if !matches!(p.kind, PartitionKind::Local) {
+                        assert_ne!(p.kind, q.kind);
+                    }
+                }
+                assert_eq!(table.get(p.id), Some(p));
+                assert_eq!(table.find(&p.id.to_string()), Some(p));
+                assert_eq!(table.find(&p.name), Some(p));
+                // Every name is addressable: `NAME:vsock:5000` resolves to its id.
+                let a = syntax::resolve_addr(
+                    &format!("{}:vsock:5000", p.name),
+                    &Registry::new(),
+                    &table,
+                )
+                .unwrap_or_else(|e| panic!("VM {:?} is not addressable: {e}", p.name));
+                assert_eq!(a.vm_id, p.id, "{:?}", p.name);
+                assert_eq!(a.service_id, ServiceId::from_vsock_port(5000));
+            }
+            let out = table.to_toml();
+            let back = PartitionTable::from_toml(path, &out)
+                .unwrap_or_else(|e| panic!("{out:?} does not load back: {e}"));
+            assert_eq!(back, table);
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains("partitions.toml"), "{msg}");
+        }
+    }
+});

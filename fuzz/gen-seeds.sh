@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Regenerates the committed seed corpora in fuzz/seeds/<target>/. The registry, table
+# and .reg seeds are written by the real producers (the hvsock CLI: `service add`,
+# `vm add`, `service export`); the binary wire formats are spelled out byte by byte
+# from the layouts in crates/hvsock/src/{addr,handshake}.rs. Deterministic: ids are
+# given explicitly, so running it again changes nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build -q -p hvsock-cli
+HV="$PWD/target/debug/hvsock"
+S="$PWD/fuzz/seeds"
+rm -rf "$S"
+for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply; do
+    mkdir -p "$S/$t"
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export HVSOCK_CONFIG_DIR="$tmp/config" HVSOCK_RUNTIME_DIR="$tmp/run"
+
+# seed TARGET NAME: stdin -> fuzz/seeds/TARGET/NAME
+seed() { cat >"$S/$1/$2"; }
+
+# guid_text
+printf '999e53d4-3d5c-4c3e-8779-bed06ec056e1' | seed guid_text plain
+printf '{999E53D4-3D5C-4C3E-8779-BED06EC056E1}' | seed guid_text braces
+printf '00001388-facb-11e6-bd58-64006a7986d3' | seed guid_text vsock-template
+printf 'parent' | seed guid_text wildcard
+printf 'BroadCast' | seed guid_text wildcard-case
+printf '999e53d4-3d5c-4c3e-8779-bed06ec056e' | seed guid_text short
+printf '999e53d4+3d5c-4c3e-8779-bed06ec056e1' | seed guid_text hyphen
+printf '{999e53d4-3d5c-4c3e-8779-bed06ec056e1' | seed guid_text brace
+printf '999e53d4-3d5c-4c3e-8779-bed06ec056é' | seed guid_text non-ascii
+
+# addr_syntax (names match the fixture registry/table in fuzz_targets/addr_syntax.rs)
+printf 'parent:VM Session Service' | seed addr_syntax name
+printf 'any:vsock:5000' | seed addr_syntax vsock-dec
+printf 'zero:VSOCK:0X1388' | seed addr_syntax vsock-hex
+printf 'broadcast:with:colon' | seed addr_syntax colon-name
+printf 'fc1:echo' | seed addr_syntax vm-name
+printf 'local one: spaced ' | seed addr_syntax spaces
+printf '0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22:{999E53D4-3D5C-4C3E-8779-BED06EC056E1}' | seed addr_syntax guids
+printf 'parent:vsock:4294967296' | seed addr_syntax bad-port
+printf 'nosuch:999e53d4-3d5c-4c3e-8779-bed06ec05' | seed addr_syntax bad-guid
+
+# Registry and partition table, written by the CLI.
+"$HV" service add "VM Session Service" --id 999E53D4-3D5C-4C3E-8779-BED06EC056E1 >/dev/null
+"$HV" service add web --vsock-port 8080 >/dev/null
+"$HV" service add 'quote " back \ slash é' --id 5b2c1a3e-7d4f-4e6a-9c8b-1f2e3d4c5b6a >/dev/null
+"$HV" service add off --vsock-port 0x2000 >/dev/null
+"$HV" service disable off >/dev/null
+cp "$HVSOCK_CONFIG_DIR/services.toml" "$S/registry_toml/cli"
+"$HV" vm add fc1 --id 5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11 --hybrid /run/fc1/v.sock >/dev/null
+"$HV" vm add qemu1 --id 0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22 --cid 3 >/dev/null
+"$HV" vm add box --id 7a1e2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b --local >/dev/null
+cp "$HVSOCK_CONFIG_DIR/partitions.toml" "$S/partitions_toml/cli"
+printf '' | seed registry_toml empty
+printf '' | seed partitions_toml empty
+cat <<'T' | seed registry_toml hand-edited
+# edited by hand
+[[service]]
+id = "{00001F90-FACB-11E6-BD58-64006A7986D3}"
+name = "web"
+
+[[service]]
+id = "00001f91-facb-11e6-bd58-64006a7986d3"
+name = "web"
+enabled = false
+T
+cat <<'T' | seed partitions_toml hand-edited
+partition = [
+  { id = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11", name = "a", kind = "cid", cid = 3 },
+  { id = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b12", name = "b", kind = "hybrid", path = "rel/v.sock" },
+]
+T
+# Regressions: names that addresses trim into a GUID, wildcard or vsock port.
+printf '[[service]]\nid = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11"\nname = " vsock:5"\n' | seed registry_toml trimmed-vsock
+printf '[[service]]\nid = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11"\nname = " "\n' | seed registry_toml only-spaces
+printf '[[partition]]\nid = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11"\nname = " parent"\nkind = "local"\n' | seed partitions_toml trimmed-wildcard
+
+# reg_import: regedit's UTF-16LE form, from `hvsock service export`, and REGEDIT4.
+"$HV" service export --format reg -o "$S/reg_import/export-utf16le.reg" >/dev/null
+cat <<'T' | sed 's/$/\r/' | seed reg_import regedit4.reg
+REGEDIT4
+
+[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\GuestCommunicationServices]
+
+[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\GuestCommunicationServices\999E53D4-3D5C-4C3E-8779-BED06EC056E1]
+"ElementName"="VM Session Service"
+"Other"=dword:00000001
+
+[HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\GuestCommunicationServices\00001F90-FACB-11E6-BD58-64006A7986D3]
+@="default"
+"ElementName"="web \"q\" \\ x"
+"Bin"=hex:01,02,\
+  03,04
+
+[-HKEY_CURRENT_USER\Software\Other]
+; comment
+T
+printf 'REGEDIT4\r\n\r\n[HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\GuestCommunicationServices\\00002000-FACB-11E6-BD58-64006A7986D3]\r\n"ElementName"="caf\xe9 \x80"\r\n' \
+    | seed reg_import cp1252.reg
+
+# preamble: HVSK, version 1, 3 reserved zeros, caller GUID, service GUID (both LE).
+vmss_le='\xd4\x53\x9e\x99\x5c\x3d\x3e\x4c\x87\x79\xbe\xd0\x6e\xc0\x56\xe1'
+parent_le='\xda\x7c\x2e\xa4\x3f\xd0\x0c\x48\x9c\xc2\xa4\xde\x20\xab\xb8\x78'
+zero16='\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
+printf "HVSK\\x01\\x00\\x00\\x00${zero16}${vmss_le}" | seed preamble root-caller
+printf "HVSK\\x01\\x00\\x00\\x00${parent_le}${vmss_le}data after" | seed preamble with-data
+printf 'HVSK\x01\x00' | seed preamble partial
+printf 'HVSK\x02\x00\x00\x00' | seed preamble version2
+printf 'HV\x01\x00' | seed preamble reply-ok
+printf 'HV\x01\x01\x15\x00service x is disabled' | seed preamble reply-denied
+printf 'HV\x01\x04\xff\xff\xc3' | seed preamble reply-busy-truncated
+
+# sockaddr_hv: family 34 (LE), reserved 0, VmId, ServiceId (both LE).
+printf "\\x22\\x00\\x00\\x00${parent_le}${vmss_le}" | seed sockaddr_hv parent
+printf "\\x22\\x00\\x00\\x00${zero16}\\x88\\x13\\x00\\x00\\xcb\\xfa\\xe6\\x11\\xbd\\x58\\x64\\x00\\x6a\\x79\\x86\\xd3" | seed sockaddr_hv any-vsock
+printf "\\x28\\x00\\x00\\x00${zero16}${zero16}" | seed sockaddr_hv af-vsock
+printf "\\x22\\x00\\x01\\x00${zero16}${zero16}" | seed sockaddr_hv reserved
+
+# hybrid_reply: what Firecracker / Cloud Hypervisor / vhost-device-vsock answer.
+printf 'OK 1073741824\n' | seed hybrid_reply firecracker
+printf 'OK 5000\nguest data' | seed hybrid_reply with-data
+printf 'OK' | seed hybrid_reply partial
+printf 'ERROR no listener\n' | seed hybrid_reply refused
+printf 'OK 11111111111111111111111111111111111111111111111111111111111111111111\n' | seed hybrid_reply too-long
+
+find "$S" -type f | sort | sed "s|^$PWD/||"
