@@ -10,7 +10,7 @@ cargo build -q -p hvsock-cli
 HV="$PWD/target/debug/hvsock"
 S="$PWD/fuzz/seeds"
 rm -rf "$S"
-for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply; do
+for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames; do
     mkdir -p "$S/$t"
 done
 tmp=$(mktemp -d)
@@ -126,3 +126,14 @@ printf 'ERROR no listener\n' | seed hybrid_reply refused
 printf 'OK 11111111111111111111111111111111111111111111111111111111111111111111\n' | seed hybrid_reply too-long
 
 find "$S" -type f | sort | sed "s|^$PWD/||"
+
+# agent_frames (crates/hvsock-agent/PROTOCOL.md): u32 BE len | type | payload
+hello='\x00\x00\x00\x0b\x01HVSAGENT\x00\x01'
+exec_uname='\x00\x00\x00\x1e\x02\x00\x00\x18\x00\x50\x00\x00\x00\x02\x00\x00\x00\x05uname\x00\x00\x00\x02-a\x00\x00\x00\x00\x00'
+printf "$hello" | seed agent_frames hello
+printf "$hello$exec_uname\x00\x00\x00\x03\x10hi\x00\x00\x00\x01\x11" | seed agent_frames exec-session
+printf '\x00\x00\x00\x03\x12hi\x00\x00\x00\x03\x13er\x00\x00\x00\x06\x16\x00\x00\x00\x00\x03' | seed agent_frames output-exit
+printf "$hello"'\x00\x00\x00\x0c\x04\x00\x00\x00\x00\x06/tmp/x' | seed agent_frames copy-to
+printf '\x00\x00\x00\x05\x14\x00\x18\x00\x50\x00\x00\x00\x02\x15\x02' | seed agent_frames resize-signal
+printf '\x00\x00\x00\x0a\x7f\x00\x7f\x00\x00\x00\x04nope' | seed agent_frames error
+printf '\x00\x10\x00\x02\x23' | seed agent_frames over-limit
