@@ -139,7 +139,9 @@ pub fn gen_stdout(seed: u64, bytes: u64) -> io::Result<()> {
 pub fn check_stdin() -> io::Result<()> {
     let mut input = io::stdin().lock();
     let mut head = String::new();
-    input.read_line(&mut head)?;
+    if input.read_line(&mut head)? == 0 {
+        return Ok(()); // A readiness probe: connected and closed.
+    }
     let bad_head = || io::Error::new(io::ErrorKind::InvalidData, format!("bad header {head:?}"));
     let (seed, bytes) = head.trim_end().split_once(' ').ok_or_else(bad_head)?;
     let seed: u64 = seed.parse().map_err(|_| bad_head())?;
