@@ -46,9 +46,9 @@ fn main() -> ExitCode {
         ["source", cid, port, bytes] => parse(cid)
             .and_then(|c| Ok((c, parse(port)?, parse(bytes)?)))
             .and_then(|(c, p, n)| source(c, p, n)),
-        ["gen", seed, bytes] => parse(seed).and_then(|s| Ok((s, parse(bytes)?))).and_then(
-            |(s, n)| stream::gen_stdout(s, n),
-        ),
+        ["gen", seed, bytes] => parse(seed)
+            .and_then(|s| Ok((s, parse(bytes)?)))
+            .and_then(|(s, n)| stream::gen_stdout(s, n)),
         ["check"] => stream::check_stdin(),
         _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,

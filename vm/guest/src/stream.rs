@@ -78,7 +78,9 @@ impl Sum {
     }
 
     fn mix(&mut self, w: u64) {
-        self.h = (self.h ^ w).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(23);
+        self.h = (self.h ^ w)
+            .wrapping_mul(0x0000_0100_0000_01b3)
+            .rotate_left(23);
     }
 
     /// Adds `data`.
