@@ -18,13 +18,14 @@
 //!
 //! `HVSOCK_VM_STEPS=step,step` runs only those steps; `HVSOCK_VM_SEED=N` repeats the
 //! random sizes of a run (each run prints its seed); `HVSOCK_VM_PROFILE=release` builds
-//! the static `hvsock` with that cargo profile instead of `dev`. Lines starting with `FIGURE` are
-//! measurements (no timing is asserted).
+//! the static `hvsock` with that cargo profile instead of `dev`. Lines starting with
+//! `FIGURE` are measurements (no timing is asserted).
 //!
-//! What the backend cannot carry (see `hvsock_vm`'s crate docs): a half-close in either
-//! direction, so echoes here read a known length instead of waiting for EOF, and the
-//! step `half_close_over_this_backend` pins the behaviour; bulk echoes keep at most
-//! [`WINDOW`] bytes in flight per connection.
+//! What the backend cannot carry (see `hvsock_vm`'s crate docs) is pinned by steps of
+//! its own, so that a fixed backend is noticed: a half-close in either direction
+//! (`half_close_over_this_backend`; echoes here read a known length instead of waiting
+//! for EOF) and a host reset (`host_close_with_unread_data_is_lost`). Bulk echoes keep
+//! at most [`WINDOW`] bytes in flight per connection.
 
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
