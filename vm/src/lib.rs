@@ -66,6 +66,10 @@
 //!   echoing bulk data.
 //! * A guest connect to a host port nobody listens on fails with `ETIMEDOUT` after the
 //!   guest's connect timeout (2 s), not with a reset.
+//! * A host closing a guest-initiated connection with data still unread (the Unix
+//!   socket then resets its peer instead of EOF) is never passed on: the guest's
+//!   connection hangs. Read what the guest sent, or shut down both ways and drain,
+//!   before closing.
 //!
 //! Host tools come from `vm/setup.sh` (Debian packages `qemu-system-x86`,
 //! `linux-image-amd64`, `busybox-static`, `xz-utils`, and `vhost-device-vsock` 0.3.0

@@ -8,13 +8,21 @@
 //!                                (checked), reply "ok N\n" or "bad AT\n"
 //! vm-guest send CID PORT TEXT    connect, send TEXT + "\n", half-close, print the reply
 //! vm-guest source CID PORT BYTES connect, send BYTES pattern bytes, half-close, print the reply
+//! vm-guest gen SEED BYTES        write a framed stream to stdout: "SEED BYTES\n", then BYTES
+//!                                bytes of the generator seeded with SEED
+//! vm-guest check                 read a framed stream from stdin, compare it with the
+//!                                generator, print "ok BYTES CHECKSUM\n" or "bad AT\n"
 //! ```
+//!
+//! The generator (xorshift64, 8 little-endian bytes per step) and the checksum are
+//! `stream::Gen` and `stream::Sum`; the host tests carry the same two definitions.
 //!
 //! Agent protocol (one request per connection): the host sends a mode byte (`X` run and
 //! capture, `S` start in the background), the script length in decimal, `\n`, then the
 //! script for `/bin/sh -c`. `X` replies `STATUS OUTLEN ERRLEN\n`, stdout, stderr; `S`
 //! replies `PID\n` (its output goes to the console).
 
+mod stream;
 mod vsock;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -38,10 +46,14 @@ fn main() -> ExitCode {
         ["source", cid, port, bytes] => parse(cid)
             .and_then(|c| Ok((c, parse(port)?, parse(bytes)?)))
             .and_then(|(c, p, n)| source(c, p, n)),
+        ["gen", seed, bytes] => parse(seed)
+            .and_then(|s| Ok((s, parse(bytes)?)))
+            .and_then(|(s, n)| stream::gen_stdout(s, n)),
+        ["check"] => stream::check_stdin(),
         _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "usage: vm-guest agent PORT [HELLO] | echo PORT | sink PORT | send CID PORT TEXT \
-             | source CID PORT BYTES",
+             | source CID PORT BYTES | gen SEED BYTES | check",
         )),
     };
     match result {

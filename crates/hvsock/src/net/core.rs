@@ -609,14 +609,12 @@ impl Core {
 
     fn admit(&mut self, sock: Socket, rel: Relation) {
         if self.check_crossing(rel).is_err() {
-            let _ = sock.shutdown(std::net::Shutdown::Both);
+            drop_refused(sock);
             return;
         }
         match self.reserve(rel) {
             Ok(ticket) => self.push(sock, rel, ticket),
-            Err(_) => {
-                let _ = sock.shutdown(std::net::Shutdown::Both);
-            }
+            Err(_) => drop_refused(sock),
         }
     }
 
@@ -640,6 +638,23 @@ impl Core {
             .collect();
         for t in late {
             self.remove(t);
+        }
+    }
+}
+
+/// Closes a refused VM connection so that the VM learns of it: shut down both ways,
+/// then read away what the guest sent before closing. A Unix socket closed with unread
+/// data resets its peer (`ECONNRESET` instead of EOF), and vhost-device-vsock 0.3.0
+/// never passes such a reset on to the guest, whose connection then hangs.
+fn drop_refused(sock: Socket) {
+    let _ = sock.shutdown(std::net::Shutdown::Both);
+    let _ = sock.set_nonblocking(true);
+    let mut buf = [0u8; 4096];
+    // After the shutdown nothing more arrives; the bound only guards against surprises.
+    for _ in 0..64 {
+        match (&sock).read(&mut buf) {
+            Ok(n) if n > 0 => {}
+            _ => break,
         }
     }
 }

@@ -129,21 +129,32 @@ impl HvStream {
     }
 }
 
+/// A read on a stream that was connected and now fails with `ENOTCONN` is the end of the
+/// stream. Linux AF_VSOCK answers a read that way once the peer has closed and this side
+/// has shut down writing afterwards (`vsock_shutdown` clears `SOCK_DONE`), where other
+/// sockets return 0.
+pub(crate) fn ended_if_not_connected(r: io::Result<usize>) -> io::Result<usize> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(0),
+        r => r,
+    }
+}
+
 impl Read for HvStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&self.sock).read(buf)
+        ended_if_not_connected((&self.sock).read(buf))
     }
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        (&self.sock).read_vectored(bufs)
+        ended_if_not_connected((&self.sock).read_vectored(bufs))
     }
 }
 
 impl Read for &HvStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&self.sock).read(buf)
+        ended_if_not_connected((&self.sock).read(buf))
     }
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        (&self.sock).read_vectored(bufs)
+        ended_if_not_connected((&self.sock).read_vectored(bufs))
     }
 }
 

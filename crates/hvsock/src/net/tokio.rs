@@ -145,7 +145,10 @@ fn poll_read(
     loop {
         let mut guard = ready!(io.poll_read_ready(cx))?;
         let unfilled = buf.initialize_unfilled();
-        match guard.try_io(|s| s.get_ref().read(unfilled)) {
+        let read = |s: &AsyncFd<Socket>| {
+            crate::net::stream::ended_if_not_connected(s.get_ref().read(unfilled))
+        };
+        match guard.try_io(read) {
             Ok(Ok(n)) => {
                 buf.advance(n);
                 return Poll::Ready(Ok(()));
