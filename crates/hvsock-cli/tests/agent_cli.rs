@@ -3,6 +3,7 @@
 //! `hvsock exec`, `shell`, `cp` and raw sockets; `hvsock demo`. Each test has its own
 //! temp config and runtime directories; PTY sessions run inside a private tmux server.
 
+mod common;
 use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr, VmId};
 use hvsock_agent::SERVICE_ID;
@@ -20,6 +21,18 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 /// A safety net for a process that should end: far above any expected run time.
 const LIMIT: Duration = Duration::from_secs(30);
+
+fn run(cmd: Command, input: &[u8]) -> Output {
+    common::run(cmd, input, LIMIT)
+}
+
+fn wait_output(child: Child) -> Output {
+    common::wait_output(child, LIMIT)
+}
+
+fn wait_limit(child: &mut Child) -> ExitStatus {
+    common::wait_limit(child, LIMIT)
+}
 
 struct Env {
     tmp: tempfile::TempDir,
@@ -173,59 +186,6 @@ fn stdout(out: &Output) -> String {
 
 fn code(out: &Output) -> i32 {
     out.status.code().expect("exited, not killed")
-}
-
-/// Runs `cmd` with `input` on stdin (then EOF); kills it if it outlives [`LIMIT`].
-fn run(mut cmd: Command, input: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = wait_output(child);
-    writer.join().unwrap();
-    out
-}
-
-fn wait_output(mut child: Child) -> Output {
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let o = thread::spawn(move || {
-        let mut v = Vec::new();
-        so.read_to_end(&mut v).unwrap();
-        v
-    });
-    let e = thread::spawn(move || {
-        let mut v = Vec::new();
-        se.read_to_end(&mut v).unwrap();
-        v
-    });
-    let status = wait_limit(&mut child);
-    Output {
-        status,
-        stdout: o.join().unwrap(),
-        stderr: e.join().unwrap(),
-    }
-}
-
-fn wait_limit(child: &mut Child) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        if start.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("process {} did not end within {LIMIT:?}", child.id());
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// Polls `f` every 10 ms until it holds, for at most [`LIMIT`].

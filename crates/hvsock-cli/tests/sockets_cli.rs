@@ -1,6 +1,7 @@
 //! CLI tests of `hvsock listen`, `hvsock connect` and `hvsock relay`, each in its own
 //! temp config and runtime directories, between the host and a `--local` partition.
 
+mod common;
 use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr, HvListener, ServiceId, VmId};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -18,6 +19,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 const ECHO: ServiceId = ServiceId::from_vsock_port(5000);
 /// A safety net for a process that should end: far above any expected run time.
 const LIMIT: Duration = Duration::from_secs(20);
+
+fn run(cmd: Command, input: &[u8]) -> Output {
+    common::run(cmd, input, LIMIT)
+}
+
+fn wait_output(child: Child) -> Output {
+    common::wait_output(child, LIMIT)
+}
+
+fn wait_limit(child: &mut Child) -> ExitStatus {
+    common::wait_limit(child, LIMIT)
+}
 
 struct Env {
     tmp: tempfile::TempDir,
@@ -93,60 +106,6 @@ impl Env {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Runs `cmd` with `input` on stdin (then EOF); kills it if it outlives [`LIMIT`].
-fn run(mut cmd: Command, input: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = wait_output(child);
-    writer.join().unwrap();
-    out
-}
-
-/// Waits for a child whose stdout and stderr are piped, killing it after [`LIMIT`].
-fn wait_output(mut child: Child) -> Output {
-    let mut so = child.stdout.take().unwrap();
-    let mut se = child.stderr.take().unwrap();
-    let o = thread::spawn(move || {
-        let mut v = Vec::new();
-        so.read_to_end(&mut v).unwrap();
-        v
-    });
-    let e = thread::spawn(move || {
-        let mut v = Vec::new();
-        se.read_to_end(&mut v).unwrap();
-        v
-    });
-    let status = wait_limit(&mut child);
-    Output {
-        status,
-        stdout: o.join().unwrap(),
-        stderr: e.join().unwrap(),
-    }
-}
-
-fn wait_limit(child: &mut Child) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st;
-        }
-        if start.elapsed() > LIMIT {
-            let _ = child.kill();
-            panic!("process {} did not end within {LIMIT:?}", child.id());
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// A background `hvsock` (listen or relay): stderr collected line by line, stdout
