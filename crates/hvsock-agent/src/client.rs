@@ -372,18 +372,31 @@ where
         }
         std::future::pending::<Infallible>().await
     };
-    let stdin = thread_stdin();
+    on_stdio(stream, session, ctl_rx, resize_loop).await
+}
+
+/// Runs `session` on this process's stdin/stdout/stderr while `control` (a loop that
+/// feeds `ctl_rx` and never ends) runs beside it; returns the code to exit with.
+async fn on_stdio<S>(
+    stream: S,
+    session: Session,
+    ctl_rx: mpsc::Receiver<Control>,
+    control: impl std::future::Future<Output = Infallible>,
+) -> Result<i32, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let run = run_session(
         stream,
         session,
-        stdin,
+        thread_stdin(),
         tokio::io::stdout(),
         tokio::io::stderr(),
         ctl_rx,
     );
     tokio::select! {
         r = run => r.map(ExitStatus::to_exit_code),
-        _ = resize_loop => unreachable!(),
+        _ = control => unreachable!(),
     }
 }
 
@@ -427,18 +440,7 @@ where
         while set.join_next().await.is_some() {}
         std::future::pending::<Infallible>().await
     };
-    let run = run_session(
-        stream,
-        Session::Exec(req),
-        thread_stdin(),
-        tokio::io::stdout(),
-        tokio::io::stderr(),
-        ctl_rx,
-    );
-    tokio::select! {
-        r = run => r.map(ExitStatus::to_exit_code),
-        _ = forward => unreachable!(),
-    }
+    on_stdio(stream, Session::Exec(req), ctl_rx, forward).await
 }
 
 /// A login shell on the process's terminal (see [`interactive`]).
