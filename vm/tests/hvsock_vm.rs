@@ -225,112 +225,12 @@ impl Env {
     }
 }
 
-// ---- framed test streams: the same Gen and Sum as vm/guest/src/stream.rs ----
-
-/// xorshift64 byte stream (8 little-endian bytes per step), independent of cuts.
-struct Gen {
-    x: u64,
-    carry: [u8; 8],
-    used: usize,
-}
-
-impl Gen {
-    fn new(seed: u64) -> Gen {
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        Gen {
-            x: z.max(1),
-            carry: [0; 8],
-            used: 8,
-        }
-    }
-
-    fn step(&mut self) -> u64 {
-        self.x ^= self.x << 13;
-        self.x ^= self.x >> 7;
-        self.x ^= self.x << 17;
-        self.x
-    }
-
-    fn fill(&mut self, buf: &mut [u8]) {
-        let mut i = 0;
-        while i < buf.len() && self.used < 8 {
-            buf[i] = self.carry[self.used];
-            self.used += 1;
-            i += 1;
-        }
-        let mut chunks = buf[i..].chunks_exact_mut(8);
-        for c in &mut chunks {
-            c.copy_from_slice(&self.step().to_le_bytes());
-        }
-        let tail = chunks.into_remainder();
-        if !tail.is_empty() {
-            self.carry = self.step().to_le_bytes();
-            self.used = tail.len();
-            tail.copy_from_slice(&self.carry[..tail.len()]);
-        }
-    }
-}
-
-/// 64-bit checksum over little-endian words (last one zero-padded), then the length.
-struct Sum {
-    h: u64,
-    buf: [u8; 8],
-    n: usize,
-    len: u64,
-}
-
-impl Sum {
-    fn new() -> Sum {
-        Sum {
-            h: 0xcbf2_9ce4_8422_2325,
-            buf: [0; 8],
-            n: 0,
-            len: 0,
-        }
-    }
-
-    fn mix(&mut self, w: u64) {
-        self.h = (self.h ^ w)
-            .wrapping_mul(0x0000_0100_0000_01b3)
-            .rotate_left(23);
-    }
-
-    fn update(&mut self, mut data: &[u8]) {
-        self.len += data.len() as u64;
-        while self.n > 0 && !data.is_empty() {
-            self.buf[self.n] = data[0];
-            self.n += 1;
-            data = &data[1..];
-            if self.n == 8 {
-                self.n = 0;
-                self.mix(u64::from_le_bytes(self.buf));
-            }
-        }
-        if self.n > 0 {
-            return;
-        }
-        let mut chunks = data.chunks_exact(8);
-        for c in &mut chunks {
-            self.mix(u64::from_le_bytes(c.try_into().unwrap()));
-        }
-        let rest = chunks.remainder();
-        self.buf[..rest.len()].copy_from_slice(rest);
-        self.n = rest.len();
-    }
-
-    fn finish(mut self) -> u64 {
-        if self.n > 0 {
-            self.buf[self.n..].fill(0);
-            self.mix(u64::from_le_bytes(self.buf));
-        }
-        let len = self.len;
-        self.mix(len);
-        self.h
-    }
-}
+// ---- framed test streams: the guest helper's own generator and checksum, so both
+// sides of a check run the same code.
+#[allow(dead_code)]
+#[path = "../guest/src/stream.rs"]
+mod stream;
+use stream::{Gen, Sum};
 
 /// Checksum of `Gen::new(seed)`'s first `len` bytes.
 fn gen_sum(seed: u64, len: u64) -> u64 {
