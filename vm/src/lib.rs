@@ -256,6 +256,18 @@ impl GuestOutput {
     }
 }
 
+/// Mean round trip of `rounds` 64-byte messages echoed by the peer of `s` (a figure for
+/// test output; nothing asserts on it).
+pub fn echo_rtt(s: &mut (impl Read + Write), rounds: u32) -> io::Result<Duration> {
+    let mut buf = [0u8; 64];
+    let t = Instant::now();
+    for _ in 0..rounds {
+        s.write_all(&[7u8; 64])?;
+        s.read_exact(&mut buf)?;
+    }
+    Ok(t.elapsed() / rounds.max(1))
+}
+
 /// Connects to guest port `port` through the hybrid vsock socket `hybrid`: sends
 /// `CONNECT port\n` and waits (up to `timeout`) for the `OK` line, which is consumed.
 /// A closed connection or another answer means no listener (or no guest driver yet).

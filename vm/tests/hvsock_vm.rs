@@ -998,15 +998,9 @@ fn figures(env: &Env) {
     );
     let mut s = env.connect(ECHO);
     let rounds = 100;
-    let mut buf = [0u8; 64];
-    let t = Instant::now();
-    for _ in 0..rounds {
-        s.write_all(&[7u8; 64]).unwrap();
-        s.read_exact(&mut buf).unwrap();
-    }
     eprintln!(
         "FIGURE 64 B echo round trip over HvStream (guest cat): {:?} (mean of {rounds})",
-        t.elapsed() / rounds
+        hvsock_vm::echo_rtt(&mut s, rounds).unwrap()
     );
     drop(s);
 
