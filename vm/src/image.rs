@@ -23,6 +23,13 @@ pub const VSOCK_MODULES: &[&str] = &[
     "vmw_vsock_virtio_transport",
 ];
 
+/// Modules for the read-only 9p mount of the host root ([`crate::VmConfig::share_host_root`]).
+pub const NINEP_MODULES: &[&str] = &["netfs", "fscache", "9pnet", "9pnet_virtio", "9p"];
+
+/// Modules that make a guest a vsock *host* (kernel vhost-vsock, `/dev/vhost-vsock`), for
+/// a [`crate::nested`] guest; load after [`VSOCK_MODULES`].
+pub const VHOST_VSOCK_MODULES: &[&str] = &["vhost_iotlb", "vhost", "vhost_vsock"];
+
 /// 64-bit FNV-1a, for cache keys.
 pub(crate) struct Fnv(u64);
 
@@ -336,7 +343,7 @@ fn pad4(out: &mut Vec<u8>) {
 }
 
 /// Quotes `s` for a POSIX shell.
-pub(crate) fn shell_quote(s: &str) -> String {
+pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 

@@ -58,7 +58,9 @@
 //! ## Known limits of the backend (vhost-device-vsock 0.3.0)
 //!
 //! * Half-close is not propagated: a guest `shutdown(SHUT_WR)` never reaches the host
-//!   (rust-vmm/vhost-device#874) and a host `shutdown(SHUT_WR)` becomes a full close.
+//!   (rust-vmm/vhost-device#874) and a host `shutdown(SHUT_WR)` becomes a full close
+//!   (Firecracker does the same). Kernel vhost-vsock carries it: [`nested`] boots a
+//!   guest inside a guest to test hvsock there.
 //! * A host CONNECT racing with the guest driver's start-up can wedge the backend; the
 //!   harness therefore waits for the agent's hello (guest -> host) before connecting.
 //! * One connection saturated in both directions at once can stall for good (log:
@@ -77,6 +79,7 @@
 #![warn(missing_docs)]
 
 pub mod image;
+pub mod nested;
 mod spawn;
 pub mod tools;
 
@@ -102,6 +105,12 @@ pub const GUEST_HELPER: &str = "/bin/vm-guest";
 
 /// What `/init` prints on the console once it runs (followed by the guest uptime).
 pub const INIT_MARKER: &str = "hvsock-vm: init up";
+
+/// Where a guest with [`VmConfig::share_host_root`] sees the host's root directory.
+pub const HOST_ROOT: &str = "/host";
+
+/// The 9p mount tag of the shared host root.
+const HOST_ROOT_TAG: &str = "hostroot";
 
 /// Errors of the harness.
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +220,13 @@ pub struct VmConfig {
     pub boot_timeout: Duration,
     /// Extra kernel command line.
     pub kernel_args: String,
+    /// Kernel modules `/init` loads after the virtio/vsock ones (dependencies first),
+    /// e.g. [`image::VHOST_VSOCK_MODULES`] for a guest that hosts a [`nested`] guest.
+    pub modules: Vec<String>,
+    /// Share the host's root directory read-only with the guest (virtio-9p), mounted
+    /// at [`HOST_ROOT`] with the guest's own `proc`, `sys` and `dev` on top, so that
+    /// `chroot /host PROGRAM` runs a host program (QEMU, for [`nested`]) in the guest.
+    pub share_host_root: bool,
 }
 
 impl Default for VmConfig {
@@ -226,6 +242,8 @@ impl Default for VmConfig {
             env: Vec::new(),
             boot_timeout: Duration::from_secs(60),
             kernel_args: String::new(),
+            modules: Vec::new(),
+            share_host_root: false,
         }
     }
 }
@@ -390,7 +408,7 @@ impl Vm {
     pub fn start(cfg: VmConfig) -> Result<Vm, HarnessError> {
         let tools = Tools::find()?;
         let helper = build_static_bin("hvsock-vm-guest", "vm-guest")?;
-        let initrd = build_initramfs(&cfg, &tools, &helper)?;
+        let initrd = build_initramfs(&cfg, &tools, Some(&helper))?;
         let mut kernels = Vec::new();
         if std::env::var_os("HVSOCK_VM_BZIMAGE").is_none() {
             match image::extract_vmlinux(&tools.bzimage, &tools.xz, &cache_dir()?) {
@@ -500,6 +518,19 @@ impl Vm {
             .arg(format!("memory-backend-memfd,id=mem,size={mem},share=on"));
         if cfg.machine == Machine::Q35 {
             qemu_cmd.args(["-numa", "node,memdev=mem"]);
+        }
+        if cfg.share_host_root {
+            let device = match cfg.machine {
+                Machine::Q35 => "virtio-9p-pci",
+                Machine::Microvm => "virtio-9p-device",
+            };
+            // multidevs=remap: / spans several file systems (proc, sys, tmpfs...), whose
+            // inode numbers would otherwise collide in the guest.
+            qemu_cmd
+                .arg("-fsdev")
+                .arg("local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap")
+                .arg("-device")
+                .arg(format!("{device},fsdev=hostroot,mount_tag={HOST_ROOT_TAG}"));
         }
         qemu_cmd
             .arg("-chardev")
@@ -800,8 +831,13 @@ impl Drop for Vm {
     }
 }
 
-/// Builds (or finds in the cache) the initramfs for `cfg`.
-fn build_initramfs(cfg: &VmConfig, tools: &Tools, helper: &Path) -> Result<PathBuf, HarnessError> {
+/// Builds (or finds in the cache) the initramfs for `cfg`. With `helper`, `/init` ends by
+/// running the agent; without (a [`nested`] guest), it stays up after `guest_init`.
+pub(crate) fn build_initramfs(
+    cfg: &VmConfig,
+    tools: &Tools,
+    helper: Option<&Path>,
+) -> Result<PathBuf, HarnessError> {
     let read = |p: &Path| fs::read(p).map_err(|e| io_err(format!("read {}", p.display()), e));
     let mut fs_ = Initramfs::new();
     for d in [
@@ -812,9 +848,17 @@ fn build_initramfs(cfg: &VmConfig, tools: &Tools, helper: &Path) -> Result<PathB
     fs_.char_dev("dev/console", 5, 1)
         .char_dev("dev/null", 1, 3)
         .file("bin/busybox", read(&tools.busybox)?, 0o755)
-        .symlink("bin/sh", "busybox")
-        .file(GUEST_HELPER, read(helper)?, 0o755);
-    let modules = image::load_modules(&tools.modules, image::VSOCK_MODULES, &tools.xz)?;
+        .symlink("bin/sh", "busybox");
+    if let Some(helper) = helper {
+        fs_.file(GUEST_HELPER, read(helper)?, 0o755);
+    }
+    let mut names: Vec<&str> = image::VSOCK_MODULES.to_vec();
+    if cfg.share_host_root {
+        names.extend_from_slice(image::NINEP_MODULES);
+    }
+    names.extend(cfg.modules.iter().map(String::as_str));
+    names.dedup();
+    let modules = image::load_modules(&tools.modules, &names, &tools.xz)?;
     let mut insmod = String::new();
     for (name, data) in modules {
         fs_.file(&format!("lib/modules/{name}.ko"), data, 0o644);
@@ -851,6 +895,30 @@ fn build_initramfs(cfg: &VmConfig, tools: &Tools, helper: &Path) -> Result<PathB
         }
         env.push_str(&format!("export {k}={}\n", image::shell_quote(v)));
     }
+    let share = if cfg.share_host_root {
+        // Read-only, cached: the guest runs host programs from it, nothing writes it.
+        format!(
+            "mkdir -p {HOST_ROOT}\n\
+             if mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 \
+             {HOST_ROOT_TAG} {HOST_ROOT}; then\n\
+             mount -t proc proc {HOST_ROOT}/proc\n\
+             mount -t sysfs sysfs {HOST_ROOT}/sys\n\
+             mount -t devtmpfs devtmpfs {HOST_ROOT}/dev\n\
+             else echo \"hvsock-vm: mounting the host root failed\"; fi\n"
+        )
+    } else {
+        String::new()
+    };
+    let tail = if helper.is_some() {
+        format!(
+            "{GUEST_HELPER} agent {AGENT_PORT} {AGENT_PORT}\n\
+             echo \"hvsock-vm: agent exited ($?)\"\n\
+             poweroff -f\n"
+        )
+    } else {
+        // Whoever started the guest stops it; until then guest_init's children serve.
+        "echo \"hvsock-vm: guest_init done ($?)\"\nwhile :; do sleep 3600; done\n".to_string()
+    };
     let init = format!(
         "#!/bin/sh\n\
          /bin/busybox --install -s\n\
@@ -859,13 +927,12 @@ fn build_initramfs(cfg: &VmConfig, tools: &Tools, helper: &Path) -> Result<PathB
          mount -t sysfs sysfs /sys\n\
          mount -t devtmpfs devtmpfs /dev\n\
          {insmod}\
+         {share}\
          {env}\
          echo \"{INIT_MARKER} $(cut -d' ' -f1 /proc/uptime)s\"\n\
          cd /\n\
          {}\n\
-         {GUEST_HELPER} agent {AGENT_PORT} {AGENT_PORT}\n\
-         echo \"hvsock-vm: agent exited ($?)\"\n\
-         poweroff -f\n",
+         {tail}",
         cfg.guest_init
     );
     fs_.file("init", init.into_bytes(), 0o755);

@@ -25,7 +25,8 @@
 //! its own, so that a fixed backend is noticed: a half-close in either direction
 //! (`half_close_over_this_backend`; echoes here read a known length instead of waiting
 //! for EOF) and a host reset (`host_close_with_unread_data_is_lost`). Bulk echoes keep
-//! at most [`WINDOW`] bytes in flight per connection.
+//! at most [`WINDOW`] bytes in flight per connection. Half-close over a transport that
+//! carries it (kernel vhost-vsock, `vm add --cid`) is tested by `nested_vm`.
 
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
