@@ -664,13 +664,27 @@ where
             let _ = child.kill().await;
             match end {
                 InputEnd::Bad(code, msg) => Err(c.fail(code, msg).await),
+                // Whether the reader saw the end first or the writer a broken pipe is a
+                // race; both mean the client went away.
                 InputEnd::Gone => match write_err {
+                    Some(FrameError::Io(e)) if is_disconnect(e.kind()) => {
+                        Err(AgentError::ClientGone)
+                    }
                     Some(e) => Err(AgentError::Frame(e)),
                     None => Err(AgentError::ClientGone),
                 },
             }
         }
     }
+}
+
+/// Errors of a write to a peer that has gone.
+fn is_disconnect(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        kind,
+        BrokenPipe | ConnectionReset | ConnectionAborted | NotConnected
+    )
 }
 
 enum Outcome {
