@@ -341,15 +341,22 @@ fn hvsock_over_kernel_vhost_vsock() {
     let ready = outer
         .exec_timeout(
             &format!(
-                "for i in $(seq 100); do \
-                 echo true | timeout 20 hvsock connect {INNER}:{SHELL} >/dev/null 2>&1 && exit 0; \
+                // A refusal comes back at once; an accepted connection may take long
+                // (the inner guest forks `sh` while starting its other listeners).
+                "for i in $(seq 200); do \
+                 echo true | timeout 150 hvsock connect {INNER}:{SHELL} >/dev/null 2>&1 && \
+                 {{ echo \"tries=$i\"; exit 0; }}; \
                  sleep 0.3; done; exit 1"
             ),
-            Duration::from_secs(120),
+            Duration::from_secs(200),
         )
         .unwrap();
     assert!(ready.success(), "inner shell service never answered");
-    eprintln!("inner shell service answered after {:?}", t.elapsed());
+    eprintln!(
+        "inner shell service answered after {:?} ({})",
+        t.elapsed(),
+        ready.stdout_str().trim()
+    );
 
     let env = Env {
         outer: &outer,
