@@ -576,7 +576,8 @@ where
 }
 
 /// Copies `remote` (a file, or with `recursive` a directory tree) from the agent to
-/// `local`, like `cp`. Each file is written to a temp file next to its destination,
+/// `local`, like `cp`. Each file is written to a temp file next to its destination
+/// (anonymous where supported, see [`receive_tree`](crate::tree::receive_tree)),
 /// verified with SHA-256, fsynced and renamed into place.
 pub async fn copy_from_remote<S>(
     stream: S,

@@ -22,6 +22,7 @@
 
 pub mod client;
 pub mod framed;
+mod pending;
 pub mod proto;
 pub mod server;
 pub mod sys;

@@ -3,6 +3,7 @@
 //! per-file SHA-256 verification and temp file + fsync + rename.
 
 use crate::framed::{FrameError, FrameReader, FrameWriter};
+use crate::pending::PendingFile;
 use crate::proto::{DATA_CHUNK, ErrorCode, Frame};
 use bytes::{Bytes, BytesMut};
 use sha2::{Digest, Sha256};
@@ -318,7 +319,7 @@ struct OpenFile {
     rel: String,
     dest: PathBuf,
     file: tokio::fs::File,
-    temp: tempfile::TempPath,
+    pending: PendingFile,
     hasher: Sha256,
     left: u64,
     mode: u32,
@@ -361,9 +362,10 @@ fn sync_dir(dir: &Path) {
 
 /// Receives a copy stream (starting after the request frame) into `dst`, like `cp`:
 /// if `dst` is an existing directory the tree goes inside it, otherwise the tree's root
-/// becomes `dst`. Each file is written to a temp file in its destination directory,
-/// verified against the sender's SHA-256, fsynced and renamed into place; on any
-/// failure (including the connection dropping) the temp file is removed.
+/// becomes `dst`. Each file is written to a temp file in its destination directory
+/// (anonymous, `O_TMPFILE`, where supported: nothing is left if the receiver is
+/// killed), verified against the sender's SHA-256, fsynced and renamed into place; on
+/// any failure (including the connection dropping) the temp file is removed.
 ///
 /// Returns after `CopyEnd`, without sending `CopyDone` (the caller does).
 pub async fn receive_tree<R: AsyncRead + Unpin>(
@@ -439,22 +441,17 @@ pub async fn receive_tree<R: AsyncRead + Unpin>(
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let parent2 = parent.clone();
-                let tmp = tokio::task::spawn_blocking(move || {
-                    tempfile::Builder::new()
-                        .prefix(&format!(".{name}."))
-                        .suffix(".hvsock-tmp")
-                        .tempfile_in(&parent2)
-                })
-                .await
-                .map_err(|e| CopyError::local(ErrorCode::IO, e.to_string()))?
-                .map_err(|e| CopyError::io("cannot create a file in", &parent, &e))?;
-                let (file, temp) = tmp.into_parts();
+                let (file, pending) =
+                    tokio::task::spawn_blocking(move || PendingFile::create_in(&parent2, &name))
+                        .await
+                        .map_err(|e| CopyError::local(ErrorCode::IO, e.to_string()))?
+                        .map_err(|e| CopyError::io("cannot create a file in", &parent, &e))?;
                 p.path = path.clone();
                 open = Some(OpenFile {
                     rel: path,
                     dest,
                     file: tokio::fs::File::from_std(file),
-                    temp,
+                    pending,
                     hasher: Sha256::new(),
                     left: size,
                     mode: mode & MODE_MASK,
@@ -512,12 +509,11 @@ pub async fn receive_tree<R: AsyncRead + Unpin>(
                     .sync_all()
                     .await
                     .map_err(|e| CopyError::io("cannot sync", &f.dest, &e))?;
-                drop(f.file);
+                let file = f.file.into_std().await;
                 let dest = f.dest.clone();
-                let temp = f.temp;
+                let pending = f.pending;
                 tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
-                    temp.persist(&dest)
-                        .map_err(|e| CopyError::io("cannot rename into", &dest, &e.error))?;
+                    pending.persist(file, &dest)?;
                     if let Some(parent) = dest.parent() {
                         sync_dir(if parent.as_os_str().is_empty() {
                             Path::new(".")

@@ -378,6 +378,88 @@ async fn interrupted_copy_from_agent_leaves_nothing() {
     assert!(temp_files(local.path()).is_empty());
 }
 
+/// Files this process has open in `dir` (as `/proc/self/fd` shows them).
+fn open_files_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|t| t.parent() == Some(dir))
+        .map(|t| t.to_string_lossy().into_owned())
+        .collect()
+}
+
+fn dir_entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_in_progress_has_no_name() {
+    // On the temp dir's filesystem (tmpfs, ext4, ...) the file being received is an
+    // O_TMPFILE one: no directory entry until it is complete, so a receiver killed
+    // mid-file leaves nothing behind.
+    let mut agent = start_agent(AgentOptions::default());
+    let remote = tempfile::tempdir().unwrap();
+    let dir = remote.path().canonicalize().unwrap();
+    let dst = dir.join("f");
+    let data = pseudo_random(3 << 20, 11);
+    let (mut r, mut w) = raw_copy_to(
+        &agent,
+        &dst,
+        &[
+            Frame::File {
+                path: "f".into(),
+                mode: 0o640,
+                size: data.len() as u64,
+            },
+            Frame::Data(Bytes::copy_from_slice(&data[..1 << 20])),
+        ],
+    )
+    .await;
+    // The agent (a task of this process) has the file open...
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let open = loop {
+        let open = open_files_in(&dir);
+        if !open.is_empty() {
+            break open;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no file opened in {dir:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    // ... with no name: the directory is empty.
+    assert!(open[0].ends_with(" (deleted)"), "{open:?}");
+    assert_eq!(dir_entries(&dir), Vec::<String>::new());
+    assert!(temp_files(&dir).is_empty());
+
+    for chunk in data[1 << 20..].chunks(1 << 20) {
+        w.write_frame(&Frame::Data(Bytes::copy_from_slice(chunk)))
+            .await
+            .unwrap();
+    }
+    w.write_frame(&Frame::FileEnd {
+        sha256: sha256(&data),
+    })
+    .await
+    .unwrap();
+    w.write_frame(&Frame::CopyEnd).await.unwrap();
+    assert!(matches!(
+        r.read_frame().await.unwrap(),
+        Some(Frame::CopyDone { files: 1, .. })
+    ));
+    agent.next_result().await.unwrap();
+    assert_eq!(std::fs::read(&dst).unwrap(), data);
+    assert_eq!(mode(&dst), 0o640);
+    assert_eq!(dir_entries(&dir), ["f"]);
+    assert!(open_files_in(&dir).is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_mismatch_is_rejected() {
     let mut agent = start_agent(AgentOptions::default());

@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 /// copied (symlinks and special files inside a tree are skipped). Every file is checked
 /// end to end with SHA-256, written to a temp file next to its destination and renamed
 /// into place only when complete and verified: an interrupted or failed copy never
-/// leaves a truncated file at DST.
+/// leaves a truncated file at DST. Where the filesystem supports it (O_TMPFILE) the temp
+/// file has no name until then, so even a receiver killed outright leaves nothing.
 ///
 /// A progress bar is drawn on stderr when stderr is a terminal.
 ///

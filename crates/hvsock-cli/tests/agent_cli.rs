@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
@@ -903,7 +904,18 @@ fn cp_directory_tree_keeps_modes() {
     assert!(stderr(&out).contains("-r"), "{}", stderr(&out));
 }
 
-/// Starts `hvsock cp`, waits until a temp file shows up in `watch`, then signals it.
+/// Whether process `pid` has a file open in `dir`. A file being received shows up in
+/// `/proc/PID/fd` even when it has no name in `dir` (`O_TMPFILE`).
+fn has_file_open_in(pid: u32, dir: &Path) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .any(|t| t.parent() == Some(dir))
+}
+
+/// Starts `hvsock cp`, waits until the receiver (the agent or `hvsock cp`) has a file
+/// open in `watch`, then signals `hvsock cp`.
 fn interrupt_cp(env: &Env, args: &[&str], watch: &Path, sig: i32) -> Output {
     let child = env
         .cmd(args)
@@ -912,8 +924,12 @@ fn interrupt_cp(env: &Env, args: &[&str], watch: &Path, sig: i32) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for("a temp file at the destination", || {
-        !temp_files(watch).is_empty()
+    let watch = watch.canonicalize().unwrap();
+    let agent = env.agent.as_ref().expect("an agent").child.id();
+    wait_for("a file being received at the destination", || {
+        [child.id(), agent]
+            .into_iter()
+            .any(|pid| has_file_open_in(pid, &watch))
     });
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, sig) };
@@ -929,9 +945,11 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
     f.set_len(2 << 30).unwrap();
     drop(f);
 
-    // Upload, `hvsock cp` killed outright: the agent removes its temp file.
+    // Upload, `hvsock cp` killed outright: the agent drops the file it was receiving.
+    let agent = env.agent.as_ref().unwrap().child.id();
     let vm_dir = env.path("vm");
     std::fs::create_dir(&vm_dir).unwrap();
+    let vm_dir = vm_dir.canonicalize().unwrap();
     let out = interrupt_cp(
         &env,
         &[
@@ -943,9 +961,10 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
         libc::SIGKILL,
     );
     assert!(!out.status.success());
-    wait_for("the agent to remove its temp file", || {
-        temp_files(&vm_dir).is_empty()
+    wait_for("the agent to drop the file it was receiving", || {
+        !has_file_open_in(agent, &vm_dir)
     });
+    assert_eq!(temp_files(&vm_dir), Vec::<String>::new());
     assert!(!vm_dir.join("huge.bin").exists());
 
     // Download, interrupted by SIGINT / SIGTERM: 128+N, no file, no temp file.
@@ -967,6 +986,27 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
         assert_eq!(temp_files(&local), Vec::<String>::new());
         assert!(!local.join("huge.bin").exists());
     }
+    // Download, `hvsock cp` killed outright: it cannot clean up, but the file it was
+    // receiving had no name (O_TMPFILE, supported by the temp dir's filesystem), so
+    // nothing is left; an old file at DST is untouched, a new one never appears.
+    let keep = local.join("keep.bin");
+    std::fs::write(&keep, b"old").unwrap();
+    for dst in [&keep, &local] {
+        let out = interrupt_cp(
+            &env,
+            &[
+                "cp",
+                &format!("vm1:{}", src.display()),
+                dst.to_str().unwrap(),
+            ],
+            &local,
+            libc::SIGKILL,
+        );
+        assert_eq!(out.status.signal(), Some(libc::SIGKILL));
+        assert_eq!(temp_files(&local), Vec::<String>::new());
+        assert_eq!(std::fs::read(&keep).unwrap(), b"old");
+        assert!(!local.join("huge.bin").exists());
+    }
     // An old file at DST survives an interrupted overwrite untouched.
     let dst = vm_dir.join("keep.bin");
     std::fs::write(&dst, b"old").unwrap();
@@ -981,9 +1021,10 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
         libc::SIGKILL,
     );
     assert!(!out.status.success());
-    wait_for("the agent to remove its temp file", || {
-        temp_files(&vm_dir).is_empty()
+    wait_for("the agent to drop the file it was receiving", || {
+        !has_file_open_in(agent, &vm_dir)
     });
+    assert_eq!(temp_files(&vm_dir), Vec::<String>::new());
     assert_eq!(std::fs::read(&dst).unwrap(), b"old");
 }
 
