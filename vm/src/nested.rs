@@ -41,8 +41,8 @@ use crate::tools::{Tools, cache_dir};
 use crate::{HOST_ROOT, HarnessError, Machine, Vm, VmConfig, build_initramfs};
 
 /// `base` made able to host a [`NestedGuest`]: the host root shared, vhost-vsock loaded,
-/// at least 1 GiB of memory (the inner guest's QEMU lives in it) and 2 vCPUs (one runs
-/// the inner guest's TCG, the other the vhost worker and everything else).
+/// at least 1 GiB of memory (the inner guest's QEMU lives in it) and 2 vCPUs (the inner
+/// guest's TCG threads, the vhost worker and the host side share them).
 pub fn outer_config(base: VmConfig) -> VmConfig {
     let mut modules = base.modules.clone();
     modules.extend(image::VHOST_VSOCK_MODULES.iter().map(|m| m.to_string()));
@@ -229,7 +229,7 @@ mod tests {
         });
         assert!(cfg.share_host_root);
         assert_eq!(cfg.memory_mib, 2048, "more memory than the minimum is kept");
-        assert_eq!(cfg.cpus, 2, "the inner guest's TCG needs a vCPU of its own");
+        assert_eq!(cfg.cpus, 2, "at least 2 vCPUs");
         assert_eq!(cfg.modules, ["loop", "vhost_iotlb", "vhost", "vhost_vsock"]);
         assert_eq!(cfg.guest_init, "echo hi");
         assert_eq!(outer_config(VmConfig::default()).memory_mib, 1024);

@@ -317,6 +317,9 @@ fn hvsock_over_kernel_vhost_vsock() {
         &outer,
         VmConfig {
             cid: INNER_CID,
+            // Its processes start slowly (seconds each); two vCPUs start its three
+            // listeners about twice as fast.
+            cpus: 2,
             guest_binaries: vec![(hvsock, "/bin/hvsock".into())],
             env: vec![("HVSOCK_GUEST".into(), "1".into())],
             guest_init: format!(
