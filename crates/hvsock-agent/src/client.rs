@@ -500,6 +500,20 @@ impl AsyncRead for ChannelReader {
     }
 }
 
+/// A copy failed on this side: tells the agent (so it removes its temp file or stops
+/// sending) and ends the connection, then returns the error to report.
+async fn local_copy_error<W: AsyncWrite + Unpin>(
+    writer: &mut FrameWriter<W>,
+    code: ErrorCode,
+    message: String,
+) -> ClientError {
+    let _ = writer
+        .write_frame(&Frame::error(code, message.clone()))
+        .await;
+    let _ = writer.shutdown().await;
+    ClientError::Local { code, message }
+}
+
 /// Copies a local file (or, with `recursive`, a directory tree) to `remote` on the
 /// agent, like `cp`: into `remote` if it is an existing directory, else as `remote`.
 /// Each file is verified with SHA-256 by the agent and renamed into place only then.
@@ -548,12 +562,7 @@ where
     let summary = match sent {
         Ok(s) => s,
         Err(CopyError::Local { code, message }) => {
-            // Tell the agent (it removes its temp file), then report.
-            let _ = writer
-                .write_frame(&Frame::error(code, message.clone()))
-                .await;
-            let _ = writer.shutdown().await;
-            return Err(ClientError::Local { code, message });
+            return Err(local_copy_error(&mut writer, code, message).await);
         }
         Err(CopyError::Frame(FrameError::Io(e))) => {
             return Err(error_after_write_failure(&mut reader, FrameError::Io(e).into()).await);
@@ -608,11 +617,7 @@ where
             Ok(s)
         }
         Err(CopyError::Local { code, message }) => {
-            let _ = writer
-                .write_frame(&Frame::error(code, message.clone()))
-                .await;
-            let _ = writer.shutdown().await;
-            Err(ClientError::Local { code, message })
+            Err(local_copy_error(&mut writer, code, message).await)
         }
         Err(e) => Err(e.into()),
     }

@@ -300,16 +300,7 @@ async fn connection_limit_answers_busy() {
     )
     .await
     .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            ClientError::Remote {
-                code: ErrorCode::BUSY,
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert_remote(&e, ErrorCode::BUSY, "");
     w1.write_frame(&Frame::StdinEof).await.unwrap();
     assert_eq!(
         r1.read_frame().await.unwrap(),

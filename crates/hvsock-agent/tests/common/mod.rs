@@ -2,8 +2,9 @@
 #![allow(dead_code)]
 
 use hvsock_agent::framed::{FrameReader, FrameWriter};
+use hvsock_agent::proto::ErrorCode;
 use hvsock_agent::proto::{Frame, VERSION};
-use hvsock_agent::{Agent, AgentError, AgentOptions};
+use hvsock_agent::{Agent, AgentError, AgentOptions, ClientError};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::net::UnixStream;
@@ -119,4 +120,13 @@ pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Asserts that `e` is the agent's refusal with `code` (`context` goes in the message).
+#[track_caller]
+pub fn assert_remote(e: &ClientError, code: ErrorCode, context: &str) {
+    assert!(
+        matches!(e, ClientError::Remote { code: c, .. } if *c == code),
+        "{context}{e}"
+    );
 }
