@@ -945,27 +945,32 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
     f.set_len(2 << 30).unwrap();
     drop(f);
 
-    // Upload, `hvsock cp` killed outright: the agent drops the file it was receiving.
+    // Upload, `hvsock cp` killed outright: the agent drops the file it was receiving;
+    // an old file at DST is untouched, a new one never appears.
     let agent = env.agent.as_ref().unwrap().child.id();
     let vm_dir = env.path("vm");
     std::fs::create_dir(&vm_dir).unwrap();
     let vm_dir = vm_dir.canonicalize().unwrap();
-    let out = interrupt_cp(
-        &env,
-        &[
-            "cp",
-            src.to_str().unwrap(),
-            &format!("vm1:{}/", vm_dir.display()),
-        ],
-        &vm_dir,
-        libc::SIGKILL,
-    );
-    assert!(!out.status.success());
-    wait_for("the agent to drop the file it was receiving", || {
-        !has_file_open_in(agent, &vm_dir)
-    });
-    assert_eq!(temp_files(&vm_dir), Vec::<String>::new());
-    assert!(!vm_dir.join("huge.bin").exists());
+    let vm_keep = vm_dir.join("keep.bin");
+    std::fs::write(&vm_keep, b"old").unwrap();
+    for dst in [
+        format!("vm1:{}/", vm_dir.display()),
+        format!("vm1:{}", vm_keep.display()),
+    ] {
+        let out = interrupt_cp(
+            &env,
+            &["cp", src.to_str().unwrap(), &dst],
+            &vm_dir,
+            libc::SIGKILL,
+        );
+        assert!(!out.status.success());
+        wait_for("the agent to drop the file it was receiving", || {
+            !has_file_open_in(agent, &vm_dir)
+        });
+        assert_eq!(temp_files(&vm_dir), Vec::<String>::new());
+        assert_eq!(std::fs::read(&vm_keep).unwrap(), b"old");
+        assert!(!vm_dir.join("huge.bin").exists());
+    }
 
     // Download, interrupted by SIGINT / SIGTERM: 128+N, no file, no temp file.
     let local = env.path("local");
@@ -1007,25 +1012,6 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
         assert_eq!(std::fs::read(&keep).unwrap(), b"old");
         assert!(!local.join("huge.bin").exists());
     }
-    // An old file at DST survives an interrupted overwrite untouched.
-    let dst = vm_dir.join("keep.bin");
-    std::fs::write(&dst, b"old").unwrap();
-    let out = interrupt_cp(
-        &env,
-        &[
-            "cp",
-            src.to_str().unwrap(),
-            &format!("vm1:{}", dst.display()),
-        ],
-        &vm_dir,
-        libc::SIGKILL,
-    );
-    assert!(!out.status.success());
-    wait_for("the agent to drop the file it was receiving", || {
-        !has_file_open_in(agent, &vm_dir)
-    });
-    assert_eq!(temp_files(&vm_dir), Vec::<String>::new());
-    assert_eq!(std::fs::read(&dst).unwrap(), b"old");
 }
 
 // ---------------------------------------------------------------------------------
