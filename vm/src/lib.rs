@@ -794,6 +794,16 @@ impl Vm {
         })
     }
 
+    /// Kills guest process `pid` (SIGKILL) and waits up to 10 s until it is gone, so that
+    /// what it held (a port, a device) is free again.
+    pub fn kill(&self, pid: u32) -> Result<(), HarnessError> {
+        self.exec(&format!(
+            "kill -9 {pid} 2>/dev/null; for i in $(seq 200); do \
+             kill -0 {pid} 2>/dev/null || break; sleep 0.05; done"
+        ))
+        .map(|_| ())
+    }
+
     /// Starts `script` with `/bin/sh -c` in the guest in the background (its output goes
     /// to the console) and returns its guest pid.
     pub fn spawn(&self, script: &str) -> Result<u32, HarnessError> {
@@ -857,7 +867,9 @@ pub(crate) fn build_initramfs(
         names.extend_from_slice(image::NINEP_MODULES);
     }
     names.extend(cfg.modules.iter().map(String::as_str));
-    names.dedup();
+    // Each module once, at its first place (a second insmod would only fail).
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(*n));
     let modules = image::load_modules(&tools.modules, &names, &tools.xz)?;
     let mut insmod = String::new();
     for (name, data) in modules {

@@ -201,11 +201,7 @@ impl Drop for NestedGuest<'_> {
                     .unwrap_or_else(|e| format!("(unreadable: {e})\n"))
             );
         }
-        let pid = self.pid;
-        let _ = self.outer.exec(&format!(
-            "kill -9 {pid} 2>/dev/null; for i in $(seq 100); do \
-             kill -0 {pid} 2>/dev/null || break; sleep 0.05; done"
-        ));
+        let _ = self.outer.kill(self.pid);
     }
 }
 

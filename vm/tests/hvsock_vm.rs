@@ -109,12 +109,8 @@ struct GuestProc<'a> {
 
 impl Drop for GuestProc<'_> {
     fn drop(&mut self) {
-        // Wait until it is gone, so its port is free for the next listener.
-        let pid = self.pid;
-        let _ = self.vm.exec(&format!(
-            "kill -9 {pid} 2>/dev/null; for i in $(seq 200); do \
-             kill -0 {pid} 2>/dev/null || break; sleep 0.05; done"
-        ));
+        // Waits until it is gone, so its port is free for the next listener.
+        let _ = self.vm.kill(self.pid);
     }
 }
 

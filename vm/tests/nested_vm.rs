@@ -25,6 +25,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use hvsock::{Guid, ServiceId, VmId};
+use hvsock_vm::image::shell_quote;
 use hvsock_vm::nested::{NestedGuest, outer_config};
 use hvsock_vm::{GuestOutput, Vm, VmConfig, build_static_bin_profile};
 
@@ -100,10 +101,6 @@ impl Env<'_> {
             .trim_end_matches("shell-status=0")
             .to_string()
     }
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// The first word of the line that starts with `prefix` in `text`.
