@@ -3,9 +3,9 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod bench;
 mod cmd_addr;
 mod cmd_agent;
-mod cmd_bench;
 mod cmd_connect;
 mod cmd_cp;
 mod cmd_demo;
@@ -53,7 +53,7 @@ enum Command {
     Cp(cmd_cp::CpArgs),
     Demo(cmd_demo::DemoArgs),
     #[command(subcommand)]
-    Bench(cmd_bench::BenchCmd),
+    Bench(bench::BenchCmd),
 }
 
 fn main() -> ExitCode {
@@ -75,7 +75,7 @@ fn main() -> ExitCode {
         Command::Shell(c) => cmd_exec::run_shell(c),
         Command::Cp(c) => cmd_cp::run(c),
         Command::Demo(c) => cmd_demo::run(c),
-        Command::Bench(c) => cmd_bench::run(c),
+        Command::Bench(c) => bench::run(c),
     };
     match result {
         Ok(code) => code,
