@@ -186,9 +186,12 @@ pub fn decode_reply_header(b: &[u8; REPLY_LEN]) -> io::Result<ReplyHeader> {
     Ok(ReplyHeader { status })
 }
 
-/// Decodes a failure message body (after the header and length), lossily.
+/// Decodes a failure message body (after the header and length), lossily, with control
+/// characters escaped ([`crate::text::escape_untrusted`]): the text comes from the
+/// listener, another partition, and ends up in error messages people read.
 pub fn decode_reply_message(b: &[u8]) -> String {
-    String::from_utf8_lossy(&b[..b.len().min(MAX_REPLY_MESSAGE)]).into_owned()
+    let text = String::from_utf8_lossy(&b[..b.len().min(MAX_REPLY_MESSAGE)]);
+    crate::text::escape_untrusted(&text).into_owned()
 }
 
 /// The request line a host sends on a hybrid-vsock socket: `CONNECT <port>\n`.

@@ -31,6 +31,7 @@ pub(crate) mod snapshot;
 pub mod store;
 pub mod syntax;
 pub(crate) mod sys;
+pub mod text;
 
 pub use addr::{HvAddr, ServiceId, SockaddrError, ToHvAddr, VmId};
 pub use context::Context;

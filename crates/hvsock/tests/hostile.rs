@@ -322,3 +322,37 @@ fn runtime_dir_set_up_by_someone_else_is_refused() {
         println!("skipped the owner check: needs root to give a dir to another user");
     }
 }
+
+/// A local listener (another partition) whose refusal carries terminal escape sequences:
+/// the connecting side's error names the refusal with every control character escaped,
+/// so printing it cannot drive the user's terminal.
+#[test]
+fn a_listeners_refusal_text_cannot_drive_the_terminal() {
+    use hvsock::handshake::{PREAMBLE_LEN, Status, encode_reply};
+    let f = Fixture::new();
+    // A real listener shows where the host's socket lives; a hostile one takes its place.
+    let l = f.host().bind(at(VmId::CHILDREN, SVC)).unwrap();
+    let sock = f.host_listener_socket();
+    std::fs::remove_file(&sock).unwrap();
+    let raw = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let evil = "denied\x1b]0;pwned\x07\x1b[2J\r\u{202e}";
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = raw.accept().unwrap();
+        let mut pre = [0u8; PREAMBLE_LEN];
+        s.read_exact(&mut pre).unwrap();
+        s.write_all(&encode_reply(Status::Refused, evil)).unwrap();
+    });
+    let e = f
+        .local("a")
+        .connect(at(VmId::PARENT, SVC))
+        .expect_err("the hostile listener refuses");
+    server.join().unwrap();
+    drop(l);
+    let text = e.to_string();
+    assert!(text.contains("denied"), "{text}");
+    assert!(
+        !text.chars().any(|c| c.is_control() || c == '\u{202e}'),
+        "control characters reached the error text: {text:?}"
+    );
+    assert!(text.contains("\\u{1b}]0;pwned"), "{text}");
+}
