@@ -52,6 +52,9 @@ pub struct AgentArgs {
     /// outside it can be read or written).
     #[arg(long, value_name = "DIR")]
     copy_root: Option<PathBuf>,
+    /// Fail a copy whose client sends or takes nothing for DUR (e.g. 30s, 5m).
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_copy_idle_timeout)]
+    copy_idle_timeout: Duration,
     /// Most connections served at once; more get a "busy" error.
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -102,6 +105,15 @@ fn run_install(dirs: &Dirs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A duration above zero.
+fn parse_copy_idle_timeout(s: &str) -> Result<Duration, String> {
+    let d = crate::cmd_connect::parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: an idle timeout must be above zero"));
+    }
+    Ok(d)
+}
+
 /// One line for a log, whatever the error's text.
 fn one_line(e: &dyn std::fmt::Display) -> String {
     e.to_string().replace('\n', "; ")
@@ -134,6 +146,7 @@ pub fn run(args: AgentArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     let opts = AgentOptions {
         copy_root,
+        copy_idle_timeout: args.copy_idle_timeout,
         max_concurrent: args.max_concurrent as usize,
         ..AgentOptions::default()
     };

@@ -1,8 +1,9 @@
 //! `hvsock cp`: copy files and directory trees to and from a VM's `hvsock agent`.
 
-use crate::cmd_connect::parse_connect_timeout;
+use crate::cmd_connect::{parse_connect_timeout, parse_duration};
 use crate::cmd_exec::connect_agent;
 use clap::Args;
+use hvsock_agent::tree::escape;
 use hvsock_agent::{CopySummary, Progress, client};
 use std::io::{IsTerminal, Write};
 use std::os::fd::AsFd;
@@ -25,6 +26,15 @@ use std::time::{Duration, Instant};
 /// leaves a truncated file at DST. Where the filesystem supports it (O_TMPFILE) the temp
 /// file has no name until then, so even a receiver killed outright leaves nothing.
 ///
+/// The receiver accepts only what was asked for: from a VM, a stream whose root is not
+/// SRC's base name, a directory in a copy without -r, counts or sizes beyond what was
+/// announced, or any path that repeats, leaves the tree or goes through a symlink is
+/// refused. Modes from the other side are masked with the umask; existing directories
+/// keep theirs. Names from the VM are printed with control characters escaped.
+///
+/// A copy during which the other side sends (or takes) nothing for --idle-timeout fails,
+/// naming the file being copied.
+///
 /// A progress bar is drawn on stderr when stderr is a terminal.
 ///
 /// Exit status: 0 on success; 1 with one `hvsock: ...` line on any error; 128+N if
@@ -43,6 +53,9 @@ pub struct CpArgs {
     /// Connect timeout (e.g. 500ms, 5s; at most 300s).
     #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_connect_timeout)]
     timeout: Duration,
+    /// Fail if the other side sends or takes nothing for DUR (e.g. 30s, 5m).
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_idle_timeout)]
+    idle_timeout: Duration,
     /// Source: a local path or VM:PATH.
     #[arg(value_name = "SRC")]
     src: String,
@@ -68,6 +81,15 @@ fn parse_loc(s: &str) -> Loc {
         },
         _ => Loc::Local(PathBuf::from(s)),
     }
+}
+
+/// A duration above zero.
+fn parse_idle_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: an idle timeout must be above zero"));
+    }
+    Ok(d)
 }
 
 fn human(bytes: u64) -> String {
@@ -145,7 +167,8 @@ impl Bar {
         );
         let room = width.saturating_sub(line.chars().count());
         if room > 3 {
-            let name: Vec<char> = p.path.chars().collect();
+            // The path comes from the other side: never raw to the terminal.
+            let name: Vec<char> = escape(&p.path).chars().collect();
             let name: String = if name.len() > room {
                 std::iter::once('…')
                     .chain(name[name.len() - (room - 1)..].iter().copied())
@@ -183,6 +206,12 @@ async fn copy(
         }
     };
     let progress: Option<hvsock_agent::tree::ProgressFn<'_>> = Some(&mut draw);
+    let opts = client::CopyOptions {
+        recursive: args.recursive,
+        idle_timeout: args.idle_timeout,
+    };
+    // Messages may quote the agent's text or its names: escaped before printing.
+    let shown = |e: client::ClientError| escape(&e.to_string());
     match (src, dst) {
         (Loc::Local(local), Loc::Remote { vm, path }) => {
             // Fail fast (and clearly) on a bad source, before connecting.
@@ -192,15 +221,15 @@ async fn copy(
                 return Err(format!("{} is a directory (use -r)", local.display()));
             }
             let stream = connect_agent(&vm, args.timeout).await?;
-            client::copy_to_remote(stream, &local, &path, args.recursive, progress)
+            client::copy_to_remote_with(stream, &local, &path, &opts, progress)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(shown)
         }
         (Loc::Remote { vm, path }, Loc::Local(local)) => {
             let stream = connect_agent(&vm, args.timeout).await?;
-            client::copy_from_remote(stream, &path, &local, args.recursive, progress)
+            client::copy_from_remote_with(stream, &path, &local, &opts, progress)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(shown)
         }
         (Loc::Remote { .. }, Loc::Remote { .. }) => Err(
             "both SRC and DST are VM:PATH; one must be local (write a local path containing \

@@ -232,7 +232,7 @@ fn temp_files(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".hvsock-tmp"))
+        .filter(|n| (n.starts_with(".hvsock-") && n.ends_with(".tmp")) || n.ends_with(".hvsock-tmp"))
         .collect()
 }
 
