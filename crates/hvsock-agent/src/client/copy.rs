@@ -30,16 +30,21 @@ impl Default for CopyOptions {
 }
 
 /// A copy failed on this side: tells the agent (so it removes its temp file or stops
-/// sending) and ends the connection, then returns the error to report.
+/// sending) and ends the connection, then returns the error to report. An agent that
+/// takes nothing (the reason of an idle timeout) gets `idle` to take the message.
 async fn local_copy_error<W: AsyncWrite + Unpin>(
     writer: &mut FrameWriter<W>,
     code: ErrorCode,
     message: String,
+    idle: Duration,
 ) -> ClientError {
-    let _ = writer
-        .write_frame(&Frame::error(code, message.clone()))
-        .await;
-    let _ = writer.shutdown().await;
+    let tell = async {
+        let _ = writer
+            .write_frame(&Frame::error(code, message.clone()))
+            .await;
+        let _ = writer.shutdown().await;
+    };
+    let _ = tokio::time::timeout(idle, tell).await;
     ClientError::Local { code, message }
 }
 
@@ -115,7 +120,7 @@ where
     let summary = match sent {
         Ok(s) => s,
         Err(CopyError::Local { code, message }) => {
-            return Err(local_copy_error(&mut writer, code, message).await);
+            return Err(local_copy_error(&mut writer, code, message, idle).await);
         }
         Err(CopyError::Frame(FrameError::Io(e))) => {
             return Err(error_after_write_failure(&mut reader, FrameError::Io(e).into()).await);
@@ -201,7 +206,7 @@ where
             Ok(s)
         }
         Err(CopyError::Local { code, message }) => {
-            Err(local_copy_error(&mut writer, code, message).await)
+            Err(local_copy_error(&mut writer, code, message, opts.idle_timeout).await)
         }
         Err(e) => Err(e.into()),
     }

@@ -16,6 +16,7 @@ use crate::tree::{self, CopyError, Dest, Expect, Source, escape};
 use rustix::fs::OFlags;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Where a request path is, once checked.
@@ -77,15 +78,29 @@ fn confine(path: &str, e: CopyError) -> CopyError {
     }
 }
 
-async fn fail_copy<R, W>(c: &mut Conn<R, W>, e: CopyError) -> AgentError
+/// Reports a copy error to the client (given at most the idle timeout to take it: it
+/// may be the client that stopped reading) and returns it.
+async fn fail_copy<R, W>(c: &mut Conn<R, W>, e: CopyError, idle: Duration) -> AgentError
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     match e {
-        CopyError::Local { code, message } => c.fail(code, message).await,
+        CopyError::Local { code, message } => {
+            match tokio::time::timeout(idle, c.fail(code, message.clone())).await {
+                Ok(e) => e,
+                Err(_) => AgentError::Request { code, message },
+            }
+        }
         CopyError::Remote { code, message } => AgentError::Request { code, message },
-        CopyError::Frame(f) => c.fail_frame(f).await,
+        CopyError::Frame(crate::framed::FrameError::Proto(p)) => {
+            let shown = crate::framed::FrameError::Proto(p.clone());
+            match tokio::time::timeout(idle, c.fail_frame(shown)).await {
+                Ok(e) => e,
+                Err(_) => AgentError::Frame(crate::framed::FrameError::Proto(p)),
+            }
+        }
+        CopyError::Frame(f) => AgentError::Frame(f),
     }
 }
 
@@ -107,7 +122,7 @@ where
         }
     }) {
         Ok(d) => d,
-        Err(e) => return Err(fail_copy(c, e).await),
+        Err(e) => return Err(fail_copy(c, e, opts.copy_idle_timeout).await),
     };
     // The client names the root as it likes (its local base name): any plain name.
     let expect = Expect {
@@ -134,7 +149,7 @@ where
             c.writer.shutdown().await?;
             Ok(())
         }
-        Err(e) => Err(fail_copy(c, e).await),
+        Err(e) => Err(fail_copy(c, e, opts.copy_idle_timeout).await),
     }
 }
 
@@ -173,7 +188,7 @@ where
 {
     let src = match source(path, opts) {
         Ok(s) => s,
-        Err(e) => return Err(fail_copy(c, e).await),
+        Err(e) => return Err(fail_copy(c, e, opts.copy_idle_timeout).await),
     };
     let idle = opts.copy_idle_timeout;
     let reader: &mut FrameReader<R> = &mut c.reader;
@@ -203,7 +218,7 @@ where
         }
     };
     if let Err(e) = sent {
-        return Err(fail_copy(c, e).await);
+        return Err(fail_copy(c, e, opts.copy_idle_timeout).await);
     }
     if done {
         return Ok(());
@@ -212,7 +227,7 @@ where
     match tokio::time::timeout(idle, c.reader.read_frame()).await {
         Err(_) => {
             let e = tree::idle_error(idle, "sent nothing", path);
-            Err(fail_copy(c, e).await)
+            Err(fail_copy(c, e, opts.copy_idle_timeout).await)
         }
         Ok(Ok(Some(Frame::CopyDone { .. }))) => Ok(()),
         Ok(Ok(Some(Frame::Error { code, message }))) => Err(AgentError::Request { code, message }),
