@@ -107,6 +107,47 @@ fn human(bytes: u64) -> String {
     }
 }
 
+/// The progress line for `p` in `width` columns after `secs` seconds. The path comes
+/// from the other side: it is escaped, so the line holds no control characters.
+fn bar_line(p: &Progress, width: usize, secs: f64) -> String {
+    let frac = if p.bytes_total == 0 {
+        1.0
+    } else {
+        p.bytes_done as f64 / p.bytes_total as f64
+    };
+    let rate = p.bytes_done as f64 / secs;
+    let stats = format!(
+        " {:>3}% {}/{} {}/s {}/{} files ",
+        (frac * 100.0) as u32,
+        human(p.bytes_done),
+        human(p.bytes_total),
+        human(rate as u64),
+        p.files_done,
+        p.files_total,
+    );
+    let bar_len = width.saturating_sub(stats.len() + 2).min(30);
+    let filled = (frac * bar_len as f64).round() as usize;
+    let mut line = format!(
+        "[{}{}]{stats}",
+        "#".repeat(filled.min(bar_len)),
+        "-".repeat(bar_len - filled.min(bar_len))
+    );
+    let room = width.saturating_sub(line.chars().count());
+    if room > 3 {
+        // The path comes from the other side: never raw to the terminal.
+        let name: Vec<char> = escape(&p.path).chars().collect();
+        let name: String = if name.len() > room {
+            std::iter::once('…')
+                .chain(name[name.len() - (room - 1)..].iter().copied())
+                .collect()
+        } else {
+            name.into_iter().collect()
+        };
+        line.push_str(&name);
+    }
+    line
+}
+
 /// Draws a one-line progress bar on stderr with `\r`, at most 10 times a second.
 struct Bar {
     start: Instant,
@@ -141,43 +182,8 @@ impl Bar {
             return;
         }
         self.last = Some(now);
-        let frac = if p.bytes_total == 0 {
-            1.0
-        } else {
-            p.bytes_done as f64 / p.bytes_total as f64
-        };
         let secs = (now - self.start).as_secs_f64().max(1e-3);
-        let rate = p.bytes_done as f64 / secs;
-        let stats = format!(
-            " {:>3}% {}/{} {}/s {}/{} files ",
-            (frac * 100.0) as u32,
-            human(p.bytes_done),
-            human(p.bytes_total),
-            human(rate as u64),
-            p.files_done,
-            p.files_total,
-        );
-        let width = Self::width() - 1;
-        let bar_len = width.saturating_sub(stats.len() + 2).min(30);
-        let filled = (frac * bar_len as f64).round() as usize;
-        let mut line = format!(
-            "[{}{}]{stats}",
-            "#".repeat(filled.min(bar_len)),
-            "-".repeat(bar_len - filled.min(bar_len))
-        );
-        let room = width.saturating_sub(line.chars().count());
-        if room > 3 {
-            // The path comes from the other side: never raw to the terminal.
-            let name: Vec<char> = escape(&p.path).chars().collect();
-            let name: String = if name.len() > room {
-                std::iter::once('…')
-                    .chain(name[name.len() - (room - 1)..].iter().copied())
-                    .collect()
-            } else {
-                name.into_iter().collect()
-            };
-            line.push_str(&name);
-        }
+        let line = bar_line(p, Self::width() - 1, secs);
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r{line}\x1b[K");
         let _ = err.flush();
@@ -323,6 +329,20 @@ mod tests {
         assert_eq!(parse_loc("/x/a:b"), Loc::Local("/x/a:b".into()));
         assert_eq!(parse_loc("plain"), Loc::Local("plain".into()));
         assert_eq!(parse_loc(":x"), Loc::Local(":x".into()));
+    }
+
+    #[test]
+    fn the_progress_line_escapes_the_peer_path() {
+        let p = Progress {
+            path: "a\x1b]0;owned\x07\x1b[2J\u{202e}b".into(),
+            files_done: 0,
+            files_total: 1,
+            bytes_done: 1,
+            bytes_total: 2,
+        };
+        let line = bar_line(&p, 200, 1.0);
+        assert!(!line.chars().any(|c| c.is_control() || c == '\u{202e}'), "{line:?}");
+        assert!(line.ends_with("a\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{202e}b"), "{line:?}");
     }
 
     #[test]
