@@ -19,7 +19,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 mod copy;
-pub use copy::{CopyOptions, copy_from_remote, copy_from_remote_with, copy_to_remote, copy_to_remote_with};
+pub use copy::{
+    CopyOptions, copy_from_remote, copy_from_remote_with, copy_to_remote, copy_to_remote_with,
+};
 
 /// Why a client operation failed.
 #[derive(Debug, thiserror::Error)]

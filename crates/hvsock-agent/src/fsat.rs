@@ -42,8 +42,11 @@ pub(crate) fn open_beneath(dir: BorrowedFd<'_>, rel: &str, flags: OFlags) -> io:
 
 /// The fallback of [`open_beneath`]: one `openat(O_NOFOLLOW)` per component.
 fn walk_open(dir: BorrowedFd<'_>, rel: &str, flags: OFlags) -> io::Result<OwnedFd> {
-    let parts: Vec<&str> = rel.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
-    if parts.iter().any(|c| *c == "..") {
+    let parts: Vec<&str> = rel
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    if parts.contains(&"..") {
         return Err(io::Error::from_raw_os_error(libc::EXDEV));
     }
     let Some((last, dirs)) = parts.split_last() else {
@@ -166,7 +169,10 @@ pub(crate) fn chmod(fd: BorrowedFd<'_>, mode: u32) -> io::Result<()> {
 }
 
 /// What a name beneath `dir` is, without following a symlink: `None` if it is missing.
-pub(crate) fn kind_of(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Option<rustix::fs::FileType>> {
+pub(crate) fn kind_of(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+) -> io::Result<Option<rustix::fs::FileType>> {
     match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
         Ok(st) => Ok(Some(rustix::fs::FileType::from_raw_mode(st.st_mode))),
         Err(rustix::io::Errno::NOENT) => Ok(None),
@@ -229,7 +235,8 @@ mod tests {
         std::fs::create_dir_all(root.join("a/b")).unwrap();
         std::fs::write(root.join("a/b/f"), "x").unwrap();
         std::os::unix::fs::symlink(t.path(), root.join("a/link")).unwrap();
-        let fd = rustix::fs::open(&root, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        let fd =
+            rustix::fs::open(&root, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
         for walk in [false, true] {
             let open = |rel: &str| {
                 if walk {
@@ -241,8 +248,14 @@ mod tests {
             assert!(open("a/b/f").is_ok(), "walk={walk}");
             assert!(open("").is_ok());
             let e = open("a/link/root").unwrap_err();
-            assert!(matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)), "{e}");
-            assert_eq!(open("a/link").unwrap_err().raw_os_error(), Some(libc::ELOOP));
+            assert!(
+                matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR)),
+                "{e}"
+            );
+            assert_eq!(
+                open("a/link").unwrap_err().raw_os_error(),
+                Some(libc::ELOOP)
+            );
             assert!(open("../root").is_err());
         }
     }

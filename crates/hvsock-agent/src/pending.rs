@@ -153,7 +153,12 @@ mod tests {
     }
 
     fn dirfd(dir: &Path) -> OwnedFd {
-        rustix::fs::open(dir, rustix::fs::OFlags::DIRECTORY, rustix::fs::Mode::empty()).unwrap()
+        rustix::fs::open(
+            dir,
+            rustix::fs::OFlags::DIRECTORY,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap()
     }
 
     fn write_and_persist(file: File, pending: PendingFile, name: &str, data: &[u8]) {
@@ -176,10 +181,10 @@ mod tests {
             std::fs::write(dir.path().join(&name), "old").unwrap();
             let (file, pending) = PendingFile::create_in(&fd).unwrap();
             assert!(pending.is_anonymous(), "{pending:?}");
-            assert_eq!(entries(dir.path()), [name.clone()]);
+            assert_eq!(entries(dir.path()), std::slice::from_ref(&name));
             write_and_persist(file, pending, &name, b"new");
             assert_eq!(std::fs::read(dir.path().join(&name)).unwrap(), b"new");
-            assert_eq!(entries(dir.path()), [name.clone()]);
+            assert_eq!(entries(dir.path()), std::slice::from_ref(&name));
             std::fs::remove_file(dir.path().join(&name)).unwrap();
         }
     }
@@ -208,7 +213,7 @@ mod tests {
         );
         write_and_persist(file, pending, &name, b"content");
         assert_eq!(std::fs::read(dir.path().join(&name)).unwrap(), b"content");
-        assert_eq!(entries(dir.path()), [name.clone()]);
+        assert_eq!(entries(dir.path()), std::slice::from_ref(&name));
 
         // Dropped before persist: the temp file is removed.
         let (file, pending) = PendingFile::named(fd).unwrap();

@@ -13,7 +13,9 @@ use crate::framed::FrameReader;
 use crate::fsat;
 use crate::pending::PendingFile;
 use crate::proto::{ErrorCode, Frame};
-use crate::tree::{CopyError, CopySummary, Progress, ProgressFn, check_rel, escape, hex, idle_error};
+use crate::tree::{
+    CopyError, CopySummary, Progress, ProgressFn, check_rel, escape, hex, idle_error,
+};
 use rustix::fs::FileType;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -99,7 +101,11 @@ impl Dest {
             _ => Path::new("."),
         };
         let dir = rustix::fs::open(parent, flags, rustix::fs::Mode::empty()).map_err(|e| {
-            CopyError::io("cannot open directory", &parent.display().to_string(), &e.into())
+            CopyError::io(
+                "cannot open directory",
+                &parent.display().to_string(),
+                &e.into(),
+            )
         })?;
         Ok(Dest {
             dir,
@@ -110,7 +116,11 @@ impl Dest {
 
     /// `rel` (plain components, checked by the caller) beneath the directory `root`,
     /// with no symlink followed at any component; `shown` names it in messages.
-    pub(crate) fn beneath(root: BorrowedFd<'_>, rel: &Path, shown: &str) -> Result<Dest, CopyError> {
+    pub(crate) fn beneath(
+        root: BorrowedFd<'_>,
+        rel: &Path,
+        shown: &str,
+    ) -> Result<Dest, CopyError> {
         let rel_s = rel.to_str().unwrap_or_default();
         match fsat::open_dir(root, rel_s) {
             Ok(dir) => {
@@ -170,7 +180,12 @@ struct Tree<'a> {
 
 impl<'a> Tree<'a> {
     /// Starts the tree with its root entry (`parts`: its checked path).
-    fn start(dest: &'a Dest, expect: &Expect, parts: &[&str], is_dir: bool) -> Result<Tree<'a>, CopyError> {
+    fn start(
+        dest: &'a Dest,
+        expect: &Expect,
+        parts: &[&str],
+        is_dir: bool,
+    ) -> Result<Tree<'a>, CopyError> {
         if parts.len() != 1 {
             return Err(CopyError::protocol(
                 "the first entry of a copy stream must be its root",
@@ -208,12 +223,20 @@ impl<'a> Tree<'a> {
             Some(_) => self.dest.shown.clone(),
             None => format!("{}/{}", self.dest.shown, self.root),
         };
-        if inner.is_empty() { base } else { format!("{base}/{inner}") }
+        if inner.is_empty() {
+            base
+        } else {
+            format!("{base}/{inner}")
+        }
     }
 
     /// Checks a later entry: inside the tree, new, in a directory of this copy.
     /// Returns (parent below the root, name).
-    fn locate<'p>(&mut self, path: &str, parts: &[&'p str]) -> Result<(String, &'p str), CopyError> {
+    fn locate<'p>(
+        &mut self,
+        path: &str,
+        parts: &[&'p str],
+    ) -> Result<(String, &'p str), CopyError> {
         if parts[0] != self.root {
             return Err(CopyError::protocol(format!(
                 "copy stream entry \"{}\" is outside the tree \"{}\"",
@@ -255,7 +278,13 @@ impl<'a> Tree<'a> {
 
     /// Creates (or finds, if it existed: its mode is left alone) the directory `name`
     /// of `parent`.
-    fn make_dir(&mut self, parent: &str, name: &OsStr, inner: String, mode: u32) -> Result<(), CopyError> {
+    fn make_dir(
+        &mut self,
+        parent: &str,
+        name: &OsStr,
+        inner: String,
+        mode: u32,
+    ) -> Result<(), CopyError> {
         let shown = self.shown(&inner);
         let dest: &'a Dest = self.dest;
         let (created, root_fd) = {
@@ -308,7 +337,12 @@ impl<'a> Tree<'a> {
     }
 
     /// Opens the temp file for the file entry `parts` (the root if `root`).
-    fn create_file(&mut self, path: &str, parts: &[&str], root: bool) -> Result<(std::fs::File, PendingFile, OsString, String), CopyError> {
+    fn create_file(
+        &mut self,
+        path: &str,
+        parts: &[&str],
+        root: bool,
+    ) -> Result<(std::fs::File, PendingFile, OsString, String), CopyError> {
         let (parent, name) = if root {
             (String::new(), self.target.clone())
         } else {
@@ -339,8 +373,12 @@ impl<'a> Tree<'a> {
     fn finish(&mut self) -> Result<(), CopyError> {
         for c in self.created.iter().rev() {
             let shown = self.shown(&c.inner);
-            let root = self.root_fd.as_ref().expect("a created directory means a directory root");
-            let r = fsat::open_dir(root.as_fd(), &c.inner).and_then(|fd| fsat::chmod(fd.as_fd(), c.mode));
+            let root = self
+                .root_fd
+                .as_ref()
+                .expect("a created directory means a directory root");
+            let r = fsat::open_dir(root.as_fd(), &c.inner)
+                .and_then(|fd| fsat::chmod(fd.as_fd(), c.mode));
             r.map_err(|e| CopyError::io("cannot set the mode of", &shown, &e))?;
         }
         self.done = true;
@@ -366,7 +404,8 @@ impl<'a> Tree<'a> {
                 (None, false) => false,
             };
             if !removed {
-                let _ = fsat::open_dir(root.as_fd(), &c.inner).and_then(|fd| fsat::chmod(fd.as_fd(), c.mode));
+                let _ = fsat::open_dir(root.as_fd(), &c.inner)
+                    .and_then(|fd| fsat::chmod(fd.as_fd(), c.mode));
             }
         }
     }
@@ -393,7 +432,11 @@ struct OpenFile {
 }
 
 /// The next frame, or an error after `idle` of silence (naming `what`).
-async fn next<R: AsyncRead + Unpin>(r: &mut FrameReader<R>, idle: Duration, what: &str) -> Result<Frame, CopyError> {
+async fn next<R: AsyncRead + Unpin>(
+    r: &mut FrameReader<R>,
+    idle: Duration,
+    what: &str,
+) -> Result<Frame, CopyError> {
     match tokio::time::timeout(idle, r.read_frame()).await {
         Err(_) => Err(idle_error(idle, "sent nothing", what)),
         Ok(Ok(Some(f))) => Ok(f),

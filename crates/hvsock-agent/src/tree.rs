@@ -205,7 +205,8 @@ impl Source {
 
     /// `fd` (already opened by the caller, e.g. beneath a copy root) sent as `name`.
     pub(crate) fn from_fd(fd: OwnedFd, name: String, shown: String) -> Result<Source, CopyError> {
-        let st = rustix::fs::fstat(&fd).map_err(|e| CopyError::io("cannot read", &shown, &e.into()))?;
+        let st =
+            rustix::fs::fstat(&fd).map_err(|e| CopyError::io("cannot read", &shown, &e.into()))?;
         let is_dir = match FileType::from_raw_mode(st.st_mode) {
             FileType::Directory => true,
             FileType::RegularFile => false,
@@ -233,7 +234,8 @@ impl Source {
 /// Lists what a copy of `src` sends, in order (directories before their contents),
 /// walking through directory fds with no symlink followed.
 fn walk(src: &Source, recursive: bool) -> Result<(Vec<Entry>, u64), CopyError> {
-    let st = rustix::fs::fstat(&src.fd).map_err(|e| CopyError::io("cannot read", &src.shown, &e.into()))?;
+    let st = rustix::fs::fstat(&src.fd)
+        .map_err(|e| CopyError::io("cannot read", &src.shown, &e.into()))?;
     let mut out = vec![Entry {
         rel: src.name.clone(),
         inner: String::new(),
@@ -267,15 +269,24 @@ fn walk_dir(
         .map_err(|e| CopyError::io("cannot read directory", &shown(inner), &e.into()))?;
     let mut names = Vec::new();
     for item in rd {
-        let item = item.map_err(|e| CopyError::io("cannot read directory", &shown(inner), &e.into()))?;
+        let item =
+            item.map_err(|e| CopyError::io("cannot read directory", &shown(inner), &e.into()))?;
         let n = item.file_name().to_bytes();
         if n != b"." && n != b".." {
-            names.push(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(n).to_os_string());
+            names.push(
+                <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(n).to_os_string(),
+            );
         }
     }
     names.sort();
     for n in names {
-        let join = |a: &str, b: &str| if a.is_empty() { b.to_string() } else { format!("{a}/{b}") };
+        let join = |a: &str, b: &str| {
+            if a.is_empty() {
+                b.to_string()
+            } else {
+                format!("{a}/{b}")
+            }
+        };
         let name = utf8_name(&n, &shown(&join(inner, &n.to_string_lossy())))?;
         let child_inner = join(inner, &name);
         let st = rustix::fs::statat(dir, name.as_str(), rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
@@ -290,10 +301,18 @@ fn walk_dir(
         };
         match FileType::from_raw_mode(st.st_mode) {
             FileType::Directory => {
-                let sub = fsat::open_dir(dir, &name)
-                    .map_err(|e| CopyError::io("cannot read directory", &shown(&child_inner), &e))?;
+                let sub = fsat::open_dir(dir, &name).map_err(|e| {
+                    CopyError::io("cannot read directory", &shown(&child_inner), &e)
+                })?;
                 out.push(entry(true, 0));
-                walk_dir(src, sub.as_fd(), &format!("{rel}/{name}"), &child_inner, out, skipped)?;
+                walk_dir(
+                    src,
+                    sub.as_fd(),
+                    &format!("{rel}/{name}"),
+                    &child_inner,
+                    out,
+                    skipped,
+                )?;
             }
             FileType::RegularFile => out.push(entry(false, st.st_size as u64)),
             _ => *skipped += 1,
@@ -370,7 +389,7 @@ pub async fn send_tree<W: AsyncWrite + Unpin>(
         }
         let shown = format!("{}/{}", src.shown, e.inner);
         let opened = if e.inner.is_empty() {
-            src.fd.try_clone().map_err(io::Error::from).and_then(fsat::regular_file)
+            src.fd.try_clone().and_then(fsat::regular_file)
         } else {
             fsat::open_file(src.fd.as_fd(), &e.inner)
         };
@@ -434,7 +453,8 @@ pub(crate) fn check_rel(rel: &str) -> Result<Vec<&str>, CopyError> {
         .any(|c| c.is_empty() || *c == "." || *c == "..")
     {
         return Err(CopyError::protocol(format!(
-            "invalid path in copy stream: \"{}\"", escape(rel)
+            "invalid path in copy stream: \"{}\"",
+            escape(rel)
         )));
     }
     Ok(parts)

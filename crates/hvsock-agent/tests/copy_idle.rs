@@ -24,14 +24,18 @@ fn opts() -> CopyOptions {
 
 /// A fake agent that answers Hello, reads the request, sends `frames`, then neither
 /// reads nor writes until `release` fires.
-fn stalling_agent(frames: Vec<Frame>) -> (tokio::net::UnixStream, tokio::sync::oneshot::Sender<()>) {
+fn stalling_agent(
+    frames: Vec<Frame>,
+) -> (tokio::net::UnixStream, tokio::sync::oneshot::Sender<()>) {
     let (client_side, agent_side) = tokio::net::UnixStream::pair().unwrap();
     let (release, wait) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let (r, w) = agent_side.into_split();
         let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
         r.read_frame().await.unwrap();
-        w.write_frame(&Frame::Hello { version: VERSION }).await.unwrap();
+        w.write_frame(&Frame::Hello { version: VERSION })
+            .await
+            .unwrap();
         r.read_frame().await.unwrap();
         for f in &frames {
             w.write_frame(f).await.unwrap();
@@ -44,7 +48,10 @@ fn stalling_agent(frames: Vec<Frame>) -> (tokio::net::UnixStream, tokio::sync::o
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_download_times_out_naming_the_file() {
     let (s, _release) = stalling_agent(vec![
-        Frame::CopyTotal { files: 1, bytes: 10 },
+        Frame::CopyTotal {
+            files: 1,
+            bytes: 10,
+        },
         Frame::File {
             path: "slow.bin".into(),
             mode: 0o644,
@@ -53,13 +60,28 @@ async fn a_stalled_download_times_out_naming_the_file() {
         Frame::Data(Bytes::from_static(b"12345")),
     ]);
     let local = tempfile::tempdir().unwrap();
-    let r = tokio::time::timeout(GUARD, client::copy_from_remote_with(s, "slow.bin", local.path(), &opts(), None))
-        .await
-        .expect("the copy hung");
+    let r = tokio::time::timeout(
+        GUARD,
+        client::copy_from_remote_with(s, "slow.bin", local.path(), &opts(), None),
+    )
+    .await
+    .expect("the copy hung");
     let e = r.unwrap_err();
-    assert!(matches!(e, ClientError::Local { code: ErrorCode::TIMEOUT, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            ClientError::Local {
+                code: ErrorCode::TIMEOUT,
+                ..
+            }
+        ),
+        "{e}"
+    );
     let msg = e.to_string();
-    assert!(msg.contains("slow.bin") && msg.contains("idle timeout"), "{msg}");
+    assert!(
+        msg.contains("slow.bin") && msg.contains("idle timeout"),
+        "{msg}"
+    );
     assert_eq!(std::fs::read_dir(local.path()).unwrap().count(), 0);
 }
 
@@ -70,11 +92,17 @@ async fn a_stalled_upload_times_out_naming_the_file() {
     let work = tempfile::tempdir().unwrap();
     let src = work.path().join("big.bin");
     std::fs::write(&src, pseudo_random(16 << 20, 3)).unwrap();
-    let r = tokio::time::timeout(GUARD, client::copy_to_remote_with(s, &src, "x", &opts(), None))
-        .await
-        .expect("the copy hung");
+    let r = tokio::time::timeout(
+        GUARD,
+        client::copy_to_remote_with(s, &src, "x", &opts(), None),
+    )
+    .await
+    .expect("the copy hung");
     let msg = r.unwrap_err().to_string();
-    assert!(msg.contains("big.bin") && msg.contains("idle timeout"), "{msg}");
+    assert!(
+        msg.contains("big.bin") && msg.contains("idle timeout"),
+        "{msg}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,11 +129,16 @@ async fn the_agent_times_out_a_stalled_client() {
     ] {
         w.write_frame(&f).await.unwrap();
     }
-    let reply = tokio::time::timeout(GUARD, r.read_frame()).await.expect("the agent hung");
+    let reply = tokio::time::timeout(GUARD, r.read_frame())
+        .await
+        .expect("the agent hung");
     match reply.unwrap() {
         Some(Frame::Error { code, message }) => {
             assert_eq!(code, ErrorCode::TIMEOUT);
-            assert!(message.contains("stalled.txt") && message.contains("idle timeout"), "{message}");
+            assert!(
+                message.contains("stalled.txt") && message.contains("idle timeout"),
+                "{message}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -131,7 +164,12 @@ async fn the_agent_times_out_a_client_that_stops_reading() {
     .await
     .unwrap();
     // Never read: the agent's writes stall once the socket is full.
-    let res = tokio::time::timeout(GUARD, agent.next_result()).await.expect("the agent hung");
+    let res = tokio::time::timeout(GUARD, agent.next_result())
+        .await
+        .expect("the agent hung");
     let e = res.unwrap_err();
-    assert!(e.to_string().contains("unread.bin") && e.to_string().contains("idle timeout"), "{e}");
+    assert!(
+        e.to_string().contains("unread.bin") && e.to_string().contains("idle timeout"),
+        "{e}"
+    );
 }

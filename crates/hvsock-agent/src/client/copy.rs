@@ -5,7 +5,9 @@
 use super::{ClientError, error_after_write_failure, handshake, send_request};
 use crate::framed::{FrameError, FrameWriter};
 use crate::proto::{ErrorCode, Frame};
-use crate::tree::{self, CopyError, CopySummary, DEFAULT_IDLE_TIMEOUT, Dest, Expect, ProgressFn, Source};
+use crate::tree::{
+    self, CopyError, CopySummary, DEFAULT_IDLE_TIMEOUT, Dest, Expect, ProgressFn, Source,
+};
 use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -132,7 +134,8 @@ where
         None => match tokio::time::timeout(idle, reader.read_frame()).await {
             Ok(r) => r?,
             Err(_) => {
-                let e = tree::idle_error(idle, "sent no confirmation", &local.display().to_string());
+                let e =
+                    tree::idle_error(idle, "sent no confirmation", &local.display().to_string());
                 return Err(e.into());
             }
         },
