@@ -27,7 +27,7 @@ mod copy;
 #[derive(Debug, Clone)]
 pub struct AgentOptions {
     /// If set, `CopyTo`/`CopyFrom` paths must lie inside this directory (relative paths
-    /// are taken relative to it). Default: none (any path the agent's user can reach;
+    /// are taken relative to it; they are resolved beneath it with no symlink followed). Default: none (any path the agent's user can reach;
     /// relative paths are relative to the agent's working directory).
     pub copy_root: Option<PathBuf>,
     /// How long a new connection may take to send `Hello` and its request. Default 10 s.

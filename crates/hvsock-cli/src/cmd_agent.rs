@@ -114,9 +114,10 @@ fn parse_copy_idle_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// One line for a log, whatever the error's text.
+/// One line for a log, whatever the error's text (which may quote a client's message
+/// or names: control characters are escaped).
 fn one_line(e: &dyn std::fmt::Display) -> String {
-    e.to_string().replace('\n', "; ")
+    hvsock_agent::tree::escape(&e.to_string().replace('\n', "; "))
 }
 
 pub fn run(args: AgentArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
