@@ -163,7 +163,7 @@ impl<'a> Tree<'a> {
     ) -> Result<(), CopyError> {
         let shown = self.shown(&inner);
         let dest: &'a Dest = self.dest;
-        let (created, root_fd) = {
+        let created = {
             let at = if inner.is_empty() {
                 dest.dir.as_fd()
             } else {
@@ -178,23 +178,19 @@ impl<'a> Tree<'a> {
                     format!("{} exists and is not a directory", escape(&shown)),
                 ));
             }
-            let root_fd = if inner.is_empty() {
-                let fd = fsat::open_child_dir(at, name)
-                    .map_err(|e| CopyError::io("cannot open directory", &shown, &e))?;
-                Some(fd)
-            } else {
-                None
-            };
-            (created, root_fd)
+            created
         };
+        // Recorded at once: if what follows fails, the new directory is still undone.
         if created {
             self.created.push(Created {
-                inner,
+                inner: inner.clone(),
                 mode: fsat::mask_mode(mode),
             });
         }
-        if root_fd.is_some() {
-            self.root_fd = root_fd;
+        if inner.is_empty() {
+            let fd = fsat::open_child_dir(dest.dir.as_fd(), name)
+                .map_err(|e| CopyError::io("cannot open directory", &shown, &e))?;
+            self.root_fd = Some(fd);
         }
         Ok(())
     }
@@ -262,25 +258,26 @@ impl<'a> Tree<'a> {
     }
 
     /// The copy failed: directories it created are removed if empty, else given their
-    /// mode (never left 0700).
+    /// mode (never left 0700). Deepest first; all through dir fds.
     fn undo(&mut self) {
         self.cache = None;
-        let Some(root) = self.root_fd.take() else {
-            return;
-        };
+        let root = self.root_fd.take();
         for c in self.created.iter().rev() {
-            let (parent_fd, name): (Option<OwnedFd>, &str) = match c.inner.rsplit_once('/') {
-                _ if c.inner.is_empty() => (None, ""),
-                Some((p, n)) => (fsat::open_dir(root.as_fd(), p).ok(), n),
-                None => (root.try_clone().ok(), c.inner.as_str()),
-            };
-            let removed = match (&parent_fd, c.inner.is_empty()) {
-                (_, true) => fsat::rmdir(self.dest.dir.as_fd(), &self.target).is_ok(),
-                (Some(p), false) => fsat::rmdir(p.as_fd(), OsStr::new(name)).is_ok(),
-                (None, false) => false,
-            };
+            if c.inner.is_empty() {
+                if fsat::rmdir(self.dest.dir.as_fd(), &self.target).is_err()
+                    && let Some(r) = &root
+                {
+                    let _ = fsat::chmod(r.as_fd(), c.mode);
+                }
+                continue;
+            }
+            let Some(r) = &root else { continue };
+            let (parent, name) = c.inner.rsplit_once('/').unwrap_or(("", c.inner.as_str()));
+            let removed = fsat::open_dir(r.as_fd(), parent)
+                .and_then(|p| fsat::rmdir(p.as_fd(), OsStr::new(name)))
+                .is_ok();
             if !removed {
-                let _ = fsat::open_dir(root.as_fd(), &c.inner)
+                let _ = fsat::open_dir(r.as_fd(), &c.inner)
                     .and_then(|fd| fsat::chmod(fd.as_fd(), c.mode));
             }
         }
