@@ -10,7 +10,7 @@ cargo build -q -p hvsock-cli
 HV="$PWD/target/debug/hvsock"
 S="$PWD/fuzz/seeds"
 rm -rf "$S"
-for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames; do
+for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames copy_stream; do
     mkdir -p "$S/$t"
 done
 tmp=$(mktemp -d)
@@ -137,3 +137,28 @@ printf "$hello"'\x00\x00\x00\x0c\x04\x00\x00\x00\x00\x06/tmp/x' | seed agent_fra
 printf '\x00\x00\x00\x05\x14\x00\x18\x00\x50\x00\x00\x00\x02\x15\x02' | seed agent_frames resize-signal
 printf '\x00\x00\x00\x0a\x7f\x00\x7f\x00\x00\x00\x04nope' | seed agent_frames error
 printf '\x00\x10\x00\x02\x23' | seed agent_frames over-limit
+
+# copy_stream: a flag byte (bit 0 recursive, bit 1 the root must be "t", bit 2 into a
+# new name), then the frames a sender sends after the request (layouts in
+# crates/hvsock-agent/PROTOCOL.md), built as hex by these helpers.
+u32() { printf '%08x' "$1"; }
+u64() { printf '%016x' "$1"; }
+hexstr() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+fr() { u32 $((${#2} / 2 + 1)); printf '%s%s' "$1" "$2"; }
+str() { u32 "$(printf '%s' "$1" | wc -c)"; hexstr "$1"; }
+total() { fr 20 "$(u64 "$1")$(u64 "$2")"; }
+dir() { fr 21 "$(u32 "$2")$(str "$1")"; }
+file() {
+    fr 22 "$(u32 "$2")$(u64 "$(printf '%s' "$3" | wc -c)")$(str "$1")"
+    if [ -n "$3" ]; then fr 23 "$(hexstr "$3")"; fi
+    fr 24 "$(printf '%s' "$3" | sha256sum | cut -c1-64)"
+}
+end() { fr 25 ""; }
+cseed() { xxd -r -p | seed copy_stream "$1"; }
+{ printf 02; total 1 5; file t 420 hello; end; } | cseed one-file
+{ printf 07; total 2 6; dir t 493; file t/a 420 abc; dir t/d 448; file t/d/b 384 xyz; end; } | cseed tree
+{ printf 03; total 2 2; dir t 511; file t/a 438 a; file t/a 438 b; end; } | cseed repeat
+{ printf 03; total 1 1; dir t 493; dir t/link 493; file t/link/pwned 420 x; end; } | cseed through-link
+{ printf 01; total 1 1; dir .ssh 511; file .ssh/authorized_keys 438 k; end; } | cseed ssh-tree
+{ printf 02; total 1 9; file t 420 short; end; } | cseed short-total
+{ printf 03; total 1 1; dir t 493; file "t/$(printf '\033')[2J" 420 x; end; } | cseed escape-name

@@ -9,15 +9,19 @@ use crate::proto::{
 };
 use crate::server::version_message;
 use crate::sys;
-use crate::tree::{self, CopyError, CopySummary, ProgressFn};
+use crate::tree::CopyError;
 use bytes::{Bytes, BytesMut};
 use std::convert::Infallible;
 use std::io::Read;
 use std::os::fd::AsFd;
-use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
+
+mod copy;
+pub use copy::{
+    CopyOptions, copy_from_remote, copy_from_remote_with, copy_to_remote, copy_to_remote_with,
+};
 
 /// Why a client operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -497,128 +501,5 @@ impl AsyncRead for ChannelReader {
         let n = self.cur.len().min(buf.remaining());
         buf.put_slice(&self.cur.split_to(n));
         Poll::Ready(Ok(()))
-    }
-}
-
-/// A copy failed on this side: tells the agent (so it removes its temp file or stops
-/// sending) and ends the connection, then returns the error to report.
-async fn local_copy_error<W: AsyncWrite + Unpin>(
-    writer: &mut FrameWriter<W>,
-    code: ErrorCode,
-    message: String,
-) -> ClientError {
-    let _ = writer
-        .write_frame(&Frame::error(code, message.clone()))
-        .await;
-    let _ = writer.shutdown().await;
-    ClientError::Local { code, message }
-}
-
-/// Copies a local file (or, with `recursive`, a directory tree) to `remote` on the
-/// agent, like `cp`: into `remote` if it is an existing directory, else as `remote`.
-/// Each file is verified with SHA-256 by the agent and renamed into place only then.
-pub async fn copy_to_remote<S>(
-    stream: S,
-    local: &Path,
-    remote: &str,
-    recursive: bool,
-    progress: Option<ProgressFn<'_>>,
-) -> Result<CopySummary, ClientError>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
-{
-    let (mut reader, mut writer) = handshake(stream).await?;
-    let req = Frame::CopyTo {
-        path: remote.to_string(),
-        recursive,
-    };
-    send_request(&mut reader, &mut writer, &req).await?;
-    // Send the tree, watching for an early error from the agent. The agent's CopyDone
-    // may be read before the sending future has reported its own completion.
-    let mut done: Option<Frame> = None;
-    let sent = {
-        let send = tree::send_tree(&mut writer, local, recursive, progress);
-        tokio::pin!(send);
-        tokio::select! {
-            biased;
-            r = &mut send => r,
-            f = reader.read_frame() => match f {
-                Ok(Some(Frame::Error { code, message })) => Err(CopyError::Remote { code, message }),
-                Ok(Some(f @ Frame::CopyDone { .. })) => {
-                    done = Some(f);
-                    send.await
-                }
-                Ok(Some(other)) => {
-                    return Err(ClientError::Protocol(format!(
-                        "unexpected {} frame from the agent",
-                        other.name()
-                    )));
-                }
-                Ok(None) => return Err(ClientError::Closed("in the middle of the copy")),
-                Err(e) => Err(CopyError::Frame(e)),
-            },
-        }
-    };
-    let summary = match sent {
-        Ok(s) => s,
-        Err(CopyError::Local { code, message }) => {
-            return Err(local_copy_error(&mut writer, code, message).await);
-        }
-        Err(CopyError::Frame(FrameError::Io(e))) => {
-            return Err(error_after_write_failure(&mut reader, FrameError::Io(e).into()).await);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let reply = match done {
-        Some(f) => Some(f),
-        None => reader.read_frame().await?,
-    };
-    match reply {
-        Some(Frame::CopyDone { .. }) => Ok(summary),
-        Some(Frame::Error { code, message }) => Err(ClientError::Remote { code, message }),
-        Some(other) => Err(ClientError::Protocol(format!(
-            "expected CopyDone, got a {} frame",
-            other.name()
-        ))),
-        None => Err(ClientError::Closed("before confirming the copy")),
-    }
-}
-
-/// Copies `remote` (a file, or with `recursive` a directory tree) from the agent to
-/// `local`, like `cp`. Each file is written to a temp file next to its destination
-/// (anonymous where supported, see [`receive_tree`](crate::tree::receive_tree)),
-/// verified with SHA-256, fsynced and renamed into place.
-pub async fn copy_from_remote<S>(
-    stream: S,
-    remote: &str,
-    local: &Path,
-    recursive: bool,
-    progress: Option<ProgressFn<'_>>,
-) -> Result<CopySummary, ClientError>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
-{
-    let (mut reader, mut writer) = handshake(stream).await?;
-    let req = Frame::CopyFrom {
-        path: remote.to_string(),
-        recursive,
-    };
-    send_request(&mut reader, &mut writer, &req).await?;
-    match tree::receive_tree(&mut reader, local, progress).await {
-        Ok(s) => {
-            writer
-                .write_frame(&Frame::CopyDone {
-                    files: s.files,
-                    dirs: s.dirs,
-                    bytes: s.bytes,
-                })
-                .await?;
-            let _ = writer.shutdown().await;
-            Ok(s)
-        }
-        Err(CopyError::Local { code, message }) => {
-            Err(local_copy_error(&mut writer, code, message).await)
-        }
-        Err(e) => Err(e.into()),
     }
 }

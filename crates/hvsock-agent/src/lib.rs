@@ -22,8 +22,10 @@
 
 pub mod client;
 pub mod framed;
+mod fsat;
 mod pending;
 pub mod proto;
+mod receive;
 pub mod server;
 pub mod sys;
 pub mod tree;

@@ -5,126 +5,131 @@
 //! kernel and filesystem allow it, the file being written has no name at all
 //! (`O_TMPFILE`): if the receiver is killed (SIGKILL, a crash, a power cut) the kernel
 //! drops it and nothing is left in the directory. Only when complete is it given a
-//! hidden name (`linkat` of `/proc/self/fd/N`) that is at once renamed over the
-//! destination (`linkat` cannot replace a file, `rename` does so atomically).
+//! short hidden name `.hvsock-XXXXXX.tmp` (`linkat` of `/proc/self/fd/N`) that is at
+//! once renamed over the destination (`linkat` cannot replace a file, `rename` does so
+//! atomically).
 //!
 //! Elsewhere (no `O_TMPFILE` on an old kernel or some FUSE/9p filesystems, or no `/proc`
-//! to link it through) it is a hidden named temp file `.NAME.XXXXXX.hvsock-tmp`,
-//! removed on any failure the receiver lives to see, but left behind if it is killed.
+//! to link it through) it is a hidden named temp file `.hvsock-XXXXXX.tmp` created with
+//! `O_EXCL`, removed on any failure the receiver lives to see, but left behind if it is
+//! killed. The temp name is short whatever the destination's name (a 255-byte name
+//! still fits), and everything is relative to the destination directory's fd: no
+//! path is resolved again between creating the file and renaming it.
 
-use crate::tree::CopyError;
+use crate::fsat;
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::os::fd::{AsFd, OwnedFd};
+
+/// How many fresh temp names are tried before giving up (they are random).
+const NAME_TRIES: usize = 64;
 
 /// The name side of a file being received; the open [`File`] is handed out beside it
-/// (like [`tempfile::NamedTempFile::into_parts`]) and given back to
-/// [`persist`](PendingFile::persist).
+/// and given back to [`persist`](PendingFile::persist).
 #[derive(Debug)]
-pub(crate) enum PendingFile {
-    /// `O_TMPFILE` in `parent`: no name until [`persist`](PendingFile::persist).
-    Anonymous {
-        /// The destination's directory.
-        parent: PathBuf,
-        /// The destination's file name, for the temp name's prefix.
-        name: String,
-    },
-    /// The fallback: a hidden named temp file, removed when dropped.
-    Named(tempfile::TempPath),
+pub(crate) struct PendingFile {
+    /// The destination's directory.
+    dir: OwnedFd,
+    /// The temp name of the named fallback (removed on drop); `None`: anonymous.
+    name: Option<String>,
+}
+
+impl Drop for PendingFile {
+    fn drop(&mut self) {
+        if let Some(n) = self.name.take() {
+            let _ = fsat::unlink(self.dir.as_fd(), &n);
+        }
+    }
 }
 
 impl PendingFile {
-    /// Creates the file that will become `parent/name`: anonymous where possible, else
-    /// a named temp file. Its mode is 0600 until the caller sets the final one.
-    pub(crate) fn create_in(parent: &Path, name: &str) -> io::Result<(File, PendingFile)> {
-        match Self::anonymous(parent, name) {
-            Ok(Some(pair)) => Ok(pair),
-            Ok(None) => Self::named(parent, name),
-            Err(e) if tmpfile_unsupported(&e) => Self::named(parent, name),
+    /// Creates the file that will become an entry of `dir`: anonymous where possible,
+    /// else a named temp file. Its mode is 0600 until the caller sets the final one.
+    pub(crate) fn create_in(dir: &OwnedFd) -> io::Result<(File, PendingFile)> {
+        let dir = dir.try_clone()?;
+        match Self::anonymous(&dir) {
+            Ok(Some(file)) => Ok((file, PendingFile { dir, name: None })),
+            Ok(None) => Self::named(dir),
+            Err(e) if tmpfile_unsupported(&e) => Self::named(dir),
             Err(e) => Err(e),
         }
     }
 
-    /// An `O_TMPFILE` file in `parent`, or `None` when `/proc` is missing (it could not
+    /// An `O_TMPFILE` file in `dir`, or `None` when `/proc` is missing (it could not
     /// be given a name later).
-    fn anonymous(parent: &Path, name: &str) -> io::Result<Option<(File, PendingFile)>> {
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .mode(0o600)
-            .custom_flags(libc::O_TMPFILE)
-            .open(parent)?;
-        if std::fs::symlink_metadata(proc_fd(&file)).is_err() {
+    fn anonymous(dir: &OwnedFd) -> io::Result<Option<File>> {
+        let fd = fsat::tmpfile(dir.as_fd())?;
+        if std::fs::symlink_metadata(fsat::proc_fd(fd.as_fd())).is_err() {
             return Ok(None);
         }
-        let pending = PendingFile::Anonymous {
-            parent: parent.to_path_buf(),
-            name: name.to_string(),
-        };
-        Ok(Some((file, pending)))
+        Ok(Some(File::from(fd)))
     }
 
-    /// The fallback: a named temp file `.NAME.XXXXXX.hvsock-tmp` in `parent`.
-    fn named(parent: &Path, name: &str) -> io::Result<(File, PendingFile)> {
-        let (file, path) = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(SUFFIX)
-            .tempfile_in(parent)?
-            .into_parts();
-        Ok((file, PendingFile::Named(path)))
-    }
-
-    /// Puts the complete file (written, mode set and fsynced by the caller) at `dest`,
-    /// replacing whatever is there in one rename. On failure nothing new is left behind.
-    pub(crate) fn persist(self, file: File, dest: &Path) -> Result<(), CopyError> {
-        let temp = match self {
-            PendingFile::Named(temp) => temp,
-            PendingFile::Anonymous { parent, name } => {
-                // A fresh hidden name (retried while taken), then the rename below.
-                let link = proc_fd(&file);
-                tempfile::Builder::new()
-                    .prefix(&format!(".{name}."))
-                    .suffix(SUFFIX)
-                    .make_in(&parent, |tmp| {
-                        rustix::fs::linkat(
-                            rustix::fs::CWD,
-                            &link,
-                            rustix::fs::CWD,
-                            tmp,
-                            rustix::fs::AtFlags::SYMLINK_FOLLOW,
-                        )
-                        .map_err(io::Error::from)
-                    })
-                    .map_err(|e| CopyError::io("cannot link the received file into", &parent, &e))?
-                    .into_temp_path()
+    /// The fallback: a named temp file `.hvsock-XXXXXX.tmp` in `dir`.
+    fn named(dir: OwnedFd) -> io::Result<(File, PendingFile)> {
+        let mut last = io::Error::from(io::ErrorKind::AlreadyExists);
+        for _ in 0..NAME_TRIES {
+            let name = fsat::temp_name();
+            match fsat::create_excl(dir.as_fd(), &name) {
+                Ok(fd) => {
+                    let pending = PendingFile {
+                        dir,
+                        name: Some(name),
+                    };
+                    return Ok((File::from(fd), pending));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e,
+                Err(e) => return Err(e),
             }
+        }
+        Err(last)
+    }
+
+    /// Puts the complete file (written, mode set and fsynced by the caller) at `name`
+    /// in its directory, replacing whatever file is there in one rename, and fsyncs the
+    /// directory. On failure nothing new is left behind.
+    pub(crate) fn persist(mut self, file: File, name: &OsStr) -> io::Result<()> {
+        let temp = match self.name.take() {
+            Some(n) => n,
+            None => self.link(&file)?,
         };
         drop(file);
-        temp.persist(dest)
-            .map_err(|e| CopyError::io("cannot rename into", dest, &e.error))
+        if let Err(e) = fsat::rename(self.dir.as_fd(), &temp, name) {
+            let _ = fsat::unlink(self.dir.as_fd(), &temp);
+            return Err(e);
+        }
+        // Durability of the rename; failures (e.g. on filesystems that refuse directory
+        // fsync) are not errors of the copy.
+        let _ = rustix::fs::fsync(&self.dir);
+        Ok(())
+    }
+
+    /// Links the anonymous `file` to a fresh temp name (retried while taken).
+    fn link(&self, file: &File) -> io::Result<String> {
+        let mut last = io::Error::from(io::ErrorKind::AlreadyExists);
+        for _ in 0..NAME_TRIES {
+            let temp = fsat::temp_name();
+            match fsat::link_tmpfile(file.as_fd(), self.dir.as_fd(), &temp) {
+                Ok(()) => return Ok(temp),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
     }
 
     /// Whether the file has no name (the `O_TMPFILE` path).
     #[cfg(test)]
     fn is_anonymous(&self) -> bool {
-        matches!(self, PendingFile::Anonymous { .. })
+        self.name.is_none()
     }
-}
-
-/// The temp names' suffix: `.NAME.XXXXXX.hvsock-tmp`.
-const SUFFIX: &str = ".hvsock-tmp";
-
-/// `/proc/self/fd/N`: the magic link through which an anonymous file can be linked.
-fn proc_fd(file: &File) -> String {
-    format!("/proc/self/fd/{}", file.as_raw_fd())
 }
 
 /// Errors of `open(dir, O_TMPFILE)` that may mean "not supported here": EOPNOTSUPP (the
 /// filesystem), EISDIR (a kernel before 3.11 ignores the flag and refuses to open the
 /// directory for writing), EINVAL and ENOENT (some filesystems). Then the named temp
-/// file is tried, and gives the real error if there is one (e.g. a missing directory).
+/// file is tried, and gives the real error if there is one.
 fn tmpfile_unsupported(e: &io::Error) -> bool {
     matches!(
         e.raw_os_error(),
@@ -136,6 +141,7 @@ fn tmpfile_unsupported(e: &io::Error) -> bool {
 mod tests {
     use super::*;
     use std::io::Write;
+    use std::path::Path;
 
     fn entries(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -146,56 +152,74 @@ mod tests {
         v
     }
 
-    fn write_and_persist(file: File, pending: PendingFile, dest: &Path, data: &[u8]) {
+    fn dirfd(dir: &Path) -> OwnedFd {
+        rustix::fs::open(
+            dir,
+            rustix::fs::OFlags::DIRECTORY,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap()
+    }
+
+    fn write_and_persist(file: File, pending: PendingFile, name: &str, data: &[u8]) {
         let mut file = file;
         file.write_all(data).unwrap();
         file.sync_all().unwrap();
-        pending.persist(file, dest).unwrap();
+        pending.persist(file, OsStr::new(name)).unwrap();
+    }
+
+    /// A 255-byte name: the longest a Linux filesystem takes.
+    fn long_name() -> String {
+        "n".repeat(255)
     }
 
     #[test]
     fn anonymous_file_has_no_name_until_persisted() {
         let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("f");
-        std::fs::write(&dest, "old").unwrap();
-        let (file, pending) = PendingFile::create_in(dir.path(), "f").unwrap();
-        assert!(pending.is_anonymous(), "{pending:?}");
-        assert_eq!(entries(dir.path()), ["f"]);
-        write_and_persist(file, pending, &dest, b"new");
-        assert_eq!(std::fs::read(&dest).unwrap(), b"new");
-        assert_eq!(entries(dir.path()), ["f"]);
+        let fd = dirfd(dir.path());
+        for name in ["f".to_string(), long_name()] {
+            std::fs::write(dir.path().join(&name), "old").unwrap();
+            let (file, pending) = PendingFile::create_in(&fd).unwrap();
+            assert!(pending.is_anonymous(), "{pending:?}");
+            assert_eq!(entries(dir.path()), std::slice::from_ref(&name));
+            write_and_persist(file, pending, &name, b"new");
+            assert_eq!(std::fs::read(dir.path().join(&name)).unwrap(), b"new");
+            assert_eq!(entries(dir.path()), std::slice::from_ref(&name));
+            std::fs::remove_file(dir.path().join(&name)).unwrap();
+        }
     }
 
     #[test]
     fn dropped_anonymous_file_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut file, pending) = PendingFile::create_in(dir.path(), "f").unwrap();
+        let (mut file, pending) = PendingFile::create_in(&dirfd(dir.path())).unwrap();
         file.write_all(b"partial").unwrap();
         drop((file, pending));
         assert!(entries(dir.path()).is_empty());
     }
 
     #[test]
-    fn named_fallback_behaves_as_before() {
+    fn named_fallback_has_a_short_name_and_is_removed_when_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("f");
-        let (file, pending) = PendingFile::named(dir.path(), "f").unwrap();
+        let fd = dirfd(dir.path());
+        let name = long_name();
+        let (file, pending) = PendingFile::named(fd.try_clone().unwrap()).unwrap();
         assert!(!pending.is_anonymous());
         let names = entries(dir.path());
         assert_eq!(names.len(), 1);
         assert!(
-            names[0].starts_with(".f.") && names[0].ends_with(".hvsock-tmp"),
+            names[0].starts_with(".hvsock-") && names[0].ends_with(".tmp") && names[0].len() == 18,
             "{names:?}"
         );
-        write_and_persist(file, pending, &dest, b"content");
-        assert_eq!(std::fs::read(&dest).unwrap(), b"content");
-        assert_eq!(entries(dir.path()), ["f"]);
+        write_and_persist(file, pending, &name, b"content");
+        assert_eq!(std::fs::read(dir.path().join(&name)).unwrap(), b"content");
+        assert_eq!(entries(dir.path()), std::slice::from_ref(&name));
 
         // Dropped before persist: the temp file is removed.
-        let (file, pending) = PendingFile::named(dir.path(), "g").unwrap();
+        let (file, pending) = PendingFile::named(fd).unwrap();
         assert_eq!(entries(dir.path()).len(), 2);
         drop((file, pending));
-        assert_eq!(entries(dir.path()), ["f"]);
+        assert_eq!(entries(dir.path()), [name]);
     }
 
     #[test]
@@ -215,10 +239,16 @@ mod tests {
         let dest = dir.path().join("d");
         std::fs::create_dir(&dest).unwrap();
         std::fs::write(dest.join("x"), "").unwrap();
-        let (file, pending) = PendingFile::create_in(dir.path(), "d").unwrap();
-        assert!(pending.is_anonymous());
-        let e = pending.persist(file, &dest).unwrap_err();
-        assert!(e.to_string().contains("cannot rename into"), "{e}");
-        assert_eq!(entries(dir.path()), ["d"]);
+        for anonymous in [true, false] {
+            let fd = dirfd(dir.path());
+            let (file, pending) = if anonymous {
+                PendingFile::create_in(&fd).unwrap()
+            } else {
+                PendingFile::named(fd).unwrap()
+            };
+            assert_eq!(pending.is_anonymous(), anonymous);
+            assert!(pending.persist(file, OsStr::new("d")).is_err());
+            assert_eq!(entries(dir.path()), ["d"]);
+        }
     }
 }

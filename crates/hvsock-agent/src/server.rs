@@ -9,7 +9,7 @@ use crate::proto::{
     DATA_CHUNK, ErrorCode, ExecRequest, ExitStatus, Frame, ShellRequest, VERSION, WindowSize,
 };
 use crate::sys;
-use crate::tree::{self, CopyError, strip_os};
+use crate::tree::strip_os;
 use bytes::{Bytes, BytesMut};
 use std::convert::Infallible;
 use std::os::fd::{AsFd, OwnedFd};
@@ -21,11 +21,13 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Semaphore, mpsc};
 
+mod copy;
+
 /// Settings of an agent.
 #[derive(Debug, Clone)]
 pub struct AgentOptions {
     /// If set, `CopyTo`/`CopyFrom` paths must lie inside this directory (relative paths
-    /// are taken relative to it). Default: none (any path the agent's user can reach;
+    /// are taken relative to it; they are resolved beneath it with no symlink followed). Default: none (any path the agent's user can reach;
     /// relative paths are relative to the agent's working directory).
     pub copy_root: Option<PathBuf>,
     /// How long a new connection may take to send `Hello` and its request. Default 10 s.
@@ -39,6 +41,9 @@ pub struct AgentOptions {
     /// After the process exits, how long to wait for its output pipes to reach end of
     /// file (a background child may hold them open). Default 2 s.
     pub drain_timeout: Duration,
+    /// How long a copy may go without progress (the client sends or takes nothing)
+    /// before it fails. Default 60 s ([`DEFAULT_IDLE_TIMEOUT`](crate::tree::DEFAULT_IDLE_TIMEOUT)).
+    pub copy_idle_timeout: Duration,
 }
 
 impl Default for AgentOptions {
@@ -49,6 +54,7 @@ impl Default for AgentOptions {
             max_concurrent: 64,
             shell: None,
             drain_timeout: Duration::from_secs(2),
+            copy_idle_timeout: crate::tree::DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -241,8 +247,10 @@ where
     match request {
         Frame::Exec(req) => run_exec(&mut c, req, opts).await,
         Frame::Shell(req) => run_shell(&mut c, req, opts).await,
-        Frame::CopyTo { path, .. } => copy_to(&mut c, &path, opts).await,
-        Frame::CopyFrom { path, recursive } => copy_from(&mut c, &path, recursive, opts).await,
+        Frame::CopyTo { path, recursive } => copy::copy_to(&mut c, &path, recursive, opts).await,
+        Frame::CopyFrom { path, recursive } => {
+            copy::copy_from(&mut c, &path, recursive, opts).await
+        }
         other => Err(c
             .fail(
                 ErrorCode::BAD_REQUEST,
@@ -691,160 +699,4 @@ enum Outcome {
     Done(Result<(), FrameError>),
     WaitFailed(std::io::Error),
     Ended(InputEnd, Option<FrameError>),
-}
-
-// ---------------------------------------------------------------------------------------
-// File copy
-
-fn resolve(path: &str, opts: &AgentOptions) -> Result<PathBuf, CopyError> {
-    if path.is_empty() {
-        return Err(CopyError::local(ErrorCode::BAD_REQUEST, "empty path"));
-    }
-    let p = Path::new(path);
-    let Some(root) = &opts.copy_root else {
-        return Ok(p.to_path_buf());
-    };
-    if p.components().any(|c| c == std::path::Component::ParentDir) {
-        return Err(CopyError::local(
-            ErrorCode::PERMISSION_DENIED,
-            format!("{path}: outside the agent's copy root ('..' is not allowed)"),
-        ));
-    }
-    let root = root
-        .canonicalize()
-        .map_err(|e| CopyError::io("copy root", root, &e))?;
-    let joined = root.join(p);
-    // Canonicalise the longest existing prefix; the rest must be plain names.
-    let mut existing = joined.clone();
-    let mut rest = Vec::new();
-    while std::fs::symlink_metadata(&existing).is_err() {
-        match (existing.file_name(), existing.parent()) {
-            (Some(n), Some(parent)) => {
-                rest.push(n.to_os_string());
-                existing = parent.to_path_buf();
-            }
-            _ => break,
-        }
-    }
-    let mut real = existing
-        .canonicalize()
-        .map_err(|e| CopyError::io("cannot resolve", &existing, &e))?;
-    for n in rest.iter().rev() {
-        if n == ".." || n == "." {
-            return Err(CopyError::local(
-                ErrorCode::PERMISSION_DENIED,
-                format!("{path}: outside the agent's copy root"),
-            ));
-        }
-        real.push(n);
-    }
-    if !real.starts_with(&root) {
-        return Err(CopyError::local(
-            ErrorCode::PERMISSION_DENIED,
-            format!("{path}: outside the agent's copy root"),
-        ));
-    }
-    Ok(real)
-}
-
-async fn fail_copy<R, W>(c: &mut Conn<R, W>, e: CopyError) -> AgentError
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    match e {
-        CopyError::Local { code, message } => c.fail(code, message).await,
-        CopyError::Remote { code, message } => AgentError::Request { code, message },
-        CopyError::Frame(f) => c.fail_frame(f).await,
-    }
-}
-
-async fn copy_to<R, W>(
-    c: &mut Conn<R, W>,
-    path: &str,
-    opts: &AgentOptions,
-) -> Result<(), AgentError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let dst = match resolve(path, opts) {
-        Ok(p) => p,
-        Err(e) => return Err(fail_copy(c, e).await),
-    };
-    match tree::receive_tree(&mut c.reader, &dst, None).await {
-        Ok(s) => {
-            c.writer
-                .write_frame(&Frame::CopyDone {
-                    files: s.files,
-                    dirs: s.dirs,
-                    bytes: s.bytes,
-                })
-                .await?;
-            c.writer.shutdown().await?;
-            Ok(())
-        }
-        Err(e) => Err(fail_copy(c, e).await),
-    }
-}
-
-async fn copy_from<R, W>(
-    c: &mut Conn<R, W>,
-    path: &str,
-    recursive: bool,
-    opts: &AgentOptions,
-) -> Result<(), AgentError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let src = match resolve(path, opts) {
-        Ok(p) => p,
-        Err(e) => return Err(fail_copy(c, e).await),
-    };
-    let reader = &mut c.reader;
-    let writer = &mut c.writer;
-    // Send the tree, watching for an early error from the client. The client's
-    // CopyDone may be read before the sending future has reported its completion.
-    let mut done = false;
-    let sent = {
-        let send = tree::send_tree(writer, &src, recursive, None);
-        tokio::pin!(send);
-        tokio::select! {
-            biased;
-            r = &mut send => r,
-            f = reader.read_frame() => match f {
-                Ok(Some(Frame::CopyDone { .. })) => {
-                    done = true;
-                    send.await
-                }
-                Ok(Some(Frame::Error { code, message })) => Err(CopyError::Remote { code, message }),
-                Ok(None) => return Err(AgentError::ClientGone),
-                Ok(Some(other)) => Err(CopyError::local(
-                    ErrorCode::BAD_REQUEST,
-                    format!("unexpected {} frame during a copy", other.name()),
-                )),
-                Err(e) => Err(CopyError::Frame(e)),
-            },
-        }
-    };
-    if let Err(e) = sent {
-        return Err(fail_copy(c, e).await);
-    }
-    if done {
-        return Ok(());
-    }
-    // The client confirms with CopyDone once everything is verified and renamed.
-    match c.reader.read_frame().await {
-        Ok(Some(Frame::CopyDone { .. })) => Ok(()),
-        Ok(Some(Frame::Error { code, message })) => Err(AgentError::Request { code, message }),
-        Ok(Some(other)) => Err(c
-            .fail(
-                ErrorCode::BAD_REQUEST,
-                format!("expected CopyDone, got a {} frame", other.name()),
-            )
-            .await),
-        Ok(None) => Err(AgentError::ClientGone),
-        Err(e) => Err(c.fail_frame(e).await),
-    }
 }

@@ -1,16 +1,30 @@
 //! File-copy streams, shared by the agent and the client: sending a file or directory
-//! tree as `CopyTotal, (Dir | File Data* FileEnd)*, CopyEnd`, and receiving one with
-//! per-file SHA-256 verification and temp file + fsync + rename.
+//! tree as `CopyTotal, (Dir | File Data* FileEnd)*, CopyEnd` ([`send_tree`]), and
+//! receiving one with per-file SHA-256 verification and temp file + fsync + rename
+//! ([`receive_tree`], in `receive.rs`).
+//!
+//! Both sides work through directory fds and never follow a symlink below the path the
+//! user (or the request) named: the sender walks its tree with `openat(O_NOFOLLOW)` and
+//! sends the bytes of the very fd it checked; the receiver creates everything beneath
+//! its destination directory's fd (see `fsat.rs`).
 
-use crate::framed::{FrameError, FrameReader, FrameWriter};
-use crate::pending::PendingFile;
+use crate::framed::{FrameError, FrameWriter};
+use crate::fsat;
 use crate::proto::{DATA_CHUNK, ErrorCode, Frame};
 use bytes::{Bytes, BytesMut};
+use rustix::fs::{FileType, OFlags};
 use sha2::{Digest, Sha256};
 use std::io;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWrite};
+
+pub use crate::receive::{Dest, Expect, receive_tree};
+
+/// The default idle timeout of a copy: the longest the peer may send (or take)
+/// nothing before the copy fails.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Permission bits a copy keeps (setuid, setgid and sticky are dropped).
 pub const MODE_MASK: u32 = 0o777;
@@ -79,18 +93,50 @@ impl CopyError {
         }
     }
 
-    pub(crate) fn io(what: &str, path: &Path, e: &io::Error) -> CopyError {
+    /// An I/O error on `path` (a local path or a stream path: escaped here).
+    pub(crate) fn io(what: &str, path: &str, e: &io::Error) -> CopyError {
         let code = match e.kind() {
             io::ErrorKind::NotFound => ErrorCode::NOT_FOUND,
             io::ErrorKind::PermissionDenied => ErrorCode::PERMISSION_DENIED,
+            _ if e.raw_os_error() == Some(libc::ELOOP) => ErrorCode::PERMISSION_DENIED,
             _ => ErrorCode::IO,
         };
-        CopyError::local(code, format!("{what} {}: {}", path.display(), strip_os(e)))
+        let why = match e.raw_os_error() {
+            Some(libc::ELOOP) => "a symbolic link is not followed here".to_string(),
+            Some(libc::EXDEV) => "outside the directory it must stay in".to_string(),
+            _ => strip_os(e),
+        };
+        CopyError::local(code, format!("{what} {}: {why}", escape(path)))
     }
 
-    fn protocol(message: impl Into<String>) -> CopyError {
+    pub(crate) fn protocol(message: impl Into<String>) -> CopyError {
         CopyError::local(ErrorCode::BAD_REQUEST, message)
     }
+}
+
+/// A name or path from a peer (or any text shown with one) made safe to print: control
+/// characters (C0, DEL, C1 — terminal escape sequences) and Unicode bidirectional
+/// overrides are written as `\u{..}` escapes, backslashes as `\\`; everything else is
+/// kept. Every message of the copy code that contains a peer-supplied name goes
+/// through this.
+///
+/// ```
+/// assert_eq!(hvsock_agent::tree::escape("a\x1b]0;x\x07b"), "a\\u{1b}]0;x\\u{7}b");
+/// assert_eq!(hvsock_agent::tree::escape("plain/é"), "plain/é");
+/// ```
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() || bidi {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// "No such file or directory (os error 2)" → "No such file or directory".
@@ -103,134 +149,224 @@ pub(crate) fn strip_os(e: &io::Error) -> String {
 }
 
 struct Entry {
+    /// The stream path (`root/a/b`).
     rel: String,
-    abs: PathBuf,
+    /// The path below the root (`a/b`; empty for the root itself).
+    inner: String,
     is_dir: bool,
     mode: u32,
     size: u64,
 }
 
-fn utf8_name(p: &Path) -> Result<String, CopyError> {
-    p.to_str().map(str::to_string).ok_or_else(|| {
+fn utf8_name(n: &std::ffi::OsStr, shown: &str) -> Result<String, CopyError> {
+    n.to_str().map(str::to_string).ok_or_else(|| {
         CopyError::local(
             ErrorCode::BAD_REQUEST,
-            format!("{}: file names must be UTF-8", p.display()),
+            format!("{}: file names must be UTF-8", escape(shown)),
         )
     })
 }
 
-/// Lists what a copy of `src` sends, in order (directories before their contents).
-fn walk(src: &Path, recursive: bool) -> Result<(Vec<Entry>, u64), CopyError> {
-    let meta = std::fs::metadata(src).map_err(|e| CopyError::io("cannot read", src, &e))?;
-    let root_name = match src.file_name() {
-        Some(n) => utf8_name(Path::new(n))?,
-        None => {
-            let canon = src
-                .canonicalize()
-                .map_err(|e| CopyError::io("cannot resolve", src, &e))?;
-            match canon.file_name() {
-                Some(n) => utf8_name(Path::new(n))?,
-                None => "root".to_string(),
+/// What a copy sends: a file or directory opened once, and the name its root entry
+/// gets in the stream.
+#[derive(Debug)]
+pub struct Source {
+    fd: OwnedFd,
+    name: String,
+    shown: String,
+    is_dir: bool,
+}
+
+impl Source {
+    /// Opens the user's own path `src` (symlinks in it are followed: it is the user's
+    /// choice); everything below it is walked without following symlinks.
+    pub fn open(src: &Path) -> Result<Source, CopyError> {
+        let shown = src.display().to_string();
+        let fd = rustix::fs::open(
+            src,
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(|e| CopyError::io("cannot read", &shown, &e.into()))?;
+        let name = match src.file_name() {
+            Some(n) => utf8_name(n, &shown)?,
+            None => {
+                let canon = src
+                    .canonicalize()
+                    .map_err(|e| CopyError::io("cannot resolve", &shown, &e))?;
+                match canon.file_name() {
+                    Some(n) => utf8_name(n, &shown)?,
+                    None => "root".to_string(),
+                }
             }
-        }
-    };
-    let mut out = Vec::new();
+        };
+        Source::from_fd(fd, name, shown)
+    }
+
+    /// `fd` (already opened by the caller, e.g. beneath a copy root) sent as `name`.
+    pub(crate) fn from_fd(fd: OwnedFd, name: String, shown: String) -> Result<Source, CopyError> {
+        let st =
+            rustix::fs::fstat(&fd).map_err(|e| CopyError::io("cannot read", &shown, &e.into()))?;
+        let is_dir = match FileType::from_raw_mode(st.st_mode) {
+            FileType::Directory => true,
+            FileType::RegularFile => false,
+            _ => {
+                return Err(CopyError::local(
+                    ErrorCode::BAD_REQUEST,
+                    format!("{} is not a regular file or directory", escape(&shown)),
+                ));
+            }
+        };
+        Ok(Source {
+            fd,
+            name,
+            shown,
+            is_dir,
+        })
+    }
+
+    /// Whether it is a directory.
+    pub fn is_dir(&self) -> bool {
+        self.is_dir
+    }
+}
+
+/// Lists what a copy of `src` sends, in order (directories before their contents),
+/// walking through directory fds with no symlink followed.
+fn walk(src: &Source, recursive: bool) -> Result<(Vec<Entry>, u64), CopyError> {
+    let st = rustix::fs::fstat(&src.fd)
+        .map_err(|e| CopyError::io("cannot read", &src.shown, &e.into()))?;
+    let mut out = vec![Entry {
+        rel: src.name.clone(),
+        inner: String::new(),
+        is_dir: src.is_dir,
+        mode: st.st_mode & MODE_MASK,
+        size: if src.is_dir { 0 } else { st.st_size as u64 },
+    }];
     let mut skipped = 0;
-    if meta.is_file() {
-        out.push(Entry {
-            rel: root_name,
-            abs: src.to_path_buf(),
-            is_dir: false,
-            mode: meta.permissions().mode() & MODE_MASK,
-            size: meta.len(),
-        });
-    } else if meta.is_dir() {
+    if src.is_dir {
         if !recursive {
             return Err(CopyError::local(
                 ErrorCode::BAD_REQUEST,
-                format!("{} is a directory (use -r)", src.display()),
+                format!("{} is a directory (use -r)", escape(&src.shown)),
             ));
         }
-        out.push(Entry {
-            rel: root_name.clone(),
-            abs: src.to_path_buf(),
-            is_dir: true,
-            mode: meta.permissions().mode() & MODE_MASK,
-            size: 0,
-        });
-        walk_dir(src, &root_name, &mut out, &mut skipped)?;
-    } else {
-        return Err(CopyError::local(
-            ErrorCode::BAD_REQUEST,
-            format!("{} is not a regular file or directory", src.display()),
-        ));
+        walk_dir(src, src.fd.as_fd(), &src.name, "", &mut out, &mut skipped)?;
     }
     Ok((out, skipped))
 }
 
 fn walk_dir(
-    dir: &Path,
+    src: &Source,
+    dir: std::os::fd::BorrowedFd<'_>,
     rel: &str,
+    inner: &str,
     out: &mut Vec<Entry>,
     skipped: &mut u64,
 ) -> Result<(), CopyError> {
-    let rd = std::fs::read_dir(dir).map_err(|e| CopyError::io("cannot read directory", dir, &e))?;
-    let mut items = Vec::new();
+    let shown = |inner: &str| format!("{}/{inner}", src.shown);
+    let rd = rustix::fs::Dir::read_from(dir)
+        .map_err(|e| CopyError::io("cannot read directory", &shown(inner), &e.into()))?;
+    let mut names = Vec::new();
     for item in rd {
-        let item = item.map_err(|e| CopyError::io("cannot read directory", dir, &e))?;
-        items.push(item);
+        let item =
+            item.map_err(|e| CopyError::io("cannot read directory", &shown(inner), &e.into()))?;
+        let n = item.file_name().to_bytes();
+        if n != b"." && n != b".." {
+            names.push(
+                <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(n).to_os_string(),
+            );
+        }
     }
-    items.sort_by_key(|i| i.file_name());
-    for item in items {
-        let abs = item.path();
-        let name = utf8_name(Path::new(&item.file_name()))?;
-        let child_rel = format!("{rel}/{name}");
-        let meta =
-            std::fs::symlink_metadata(&abs).map_err(|e| CopyError::io("cannot read", &abs, &e))?;
-        let mode = meta.permissions().mode() & MODE_MASK;
-        if meta.is_dir() {
-            out.push(Entry {
-                rel: child_rel.clone(),
-                abs: abs.clone(),
-                is_dir: true,
-                mode,
-                size: 0,
-            });
-            walk_dir(&abs, &child_rel, out, skipped)?;
-        } else if meta.is_file() {
-            out.push(Entry {
-                rel: child_rel,
-                abs,
-                is_dir: false,
-                mode,
-                size: meta.len(),
-            });
-        } else {
-            *skipped += 1;
+    names.sort();
+    for n in names {
+        let join = |a: &str, b: &str| {
+            if a.is_empty() {
+                b.to_string()
+            } else {
+                format!("{a}/{b}")
+            }
+        };
+        let name = utf8_name(&n, &shown(&join(inner, &n.to_string_lossy())))?;
+        let child_inner = join(inner, &name);
+        let st = rustix::fs::statat(dir, name.as_str(), rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|e| CopyError::io("cannot read", &shown(&child_inner), &e.into()))?;
+        let mode = st.st_mode & MODE_MASK;
+        let entry = |is_dir, size| Entry {
+            rel: format!("{rel}/{name}"),
+            inner: child_inner.clone(),
+            is_dir,
+            mode,
+            size,
+        };
+        match FileType::from_raw_mode(st.st_mode) {
+            FileType::Directory => {
+                let sub = fsat::open_dir(dir, &name).map_err(|e| {
+                    CopyError::io("cannot read directory", &shown(&child_inner), &e)
+                })?;
+                out.push(entry(true, 0));
+                walk_dir(
+                    src,
+                    sub.as_fd(),
+                    &format!("{rel}/{name}"),
+                    &child_inner,
+                    out,
+                    skipped,
+                )?;
+            }
+            FileType::RegularFile => out.push(entry(false, st.st_size as u64)),
+            _ => *skipped += 1,
         }
     }
     Ok(())
 }
 
+/// Writes one frame, failing after `idle` without progress (a peer that stopped
+/// reading).
+pub(crate) async fn write_idle<W: AsyncWrite + Unpin>(
+    w: &mut FrameWriter<W>,
+    f: &Frame,
+    idle: Duration,
+    what: &str,
+) -> Result<(), CopyError> {
+    match tokio::time::timeout(idle, w.write_frame(f)).await {
+        Ok(r) => Ok(r?),
+        Err(_) => Err(idle_error(idle, "took nothing", what)),
+    }
+}
+
+/// The error of an idle timeout: "the peer sent nothing for 60s while copying x".
+pub(crate) fn idle_error(idle: Duration, did: &str, what: &str) -> CopyError {
+    let during = if what.is_empty() {
+        String::new()
+    } else {
+        format!(" while copying {}", escape(what))
+    };
+    CopyError::local(
+        ErrorCode::TIMEOUT,
+        format!("the peer {did} for {idle:?}{during} (idle timeout)"),
+    )
+}
+
 /// Sends `src` (a file, or with `recursive` a directory tree) as a copy stream, up to
-/// and including `CopyEnd`.
+/// and including `CopyEnd`. Each file is opened beneath its directory with no symlink
+/// followed, checked to be a regular file, and the bytes of that fd are sent. A peer
+/// that takes no data for `idle` fails the copy.
 pub async fn send_tree<W: AsyncWrite + Unpin>(
     w: &mut FrameWriter<W>,
-    src: &Path,
+    src: &Source,
     recursive: bool,
+    idle: Duration,
     mut progress: Option<ProgressFn<'_>>,
 ) -> Result<CopySummary, CopyError> {
-    let src_owned = src.to_path_buf();
-    let (entries, skipped) = tokio::task::spawn_blocking(move || walk(&src_owned, recursive))
-        .await
-        .map_err(|e| CopyError::local(ErrorCode::IO, format!("walk failed: {e}")))??;
+    let (entries, skipped) = walk(src, recursive)?;
     let files_total = entries.iter().filter(|e| !e.is_dir).count() as u64;
     let bytes_total = entries.iter().map(|e| e.size).sum();
-    w.write_frame(&Frame::CopyTotal {
+    let total = Frame::CopyTotal {
         files: files_total,
         bytes: bytes_total,
-    })
-    .await?;
+    };
+    write_idle(w, &total, idle, "").await?;
     let mut p = Progress {
         files_total,
         bytes_total,
@@ -243,24 +379,29 @@ pub async fn send_tree<W: AsyncWrite + Unpin>(
     let mut buf = BytesMut::new();
     for e in entries {
         if e.is_dir {
-            w.write_frame(&Frame::Dir {
-                path: e.rel,
+            let dir = Frame::Dir {
+                path: e.rel.clone(),
                 mode: e.mode,
-            })
-            .await?;
+            };
+            write_idle(w, &dir, idle, &e.rel).await?;
             summary.dirs += 1;
             continue;
         }
-        let mut f = tokio::fs::File::open(&e.abs)
-            .await
-            .map_err(|err| CopyError::io("cannot open", &e.abs, &err))?;
-        w.write_frame(&Frame::File {
+        let shown = format!("{}/{}", src.shown, e.inner);
+        let opened = if e.inner.is_empty() {
+            src.fd.try_clone().and_then(fsat::regular_file)
+        } else {
+            fsat::open_file(src.fd.as_fd(), &e.inner)
+        };
+        let (file, _) = opened.map_err(|err| CopyError::io("cannot open", &shown, &err))?;
+        let mut f = tokio::fs::File::from_std(file);
+        let head = Frame::File {
             path: e.rel.clone(),
             mode: e.mode,
             size: e.size,
-        })
-        .await?;
-        p.path = e.rel;
+        };
+        write_idle(w, &head, idle, &e.rel).await?;
+        p.path = e.rel.clone();
         let mut hasher = Sha256::new();
         let mut left = e.size;
         while left > 0 {
@@ -271,24 +412,24 @@ pub async fn send_tree<W: AsyncWrite + Unpin>(
                 .take(want as u64)
                 .read_buf(&mut buf)
                 .await
-                .map_err(|err| CopyError::io("cannot read", &e.abs, &err))?;
+                .map_err(|err| CopyError::io("cannot read", &shown, &err))?;
             if n == 0 {
                 return Err(CopyError::local(
                     ErrorCode::IO,
-                    format!("{} shrank while being copied", e.abs.display()),
+                    format!("{} shrank while being copied", escape(&shown)),
                 ));
             }
             hasher.update(&buf[..n]);
             left -= n as u64;
             let chunk: Bytes = buf.split().freeze();
-            w.write_frame(&Frame::Data(chunk)).await?;
+            write_idle(w, &Frame::Data(chunk), idle, &e.rel).await?;
             p.bytes_done += n as u64;
             if let Some(cb) = progress.as_mut() {
                 cb(&p);
             }
         }
         let sha256: [u8; 32] = hasher.finalize().into();
-        w.write_frame(&Frame::FileEnd { sha256 }).await?;
+        write_idle(w, &Frame::FileEnd { sha256 }, idle, &e.rel).await?;
         p.files_done += 1;
         summary.files += 1;
         summary.bytes += e.size;
@@ -296,293 +437,27 @@ pub async fn send_tree<W: AsyncWrite + Unpin>(
             cb(&p);
         }
     }
-    w.write_frame(&Frame::CopyEnd).await?;
-    w.flush().await?;
+    write_idle(w, &Frame::CopyEnd, idle, "").await?;
+    match tokio::time::timeout(idle, w.flush()).await {
+        Ok(r) => r?,
+        Err(_) => return Err(idle_error(idle, "took nothing", "")),
+    }
     Ok(summary)
 }
 
 /// Checks a relative path of the copy stream: `/`-separated normal components only.
-fn check_rel(rel: &str) -> Result<Vec<&str>, CopyError> {
+pub(crate) fn check_rel(rel: &str) -> Result<Vec<&str>, CopyError> {
     let parts: Vec<&str> = rel.split('/').collect();
     if parts
         .iter()
         .any(|c| c.is_empty() || *c == "." || *c == "..")
     {
         return Err(CopyError::protocol(format!(
-            "invalid path in copy stream: {rel:?}"
+            "invalid path in copy stream: \"{}\"",
+            escape(rel)
         )));
     }
     Ok(parts)
-}
-
-struct OpenFile {
-    rel: String,
-    dest: PathBuf,
-    file: tokio::fs::File,
-    pending: PendingFile,
-    hasher: Sha256,
-    left: u64,
-    mode: u32,
-    size: u64,
-}
-
-/// Where the root entry and its children go.
-struct Target {
-    root: String,
-    /// `true`: entries go inside `dst` (`dst/<root>/...`); `false`: the root becomes `dst`.
-    inside: bool,
-    dst: PathBuf,
-}
-
-impl Target {
-    fn map(&self, parts: &[&str]) -> Result<PathBuf, CopyError> {
-        if parts[0] != self.root {
-            return Err(CopyError::protocol(format!(
-                "copy stream entry {:?} is outside the tree {:?}",
-                parts.join("/"),
-                self.root
-            )));
-        }
-        let mut p = self.dst.clone();
-        let skip = if self.inside { 0 } else { 1 };
-        for c in &parts[skip..] {
-            p.push(c);
-        }
-        Ok(p)
-    }
-}
-
-fn sync_dir(dir: &Path) {
-    // Durability of the rename; failures (e.g. on filesystems that refuse directory
-    // fsync) are not errors of the copy.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
-/// Receives a copy stream (starting after the request frame) into `dst`, like `cp`:
-/// if `dst` is an existing directory the tree goes inside it, otherwise the tree's root
-/// becomes `dst`. Each file is written to a temp file in its destination directory
-/// (anonymous, `O_TMPFILE`, where supported: nothing is left if the receiver is
-/// killed), verified against the sender's SHA-256, fsynced and renamed into place; on
-/// any failure (including the connection dropping) the temp file is removed.
-///
-/// Returns after `CopyEnd`, without sending `CopyDone` (the caller does).
-pub async fn receive_tree<R: AsyncRead + Unpin>(
-    r: &mut FrameReader<R>,
-    dst: &Path,
-    mut progress: Option<ProgressFn<'_>>,
-) -> Result<CopySummary, CopyError> {
-    let mut target: Option<Target> = None;
-    let mut open: Option<OpenFile> = None;
-    let mut dir_modes: Vec<(PathBuf, u32)> = Vec::new();
-    let mut summary = CopySummary::default();
-    let mut p = Progress::default();
-    loop {
-        let frame = match r.read_frame().await? {
-            Some(f) => f,
-            None => {
-                return Err(CopyError::local(
-                    ErrorCode::IO,
-                    "connection closed in the middle of the copy",
-                ));
-            }
-        };
-        match frame {
-            Frame::CopyTotal { files, bytes } if target.is_none() => {
-                p.files_total = files;
-                p.bytes_total = bytes;
-            }
-            Frame::Dir { path, mode } if open.is_none() => {
-                let parts = check_rel(&path)?;
-                let t = root_target(&mut target, &parts, dst, true)?;
-                let dest = t.map(&parts)?;
-                match tokio::fs::symlink_metadata(&dest).await {
-                    Ok(m) if m.is_dir() => {}
-                    Ok(_) => {
-                        return Err(CopyError::local(
-                            ErrorCode::BAD_REQUEST,
-                            format!("{} exists and is not a directory", dest.display()),
-                        ));
-                    }
-                    Err(_) => {
-                        tokio::fs::create_dir(&dest)
-                            .await
-                            .map_err(|e| CopyError::io("cannot create directory", &dest, &e))?;
-                        // Writable until the copy ends; the real mode comes last.
-                        let _ = tokio::fs::set_permissions(
-                            &dest,
-                            std::fs::Permissions::from_mode(0o700),
-                        )
-                        .await;
-                    }
-                }
-                dir_modes.push((dest, mode & MODE_MASK));
-                summary.dirs += 1;
-            }
-            Frame::File { path, mode, size } if open.is_none() => {
-                let parts = check_rel(&path)?;
-                let t = root_target(&mut target, &parts, dst, false)?;
-                let dest = t.map(&parts)?;
-                if let Ok(m) = tokio::fs::symlink_metadata(&dest).await
-                    && m.is_dir()
-                {
-                    return Err(CopyError::local(
-                        ErrorCode::BAD_REQUEST,
-                        format!("{} is a directory", dest.display()),
-                    ));
-                }
-                let parent = match dest.parent() {
-                    Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                    _ => PathBuf::from("."),
-                };
-                let name = dest
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let parent2 = parent.clone();
-                let (file, pending) =
-                    tokio::task::spawn_blocking(move || PendingFile::create_in(&parent2, &name))
-                        .await
-                        .map_err(|e| CopyError::local(ErrorCode::IO, e.to_string()))?
-                        .map_err(|e| CopyError::io("cannot create a file in", &parent, &e))?;
-                p.path = path.clone();
-                open = Some(OpenFile {
-                    rel: path,
-                    dest,
-                    file: tokio::fs::File::from_std(file),
-                    pending,
-                    hasher: Sha256::new(),
-                    left: size,
-                    mode: mode & MODE_MASK,
-                    size,
-                });
-            }
-            Frame::Data(data) if open.is_some() => {
-                let f = open.as_mut().expect("checked");
-                if data.len() as u64 > f.left {
-                    return Err(CopyError::protocol(format!(
-                        "{}: more data than its announced size {}",
-                        f.rel, f.size
-                    )));
-                }
-                f.left -= data.len() as u64;
-                f.hasher.update(&data);
-                f.file
-                    .write_all(&data)
-                    .await
-                    .map_err(|e| CopyError::io("cannot write", &f.dest, &e))?;
-                p.bytes_done += data.len() as u64;
-                if let Some(cb) = progress.as_mut() {
-                    cb(&p);
-                }
-            }
-            Frame::FileEnd { sha256 } if open.is_some() => {
-                let mut f = open.take().expect("checked");
-                if f.left != 0 {
-                    return Err(CopyError::protocol(format!(
-                        "{}: {} bytes short of its announced size",
-                        f.rel, f.left
-                    )));
-                }
-                let got: [u8; 32] = f.hasher.finalize().into();
-                if got != sha256 {
-                    return Err(CopyError::local(
-                        ErrorCode::INTEGRITY,
-                        format!(
-                            "{}: SHA-256 mismatch (sent {}, received {}); not written",
-                            f.rel,
-                            hex(&sha256),
-                            hex(&got)
-                        ),
-                    ));
-                }
-                f.file
-                    .flush()
-                    .await
-                    .map_err(|e| CopyError::io("cannot write", &f.dest, &e))?;
-                f.file
-                    .set_permissions(std::fs::Permissions::from_mode(f.mode))
-                    .await
-                    .map_err(|e| CopyError::io("cannot set mode of", &f.dest, &e))?;
-                f.file
-                    .sync_all()
-                    .await
-                    .map_err(|e| CopyError::io("cannot sync", &f.dest, &e))?;
-                let file = f.file.into_std().await;
-                let dest = f.dest.clone();
-                let pending = f.pending;
-                tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
-                    pending.persist(file, &dest)?;
-                    if let Some(parent) = dest.parent() {
-                        sync_dir(if parent.as_os_str().is_empty() {
-                            Path::new(".")
-                        } else {
-                            parent
-                        });
-                    }
-                    Ok(())
-                })
-                .await
-                .map_err(|e| CopyError::local(ErrorCode::IO, e.to_string()))??;
-                summary.files += 1;
-                summary.bytes += f.size;
-                p.files_done += 1;
-                if let Some(cb) = progress.as_mut() {
-                    cb(&p);
-                }
-            }
-            Frame::CopyEnd if open.is_none() => {
-                if target.is_none() {
-                    return Err(CopyError::protocol("empty copy stream"));
-                }
-                for (dir, mode) in dir_modes.iter().rev() {
-                    tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(*mode))
-                        .await
-                        .map_err(|e| CopyError::io("cannot set mode of", dir, &e))?;
-                }
-                return Ok(summary);
-            }
-            Frame::Error { code, message } => return Err(CopyError::Remote { code, message }),
-            other => {
-                return Err(CopyError::protocol(format!(
-                    "unexpected {} frame in copy stream",
-                    other.name()
-                )));
-            }
-        }
-    }
-}
-
-fn root_target<'a>(
-    target: &'a mut Option<Target>,
-    parts: &[&str],
-    dst: &Path,
-    is_dir: bool,
-) -> Result<&'a Target, CopyError> {
-    if target.is_none() {
-        if parts.len() != 1 {
-            return Err(CopyError::protocol(
-                "the first entry of a copy stream must be its root",
-            ));
-        }
-        let inside = match std::fs::metadata(dst) {
-            Ok(m) if m.is_dir() => true,
-            Ok(_) if is_dir => {
-                return Err(CopyError::local(
-                    ErrorCode::BAD_REQUEST,
-                    format!("{} exists and is not a directory", dst.display()),
-                ));
-            }
-            _ => false,
-        };
-        *target = Some(Target {
-            root: parts[0].to_string(),
-            inside,
-            dst: dst.to_path_buf(),
-        });
-    }
-    Ok(target.as_ref().expect("just set"))
 }
 
 /// Lower-case hex.

@@ -229,7 +229,19 @@ async fn missing_source_and_bad_destination() {
     assert_remote(&e, ErrorCode::NOT_FOUND, "");
 }
 
-/// Sends a copy stream by hand.
+/// The `CopyTotal` that announces exactly the `File` frames of `frames`.
+fn total_of(frames: &[Frame]) -> Frame {
+    let (mut files, mut bytes) = (0, 0);
+    for f in frames {
+        if let Frame::File { size, .. } = f {
+            files += 1;
+            bytes += size;
+        }
+    }
+    Frame::CopyTotal { files, bytes }
+}
+
+/// Sends a copy stream by hand (preceded by its `CopyTotal` if it has none).
 async fn raw_copy_to(
     agent: &TestAgent,
     dst: &Path,
@@ -245,6 +257,9 @@ async fn raw_copy_to(
     })
     .await
     .unwrap();
+    if !matches!(frames.first(), Some(Frame::CopyTotal { .. })) {
+        w.write_frame(&total_of(frames)).await.unwrap();
+    }
     for f in frames {
         // The agent may reject the stream and hang up before reading all of it.
         if w.write_frame(f).await.is_err() {
@@ -329,6 +344,12 @@ async fn interrupted_copy_from_agent_leaves_nothing() {
             r.read_frame().await.unwrap(),
             Some(Frame::CopyFrom { .. })
         ));
+        w.write_frame(&Frame::CopyTotal {
+            files: 1,
+            bytes: 4 << 20,
+        })
+        .await
+        .unwrap();
         w.write_frame(&Frame::File {
             path: "f".into(),
             mode: 0o644,

@@ -49,9 +49,12 @@ pub struct AgentArgs {
     #[arg(long)]
     any: bool,
     /// Confine file copies to DIR (relative remote paths are taken from it; nothing
-    /// outside it can be read or written).
+    /// outside it can be read or written: no symlink inside it is followed).
     #[arg(long, value_name = "DIR")]
     copy_root: Option<PathBuf>,
+    /// Fail a copy whose client sends or takes nothing for DUR (e.g. 30s, 5m).
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_copy_idle_timeout)]
+    copy_idle_timeout: Duration,
     /// Most connections served at once; more get a "busy" error.
     #[arg(long, value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -102,9 +105,19 @@ fn run_install(dirs: &Dirs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One line for a log, whatever the error's text.
+/// A duration above zero.
+fn parse_copy_idle_timeout(s: &str) -> Result<Duration, String> {
+    let d = crate::cmd_connect::parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: an idle timeout must be above zero"));
+    }
+    Ok(d)
+}
+
+/// One line for a log, whatever the error's text (which may quote a client's message
+/// or names: control characters are escaped).
 fn one_line(e: &dyn std::fmt::Display) -> String {
-    e.to_string().replace('\n', "; ")
+    hvsock_agent::tree::escape(&e.to_string().replace('\n', "; "))
 }
 
 pub fn run(args: AgentArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -134,6 +147,7 @@ pub fn run(args: AgentArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     let opts = AgentOptions {
         copy_root,
+        copy_idle_timeout: args.copy_idle_timeout,
         max_concurrent: args.max_concurrent as usize,
         ..AgentOptions::default()
     };

@@ -1,8 +1,9 @@
 //! `hvsock cp`: copy files and directory trees to and from a VM's `hvsock agent`.
 
-use crate::cmd_connect::parse_connect_timeout;
+use crate::cmd_connect::{parse_connect_timeout, parse_duration};
 use crate::cmd_exec::connect_agent;
 use clap::Args;
+use hvsock_agent::tree::escape;
 use hvsock_agent::{CopySummary, Progress, client};
 use std::io::{IsTerminal, Write};
 use std::os::fd::AsFd;
@@ -18,12 +19,22 @@ use std::time::{Duration, Instant};
 /// first ':'; write a local path containing ':' with a '/' before it, e.g. ./a:b.
 ///
 /// Placement is cp's: if DST is an existing directory, SRC goes inside it; otherwise
-/// SRC becomes DST. Permission bits are kept; only regular files and directories are
-/// copied (symlinks and special files inside a tree are skipped). Every file is checked
+/// SRC becomes DST. Permission bits are kept, less the receiver's umask; only regular
+/// files and directories are copied (symlinks and special files inside a tree are
+/// skipped). Every file is checked
 /// end to end with SHA-256, written to a temp file next to its destination and renamed
 /// into place only when complete and verified: an interrupted or failed copy never
 /// leaves a truncated file at DST. Where the filesystem supports it (O_TMPFILE) the temp
 /// file has no name until then, so even a receiver killed outright leaves nothing.
+///
+/// The receiver accepts only what was asked for: from a VM, a stream whose root is not
+/// SRC's base name, a directory in a copy without -r, counts or sizes beyond what was
+/// announced, or any path that repeats, leaves the tree or goes through a symlink is
+/// refused. Modes from the other side are masked with the umask; existing directories
+/// keep theirs. Names from the VM are printed with control characters escaped.
+///
+/// A copy during which the other side sends (or takes) nothing for --idle-timeout fails,
+/// naming the file being copied.
 ///
 /// A progress bar is drawn on stderr when stderr is a terminal.
 ///
@@ -43,6 +54,9 @@ pub struct CpArgs {
     /// Connect timeout (e.g. 500ms, 5s; at most 300s).
     #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_connect_timeout)]
     timeout: Duration,
+    /// Fail if the other side sends or takes nothing for DUR (e.g. 30s, 5m).
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_idle_timeout)]
+    idle_timeout: Duration,
     /// Source: a local path or VM:PATH.
     #[arg(value_name = "SRC")]
     src: String,
@@ -70,6 +84,15 @@ fn parse_loc(s: &str) -> Loc {
     }
 }
 
+/// A duration above zero.
+fn parse_idle_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: an idle timeout must be above zero"));
+    }
+    Ok(d)
+}
+
 fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;
@@ -83,6 +106,47 @@ fn human(bytes: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[i])
     }
+}
+
+/// The progress line for `p` in `width` columns after `secs` seconds. The path comes
+/// from the other side: it is escaped, so the line holds no control characters.
+fn bar_line(p: &Progress, width: usize, secs: f64) -> String {
+    let frac = if p.bytes_total == 0 {
+        1.0
+    } else {
+        p.bytes_done as f64 / p.bytes_total as f64
+    };
+    let rate = p.bytes_done as f64 / secs;
+    let stats = format!(
+        " {:>3}% {}/{} {}/s {}/{} files ",
+        (frac * 100.0) as u32,
+        human(p.bytes_done),
+        human(p.bytes_total),
+        human(rate as u64),
+        p.files_done,
+        p.files_total,
+    );
+    let bar_len = width.saturating_sub(stats.len() + 2).min(30);
+    let filled = (frac * bar_len as f64).round() as usize;
+    let mut line = format!(
+        "[{}{}]{stats}",
+        "#".repeat(filled.min(bar_len)),
+        "-".repeat(bar_len - filled.min(bar_len))
+    );
+    let room = width.saturating_sub(line.chars().count());
+    if room > 3 {
+        // The path comes from the other side: never raw to the terminal.
+        let name: Vec<char> = escape(&p.path).chars().collect();
+        let name: String = if name.len() > room {
+            std::iter::once('…')
+                .chain(name[name.len() - (room - 1)..].iter().copied())
+                .collect()
+        } else {
+            name.into_iter().collect()
+        };
+        line.push_str(&name);
+    }
+    line
 }
 
 /// Draws a one-line progress bar on stderr with `\r`, at most 10 times a second.
@@ -119,42 +183,8 @@ impl Bar {
             return;
         }
         self.last = Some(now);
-        let frac = if p.bytes_total == 0 {
-            1.0
-        } else {
-            p.bytes_done as f64 / p.bytes_total as f64
-        };
         let secs = (now - self.start).as_secs_f64().max(1e-3);
-        let rate = p.bytes_done as f64 / secs;
-        let stats = format!(
-            " {:>3}% {}/{} {}/s {}/{} files ",
-            (frac * 100.0) as u32,
-            human(p.bytes_done),
-            human(p.bytes_total),
-            human(rate as u64),
-            p.files_done,
-            p.files_total,
-        );
-        let width = Self::width() - 1;
-        let bar_len = width.saturating_sub(stats.len() + 2).min(30);
-        let filled = (frac * bar_len as f64).round() as usize;
-        let mut line = format!(
-            "[{}{}]{stats}",
-            "#".repeat(filled.min(bar_len)),
-            "-".repeat(bar_len - filled.min(bar_len))
-        );
-        let room = width.saturating_sub(line.chars().count());
-        if room > 3 {
-            let name: Vec<char> = p.path.chars().collect();
-            let name: String = if name.len() > room {
-                std::iter::once('…')
-                    .chain(name[name.len() - (room - 1)..].iter().copied())
-                    .collect()
-            } else {
-                name.into_iter().collect()
-            };
-            line.push_str(&name);
-        }
+        let line = bar_line(p, Self::width() - 1, secs);
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r{line}\x1b[K");
         let _ = err.flush();
@@ -183,6 +213,12 @@ async fn copy(
         }
     };
     let progress: Option<hvsock_agent::tree::ProgressFn<'_>> = Some(&mut draw);
+    let opts = client::CopyOptions {
+        recursive: args.recursive,
+        idle_timeout: args.idle_timeout,
+    };
+    // Messages may quote the agent's text or its names: escaped before printing.
+    let shown = |e: client::ClientError| escape(&e.to_string());
     match (src, dst) {
         (Loc::Local(local), Loc::Remote { vm, path }) => {
             // Fail fast (and clearly) on a bad source, before connecting.
@@ -192,15 +228,15 @@ async fn copy(
                 return Err(format!("{} is a directory (use -r)", local.display()));
             }
             let stream = connect_agent(&vm, args.timeout).await?;
-            client::copy_to_remote(stream, &local, &path, args.recursive, progress)
+            client::copy_to_remote_with(stream, &local, &path, &opts, progress)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(shown)
         }
         (Loc::Remote { vm, path }, Loc::Local(local)) => {
             let stream = connect_agent(&vm, args.timeout).await?;
-            client::copy_from_remote(stream, &path, &local, args.recursive, progress)
+            client::copy_from_remote_with(stream, &path, &local, &opts, progress)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(shown)
         }
         (Loc::Remote { .. }, Loc::Remote { .. }) => Err(
             "both SRC and DST are VM:PATH; one must be local (write a local path containing \
@@ -294,6 +330,26 @@ mod tests {
         assert_eq!(parse_loc("/x/a:b"), Loc::Local("/x/a:b".into()));
         assert_eq!(parse_loc("plain"), Loc::Local("plain".into()));
         assert_eq!(parse_loc(":x"), Loc::Local(":x".into()));
+    }
+
+    #[test]
+    fn the_progress_line_escapes_the_peer_path() {
+        let p = Progress {
+            path: "a\x1b]0;owned\x07\x1b[2J\u{202e}b".into(),
+            files_done: 0,
+            files_total: 1,
+            bytes_done: 1,
+            bytes_total: 2,
+        };
+        let line = bar_line(&p, 200, 1.0);
+        assert!(
+            !line.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{line:?}"
+        );
+        assert!(
+            line.ends_with("a\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{202e}b"),
+            "{line:?}"
+        );
     }
 
     #[test]

@@ -108,6 +108,13 @@ pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     out
 }
 
+/// Whether `p`'s name is a copy temp file's: `.hvsock-XXXXXX.tmp` (or the older
+/// `.NAME.XXXXXX.hvsock-tmp`).
+pub fn is_temp_name(p: &Path) -> bool {
+    let n = p.file_name().unwrap_or_default().to_string_lossy();
+    (n.starts_with(".hvsock-") && n.ends_with(".tmp")) || n.ends_with(".hvsock-tmp")
+}
+
 /// Files in `dir` whose name marks them as copy temp files.
 pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -115,7 +122,7 @@ pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
         let p = e.unwrap().path();
         if p.is_dir() {
             out.extend(temp_files(&p));
-        } else if p.to_string_lossy().ends_with(".hvsock-tmp") {
+        } else if is_temp_name(&p) {
             out.push(p);
         }
     }
