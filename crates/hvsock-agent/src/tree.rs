@@ -118,25 +118,14 @@ impl CopyError {
 /// characters (C0, DEL, C1 — terminal escape sequences) and Unicode bidirectional
 /// overrides are written as `\u{..}` escapes, backslashes as `\\`; everything else is
 /// kept. Every message of the copy code that contains a peer-supplied name goes
-/// through this.
+/// through this ([`hvsock::text::escape_untrusted`], as an owned string).
 ///
 /// ```
 /// assert_eq!(hvsock_agent::tree::escape("a\x1b]0;x\x07b"), "a\\u{1b}]0;x\\u{7}b");
 /// assert_eq!(hvsock_agent::tree::escape("plain/é"), "plain/é");
 /// ```
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        if c == '\\' {
-            out.push_str("\\\\");
-        } else if c.is_control() || bidi {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    hvsock::text::escape_untrusted(s).into_owned()
 }
 
 /// "No such file or directory (os error 2)" → "No such file or directory".

@@ -11,7 +11,8 @@ use std::fmt::Write;
 
 /// `s` with every character that could act on a terminal or hide text written as an
 /// escape: C0 and C1 control characters and DEL (`\n` → `\n`, ESC → `\u{1b}`...), and
-/// the Unicode bidirectional overrides and isolates (U+202A..U+202E, U+2066..U+2069),
+/// the Unicode bidirectional marks, overrides and isolates (U+200E, U+200F,
+/// U+202A..U+202E, U+2066..U+2069),
 /// which reorder what a terminal shows. Backslashes are doubled, so an escape in the
 /// output always stands for a character that was really there. Borrowed when nothing
 /// needed escaping.
@@ -43,7 +44,9 @@ pub fn escape_untrusted(s: &str) -> Cow<'_, str> {
 }
 
 fn needs_escape(c: char) -> bool {
-    c == '\\' || c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c == '\\'
+        || c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
