@@ -180,6 +180,16 @@ fn spawn_exec(
         .map_err(|e| io::Error::new(e.kind(), format!("cannot run {:?}: {e}", cmd[0])))
 }
 
+/// Says on stderr which VMs listeners skip because their hybrid paths clash (a table
+/// edited by hand; `hvsock vm add` refuses such paths).
+pub(crate) fn warn_hybrid_clashes(dirs: &Dirs) {
+    if let Ok(t) = hvsock::partitions::PartitionTable::load(dirs) {
+        for c in t.hybrid_clashes() {
+            eprintln!("hvsock: warning: {c}");
+        }
+    }
+}
+
 /// An exit status as a process exit code (128+N for signal N, as shells do).
 fn exit_code(st: ExitStatus) -> u8 {
     match (st.code(), st.signal()) {
@@ -205,6 +215,7 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         .bind(addr)
         .map_err(|e| format!("listen {}: {e}", args.addr))?;
     let verbose = args.verbose;
+    warn_hybrid_clashes(&dirs);
     if verbose {
         eprintln!("hvsock: listening on {} ({addr})", args.addr);
     }
