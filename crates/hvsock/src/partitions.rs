@@ -57,6 +57,7 @@ use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 pub mod clash;
+mod index;
 pub use clash::HybridClash;
 
 impl Serialize for VmId {
@@ -306,10 +307,22 @@ pub enum PartitionError {
 }
 
 /// The partition table: every known partition, in the order added.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Lookups by id, name, cid and hybrid path are hash lookups: loading a table of N
+/// partitions costs O(N), and the lookups of the accept path O(1).
+#[derive(Debug, Clone, Default)]
 pub struct PartitionTable {
     partitions: Vec<Partition>,
+    index: index::Index,
 }
+
+impl PartialEq for PartitionTable {
+    fn eq(&self, other: &PartitionTable) -> bool {
+        self.partitions == other.partitions
+    }
+}
+
+impl Eq for PartitionTable {}
 
 #[derive(Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -426,7 +439,7 @@ impl PartitionTable {
                 }));
             }
             table.check_new(p.id, &p.name, &p.kind).map_err(invalid)?;
-            table.partitions.push(p);
+            table.push(p);
         }
         Ok(table)
     }
@@ -467,7 +480,12 @@ impl PartitionTable {
 
     /// The partition with this id.
     pub fn get(&self, id: VmId) -> Option<&Partition> {
-        self.partitions.iter().find(|p| p.id == id)
+        self.index.by_id.get(&id).map(|&i| &self.partitions[i])
+    }
+
+    fn push(&mut self, p: Partition) {
+        self.index.insert(self.partitions.len(), &p);
+        self.partitions.push(p);
     }
 
     /// The partition named by a GUID (any case, braces optional) or its exact name.
@@ -477,25 +495,24 @@ impl PartitionTable {
 
     fn position(&self, id_or_name: &str) -> Option<usize> {
         match id_or_name.trim().parse::<Guid>() {
-            Ok(g) => self.partitions.iter().position(|p| p.id.0 == g),
-            Err(_) => self.partitions.iter().position(|p| p.name == id_or_name),
+            Ok(g) => self.index.by_id.get(&VmId(g)).copied(),
+            Err(_) => self.index.by_name.get(id_or_name).copied(),
         }
     }
 
     /// The kernel vhost-vsock VM with this cid.
     pub fn by_cid(&self, cid: u32) -> Option<&Partition> {
-        self.partitions
-            .iter()
-            .find(|p| p.kind == PartitionKind::Cid { cid })
+        self.index.by_cid.get(&cid).map(|&i| &self.partitions[i])
     }
 
     /// The hybrid-vsock VM with this socket (the query is normalized like stored paths).
     pub fn by_hybrid_path(&self, path: &Path) -> Option<&Partition> {
-        let norm = normalize_hybrid_path(path).ok();
-        self.partitions.iter().find(|p| match &p.kind {
-            PartitionKind::Hybrid { path: q } => q == path || Some(q) == norm.as_ref(),
-            _ => false,
-        })
+        if let Some(&i) = self.index.by_path.get(path) {
+            return Some(&self.partitions[i]);
+        }
+        let norm = index::normalized_bytes(path);
+        let i = *self.index.normalized(&self.partitions).get(&norm)?;
+        Some(&self.partitions[i])
     }
 
     /// Whether a partition could be added (every rule, against every entry). `kind`
@@ -516,7 +533,7 @@ impl PartitionTable {
                 existing_name: p.name.clone(),
             });
         }
-        if let Some(p) = self.partitions.iter().find(|p| p.name == name) {
+        if let Some(p) = self.index.by_name.get(name).map(|&i| &self.partitions[i]) {
             return Err(PartitionError::DuplicateName {
                 name: name.to_string(),
                 existing_id: p.id,
@@ -536,11 +553,7 @@ impl PartitionTable {
                 }
             }
             PartitionKind::Hybrid { path } => {
-                let clash = self
-                    .partitions
-                    .iter()
-                    .find(|p| matches!(&p.kind, PartitionKind::Hybrid { path: q } if q == path));
-                if let Some(p) = clash {
+                if let Some(p) = self.index.by_path.get(path).map(|&i| &self.partitions[i]) {
                     return Err(PartitionError::DuplicatePath {
                         path: path.clone(),
                         existing_name: p.name.clone(),
@@ -581,7 +594,7 @@ impl PartitionTable {
         if let PartitionKind::Hybrid { path } = &kind {
             self.check_hybrid_path(path, None)?;
         }
-        self.partitions.push(Partition {
+        self.push(Partition {
             id,
             name: name.to_string(),
             kind,
@@ -592,14 +605,10 @@ impl PartitionTable {
 
     /// Sets or clears the owner uid of a local partition (by id or name).
     pub fn set_uid(&mut self, id_or_name: &str, uid: Option<u32>) -> Result<(), PartitionError> {
-        let p = self
-            .partitions
-            .iter_mut()
-            .find(|p| {
-                p.id.to_string() == id_or_name.to_ascii_lowercase().trim_matches(['{', '}'])
-                    || p.name == id_or_name
-            })
+        let i = self
+            .position(id_or_name)
             .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
+        let p = &mut self.partitions[i];
         if uid.is_some() && p.kind != PartitionKind::Local {
             return Err(PartitionError::NotLocal(p.name.clone()));
         }
@@ -612,7 +621,10 @@ impl PartitionTable {
         let i = self
             .position(id_or_name)
             .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
-        Ok(self.partitions.remove(i))
+        let p = self.partitions.remove(i);
+        // Positions after `i` moved: rebuild (one removal is O(N) anyway).
+        self.index = index::Index::build(&self.partitions);
+        Ok(p)
     }
 }
 

@@ -7,39 +7,15 @@
 //! paths are refused when a VM is added ([`PartitionTable::add`]), compared after
 //! normalization, and again by every listener before it creates a `PATH_P` socket
 //! (for tables edited by hand, or directories that became symlinks since).
+//!
+//! Every check uses the table's index of normalized paths (built once per loaded
+//! table): a check costs O(L log N) for a path of L bytes in a table of N VMs.
 
-use super::{Partition, PartitionError, PartitionKind, PartitionTable, normalize_hybrid_path};
+use super::index::normalized_bytes;
+use super::{Partition, PartitionError, PartitionKind, PartitionTable};
 use crate::addr::VmId;
-use std::ffi::OsStr;
 use std::fmt;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-
-/// `path` normalized like stored paths now (directories may have appeared or become
-/// symlinks since it was stored); itself if it cannot be.
-fn normalized(path: &Path) -> PathBuf {
-    normalize_hybrid_path(path).unwrap_or_else(|_| path.to_path_buf())
-}
-
-/// The `SUFFIX` when `path` is `base_SUFFIX` (a name in the same directory: no `/`).
-fn suffix_of<'a>(path: &'a Path, base: &Path) -> Option<&'a OsStr> {
-    let (p, b) = (path.as_os_str().as_bytes(), base.as_os_str().as_bytes());
-    let rest = p.strip_prefix(b)?.strip_prefix(b"_")?;
-    (!rest.contains(&b'/')).then(|| OsStr::from_bytes(rest))
-}
-
-/// How two hybrid sockets clash, if they do: `Some(None)` the same socket,
-/// `Some(Some((true, S)))` `a` is `b_S`, `Some(Some((false, S)))` `b` is `a_S`.
-fn clash(a: &Path, b: &Path) -> Option<Option<(bool, String)>> {
-    let (a, b) = (normalized(a), normalized(b));
-    if a == b {
-        return Some(None);
-    }
-    if let Some(s) = suffix_of(&a, &b) {
-        return Some(Some((true, s.to_string_lossy().into_owned())));
-    }
-    suffix_of(&b, &a).map(|s| Some((false, s.to_string_lossy().into_owned())))
-}
 
 /// Two hybrid VMs of one table whose sockets clash: `port_socket`'s path is `base`'s
 /// path followed by `_SUFFIX` (see the [module](self) docs).
@@ -60,18 +36,13 @@ impl fmt::Display for HybridClash {
             "the hybrid socket of VM {:?} ({}) is VM {:?}'s PATH_{} listener socket; \
              listeners skip VM {:?} there (fix partitions.toml)",
             self.port_socket.name,
-            path_of(&self.port_socket).display(),
+            hybrid_path(&self.port_socket)
+                .unwrap_or(Path::new(""))
+                .display(),
             self.base.name,
             self.suffix,
             self.base.name,
         )
-    }
-}
-
-fn path_of(p: &Partition) -> &Path {
-    match &p.kind {
-        PartitionKind::Hybrid { path } => path,
-        _ => Path::new(""),
     }
 }
 
@@ -82,7 +53,48 @@ fn hybrid_path(p: &Partition) -> Option<&Path> {
     }
 }
 
+/// The ends of `path` at each `_` of its last component: the candidates for a base
+/// whose `BASE_SUFFIX` it is, with the suffix.
+fn bases_of(path: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let start = path.iter().rposition(|&b| b == b'/').map_or(0, |p| p + 1);
+    (start..path.len())
+        .filter(move |&j| path[j] == b'_')
+        .map(move |j| (&path[..j], &path[j + 1..]))
+}
+
 impl PartitionTable {
+    /// Positions of the hybrid VMs (other than `except`) whose socket is `path`'s
+    /// `PATH_SUFFIX` (`true`) or of which `path` is `SOCKET_SUFFIX` (`false`), with the
+    /// suffix; and the one whose socket is `path` itself.
+    fn clashes_of(
+        &self,
+        norm: &[u8],
+        except: Option<VmId>,
+    ) -> (Option<usize>, Vec<(usize, bool, String)>) {
+        let map = self.index.normalized(&self.partitions);
+        let keep = |i: &usize| Some(self.partitions[*i].id) != except;
+        let same = map.get(norm).copied().filter(keep);
+        let mut out = Vec::new();
+        // `path` is BASE_SUFFIX of a stored BASE.
+        for (base, suffix) in bases_of(norm) {
+            if let Some(&i) = map.get(base).filter(|i| keep(i)) {
+                out.push((i, false, String::from_utf8_lossy(suffix).into_owned()));
+            }
+        }
+        // A stored path is `path`_SUFFIX (SUFFIX without `/`).
+        let mut prefix = norm.to_vec();
+        prefix.push(b'_');
+        for (k, &i) in map.range(prefix.clone()..) {
+            let Some(suffix) = k.strip_prefix(prefix.as_slice()) else {
+                break;
+            };
+            if !suffix.contains(&b'/') && keep(&i) {
+                out.push((i, true, String::from_utf8_lossy(suffix).into_owned()));
+            }
+        }
+        (same, out)
+    }
+
     /// Whether a hybrid VM with socket `path` (normalized) may join the table: no other
     /// hybrid VM may have the same socket, a socket `path_SUFFIX`, or a socket of which
     /// `path` is `SOCKET_SUFFIX`. `except` skips one entry (the VM itself).
@@ -91,56 +103,53 @@ impl PartitionTable {
         path: &Path,
         except: Option<VmId>,
     ) -> Result<(), PartitionError> {
-        for p in self.partitions.iter().filter(|p| Some(p.id) != except) {
-            let Some(q) = hybrid_path(p) else { continue };
-            let reason = match clash(path, q) {
-                None => continue,
-                Some(None) => {
-                    return Err(PartitionError::DuplicatePath {
-                        path: path.to_path_buf(),
-                        existing_name: p.name.clone(),
-                        existing_id: p.id,
-                    });
-                }
-                Some(Some((true, s))) => format!(
-                    "it is that VM's PATH_{s} (the socket its host listener for port {s} would take over)"
-                ),
-                Some(Some((false, s))) => format!(
-                    "that VM's socket is this path's PATH_{s} (the socket this VM's host listener for port {s} would take over)"
-                ),
-            };
-            return Err(PartitionError::PathClash {
+        let (same, clashes) = self.clashes_of(&normalized_bytes(path), except);
+        if let Some(i) = same {
+            let p = &self.partitions[i];
+            return Err(PartitionError::DuplicatePath {
                 path: path.to_path_buf(),
                 existing_name: p.name.clone(),
                 existing_id: p.id,
-                existing_path: q.to_path_buf(),
-                reason,
             });
         }
-        Ok(())
+        let Some((i, theirs, s)) = clashes.into_iter().next() else {
+            return Ok(());
+        };
+        let p = &self.partitions[i];
+        let reason = if theirs {
+            format!(
+                "that VM's socket is this path's PATH_{s} (the socket this VM's host listener for port {s} would take over)"
+            )
+        } else {
+            format!(
+                "it is that VM's PATH_{s} (the socket its host listener for port {s} would take over)"
+            )
+        };
+        Err(PartitionError::PathClash {
+            path: path.to_path_buf(),
+            existing_name: p.name.clone(),
+            existing_id: p.id,
+            existing_path: hybrid_path(p).map(PathBuf::from).unwrap_or_default(),
+            reason,
+        })
     }
 
     /// Every pair of hybrid VMs whose sockets clash (possible in a table edited by
-    /// hand; [`add`](Self::add) refuses them).
+    /// hand; [`add`](Self::add) refuses them), each pair once.
     pub fn hybrid_clashes(&self) -> Vec<HybridClash> {
-        let hybrids: Vec<(&Partition, &Path)> = self
-            .partitions
-            .iter()
-            .filter_map(|p| hybrid_path(p).map(|h| (p, h)))
-            .collect();
         let mut out = Vec::new();
-        for (i, (a, pa)) in hybrids.iter().enumerate() {
-            for (b, pb) in &hybrids[i + 1..] {
-                let (base, port_socket, suffix) = match clash(pa, pb) {
-                    Some(Some((true, s))) => (b, a, s),
-                    Some(Some((false, s))) => (a, b, s),
-                    _ => continue,
-                };
-                out.push(HybridClash {
-                    base: (*base).clone(),
-                    port_socket: (*port_socket).clone(),
-                    suffix,
-                });
+        for (j, p) in self.partitions.iter().enumerate() {
+            let Some(path) = hybrid_path(p) else { continue };
+            // Report each pair from its port-socket side only.
+            let (_, clashes) = self.clashes_of(&normalized_bytes(path), Some(p.id));
+            for (i, theirs, suffix) in clashes {
+                if !theirs && i != j {
+                    out.push(HybridClash {
+                        base: self.partitions[i].clone(),
+                        port_socket: p.clone(),
+                        suffix,
+                    });
+                }
             }
         }
         out
@@ -149,10 +158,9 @@ impl PartitionTable {
     /// The hybrid VM other than `except` whose socket is `socket` (compared
     /// normalized): a listener must not create `socket` for `except`.
     pub fn hybrid_socket_owner(&self, socket: &Path, except: VmId) -> Option<&Partition> {
-        let socket = normalized(socket);
-        self.partitions
-            .iter()
+        let map = self.index.normalized(&self.partitions);
+        map.get(&normalized_bytes(socket))
+            .map(|&i| &self.partitions[i])
             .filter(|p| p.id != except)
-            .find(|p| hybrid_path(p).is_some_and(|q| normalized(q) == socket))
     }
 }
