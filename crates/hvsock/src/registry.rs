@@ -41,6 +41,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+mod canonical;
+
 /// The lowest `Data1` a service may have: vsock ports below 1024 are privileged.
 pub const MIN_PORT: u32 = 1024;
 
@@ -269,11 +271,29 @@ impl Registry {
 
     /// Parses the text of a registry file and checks every rule; `path` only names the
     /// file in errors. What [`load_file`](Self::load_file) does after reading the file.
+    ///
+    /// Files in the shape hvsock writes are read line by line, in memory proportional
+    /// to the file; any other TOML goes through the general parser (same result).
     pub fn from_toml(path: &Path, text: &str) -> Result<Registry, RegistryError> {
+        match canonical::parse(text) {
+            Some(services) => Registry::checked(path, services),
+            None => Registry::from_toml_general(path, text),
+        }
+    }
+
+    /// [`from_toml`](Self::from_toml) through the general TOML parser only, never the
+    /// line-by-line fast path; both give the same result for every text (for tests and
+    /// fuzzing of that).
+    pub fn from_toml_general(path: &Path, text: &str) -> Result<Registry, RegistryError> {
         let file: RegistryFile = store::parse_toml(path, text)?;
+        Registry::checked(path, file.services)
+    }
+
+    /// A registry of `services`, each checked against the rules and those before it.
+    fn checked(path: &Path, services: Vec<Service>) -> Result<Registry, RegistryError> {
         let mut reg = Registry::default();
-        reg.services.reserve(file.services.len());
-        for (i, s) in file.services.into_iter().enumerate() {
+        reg.services.reserve(services.len());
+        for (i, s) in services.into_iter().enumerate() {
             reg.check_new(s.id, &s.name)
                 .map_err(|e| RegistryError::Invalid {
                     path: path.to_path_buf(),

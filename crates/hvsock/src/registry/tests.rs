@@ -283,3 +283,110 @@ proptest! {
         }
     }
 }
+
+/// The line-by-line reader of canonical files and the general TOML parser agree: on
+/// what `to_toml` writes (the fast path must take it), and on any edit of it (the fast
+/// path may decline, but what it accepts must equal the general parser's result).
+mod fast_path {
+    use super::*;
+
+    fn names() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z ]{1,12}",
+            "[ -~]{1,12}",
+            "\\PC{1,8}",
+            Just("we\"ird \\ name".to_string()),
+            Just("tab\there".to_string()),
+        ]
+    }
+
+    fn same(text: &str) -> Result<(), TestCaseError> {
+        let p = Path::new("services.toml");
+        // The raw entries first (before the registry's rules), then the checked result.
+        let raw = store::parse_toml::<RegistryFile>(p, text).map(|f| f.services);
+        match (canonical::parse(text), &raw) {
+            (Some(fast), Ok(g)) => prop_assert_eq!(&fast, g),
+            (Some(fast), Err(e)) => {
+                return Err(TestCaseError::fail(format!(
+                    "fast path took {fast:?}, general parser refused: {e}\n{text}"
+                )));
+            }
+            (None, _) => {}
+        }
+        let general = Registry::from_toml_general(p, text);
+        let both = Registry::from_toml(p, text);
+        match (both, general) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+            (a, b) => return Err(TestCaseError::fail(format!("{a:?} vs {b:?}\n{text}"))),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn written_files_take_the_fast_path_with_the_same_result(
+            entries in proptest::collection::vec((names(), any::<u32>(), any::<bool>()), 0..12)
+        ) {
+            let mut r = Registry::new();
+            for (name, port, on) in entries {
+                let port = port.max(MIN_PORT).min(u32::MAX - 1);
+                if r.add(&name, Some(ServiceId::from_vsock_port(port))).is_ok() && !on {
+                    r.set_enabled(&name, false).unwrap();
+                }
+            }
+            let text = r.to_toml();
+            let plain = r.services().iter().all(|s| !s.name.contains(['"', '\\']) && !s.name.chars().any(char::is_control));
+            // (An empty registry is written `service = []`: the general parser's.)
+            if plain && !r.services().is_empty() {
+                prop_assert!(canonical::parse(&text).is_some(), "declined:\n{}", text);
+            }
+            same(&text)?;
+            prop_assert_eq!(Registry::from_toml(Path::new("s"), &text).unwrap(), r);
+        }
+
+        #[test]
+        fn edited_files_give_what_the_general_parser_gives(
+            entries in proptest::collection::vec((names(), 1024u32..70000), 1..6),
+            edits in proptest::collection::vec((0usize..40, 0u8..8, "[ -~]{0,6}"), 0..4)
+        ) {
+            let mut r = Registry::new();
+            for (name, port) in entries {
+                let _ = r.add(&name, Some(ServiceId::from_vsock_port(port)));
+            }
+            let mut lines: Vec<String> = r.to_toml().split('\n').map(String::from).collect();
+            for (at, op, junk) in edits {
+                let i = at % lines.len().max(1);
+                match op {
+                    0 => { lines.remove(i.min(lines.len().saturating_sub(1))); }
+                    1 => { let l = lines[i.min(lines.len() - 1)].clone(); lines.insert(i, l); }
+                    2 => lines.insert(i, junk),
+                    3 => lines.insert(i, "[[service]]".into()),
+                    4 => lines.insert(i, format!("enabled = {junk}")),
+                    5 => lines.insert(i, format!("name = \"{junk}\"")),
+                    6 => lines.insert(i, format!("id = \"{junk}\"")),
+                    _ => { let j = i.min(lines.len() - 1); lines[j].push_str(&junk); }
+                }
+                if lines.is_empty() { lines.push(String::new()); }
+            }
+            same(&lines.join("\n"))?;
+        }
+    }
+
+    #[test]
+    fn shapes_the_fast_path_declines() {
+        for text in [
+            "# comment\n",
+            "[[service]]\nid = \"999e53d4-3d5c-4c3e-8779-bed06ec056e1\"\n",
+            "[[service]]\nid=\"999e53d4-3d5c-4c3e-8779-bed06ec056e1\"\nname = \"a\"\n",
+            "[[service]]\nid = \"999e53d4-3d5c-4c3e-8779-bed06ec056e1\"\nname = \"a\\u0041\"\n",
+            "[[service]]\r\nid = \"999e53d4-3d5c-4c3e-8779-bed06ec056e1\"\r\nname = \"a\"\r\n",
+            "name = \"a\"\n",
+            "[[service]]\nid = \"{999e53d4-3d5c-4c3e-8779-bed06ec056e1}\"\nname = \"a\"\n",
+        ] {
+            assert!(canonical::parse(text).is_none(), "{text:?}");
+        }
+        let ok = "\n[[service]]\nid = \"999e53d4-3d5c-4c3e-8779-bed06ec056e1\"\nname = \"a b\"\n\n";
+        assert_eq!(canonical::parse(ok).unwrap()[0].name, "a b");
+    }
+}
