@@ -330,7 +330,7 @@ mod fast_path {
         ) {
             let mut r = Registry::new();
             for (name, port, on) in entries {
-                let port = port.max(MIN_PORT).min(u32::MAX - 1);
+                let port = port.clamp(MIN_PORT, u32::MAX - 1);
                 if r.add(&name, Some(ServiceId::from_vsock_port(port))).is_ok() && !on {
                     r.set_enabled(&name, false).unwrap();
                 }
