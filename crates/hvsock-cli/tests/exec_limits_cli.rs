@@ -204,6 +204,48 @@ fn exec_children_of_one_partition_never_exceed_its_connection_cap() {
     assert!(listen.children() >= 3);
 }
 
+/// The same flood from a hybrid-vsock guest: its VMM connects to the listener's
+/// `PATH_5000` socket, one Unix connection per guest connection. Three get a command,
+/// the rest are closed at once (a guest is not sent a refusal message).
+#[test]
+fn exec_children_of_a_guest_never_exceed_its_connection_cap() {
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+    let env = Env::new("max_connections_per_partition = 3\n");
+    let vmm = env.cfg.parent().unwrap().join("vm.sock");
+    let out = common::run(
+        env.cmd(&["vm", "add", "guest", "--hybrid", vmm.to_str().unwrap()]),
+        b"",
+        LIMIT,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let listen = Listen::start(&env, &[]);
+    let port_socket = vmm.with_file_name("vm.sock_5000");
+    let deadline = Instant::now() + LIMIT;
+    while !port_socket.exists() {
+        assert!(Instant::now() < deadline, "no {}", port_socket.display());
+        thread::sleep(Duration::from_millis(10));
+    }
+    let mut served = Vec::new();
+    let mut closed = 0;
+    for _ in 0..12 {
+        let mut s = UnixStream::connect(&port_socket).unwrap();
+        s.set_read_timeout(Some(LIMIT)).unwrap();
+        let mut buf = [0u8; 3];
+        match s.read(&mut buf).unwrap() {
+            0 => closed += 1,
+            n => {
+                s.read_exact(&mut buf[n..]).unwrap();
+                assert_eq!(&buf, b"up\n");
+                served.push(s);
+            }
+        }
+    }
+    assert_eq!(served.len(), 3, "commands served for the guest");
+    assert_eq!(closed, 9);
+    assert_eq!(listen.children(), 3, "child processes of the listener");
+}
+
 /// `--max-children 2`: a third connection is not served while two commands run (it
 /// waits in the backlog and its connect times out), the listener says why on stderr,
 /// and a freed slot serves the next connection.
