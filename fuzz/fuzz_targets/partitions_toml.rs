@@ -2,7 +2,8 @@
 //! edited by hand.
 //!
 //! Properties: never panics; a file that loads obeys every table rule, every name in it
-//! is addressable as `NAME:SERVICE`, and what `to_toml` writes for it loads back equal.
+//! is addressable as `NAME:SERVICE`, every hybrid clash it reports is one, and what
+//! `to_toml` writes for it loads back equal.
 #![no_main]
 
 use hvsock::ServiceId;
@@ -51,6 +52,19 @@ fuzz_target!(|data: &[u8]| {
                 .unwrap_or_else(|e| panic!("VM {:?} is not addressable: {e}", p.name));
                 assert_eq!(a.vm_id, p.id, "{:?}", p.name);
                 assert_eq!(a.service_id, ServiceId::from_vsock_port(5000));
+            }
+            // A hand-edited table may hold clashing hybrid paths: each clash named is
+            // one, and a listener for the clash's base would be refused its port socket.
+            for c in table.hybrid_clashes() {
+                let (PartitionKind::Hybrid { path: b }, PartitionKind::Hybrid { path: s }) =
+                    (&c.base.kind, &c.port_socket.kind)
+                else {
+                    panic!("a clash of non-hybrid VMs: {c:?}");
+                };
+                let mut want = b.as_os_str().to_owned();
+                want.push(format!("_{}", c.suffix));
+                assert_eq!(want, s.as_os_str(), "{c}");
+                assert!(!c.to_string().is_empty());
             }
             let out = table.to_toml();
             let back = PartitionTable::from_toml(path, &out)

@@ -2,7 +2,8 @@
 //! edited by hand.
 //!
 //! Properties: never panics; a file that loads obeys every registry rule, every name in
-//! it is addressable as `any:NAME`, and what `to_toml` writes for it loads back equal.
+//! it is addressable as `any:NAME`, what `to_toml` writes for it loads back equal, and
+//! the line-by-line fast path gives what the general TOML parser gives.
 #![no_main]
 
 use hvsock::partitions::PartitionTable;
@@ -17,7 +18,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let path = Path::new("/fuzz/services.toml");
-    match Registry::from_toml(path, text) {
+    let loaded = Registry::from_toml(path, text);
+    // The line-by-line fast path and the general TOML parser agree on every text.
+    match (&loaded, Registry::from_toml_general(path, text)) {
+        (Ok(a), Ok(b)) => assert_eq!(*a, b),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        (a, b) => panic!("fast path {a:?}, general parser {b:?}"),
+    }
+    match loaded {
         Ok(reg) => {
             let services = reg.services();
             for (i, s) in services.iter().enumerate() {

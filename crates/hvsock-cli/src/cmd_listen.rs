@@ -4,12 +4,11 @@
 use crate::cmd_connect::{StdinPump, StdioEnd, describe_vm, serve_stdio};
 use clap::Args;
 use hvsock::paths::Dirs;
-use hvsock::{Context, HvAddr, HvListener, HvStream};
+use hvsock::{ConnectionGuard, Context, HvAddr, HvListener, HvStream};
 use std::io::{self, ErrorKind};
-use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// Environment variable giving an `--exec` command the peer's VM id.
@@ -36,6 +35,15 @@ pub const PEER_ENV: &str = "HVSOCK_PEER";
 /// guest or partition), `loopback` this partition only, or one partition by name or id.
 /// Crossing partitions needs the service registered on the host (`hvsock service add`).
 /// Where this process is: the host, unless HVSOCK_PARTITION=NAME or HVSOCK_GUEST=1.
+///
+/// Under --keep-open --exec at most --max-children commands run at once (default
+/// 64). When that many run, hvsock stops accepting and logs one line; further
+/// connections wait in the listen backlog (a local client's connect may time out)
+/// until a command exits. Each connection also counts against
+/// `max_connections_per_partition` (hvsock.toml) until its command exits, so one
+/// partition never has more commands than that; set it below --max-children to keep
+/// room for other partitions. (A command's own children that keep the connection
+/// after it exits are not counted.)
 ///
 /// Failed accepts (e.g. too many open files) are logged and retried with a growing
 /// pause. Exit status: 0 (or CMD's status), 1 with one `hvsock: ...` line for errors.
@@ -66,6 +74,44 @@ pub struct ListenArgs {
         allow_hyphen_values = true
     )]
     exec: Option<Vec<String>>,
+    /// With --keep-open --exec: run at most N commands at once; more connections wait
+    /// in the listen backlog until one ends.
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_children: u32,
+}
+
+/// The commands running under --keep-open --exec, at most `max`.
+struct Children {
+    running: Mutex<usize>,
+    ended: Condvar,
+    max: usize,
+}
+
+impl Children {
+    /// Waits until fewer than `max` commands run; logs once when the limit stops
+    /// accepting.
+    fn wait_for_room(&self) {
+        let mut n = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if *n >= self.max {
+            eprintln!(
+                "hvsock: {n} commands running (--max-children {}); new connections wait until one ends",
+                self.max
+            );
+        }
+        while *n >= self.max {
+            n = self.ended.wait(n).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn started(&self) {
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    }
+
+    fn ended(&self) {
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.ended.notify_one();
+    }
 }
 
 /// Pause after a failed accept: starts small, doubles, at most a second.
@@ -110,8 +156,14 @@ fn accept(l: &HvListener, backoff: &mut Backoff) -> (HvStream, HvAddr) {
 }
 
 /// Starts CMD with the connection as its stdin and stdout (the socket itself, duped).
-fn spawn_exec(cmd: &[String], stream: HvStream, peer: HvAddr) -> io::Result<Child> {
-    let out = OwnedFd::from(stream);
+/// The guard keeps the connection counted against its partition's limit: hold it until
+/// the child has exited.
+fn spawn_exec(
+    cmd: &[String],
+    stream: HvStream,
+    peer: HvAddr,
+) -> io::Result<(Child, ConnectionGuard)> {
+    let (out, guard) = stream.into_fd_and_guard();
     let inp = out.try_clone().map_err(|e| {
         io::Error::new(
             e.kind(),
@@ -124,7 +176,18 @@ fn spawn_exec(cmd: &[String], stream: HvStream, peer: HvAddr) -> io::Result<Chil
         .stdout(Stdio::from(out))
         .env(PEER_ENV, peer.vm_id.to_string())
         .spawn()
+        .map(|child| (child, guard))
         .map_err(|e| io::Error::new(e.kind(), format!("cannot run {:?}: {e}", cmd[0])))
+}
+
+/// Says on stderr which VMs listeners skip because their hybrid paths clash (a table
+/// edited by hand; `hvsock vm add` refuses such paths).
+pub(crate) fn warn_hybrid_clashes(dirs: &Dirs) {
+    if let Ok(t) = hvsock::partitions::PartitionTable::load(dirs) {
+        for c in t.hybrid_clashes() {
+            eprintln!("hvsock: warning: {c}");
+        }
+    }
 }
 
 /// An exit status as a process exit code (128+N for signal N, as shells do).
@@ -152,6 +215,7 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         .bind(addr)
         .map_err(|e| format!("listen {}: {e}", args.addr))?;
     let verbose = args.verbose;
+    warn_hybrid_clashes(&dirs);
     if verbose {
         eprintln!("hvsock: listening on {} ({addr})", args.addr);
     }
@@ -166,33 +230,51 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let (stream, peer) = accept(&listener, &mut backoff);
             drop(listener);
             log_peer(peer);
-            let st = spawn_exec(cmd, stream, peer)?.wait()?;
+            let (mut child, guard) = spawn_exec(cmd, stream, peer)?;
+            let st = child.wait()?;
+            drop(guard);
             if verbose {
                 eprintln!("hvsock: {} ended: {}", cmd[0], describe_status(st));
             }
             Ok(ExitCode::from(exit_code(st)))
         }
-        (Some(cmd), true) => loop {
-            let (stream, peer) = accept(&listener, &mut backoff);
-            log_peer(peer);
-            let mut child = match spawn_exec(cmd, stream, peer) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("hvsock: {e}");
-                    continue;
-                }
-            };
-            // Reap each child in its own thread; connections are served concurrently.
-            let who = describe_vm(peer.vm_id, &dirs);
-            let name = cmd[0].clone();
-            std::thread::spawn(move || match child.wait() {
-                Ok(st) if verbose => {
-                    eprintln!("hvsock: {name} for {who} ended: {}", describe_status(st))
-                }
-                Ok(_) => {}
-                Err(e) => eprintln!("hvsock: waiting for a command: {e}"),
+        (Some(cmd), true) => {
+            let children = Arc::new(Children {
+                running: Mutex::new(0),
+                ended: Condvar::new(),
+                max: args.max_children as usize,
             });
-        },
+            loop {
+                // At the limit, stop accepting: connections wait in the backlog.
+                children.wait_for_room();
+                let (stream, peer) = accept(&listener, &mut backoff);
+                log_peer(peer);
+                let (mut child, guard) = match spawn_exec(cmd, stream, peer) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("hvsock: {e}");
+                        continue;
+                    }
+                };
+                children.started();
+                // Reap each child in its own thread; connections are served
+                // concurrently. The connection stays counted until its child exits.
+                let who = describe_vm(peer.vm_id, &dirs);
+                let name = cmd[0].clone();
+                let children = children.clone();
+                std::thread::spawn(move || {
+                    match child.wait() {
+                        Ok(st) if verbose => {
+                            eprintln!("hvsock: {name} for {who} ended: {}", describe_status(st))
+                        }
+                        Ok(_) => {}
+                        Err(e) => eprintln!("hvsock: waiting for a command: {e}"),
+                    }
+                    drop(guard);
+                    children.ended();
+                });
+            }
+        }
         (None, false) => {
             let pump = StdinPump::start();
             let (stream, peer) = accept(&listener, &mut backoff);

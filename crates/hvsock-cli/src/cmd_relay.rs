@@ -407,6 +407,7 @@ impl Listener {
             Endpoint::Hv(text) => {
                 let ctx = ctx()?;
                 let addr = resolve(text, ctx.dirs())?;
+                crate::cmd_listen::warn_hybrid_clashes(ctx.dirs());
                 Ok(Listener::Hv(
                     Box::new(hvtokio::HvListener::bind_with(&ctx, addr)?),
                     ctx.dirs().clone(),

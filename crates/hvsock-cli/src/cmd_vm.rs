@@ -13,7 +13,8 @@ pub enum VmCmd {
     /// Add a VM (partition) to the table; prints its id alone.
     ///
     /// KIND is one of --hybrid PATH (the hybrid-vsock Unix socket of a Firecracker,
-    /// Cloud Hypervisor, vhost-device-vsock or OpenVMM VM), --cid N (a kernel
+    /// Cloud Hypervisor, vhost-device-vsock or OpenVMM VM; host listeners create
+    /// PATH_PORT next to it, so no VM's PATH may be another's PATH_SUFFIX), --cid N (a kernel
     /// vhost-vsock VM; CIDs start at 3) or --local (a local partition: processes or
     /// containers on this machine). The id is a random GUID unless --id gives it. Names
     /// may not contain ':' nor be a wildcard name (any, children, loopback, parent, ...).

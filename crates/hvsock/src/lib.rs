@@ -37,7 +37,7 @@ pub use addr::{HvAddr, ServiceId, SockaddrError, ToHvAddr, VmId};
 pub use context::Context;
 pub use guid::{Guid, GuidParseError};
 pub use net::listener::{HvListener, Incoming};
-pub use net::stream::HvStream;
+pub use net::stream::{ConnectionGuard, HvStream};
 pub use route::Location;
 pub use snapshot::Settings;
 

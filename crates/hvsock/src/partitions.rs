@@ -31,7 +31,9 @@
 //! `wildcard`, `zero`, `children`, `loopback`, `parent`, `broadcast`, `silohost`, in any
 //! case); a cid is at least 3 and not `u32::MAX`
 //! (0, 1 and 2 are reserved by vsock, `u32::MAX` is `VMADDR_CID_ANY`); hybrid paths are
-//! stored absolute.
+//! stored absolute, and no VM's hybrid path is another's followed by `_SUFFIX` (the
+//! name of that VM's listener socket for a port: see [`clash`]; checked when adding and
+//! by every listener, as a table edited by hand may break it).
 //!
 //! ```
 //! use hvsock::partitions::{PartitionKind, PartitionTable};
@@ -53,6 +55,10 @@ use crate::store::{self, StoreError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
+
+pub mod clash;
+mod index;
+pub use clash::HybridClash;
 
 impl Serialize for VmId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -240,6 +246,26 @@ pub enum PartitionError {
         /// The existing entry's id.
         existing_id: VmId,
     },
+    /// The hybrid socket is another VM's `PATH_<suffix>`, or the reverse: one VM's host
+    /// listener would take over the other's socket (see [`clash`]).
+    #[error(
+        "hybrid socket {} clashes with VM {existing_name:?} ({existing_id}) at {}: {reason}; \
+         a hybrid path may not be another VM's path followed by _SUFFIX",
+        path.display(),
+        existing_path.display()
+    )]
+    PathClash {
+        /// The path refused.
+        path: PathBuf,
+        /// The existing entry's name.
+        existing_name: String,
+        /// The existing entry's id.
+        existing_id: VmId,
+        /// The existing entry's socket.
+        existing_path: PathBuf,
+        /// Which is whose `PATH_SUFFIX`.
+        reason: String,
+    },
     /// The id is a wildcard GUID.
     #[error("{id} is the wildcard {name:?}, not a VM id")]
     WildcardId {
@@ -281,10 +307,22 @@ pub enum PartitionError {
 }
 
 /// The partition table: every known partition, in the order added.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Lookups by id, name, cid and hybrid path are hash lookups: loading a table of N
+/// partitions costs O(N), and the lookups of the accept path O(1).
+#[derive(Debug, Clone, Default)]
 pub struct PartitionTable {
     partitions: Vec<Partition>,
+    index: index::Index,
 }
+
+impl PartialEq for PartitionTable {
+    fn eq(&self, other: &PartitionTable) -> bool {
+        self.partitions == other.partitions
+    }
+}
+
+impl Eq for PartitionTable {}
 
 #[derive(Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -401,7 +439,7 @@ impl PartitionTable {
                 }));
             }
             table.check_new(p.id, &p.name, &p.kind).map_err(invalid)?;
-            table.partitions.push(p);
+            table.push(p);
         }
         Ok(table)
     }
@@ -442,7 +480,12 @@ impl PartitionTable {
 
     /// The partition with this id.
     pub fn get(&self, id: VmId) -> Option<&Partition> {
-        self.partitions.iter().find(|p| p.id == id)
+        self.index.by_id.get(&id).map(|&i| &self.partitions[i])
+    }
+
+    fn push(&mut self, p: Partition) {
+        self.index.insert(self.partitions.len(), &p);
+        self.partitions.push(p);
     }
 
     /// The partition named by a GUID (any case, braces optional) or its exact name.
@@ -452,25 +495,24 @@ impl PartitionTable {
 
     fn position(&self, id_or_name: &str) -> Option<usize> {
         match id_or_name.trim().parse::<Guid>() {
-            Ok(g) => self.partitions.iter().position(|p| p.id.0 == g),
-            Err(_) => self.partitions.iter().position(|p| p.name == id_or_name),
+            Ok(g) => self.index.by_id.get(&VmId(g)).copied(),
+            Err(_) => self.index.by_name.get(id_or_name).copied(),
         }
     }
 
     /// The kernel vhost-vsock VM with this cid.
     pub fn by_cid(&self, cid: u32) -> Option<&Partition> {
-        self.partitions
-            .iter()
-            .find(|p| p.kind == PartitionKind::Cid { cid })
+        self.index.by_cid.get(&cid).map(|&i| &self.partitions[i])
     }
 
     /// The hybrid-vsock VM with this socket (the query is normalized like stored paths).
     pub fn by_hybrid_path(&self, path: &Path) -> Option<&Partition> {
-        let norm = normalize_hybrid_path(path).ok();
-        self.partitions.iter().find(|p| match &p.kind {
-            PartitionKind::Hybrid { path: q } => q == path || Some(q) == norm.as_ref(),
-            _ => false,
-        })
+        if let Some(&i) = self.index.by_path.get(path) {
+            return Some(&self.partitions[i]);
+        }
+        let norm = index::normalized_bytes(path);
+        let i = *self.index.normalized(&self.partitions).get(&norm)?;
+        Some(&self.partitions[i])
     }
 
     /// Whether a partition could be added (every rule, against every entry). `kind`
@@ -491,7 +533,7 @@ impl PartitionTable {
                 existing_name: p.name.clone(),
             });
         }
-        if let Some(p) = self.partitions.iter().find(|p| p.name == name) {
+        if let Some(p) = self.index.by_name.get(name).map(|&i| &self.partitions[i]) {
             return Err(PartitionError::DuplicateName {
                 name: name.to_string(),
                 existing_id: p.id,
@@ -511,11 +553,7 @@ impl PartitionTable {
                 }
             }
             PartitionKind::Hybrid { path } => {
-                let clash = self
-                    .partitions
-                    .iter()
-                    .find(|p| matches!(&p.kind, PartitionKind::Hybrid { path: q } if q == path));
-                if let Some(p) = clash {
+                if let Some(p) = self.index.by_path.get(path).map(|&i| &self.partitions[i]) {
                     return Err(PartitionError::DuplicatePath {
                         path: path.clone(),
                         existing_name: p.name.clone(),
@@ -529,7 +567,8 @@ impl PartitionTable {
     }
 
     /// Adds a partition; with `id` `None`, a random v4 GUID. A hybrid path is made
-    /// absolute first (see [`normalize_hybrid_path`]).
+    /// absolute first (see [`normalize_hybrid_path`]) and may not clash with another
+    /// VM's (see [`clash`]: no VM's socket may be another's `PATH_SUFFIX`).
     pub fn add(
         &mut self,
         name: &str,
@@ -552,7 +591,10 @@ impl PartitionTable {
             },
         };
         self.check_new(id, name, &kind)?;
-        self.partitions.push(Partition {
+        if let PartitionKind::Hybrid { path } = &kind {
+            self.check_hybrid_path(path, None)?;
+        }
+        self.push(Partition {
             id,
             name: name.to_string(),
             kind,
@@ -563,14 +605,10 @@ impl PartitionTable {
 
     /// Sets or clears the owner uid of a local partition (by id or name).
     pub fn set_uid(&mut self, id_or_name: &str, uid: Option<u32>) -> Result<(), PartitionError> {
-        let p = self
-            .partitions
-            .iter_mut()
-            .find(|p| {
-                p.id.to_string() == id_or_name.to_ascii_lowercase().trim_matches(['{', '}'])
-                    || p.name == id_or_name
-            })
+        let i = self
+            .position(id_or_name)
             .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
+        let p = &mut self.partitions[i];
         if uid.is_some() && p.kind != PartitionKind::Local {
             return Err(PartitionError::NotLocal(p.name.clone()));
         }
@@ -583,269 +621,12 @@ impl PartitionTable {
         let i = self
             .position(id_or_name)
             .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
-        Ok(self.partitions.remove(i))
+        let p = self.partitions.remove(i);
+        // Positions after `i` moved: rebuild (one removal is O(N) anyway).
+        self.index = index::Index::build(&self.partitions);
+        Ok(p)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn hybrid(p: &str) -> PartitionKind {
-        PartitionKind::Hybrid { path: p.into() }
-    }
-
-    #[test]
-    fn add_find_remove() {
-        let mut t = PartitionTable::new();
-        let a = t.add("fc1", None, hybrid("/run/fc1/v.sock")).unwrap();
-        let vid: VmId = "0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22".parse().unwrap();
-        let b = t
-            .add("q", Some(vid), PartitionKind::Cid { cid: 3 })
-            .unwrap();
-        assert_eq!(b, vid);
-        let c = t.add("loc", None, PartitionKind::Local).unwrap();
-        assert_eq!(t.partitions().len(), 3);
-        assert_eq!(t.find("fc1").unwrap().id, a);
-        assert_eq!(
-            t.find("{0C7F1D1E-8F0E-4B4C-B0A5-6A1D9F0E7C22}").unwrap().id,
-            b
-        );
-        assert!(t.find("FC1").is_none());
-        assert_eq!(t.get(c).unwrap().kind, PartitionKind::Local);
-        assert_eq!(t.by_cid(3).unwrap().id, b);
-        assert!(t.by_cid(4).is_none());
-        assert_eq!(
-            t.by_hybrid_path(Path::new("/run/fc1/v.sock")).unwrap().id,
-            a
-        );
-        assert_eq!(
-            t.by_hybrid_path(Path::new("/run/fc1/./v.sock")).unwrap().id,
-            a
-        );
-        assert!(t.by_hybrid_path(Path::new("/run/fc1/w.sock")).is_none());
-        assert_eq!(t.remove("q").unwrap().id, b);
-        assert!(matches!(t.remove("q"), Err(PartitionError::NotFound(_))));
-        assert!(matches!(
-            t.set_uid("q", Some(1)),
-            Err(PartitionError::NotFound(_))
-        ));
-        assert_eq!(t.remove(&a.to_string()).unwrap().name, "fc1");
-        assert_eq!(t.partitions().len(), 1);
-    }
-
-    #[test]
-    fn uniqueness() {
-        let mut t = PartitionTable::new();
-        let a = t.add("a", None, PartitionKind::Cid { cid: 7 }).unwrap();
-        t.add("h", None, hybrid("/x/y.sock")).unwrap();
-        let e = t.add("b", Some(a), PartitionKind::Local).unwrap_err();
-        assert!(matches!(e, PartitionError::DuplicateId { .. }));
-        assert!(e.to_string().contains("\"a\""));
-        let e = t.add("a", None, PartitionKind::Local).unwrap_err();
-        assert!(matches!(e, PartitionError::DuplicateName { .. }));
-        let e = t.add("c", None, PartitionKind::Cid { cid: 7 }).unwrap_err();
-        assert!(matches!(e, PartitionError::DuplicateCid { cid: 7, .. }));
-        assert!(e.to_string().contains("\"a\""), "{e}");
-        let e = t.add("d", None, hybrid("/x/./y.sock")).unwrap_err();
-        assert!(matches!(e, PartitionError::DuplicatePath { .. }), "{e}");
-        assert!(e.to_string().contains("\"h\""), "{e}");
-        // Many local partitions are fine.
-        t.add("l1", None, PartitionKind::Local).unwrap();
-        t.add("l2", None, PartitionKind::Local).unwrap();
-    }
-
-    #[test]
-    fn id_name_and_cid_rules() {
-        let mut t = PartitionTable::new();
-        for (_, w) in VmId::WILDCARDS {
-            let e = t.add("x", Some(w), PartitionKind::Local).unwrap_err();
-            assert!(matches!(e, PartitionError::WildcardId { .. }), "{e}");
-        }
-        for bad in [
-            "",
-            "any",
-            "Wildcard",
-            "ZERO",
-            "children",
-            "loopback",
-            "Parent",
-            "broadcast",
-            "silohost",
-            "a:b",
-            "a\tb",
-            "0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22",
-        ] {
-            let e = t.add(bad, None, PartitionKind::Local).unwrap_err();
-            assert!(matches!(e, PartitionError::BadName { .. }), "{bad:?}: {e}");
-        }
-        for cid in [0, 1, 2, u32::MAX] {
-            let e = t.add("c", None, PartitionKind::Cid { cid }).unwrap_err();
-            assert!(matches!(e, PartitionError::ReservedCid(_)), "{e}");
-        }
-        t.add("c", None, PartitionKind::Cid { cid: u32::MAX - 1 })
-            .unwrap();
-        t.add("parents", None, PartitionKind::Local).unwrap();
-        assert!(t.add("h", None, hybrid("")).is_err());
-        assert!(t.add("h", None, hybrid("/")).is_err());
-        assert!(t.add("h", None, hybrid("/a/..")).is_err());
-    }
-
-    /// Regression (fuzz target `partitions_toml`): names that are a wildcard or a GUID
-    /// once trimmed, or only spaces, were accepted, but `NAME:SERVICE` does not reach
-    /// them (` parent:x` is the parent partition).
-    #[test]
-    fn names_that_addresses_would_trim_are_rejected() {
-        let mut t = PartitionTable::new();
-        for bad in [
-            " ",
-            "\u{a0}",
-            " parent",
-            "ANY ",
-            " 0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22",
-            "{0C7F1D1E-8F0E-4B4C-B0A5-6A1D9F0E7C22} ",
-        ] {
-            let e = t.add(bad, None, PartitionKind::Local).unwrap_err();
-            assert!(matches!(e, PartitionError::BadName { .. }), "{bad:?}: {e}");
-        }
-        let toml = "[[partition]]\nid = \"5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11\"\nname = \" parent\"\nkind = \"local\"\n";
-        let e = PartitionTable::from_toml(Path::new("partitions.toml"), toml).unwrap_err();
-        assert!(e.to_string().contains("wildcard"), "{e}");
-        // Spaces around other names are fine, and the name stays addressable.
-        let id = t.add(" box ", None, PartitionKind::Local).unwrap();
-        let reg = crate::registry::Registry::new();
-        let a = crate::syntax::resolve_addr(" box :vsock:5", &reg, &t).unwrap();
-        assert_eq!(a.vm_id, id);
-    }
-
-    #[test]
-    fn hybrid_paths_are_stored_absolute() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut t = PartitionTable::new();
-        // Existing parent: canonicalized (through the symlink).
-        let real = tmp.path().join("real");
-        std::fs::create_dir(&real).unwrap();
-        std::os::unix::fs::symlink(&real, tmp.path().join("link")).unwrap();
-        t.add(
-            "a",
-            None,
-            hybrid(tmp.path().join("link/v.sock").to_str().unwrap()),
-        )
-        .unwrap();
-        let want = real.canonicalize().unwrap().join("v.sock");
-        assert_eq!(
-            t.find("a").unwrap().kind,
-            PartitionKind::Hybrid { path: want.clone() }
-        );
-        assert_eq!(
-            t.by_hybrid_path(&tmp.path().join("link/v.sock"))
-                .unwrap()
-                .name,
-            "a"
-        );
-        // Relative: against the current directory.
-        t.add("b", None, hybrid("no-such-dir-xyz/v.sock")).unwrap();
-        let PartitionKind::Hybrid { path } = &t.find("b").unwrap().kind else {
-            panic!()
-        };
-        assert!(path.is_absolute());
-        assert!(path.ends_with("no-such-dir-xyz/v.sock"));
-    }
-
-    #[test]
-    fn toml_format_and_round_trip() {
-        let mut t = PartitionTable::new();
-        t.add("fc1", None, hybrid("/run/fc1/v.sock")).unwrap();
-        t.add("q", None, PartitionKind::Cid { cid: 3 }).unwrap();
-        t.add("loc", None, PartitionKind::Local).unwrap();
-        let text = t.to_toml();
-        assert!(text.contains("[[partition]]"), "{text}");
-        assert!(text.contains("kind = \"hybrid\""), "{text}");
-        assert!(text.contains("path = \"/run/fc1/v.sock\""), "{text}");
-        assert!(text.contains("cid = 3"), "{text}");
-        assert!(text.contains("kind = \"local\""), "{text}");
-        let back = PartitionTable::from_toml(Path::new("p"), &text).unwrap();
-        assert_eq!(back, t);
-        let json = serde_json::to_value(&t.partitions()[1]).unwrap();
-        assert_eq!(json["kind"], "cid");
-        assert_eq!(json["cid"], 3);
-        let k = serde_json::to_value(PartitionKind::Hybrid { path: "/a".into() }).unwrap();
-        assert_eq!(k, serde_json::json!({"kind": "hybrid", "path": "/a"}));
-    }
-
-    #[test]
-    fn invalid_files() {
-        let p = Path::new("/cfg/partitions.toml");
-        let id = "0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22";
-        for (text, want) in [
-            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"cid\"\n"), "needs `cid`"),
-            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"vm\"\n"), "unknown kind"),
-            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"local\"\ncid = 4\n"), "neither"),
-            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"cid\"\ncid = -1\n"), "partitions.toml"),
-            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"hybrid\"\npath = \"rel\"\n"), "absolute"),
-            (format!("[[partition]]\nid = \"{id}\"\nname = \"a\"\nkind = \"local\"\n[[partition]]\nid = \"{id}\"\nname = \"b\"\nkind = \"local\"\n"), "entry 2"),
-            ("[[partition]]\nname = \"a\"\nkind = \"cid\"\ncid = 1\n".to_string(), "id"),
-            ("[[partition]]\nid = \"00000000-0000-0000-0000-000000000000\"\nname = \"a\"\nkind = \"local\"\n".to_string(), "wildcard"),
-        ] {
-            let e = PartitionTable::from_toml(p, &text).unwrap_err().to_string();
-            assert!(e.contains(want), "{want}: {e}");
-            assert!(e.contains("/cfg/partitions.toml"), "{e}");
-        }
-    }
-
-    #[test]
-    fn corrupt_file_is_never_overwritten() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dirs = Dirs::new(tmp.path(), tmp.path().join("run"));
-        std::fs::write(dirs.partitions_file(), "[[partition]]\nid = 3\n").unwrap();
-        let e =
-            PartitionTable::update(&dirs, |t| t.add("x", None, PartitionKind::Local)).unwrap_err();
-        assert!(e.to_string().contains("partitions.toml"), "{e}");
-        assert_eq!(
-            std::fs::read_to_string(dirs.partitions_file()).unwrap(),
-            "[[partition]]\nid = 3\n"
-        );
-    }
-
-    #[test]
-    fn update_persists() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dirs = Dirs::new(tmp.path().join("new"), tmp.path().join("run"));
-        let id = PartitionTable::update(&dirs, |t| t.add("x", None, PartitionKind::Local)).unwrap();
-        let e = PartitionTable::update(&dirs, |t| t.add("x", None, PartitionKind::Local));
-        assert!(e.is_err());
-        let t = PartitionTable::load(&dirs).unwrap();
-        assert_eq!(t.partitions().len(), 1);
-        assert_eq!(t.get(id).unwrap().name, "x");
-        PartitionTable::update(&dirs, |t| t.remove("x")).unwrap();
-        assert!(PartitionTable::load(&dirs).unwrap().partitions().is_empty());
-    }
-
-    proptest! {
-        #[test]
-        fn rules_hold_after_any_sequence(
-            ops in proptest::collection::vec((0u8..3, 0u32..8, 0u8..5), 0..40)
-        ) {
-            let mut t = PartitionTable::new();
-            for (kind, v, name) in ops {
-                let kind = match kind {
-                    0 => PartitionKind::Cid { cid: v },
-                    1 => hybrid(&format!("/s/{v}.sock")),
-                    _ => PartitionKind::Local,
-                };
-                let _ = t.add(&format!("vm{name}"), None, kind);
-            }
-            let back = PartitionTable::from_toml(Path::new("p"), &t.to_toml()).unwrap();
-            prop_assert_eq!(&back, &t);
-            let ps = t.partitions();
-            for (i, a) in ps.iter().enumerate() {
-                if let PartitionKind::Cid { cid } = a.kind { prop_assert!(cid >= 3); }
-                for b in &ps[i + 1..] {
-                    prop_assert!(a.id != b.id && a.name != b.name);
-                    prop_assert!(a.kind != b.kind || a.kind == PartitionKind::Local);
-                }
-            }
-        }
-    }
-}
+mod tests;

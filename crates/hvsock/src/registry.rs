@@ -38,7 +38,10 @@ use crate::guid::Guid;
 use crate::paths::Dirs;
 use crate::store::{self, StoreError};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+mod canonical;
 
 /// The lowest `Data1` a service may have: vsock ports below 1024 are privileged.
 pub const MIN_PORT: u32 = 1024;
@@ -154,10 +157,38 @@ pub enum RegistryError {
 }
 
 /// The registry: every registered service, in registration order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Lookups by id, name and vsock port (`Data1`) are hash lookups, so loading, importing
+/// and checking a registry of N services costs O(N), not O(N²).
+#[derive(Debug, Clone, Default)]
 pub struct Registry {
     services: Vec<Service>,
+    index: Index,
 }
+
+/// Positions in [`Registry::services`] by id, by name and by `Data1`.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    by_id: HashMap<ServiceId, usize>,
+    by_name: HashMap<String, usize>,
+    by_port: HashMap<u32, usize>,
+}
+
+impl Index {
+    fn insert(&mut self, i: usize, s: &Service) {
+        self.by_id.insert(s.id, i);
+        self.by_name.insert(s.name.clone(), i);
+        self.by_port.insert(s.id.port(), i);
+    }
+}
+
+impl PartialEq for Registry {
+    fn eq(&self, other: &Registry) -> bool {
+        self.services == other.services
+    }
+}
+
+impl Eq for Registry {}
 
 #[derive(Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -240,16 +271,35 @@ impl Registry {
 
     /// Parses the text of a registry file and checks every rule; `path` only names the
     /// file in errors. What [`load_file`](Self::load_file) does after reading the file.
+    ///
+    /// Files in the shape hvsock writes are read line by line, in memory proportional
+    /// to the file; any other TOML goes through the general parser (same result).
     pub fn from_toml(path: &Path, text: &str) -> Result<Registry, RegistryError> {
+        match canonical::parse(text) {
+            Some(services) => Registry::checked(path, services),
+            None => Registry::from_toml_general(path, text),
+        }
+    }
+
+    /// [`from_toml`](Self::from_toml) through the general TOML parser only, never the
+    /// line-by-line fast path; both give the same result for every text (for tests and
+    /// fuzzing of that).
+    pub fn from_toml_general(path: &Path, text: &str) -> Result<Registry, RegistryError> {
         let file: RegistryFile = store::parse_toml(path, text)?;
+        Registry::checked(path, file.services)
+    }
+
+    /// A registry of `services`, each checked against the rules and those before it.
+    fn checked(path: &Path, services: Vec<Service>) -> Result<Registry, RegistryError> {
         let mut reg = Registry::default();
-        for (i, s) in file.services.into_iter().enumerate() {
+        reg.services.reserve(services.len());
+        for (i, s) in services.into_iter().enumerate() {
             reg.check_new(s.id, &s.name)
                 .map_err(|e| RegistryError::Invalid {
                     path: path.to_path_buf(),
                     message: format!("entry {} ({}): {e}", i + 1, s.id),
                 })?;
-            reg.services.push(s);
+            reg.push(s);
         }
         Ok(reg)
     }
@@ -290,7 +340,12 @@ impl Registry {
 
     /// The service with this id.
     pub fn get(&self, id: ServiceId) -> Option<&Service> {
-        self.services.iter().find(|s| s.id == id)
+        self.index.by_id.get(&id).map(|&i| &self.services[i])
+    }
+
+    fn push(&mut self, s: Service) {
+        self.index.insert(self.services.len(), &s);
+        self.services.push(s);
     }
 
     /// The service named by a GUID (any case, braces optional) or its exact name.
@@ -300,8 +355,8 @@ impl Registry {
 
     fn position(&self, id_or_name: &str) -> Option<usize> {
         match id_or_name.trim().parse::<Guid>() {
-            Ok(g) => self.services.iter().position(|s| s.id.0 == g),
-            Err(_) => self.services.iter().position(|s| s.name == id_or_name),
+            Ok(g) => self.index.by_id.get(&ServiceId(g)).copied(),
+            Err(_) => self.index.by_name.get(id_or_name).copied(),
         }
     }
 
@@ -319,14 +374,19 @@ impl Registry {
                 existing_name: s.name.clone(),
             });
         }
-        if let Some(s) = self.services.iter().find(|s| s.name == name) {
+        if let Some(s) = self.index.by_name.get(name).map(|&i| &self.services[i]) {
             return Err(RegistryError::DuplicateName {
                 name: name.to_string(),
                 existing_id: s.id,
             });
         }
         check_port(id)?;
-        if let Some(s) = self.services.iter().find(|s| s.id.port() == id.port()) {
+        if let Some(s) = self
+            .index
+            .by_port
+            .get(&id.port())
+            .map(|&i| &self.services[i])
+        {
             return Err(RegistryError::PortClash {
                 id,
                 port: id.port(),
@@ -348,7 +408,7 @@ impl Registry {
             }
         };
         self.check_new(id, name)?;
-        self.services.push(Service {
+        self.push(Service {
             id,
             name: name.to_string(),
             enabled: true,
@@ -359,7 +419,7 @@ impl Registry {
     fn random_id(&self) -> Result<ServiceId, RegistryError> {
         for _ in 0..10_000 {
             let id = ServiceId(Guid::new_v4());
-            if check_port(id).is_ok() && !self.services.iter().any(|s| s.id.port() == id.port()) {
+            if check_port(id).is_ok() && !self.index.by_port.contains_key(&id.port()) {
                 return Ok(id);
             }
         }
@@ -371,7 +431,13 @@ impl Registry {
         let i = self
             .position(id_or_name)
             .ok_or_else(|| RegistryError::NotFound(id_or_name.to_string()))?;
-        Ok(self.services.remove(i))
+        let s = self.services.remove(i);
+        // Positions after `i` moved: rebuild (one removal is O(N) anyway).
+        self.index = Index::default();
+        for (j, s) in self.services.iter().enumerate() {
+            self.index.insert(j, s);
+        }
+        Ok(s)
     }
 
     /// Enables or disables a service by id or name.
@@ -408,289 +474,4 @@ impl Registry {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn sid(s: &str) -> ServiceId {
-        s.parse().unwrap()
-    }
-
-    const VMSS: &str = "999E53D4-3D5C-4C3E-8779-BED06EC056E1";
-
-    #[test]
-    fn add_find_remove_enable() {
-        let mut r = Registry::new();
-        let id = r.add("VM Session Service", Some(sid(VMSS))).unwrap();
-        assert_eq!(id.to_string(), VMSS.to_lowercase());
-        let rnd = r.add("mine", None).unwrap();
-        assert_ne!(rnd, id);
-        assert_eq!(rnd.0.data3 >> 12, 4, "random ids are v4");
-        assert_eq!(r.find("VM Session Service").unwrap().id, id);
-        assert_eq!(r.find(&format!("{{{VMSS}}}")).unwrap().id, id);
-        assert_eq!(r.find(&VMSS.to_lowercase()).unwrap().id, id);
-        assert!(
-            r.find("vm session service").is_none(),
-            "names match exactly"
-        );
-        assert_eq!(r.get(rnd).unwrap().name, "mine");
-        assert!(r.is_enabled(id));
-        r.set_enabled("mine", false).unwrap();
-        assert!(!r.is_enabled(rnd));
-        r.set_enabled(&rnd.to_string(), true).unwrap();
-        assert!(r.is_enabled(rnd));
-        assert!(!r.is_enabled(ServiceId::from_vsock_port(4000)));
-        assert!(matches!(
-            r.set_enabled("nope", true),
-            Err(RegistryError::NotFound(_))
-        ));
-        let gone = r.remove(VMSS).unwrap();
-        assert_eq!(gone.name, "VM Session Service");
-        assert!(r.get(id).is_none());
-        assert!(matches!(r.remove(VMSS), Err(RegistryError::NotFound(_))));
-        assert_eq!(r.services().len(), 1);
-    }
-
-    #[test]
-    fn duplicates_name_the_existing_entry() {
-        let mut r = Registry::new();
-        r.add("a", Some(sid(VMSS))).unwrap();
-        let e = r.add("b", Some(sid(VMSS))).unwrap_err();
-        assert!(matches!(e, RegistryError::DuplicateId { .. }));
-        assert!(e.to_string().contains("\"a\""), "{e}");
-        let e = r.add("a", None).unwrap_err();
-        assert!(matches!(e, RegistryError::DuplicateName { .. }));
-        assert!(e.to_string().contains(&VMSS.to_lowercase()), "{e}");
-        // Same Data1, different GUID.
-        let e = r
-            .add("c", Some(sid("999e53d4-0000-4000-8000-000000000000")))
-            .unwrap_err();
-        assert!(matches!(
-            e,
-            RegistryError::PortClash {
-                port: 0x999e53d4,
-                ..
-            }
-        ));
-        let s = e.to_string();
-        assert!(s.contains("\"a\"") && s.contains("vsock port"), "{s}");
-        assert_eq!(r.services().len(), 1);
-    }
-
-    #[test]
-    fn port_rules() {
-        let mut r = Registry::new();
-        for p in [0, 1, 80, 1023] {
-            let e = r.add("x", Some(ServiceId::from_vsock_port(p))).unwrap_err();
-            assert!(matches!(e, RegistryError::BadPort { .. }), "{p}");
-            assert!(e.to_string().contains("privileged"), "{e}");
-        }
-        let e = r
-            .add("x", Some(ServiceId::from_vsock_port(u32::MAX)))
-            .unwrap_err();
-        assert!(e.to_string().contains("VMADDR_PORT_ANY"), "{e}");
-        r.add("x", Some(ServiceId::from_vsock_port(1024))).unwrap();
-        r.add("y", Some(ServiceId::from_vsock_port(u32::MAX - 1)))
-            .unwrap();
-    }
-
-    #[test]
-    fn name_rules() {
-        let mut r = Registry::new();
-        for bad in [
-            "",
-            "a\nb",
-            "tab\there",
-            "\u{7f}",
-            VMSS,
-            "vsock:80",
-            "VSOCK:x",
-        ] {
-            let e = r.add(bad, None).unwrap_err();
-            assert!(matches!(e, RegistryError::BadName { .. }), "{bad:?}: {e}");
-        }
-        for good in ["a:b", "名前", "with \"quotes\" and \\", " spaced "] {
-            r.add(good, None).unwrap();
-        }
-        assert_eq!(r.services().len(), 4);
-    }
-
-    /// Regression (fuzz target `registry_toml`): names that are a GUID or `vsock:PORT`
-    /// once trimmed, or only spaces, were accepted, but `any:NAME` does not reach them.
-    #[test]
-    fn names_that_addresses_would_trim_are_rejected() {
-        let mut r = Registry::new();
-        for bad in [
-            " ",
-            "\u{a0}\t ",
-            " vsock:5",
-            "vsock:5 ",
-            " 999e53d4-3d5c-4c3e-8779-bed06ec056e1",
-            "{999E53D4-3D5C-4C3E-8779-BED06EC056E1}\u{2003}",
-        ] {
-            let e = r.add(bad, None).unwrap_err();
-            assert!(matches!(e, RegistryError::BadName { .. }), "{bad:?}: {e}");
-        }
-        let toml =
-            "[[service]]\nid = \"5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11\"\nname = \" vsock:5\"\n";
-        let e = Registry::from_toml(Path::new("services.toml"), toml).unwrap_err();
-        assert!(e.to_string().contains("vsock:"), "{e}");
-        // Spaces around other names are fine, and the name stays addressable.
-        let id = r.add(" spaced ", None).unwrap();
-        let table = crate::partitions::PartitionTable::new();
-        let a = crate::syntax::resolve_addr("any: spaced ", &r, &table).unwrap();
-        assert_eq!(a.service_id, id);
-    }
-
-    #[test]
-    fn random_ids_avoid_taken_ports() {
-        let mut r = Registry::new();
-        for i in 0..200 {
-            r.add(&format!("s{i}"), None).unwrap();
-        }
-        let mut ports: Vec<u32> = r.services().iter().map(|s| s.id.port()).collect();
-        ports.sort();
-        ports.dedup();
-        assert_eq!(ports.len(), 200);
-        assert!(ports.iter().all(|&p| (MIN_PORT..u32::MAX).contains(&p)));
-    }
-
-    #[test]
-    fn toml_format_and_round_trip() {
-        let mut r = Registry::new();
-        r.add("VM Session Service", Some(sid(VMSS))).unwrap();
-        r.add("off", Some(ServiceId::from_vsock_port(5000)))
-            .unwrap();
-        r.set_enabled("off", false).unwrap();
-        let text = r.to_toml();
-        assert!(text.contains("[[service]]"), "{text}");
-        assert!(
-            text.contains("id = \"999e53d4-3d5c-4c3e-8779-bed06ec056e1\""),
-            "{text}"
-        );
-        assert!(text.contains("enabled = false"), "{text}");
-        let back = Registry::from_toml(Path::new("x"), &text).unwrap();
-        assert_eq!(back, r);
-        // `enabled` defaults to true when omitted by hand.
-        let hand = "[[service]]\nid = \"{999E53D4-3D5C-4C3E-8779-BED06EC056E1}\"\nname = \"n\"\n";
-        let r = Registry::from_toml(Path::new("x"), hand).unwrap();
-        assert!(r.is_enabled(sid(VMSS)));
-        // Empty file = empty registry.
-        assert!(
-            Registry::from_toml(Path::new("x"), "")
-                .unwrap()
-                .services()
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn invalid_file_contents_are_errors() {
-        let p = Path::new("/cfg/services.toml");
-        let dup = format!(
-            "[[service]]\nid = \"{VMSS}\"\nname = \"a\"\n[[service]]\nid = \"{VMSS}\"\nname = \"b\"\n"
-        );
-        let e = Registry::from_toml(p, &dup).unwrap_err();
-        assert!(matches!(e, RegistryError::Invalid { .. }));
-        assert!(e.to_string().contains("/cfg/services.toml"), "{e}");
-        assert!(e.to_string().contains("entry 2"), "{e}");
-        for bad in [
-            "[[service]]\nid = \"nope\"\nname = \"a\"\n".to_string(),
-            "[[service]]\nname = \"a\"\n".to_string(),
-            format!("[[service]]\nid = \"{VMSS}\"\nname = \"a\"\ncolour = 1\n"),
-            format!("[[service]]\nid = \"{VMSS}\"\nname = \"a\"\nenabled = \"yes\"\n"),
-            "garbage".to_string(),
-        ] {
-            let e = Registry::from_toml(p, &bad).unwrap_err();
-            assert!(
-                matches!(e, RegistryError::Store(StoreError::Parse { .. })),
-                "{bad}: {e}"
-            );
-            assert!(e.to_string().contains("/cfg/services.toml"), "{e}");
-        }
-    }
-
-    #[test]
-    fn update_saves_and_failed_update_changes_nothing() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dirs = Dirs::new(tmp.path().join("cfg"), tmp.path().join("run"));
-        assert!(Registry::load(&dirs).unwrap().services().is_empty());
-        let id = Registry::update(&dirs, |r| r.add("one", None)).unwrap();
-        let before = std::fs::read(dirs.services_file()).unwrap();
-        let e = Registry::update(&dirs, |r| r.add("one", None)).unwrap_err();
-        assert!(matches!(e, RegistryError::DuplicateName { .. }));
-        assert_eq!(std::fs::read(dirs.services_file()).unwrap(), before);
-        assert_eq!(Registry::load(&dirs).unwrap().get(id).unwrap().name, "one");
-    }
-
-    #[test]
-    fn corrupt_file_is_never_overwritten() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dirs = Dirs::new(tmp.path(), tmp.path().join("run"));
-        let garbage = b"[[service]\nid = \x00\xff not toml";
-        std::fs::write(dirs.services_file(), garbage).unwrap();
-        let e = Registry::update(&dirs, |r| r.add("x", None)).unwrap_err();
-        let s = e.to_string();
-        assert!(s.contains(&*dirs.services_file().to_string_lossy()), "{s}");
-        assert_eq!(std::fs::read(dirs.services_file()).unwrap(), garbage);
-        let valid_toml_bad_shape = b"service = 3\n";
-        std::fs::write(dirs.services_file(), valid_toml_bad_shape).unwrap();
-        let e = Registry::update(&dirs, |r| r.add("x", None)).unwrap_err();
-        assert!(e.to_string().contains("services.toml"), "{e}");
-        assert_eq!(
-            std::fs::read(dirs.services_file()).unwrap(),
-            valid_toml_bad_shape
-        );
-        assert!(Registry::load(&dirs).is_err());
-    }
-
-    #[test]
-    fn import_skips_duplicates_and_rule_breakers() {
-        let mut r = Registry::new();
-        r.add("VM Session Service", Some(sid(VMSS))).unwrap();
-        let rep = r.import(&[
-            (sid(VMSS), "VM Session Service".into()),
-            (sid(VMSS), "Other name".into()),
-            (ServiceId::from_vsock_port(80), "low".into()),
-            (ServiceId::from_vsock_port(9000), "ok".into()),
-            (ServiceId::from_vsock_port(9001), "ok".into()),
-        ]);
-        assert_eq!(rep.added.len(), 1);
-        assert_eq!(rep.added[0].name, "ok");
-        assert_eq!(rep.skipped.len(), 4, "{:?}", rep.skipped);
-        assert!(rep.skipped[0].contains("already registered"));
-        assert!(rep.skipped[2].contains("privileged"));
-    }
-
-    proptest! {
-        #[test]
-        fn toml_round_trip_any_names(
-            names in proptest::collection::hash_set("[^\\p{Cc}]{1,20}", 0..8),
-            flags in proptest::collection::vec(any::<bool>(), 8),
-        ) {
-            let mut r = Registry::new();
-            for (i, n) in names.iter().enumerate() {
-                if r.add(n, None).is_ok() {
-                    r.set_enabled(n, flags[i]).unwrap();
-                }
-            }
-            let back = Registry::from_toml(Path::new("x"), &r.to_toml()).unwrap();
-            prop_assert_eq!(back, r);
-        }
-
-        #[test]
-        fn rules_hold_after_any_sequence(ops in proptest::collection::vec((0u32..3000, 0u8..6), 0..40)) {
-            let mut r = Registry::new();
-            for (port, name) in ops {
-                let _ = r.add(&format!("n{name}"), Some(ServiceId::from_vsock_port(port)));
-            }
-            let s = r.services();
-            for (i, a) in s.iter().enumerate() {
-                prop_assert!(a.id.port() >= MIN_PORT);
-                for b in &s[i + 1..] {
-                    prop_assert!(a.id != b.id && a.name != b.name && a.id.port() != b.id.port());
-                }
-            }
-        }
-    }
-}
+mod tests;

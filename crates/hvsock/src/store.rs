@@ -17,6 +17,10 @@
 //!   update with an error naming the path; it is never overwritten.
 //! - The config directory is created on the first write (mode 0755); data files get
 //!   mode 0644 (owner-writable only), lock files 0600 (owner only).
+//! - A data file that is a symbolic link (e.g. to a file shared by several hosts' config
+//!   dirs) stays one: the link is followed ([`resolve_target`]) and the target is
+//!   replaced as above, in the target's directory, with its lock file beside it. A link
+//!   to something that is not a regular file, or a loop of links, is refused.
 //!
 //! ```
 //! use hvsock::store;
@@ -185,9 +189,79 @@ fn flock_exclusive(file: &File) -> io::Result<()> {
     file.lock()
 }
 
+/// How many symbolic links [`resolve_target`] follows (as the kernel's `MAXSYMLINKS`).
+const MAX_LINKS: usize = 40;
+
+/// The file that writes to `path` replace: `path` itself, or, when it is a symbolic
+/// link, the file it finally points to (which may not exist yet). Only the last
+/// component is followed: `rename` already follows symlinked directories.
+///
+/// Errors name `path`: a loop of links, or a target that exists and is not a regular
+/// file (a write would replace a directory, a device or a socket).
+pub fn resolve_target(path: &Path) -> Result<PathBuf, StoreError> {
+    // A followed link's target, named through its canonical directory (one lock file
+    // however the links spell it).
+    let tidy = |p: PathBuf| -> PathBuf {
+        if p == path {
+            return p;
+        }
+        match (p.parent().map(fs::canonicalize), p.file_name()) {
+            (Some(Ok(dir)), Some(name)) => dir.join(name),
+            _ => p,
+        }
+    };
+    let mut p = path.to_path_buf();
+    for _ in 0..=MAX_LINKS {
+        let m = match fs::symlink_metadata(&p) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(tidy(p)),
+            Err(e) => return Err(StoreError::io(&p, e)),
+        };
+        if m.file_type().is_symlink() {
+            let t = fs::read_link(&p).map_err(|e| StoreError::io(&p, e))?;
+            p = match p.parent() {
+                Some(dir) if t.is_relative() => dir.join(t),
+                _ => t,
+            };
+            continue;
+        }
+        if !m.is_file() {
+            let what = if m.is_dir() {
+                "a directory"
+            } else {
+                "not a regular file"
+            };
+            return Err(StoreError::io(
+                path,
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    if p == path {
+                        format!("{what}; refusing to replace it")
+                    } else {
+                        format!(
+                            "a symbolic link to {}, which is {what}; refusing to replace it",
+                            p.display()
+                        )
+                    },
+                ),
+            ));
+        }
+        return Ok(tidy(p));
+    }
+    Err(StoreError::io(
+        path,
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("more than {MAX_LINKS} symbolic links (a loop?)"),
+        ),
+    ))
+}
+
 /// Takes the exclusive lock of `path` (blocking), creating its directory and lock file
-/// if needed.
+/// if needed. For a symbolic link, the lock is its target's (see [`resolve_target`]),
+/// so writers through different links to one file exclude each other.
 pub fn lock(path: &Path) -> Result<FileLock, StoreError> {
+    let path = &resolve_target(path)?;
     if let Some(dir) = path.parent() {
         ensure_dir(dir)?;
     }
@@ -277,8 +351,12 @@ fn remove_stale_temps(path: &Path) {
 /// `fsync`, rename over `path`, `fsync` the directory. Readers see the old or the new
 /// contents, never a mix. The directory must exist. Callers that read-modify-write
 /// hold [`lock`] around this.
+///
+/// A symbolic link is kept: its target is replaced instead, the same way, in the
+/// target's directory (see [`resolve_target`]). Errors name `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let (dir, name) = split(path)?;
+    let target = resolve_target(path)?;
+    let (dir, name) = split(&target)?;
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -301,7 +379,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         f.write_all(bytes).map_err(|e| StoreError::io(path, e))?;
         f.sync_all().map_err(|e| StoreError::io(path, e))?;
         drop(f);
-        fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
+        fs::rename(&tmp, &target).map_err(|e| StoreError::io(path, e))?;
         Ok(())
     })();
     if result.is_err() {
@@ -350,6 +428,93 @@ mod tests {
         let mut names = names;
         names.sort();
         assert_eq!(names, ["f.toml", "f.toml.lock"]);
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Regression (security review): a data file that was a symlink to a shared file
+    /// was replaced by a plain file. The link stays; its target is replaced atomically.
+    #[test]
+    fn a_symlinked_data_file_is_written_through_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        let cfg = dir.path().join("cfg");
+        fs::create_dir_all(&shared).unwrap();
+        fs::create_dir_all(&cfg).unwrap();
+        fs::write(shared.join("real.toml"), b"old").unwrap();
+        // Relative link, to a relative link, to the shared file.
+        std::os::unix::fs::symlink("../shared/mid.toml", cfg.join("f.toml")).unwrap();
+        std::os::unix::fs::symlink("real.toml", shared.join("mid.toml")).unwrap();
+        let file = cfg.join("f.toml");
+        let shared = shared.canonicalize().unwrap();
+        assert_eq!(resolve_target(&file).unwrap(), shared.join("real.toml"));
+        {
+            let l = lock(&file).unwrap();
+            assert_eq!(l.path(), shared.join("real.toml.lock"));
+            write_atomic(&file, b"new").unwrap();
+        }
+        assert!(
+            fs::symlink_metadata(&file)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            fs::symlink_metadata(shared.join("mid.toml"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(shared.join("real.toml")).unwrap(), b"new");
+        assert_eq!(read_optional(&file).unwrap().unwrap(), "new");
+        assert_eq!(names(&cfg), ["f.toml"]);
+        assert_eq!(names(&shared), ["mid.toml", "real.toml", "real.toml.lock"]);
+        // A dangling link: the target is created, the link kept.
+        let absent = shared.join("absent.toml");
+        std::os::unix::fs::symlink(&absent, cfg.join("g.toml")).unwrap();
+        write_atomic(&cfg.join("g.toml"), b"created").unwrap();
+        assert_eq!(fs::read(&absent).unwrap(), b"created");
+        assert!(
+            fs::symlink_metadata(cfg.join("g.toml"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    #[test]
+    fn links_to_non_files_and_loops_are_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir(d.join("sub")).unwrap();
+        std::os::unix::fs::symlink(d.join("sub"), d.join("to-dir.toml")).unwrap();
+        std::os::unix::fs::symlink("/dev/null", d.join("to-null.toml")).unwrap();
+        std::os::unix::fs::symlink("loop-b.toml", d.join("loop-a.toml")).unwrap();
+        std::os::unix::fs::symlink("loop-a.toml", d.join("loop-b.toml")).unwrap();
+        for (name, want) in [
+            ("to-dir.toml", "which is a directory"),
+            ("to-null.toml", "/dev/null, which is not a regular file"),
+            ("loop-a.toml", "symbolic links (a loop?)"),
+        ] {
+            let f = d.join(name);
+            let e = write_atomic(&f, b"x").unwrap_err();
+            assert_eq!(e.path(), f, "{e}");
+            assert!(e.to_string().contains(want), "{name}: {e}");
+            assert!(lock(&f).is_err(), "{name}");
+            assert!(fs::symlink_metadata(&f).unwrap().file_type().is_symlink());
+        }
+        assert!(d.join("sub").is_dir());
+        assert!(names(&d.join("sub")).is_empty());
+        // A plain directory in the file's place is refused the same way.
+        let e = write_atomic(&d.join("sub"), b"x").unwrap_err();
+        assert!(e.to_string().contains("a directory; refusing"), "{e}");
     }
 
     #[test]

@@ -146,3 +146,42 @@ fn specific_vm_listener_conflicts_are_addr_in_use() {
     let e = f.host().bind(HvAddr::new(VM, SVC)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AddrInUse);
 }
+
+/// Regression (security review): in a table edited by hand, VM `six`'s VMM socket is
+/// VM `one`'s `PATH_5000`. A listener for one on port 5000 refuses (it used to replace
+/// six's socket, so six's guest connections arrived as one); a wildcard listener skips
+/// one and leaves six's VMM alone, while still serving six.
+#[test]
+fn a_listener_never_takes_over_another_vms_socket() {
+    let f = Fixture::new();
+    let one_path = f.dir.path().join("v.sock");
+    let six_path = f.dir.path().join(format!("v.sock_{}", SVC.port()));
+    let six = VmId(hvsock::Guid::new_v4());
+    let text = format!(
+        "[[partition]]\nid = \"{VM}\"\nname = \"one\"\nkind = \"hybrid\"\npath = \"{}\"\n\
+         [[partition]]\nid = \"{six}\"\nname = \"six\"\nkind = \"hybrid\"\npath = \"{}\"\n",
+        one_path.display(),
+        six_path.display()
+    );
+    std::fs::write(f.dirs.partitions_file(), text).unwrap();
+    let vmm_six = FakeVmm::start(&six_path, Reply::Port, &[SVC.port()]);
+    let six_inode = || std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&six_path).unwrap());
+    let before = six_inode();
+
+    let e = f.host().bind(HvAddr::new(VM, SVC)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AddrInUse, "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains("\"six\"") && msg.contains("\"one\""), "{msg}");
+    assert!(msg.contains("partitions.toml"), "{msg}");
+    assert_eq!(six_inode(), before, "six's VMM socket was replaced");
+
+    // A wildcard listener serves six (on six's own PATH_5000) and skips one.
+    let l = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap();
+    wait_for(&vmm_six.host_socket_for(SVC.port()));
+    assert_eq!(six_inode(), before, "six's VMM socket was replaced");
+    let _g = vmm_six.guest_connect(SVC.port()).unwrap();
+    assert_eq!(l.accept().unwrap().1.vm_id, six);
+    // Six's VMM still answers the host at its own socket.
+    let s = f.host().connect(HvAddr::new(six, SVC)).unwrap();
+    assert_eq!(echo(s, b"still six"), b"still six");
+}

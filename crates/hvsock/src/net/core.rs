@@ -197,10 +197,29 @@ impl Core {
     }
 
     fn claim_hybrid(&mut self, vm: VmId, table: &PartitionTable, strict: bool) -> io::Result<()> {
-        let Some(PartitionKind::Hybrid { path }) = table.get(vm).map(|p| &p.kind) else {
+        let Some((name, PartitionKind::Hybrid { path })) =
+            table.get(vm).map(|p| (&p.name, &p.kind))
+        else {
             return Ok(());
         };
         let path = hybrid_path(path, self.addr.service_id.port());
+        // Claiming replaces the file: never take over another VM's socket, which would
+        // make that VM's connections arrive as this one (a table edited by hand).
+        if let Some(owner) = table.hybrid_socket_owner(&path, vm) {
+            return if strict {
+                Err(err(
+                    ErrorKind::AddrInUse,
+                    format!(
+                        "{}: is the hybrid socket of VM {:?} ({}); refusing to listen there for VM {name:?} ({vm}); fix partitions.toml (a hybrid path may not be another VM's path followed by _PORT)",
+                        path.display(),
+                        owner.name,
+                        owner.id
+                    ),
+                ))
+            } else {
+                Ok(())
+            };
+        }
         match rundir::claim(&path, BACKLOG) {
             Ok(c) => {
                 let token = self.add(Source::Hybrid { vm, sock: c })?;

@@ -10,6 +10,30 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Keeps an accepted connection counted against its partition's limit
+/// (`max_connections_per_partition`) on the listener that accepted it, after the
+/// stream itself is gone: see [`HvStream::into_fd_and_guard`].
+///
+/// Hold it as long as the socket it came with is open (e.g. until the child process
+/// that got the fd has exited), then drop it. Clones share one count: the place is
+/// given back when the last clone and the last stream handle holding it are dropped.
+/// Streams that crossed no partition, or that this side connected, carry no count;
+/// their guard is [`is_counted`](Self::is_counted) `false` and does nothing.
+#[derive(Debug, Clone)]
+#[must_use = "dropping the guard ends the connection's count at once"]
+pub struct ConnectionGuard(Option<Arc<Ticket>>);
+
+impl ConnectionGuard {
+    pub(crate) fn new(ticket: Option<Arc<Ticket>>) -> ConnectionGuard {
+        ConnectionGuard(ticket)
+    }
+
+    /// Whether this guard holds a place in a listener's per-partition count.
+    pub fn is_counted(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
 /// A connected Hyper-V socket stream, like [`std::net::TcpStream`].
 ///
 /// Reads and writes go straight to the kernel socket of the transport (a Unix socket
@@ -113,7 +137,27 @@ impl HvStream {
         self.sock.set_nonblocking(nonblocking)
     }
 
-    /// Another handle to the same socket (for reading in one thread and writing in another).
+    /// Gives up the stream for its file descriptor (e.g. to hand it to a child
+    /// process), together with the guard that keeps the connection counted against
+    /// its partition's limit on the accepting listener. Keep the guard until the
+    /// descriptor and every copy of it are closed.
+    ///
+    /// Unlike [`IntoRawFd`] and `OwnedFd::from`, which end the count while the socket
+    /// stays open, this keeps `max_connections_per_partition` true for connections
+    /// served by other processes.
+    pub fn into_fd_and_guard(self) -> (OwnedFd, ConnectionGuard) {
+        (self.sock.into(), ConnectionGuard(self.ticket))
+    }
+
+    /// A guard sharing this connection's count (see [`ConnectionGuard`]): the place
+    /// stays taken until this stream, its clones and every such guard are dropped.
+    pub fn connection_guard(&self) -> ConnectionGuard {
+        ConnectionGuard(self.ticket.clone())
+    }
+
+    /// Another handle to the same socket (for reading in one thread and writing in
+    /// another). It shares the connection's count: the place in the listener's
+    /// per-partition limit is given back when the last handle is dropped.
     pub fn try_clone(&self) -> io::Result<HvStream> {
         Ok(HvStream {
             sock: self.sock.try_clone()?,
@@ -194,12 +238,19 @@ impl AsRawFd for HvStream {
     }
 }
 
+/// Gives up the stream for its raw descriptor. **The connection's count in the
+/// accepting listener's per-partition limit ends here**, although the socket stays
+/// open: a raw descriptor carries nothing that could give the place back when it is
+/// closed. Use [`HvStream::into_fd_and_guard`] to keep the count.
 impl IntoRawFd for HvStream {
     fn into_raw_fd(self) -> RawFd {
         self.sock.into_raw_fd()
     }
 }
 
+/// Gives up the stream for its descriptor. As with [`IntoRawFd`], **the connection's
+/// count in the accepting listener's per-partition limit ends here** while the socket
+/// stays open; [`HvStream::into_fd_and_guard`] keeps it.
 impl From<HvStream> for OwnedFd {
     fn from(s: HvStream) -> OwnedFd {
         s.sock.into()

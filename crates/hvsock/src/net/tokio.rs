@@ -76,7 +76,8 @@ impl HvStream {
         HvStream::from_std(s)
     }
 
-    /// Wraps a connected std stream (switching it to non-blocking mode).
+    /// Wraps a connected std stream (switching it to non-blocking mode); the
+    /// connection's count in the accepting listener's per-partition limit goes along.
     pub fn from_std(s: crate::HvStream) -> io::Result<HvStream> {
         let (sock, local, peer, ticket) = s.into_parts();
         Self::from_socket(sock, local, peer, ticket)
@@ -97,7 +98,8 @@ impl HvStream {
         })
     }
 
-    /// Turns back into a blocking std stream.
+    /// Turns back into a blocking std stream, which keeps the connection's count in the
+    /// accepting listener's per-partition limit.
     pub fn into_std(self) -> io::Result<crate::HvStream> {
         let sock = self.io.into_inner();
         sock.set_nonblocking(false)?;
@@ -125,9 +127,16 @@ impl HvStream {
     }
 
     /// Owned halves, e.g. for two tasks. Dropping the write half shuts down writing.
+    /// Both halves share the connection and its count in the accepting listener's
+    /// per-partition limit: the place is given back when both are dropped.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         let s = Arc::new(self);
         (OwnedReadHalf(s.clone()), OwnedWriteHalf(s))
+    }
+
+    /// A guard sharing this connection's count (see [`crate::ConnectionGuard`]).
+    pub fn connection_guard(&self) -> crate::ConnectionGuard {
+        crate::ConnectionGuard::new(self.ticket.clone())
     }
 
     /// Shuts down one or both directions at once (without flushing anything: hvsock
