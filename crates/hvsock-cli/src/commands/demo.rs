@@ -131,7 +131,7 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dirs.config)?;
     std::fs::create_dir_all(&dirs.runtime)?;
 
-    crate::cmd_agent::install_service(&dirs)?;
+    super::agent::install_service(&dirs)?;
     println!(
         "[1/6] registered the agent service   {SERVICE_NAME:?} = {SERVICE_ID} (vsock port {VSOCK_PORT})"
     );
@@ -260,7 +260,11 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-pub fn run(_args: DemoArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+/// Runs `hvsock demo` (in its own throw-away directories: the config is not used).
+pub fn run(
+    _config: &crate::config::Config,
+    _args: DemoArgs,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let tmp = tempfile::Builder::new().prefix("hvsock-demo-").tempdir()?;
     let root = tmp.path().to_path_buf();
     println!("hvsock demo: exec and cp into a \"VM\" over Hyper-V sockets, no network");

@@ -1,5 +1,7 @@
 //! `hvsock service`: the service registry (Hyper-V's GuestCommunicationServices).
 
+use crate::config::Config;
+use crate::messages::print_json;
 use clap::{Subcommand, ValueEnum};
 use hvsock::ServiceId;
 use hvsock::paths::Dirs;
@@ -137,13 +139,6 @@ pub fn service_json(s: &Service) -> Value {
     })
 }
 
-fn print_json(v: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).expect("JSON values serialize")
-    );
-}
-
 fn found<'a>(reg: &'a Registry, q: &str) -> Result<&'a Service, hvsock::registry::RegistryError> {
     reg.find(q)
         .ok_or_else(|| hvsock::registry::RegistryError::NotFound(q.to_string()))
@@ -163,8 +158,9 @@ fn set_enabled(dirs: &Dirs, q: &str, on: bool) -> Result<(), hvsock::registry::R
     Ok(())
 }
 
-pub fn run(cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let dirs = Dirs::from_env();
+/// Runs `hvsock service`.
+pub fn run(config: &Config, cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let dirs = &config.dirs;
     match cmd {
         ServiceCmd::Add {
             name,
@@ -172,11 +168,11 @@ pub fn run(cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             vsock_port,
         } => {
             let id = id.or(vsock_port.map(ServiceId::from_vsock_port));
-            let id = Registry::update(&dirs, |r| r.add(&name, id))?;
+            let id = Registry::update(dirs, |r| r.add(&name, id))?;
             println!("{id}");
         }
         ServiceCmd::List { json } => {
-            let reg = Registry::load(&dirs)?;
+            let reg = Registry::load(dirs)?;
             if json {
                 print_json(&Value::Array(
                     reg.services().iter().map(service_json).collect(),
@@ -205,7 +201,7 @@ pub fn run(cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         }
         ServiceCmd::Show { service, json } => {
-            let reg = Registry::load(&dirs)?;
+            let reg = Registry::load(dirs)?;
             let s = found(&reg, &service)?;
             if json {
                 print_json(&service_json(s));
@@ -220,13 +216,13 @@ pub fn run(cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         }
         ServiceCmd::Remove { service } => {
-            let s = Registry::update(&dirs, |r| r.remove(&service))?;
+            let s = Registry::update(dirs, |r| r.remove(&service))?;
             println!("removed {} {:?}", s.id, s.name);
         }
-        ServiceCmd::Enable { service } => set_enabled(&dirs, &service, true)?,
-        ServiceCmd::Disable { service } => set_enabled(&dirs, &service, false)?,
+        ServiceCmd::Enable { service } => set_enabled(dirs, &service, true)?,
+        ServiceCmd::Disable { service } => set_enabled(dirs, &service, false)?,
         ServiceCmd::Export { format, output } => {
-            let reg = Registry::load(&dirs)?;
+            let reg = Registry::load(dirs)?;
             let bytes = match format {
                 ExportFormat::Reg => regfile::export_reg(reg.services()),
                 ExportFormat::Ps1 => regfile::export_ps1(reg.services()).into_bytes(),
@@ -255,7 +251,7 @@ pub fn run(cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             let parsed = hvsock::regfile::parse_reg(&bytes)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
-            let report = Registry::update(&dirs, |r| Ok(r.import(&parsed.services)))?;
+            let report = Registry::update(dirs, |r| Ok(r.import(&parsed.services)))?;
             let mut skipped = parsed.skipped;
             skipped.extend(report.skipped);
             if json {
