@@ -1182,6 +1182,16 @@ fn fake_vm_agent(
     env: &Env,
     replies: Vec<Vec<hvsock_agent::proto::Frame>>,
 ) -> thread::JoinHandle<()> {
+    use hvsock_agent::proto::Frame;
+    fake_vm_agent_for(env, |f| matches!(f, Frame::CopyFrom { .. }), replies)
+}
+
+/// [`fake_vm_agent`] for requests that `is_request` accepts.
+fn fake_vm_agent_for(
+    env: &Env,
+    is_request: fn(&hvsock_agent::proto::Frame) -> bool,
+    replies: Vec<Vec<hvsock_agent::proto::Frame>>,
+) -> thread::JoinHandle<()> {
     use hvsock_agent::proto::{self, Frame, VERSION};
     let listener = Context::local(env.dirs(), "vm1")
         .unwrap()
@@ -1206,7 +1216,7 @@ fn fake_vm_agent(
             assert!(matches!(next(&mut s), Some(Frame::Hello { .. })));
             s.write_all(&proto::encode_to_vec(&Frame::Hello { version: VERSION }).unwrap())
                 .unwrap();
-            assert!(matches!(next(&mut s), Some(Frame::CopyFrom { .. })));
+            assert!(next(&mut s).as_ref().is_some_and(is_request));
             for f in &frames {
                 if s.write_all(&proto::encode_to_vec(f).unwrap()).is_err() {
                     break;
@@ -1356,4 +1366,35 @@ fn cp_idle_timeout_names_the_stalled_file() {
     assert!(!dst.exists());
     let help = env.ok(&["agent", "--help"]);
     assert!(help.contains("--copy-idle-timeout"), "{help}");
+}
+
+#[test]
+fn exec_escapes_the_error_text_of_a_hostile_agent() {
+    use hvsock_agent::proto::{ErrorCode, Frame};
+    let env = Env::bare();
+    env.ok(&["agent", "--install-service"]);
+    let hostile = "\x1b[31mred\x1b]52;c;cGF5bG9hZA==\x07\u{202e}txt.exe\nsecond line";
+    let fake = fake_vm_agent_for(
+        &env,
+        |f| matches!(f, Frame::Exec(_)),
+        vec![vec![Frame::Error {
+            code: ErrorCode::IO,
+            message: hostile.into(),
+        }]],
+    );
+    let out = env.run(&["exec", "vm1", "--", "true"], b"");
+    let e = stderr(&out);
+    fake.join().unwrap();
+    assert_eq!(code(&out), 255, "{e}");
+    assert!(
+        e.starts_with("hvsock: agent: ") && e.lines().count() == 1,
+        "{e:?}"
+    );
+    assert!(
+        !e.trim_end()
+            .chars()
+            .any(|c| c.is_control() || c == '\u{202e}'),
+        "{e:?}"
+    );
+    assert!(e.contains("\\u{1b}[31mred") && e.contains("second line"), "{e:?}");
 }
