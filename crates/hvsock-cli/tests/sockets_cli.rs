@@ -845,3 +845,42 @@ fn help_teaches_with_examples() {
         assert!(help.contains("VM:SERVICE"), "{cmd}: {help}");
     }
 }
+
+/// `--config-dir` is the config of every step (names, the partition, the listener) and
+/// the `HVSOCK_CONFIG_DIR` of an `--exec` command, whatever the environment says.
+#[test]
+fn the_config_dir_flag_wins_over_the_environment_everywhere() {
+    let env = Env::new();
+    let elsewhere = env.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let cfg = env.cfg.to_str().unwrap().to_string();
+    let with_flag = |args: &[&str]| {
+        let mut c = env.cmd(&[&["--config-dir", cfg.as_str()][..], args].concat());
+        c.env("HVSOCK_CONFIG_DIR", &elsewhere);
+        c
+    };
+    let listen = with_flag(&[
+        "listen",
+        "any:echo",
+        "-v",
+        "--exec",
+        "sh",
+        "-c",
+        "printf %s \"$HVSOCK_CONFIG_DIR\"",
+    ]);
+    let (bg, _) = Bg::start(listen, None, "listening on");
+    let mut connect = with_flag(&["connect", "parent:echo"]);
+    connect.env("HVSOCK_PARTITION", "a");
+    let out = run(connect, b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), cfg);
+    let (st, _) = bg.finish();
+    assert!(st.success(), "{st:?}");
+    // Without the flag the environment's (empty) config dir is used: no partition a.
+    let mut connect = env.cmd(&["connect", "parent:echo"]);
+    connect
+        .env("HVSOCK_CONFIG_DIR", &elsewhere)
+        .env("HVSOCK_PARTITION", "a");
+    let err = one_error_line(&run(connect, b""));
+    assert!(err.contains("echo") || err.contains("\"a\""), "{err}");
+}
