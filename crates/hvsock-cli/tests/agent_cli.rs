@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
+use common::BIN;
 /// A safety net for a process that should end: far above any expected run time.
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -148,14 +148,7 @@ impl Env {
 
     /// `hvsock ARGS` on the host.
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("HVSOCK_CONFIG_DIR", &self.cfg)
-            .env("HVSOCK_RUNTIME_DIR", &self.run)
-            .env_remove("HVSOCK_PARTITION")
-            .env_remove("HVSOCK_GUEST")
-            .env_remove("XDG_CONFIG_HOME");
-        c
+        common::hvsock(&self.cfg, &self.run, args)
     }
 
     /// Runs to completion, expects exit 0, returns stdout.
@@ -1396,5 +1389,8 @@ fn exec_escapes_the_error_text_of_a_hostile_agent() {
             .any(|c| c.is_control() || c == '\u{202e}'),
         "{e:?}"
     );
-    assert!(e.contains("\\u{1b}[31mred") && e.contains("second line"), "{e:?}");
+    assert!(
+        e.contains("\\u{1b}[31mred") && e.contains("second line"),
+        "{e:?}"
+    );
 }

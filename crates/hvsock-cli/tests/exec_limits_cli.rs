@@ -12,7 +12,6 @@ use std::sync::mpsc::{Receiver, channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 const ECHO: ServiceId = ServiceId::from_vsock_port(5000);
 /// A hang guard, far above any expected run time.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -50,14 +49,7 @@ impl Env {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("HVSOCK_CONFIG_DIR", &self.cfg)
-            .env("HVSOCK_RUNTIME_DIR", &self.run)
-            .env_remove("HVSOCK_PARTITION")
-            .env_remove("HVSOCK_GUEST")
-            .env_remove("XDG_CONFIG_HOME");
-        c
+        common::hvsock(&self.cfg, &self.run, args)
     }
 
     fn dirs(&self) -> Dirs {

@@ -1,12 +1,14 @@
 //! CLI tests of `hvsock service`, `hvsock vm` and `hvsock addr`, each in its own temp
 //! config and runtime directories.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
+use common::BIN;
 const VMSS: &str = "999e53d4-3d5c-4c3e-8779-bed06ec056e1";
 
 struct Env {
@@ -28,11 +30,7 @@ impl Env {
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
-        c.env("HVSOCK_CONFIG_DIR", &self.cfg)
-            .env("HVSOCK_RUNTIME_DIR", &self.run)
-            .env_remove("XDG_CONFIG_HOME");
-        c
+        Command::from_std(common::hvsock(&self.cfg, &self.run, &[]))
     }
 
     /// Runs, expects exit 0, returns stdout.

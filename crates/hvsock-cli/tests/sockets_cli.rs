@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 /// Registered as `echo` in every test's registry.
 const ECHO: ServiceId = ServiceId::from_vsock_port(5000);
 /// A safety net for a process that should end: far above any expected run time.
@@ -79,14 +78,7 @@ impl Env {
 
     /// `hvsock ARGS` on the host.
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("HVSOCK_CONFIG_DIR", &self.cfg)
-            .env("HVSOCK_RUNTIME_DIR", &self.run)
-            .env_remove("HVSOCK_PARTITION")
-            .env_remove("HVSOCK_GUEST")
-            .env_remove("XDG_CONFIG_HOME");
-        c
+        common::hvsock(&self.cfg, &self.run, args)
     }
 
     /// `hvsock ARGS` in the local partition `a`.

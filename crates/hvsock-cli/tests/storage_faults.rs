@@ -3,6 +3,8 @@
 //! random moments, and a full disk (a tiny tmpfs). Every time, the file on disk parses,
 //! holds only complete entries, and keeps everything committed before.
 
+mod common;
+
 use hvsock::partitions::PartitionTable;
 use hvsock::registry::Registry;
 use std::collections::BTreeSet;
@@ -13,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 const SERVICES: &str = "services.toml";
 const PARTITIONS: &str = "partitions.toml";
 
@@ -36,12 +37,8 @@ impl Env {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("HVSOCK_CONFIG_DIR", &self.cfg)
-            .env("HVSOCK_RUNTIME_DIR", &self.run)
-            .env_remove("XDG_CONFIG_HOME")
-            .stdin(Stdio::null())
+        let mut c = common::hvsock(&self.cfg, &self.run, args);
+        c.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         c

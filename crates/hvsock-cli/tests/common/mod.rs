@@ -2,9 +2,26 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// The `hvsock` binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
+
+/// `hvsock ARGS` in the config dir `cfg` and the runtime dir `run`, on the host: none
+/// of the caller's `HVSOCK_PARTITION`, `HVSOCK_GUEST` or `XDG_CONFIG_HOME`.
+pub fn hvsock(cfg: impl AsRef<Path>, run: impl AsRef<Path>, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env("HVSOCK_CONFIG_DIR", cfg.as_ref())
+        .env("HVSOCK_RUNTIME_DIR", run.as_ref())
+        .env_remove("HVSOCK_PARTITION")
+        .env_remove("HVSOCK_GUEST")
+        .env_remove("XDG_CONFIG_HOME");
+    c
+}
 
 /// Runs `cmd` with `input` on stdin (then EOF); kills it if it outlives `limit`.
 pub fn run(mut cmd: Command, input: &[u8], limit: Duration) -> Output {
