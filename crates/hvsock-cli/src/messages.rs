@@ -53,6 +53,31 @@ pub fn print_json(v: &Value) {
     );
 }
 
+/// Prints a listing on stdout: a JSON array of `to_json` of each item, or a table of
+/// `header` and one `row` (each ending in a newline) per item, with `empty` on stderr
+/// when there is none.
+pub fn print_list<T>(
+    json: bool,
+    items: &[T],
+    to_json: fn(&T) -> Value,
+    header: String,
+    row: impl Fn(&T) -> String,
+    empty: &str,
+) {
+    if json {
+        print_json(&Value::Array(items.iter().map(to_json).collect()));
+        return;
+    }
+    let mut out = header;
+    for item in items {
+        out.push_str(&row(item));
+    }
+    print!("{out}");
+    if items.is_empty() {
+        eprintln!("hvsock: {empty}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

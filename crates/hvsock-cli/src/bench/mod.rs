@@ -213,7 +213,7 @@ pub fn run_server(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let acceptor = Endpoint::parse_or_hv(addr)
         .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))
-        .and_then(|at| Acceptor::bind(&at, || config.context()))
+        .and_then(|at| Acceptor::bind(&at, config))
         .map_err(|e| format!("listen on {addr}: {e}"))?;
     if verbose {
         eprintln!("hvsock: bench server on {addr}");
@@ -230,7 +230,7 @@ pub fn run_client(
 ) -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
     let dialer = Endpoint::parse_or_hv(addr)
         .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))
-        .and_then(|at| Dialer::new(&at, || config.context()))
+        .and_then(|at| Dialer::new(&at, config))
         .map_err(|e| format!("{addr}: {e}"))?;
     measure(&dialer, work)
 }

@@ -2,6 +2,7 @@
 //! acceptors.
 
 use super::wire::{GREETING, Header, Mode};
+use crate::config::Config;
 use crate::endpoint::{Endpoint, bind_unix};
 use hvsock::{Context, HvAddr, HvListener, HvStream};
 use std::io::{self, ErrorKind, Read, Write};
@@ -69,16 +70,11 @@ pub(super) enum Dialer {
 }
 
 impl Dialer {
-    pub(super) fn new(
-        t: &Endpoint,
-        ctx: impl FnOnce() -> io::Result<Context>,
-    ) -> io::Result<Dialer> {
+    pub(super) fn new(t: &Endpoint, config: &Config) -> io::Result<Dialer> {
         Ok(match t {
             Endpoint::Hv(text) => {
-                let ctx = ctx()?;
-                let addr = hvsock::syntax::resolve_addr_in(text, ctx.dirs())
-                    .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e.to_string()))?;
-                Dialer::Hv(ctx, addr, text.clone())
+                let ctx = config.context()?;
+                Dialer::Hv(ctx, config.resolve(text)?, text.clone())
             }
             Endpoint::Unix(p) => Dialer::Unix(p.clone()),
             Endpoint::Tcp { host, port } => Dialer::Tcp(host.clone(), *port),
@@ -156,12 +152,9 @@ pub(super) enum Acceptor {
 }
 
 impl Acceptor {
-    pub(super) fn bind(
-        t: &Endpoint,
-        ctx: impl FnOnce() -> io::Result<Context>,
-    ) -> io::Result<Acceptor> {
+    pub(super) fn bind(t: &Endpoint, config: &Config) -> io::Result<Acceptor> {
         Ok(match t {
-            Endpoint::Hv(text) => Acceptor::Hv(Box::new(ctx()?.bind(text.as_str())?)),
+            Endpoint::Hv(text) => Acceptor::Hv(Box::new(config.context()?.bind(text.as_str())?)),
             Endpoint::Unix(p) => Acceptor::Unix(bind_unix(p)?),
             Endpoint::Tcp { host, port } => {
                 Acceptor::Tcp(TcpListener::bind((host.as_str(), *port))?)

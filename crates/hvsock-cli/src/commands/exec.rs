@@ -171,19 +171,17 @@ fn session_error(e: hvsock_agent::ClientError) -> ! {
     std::process::exit(e.exit_code())
 }
 
-/// Runs `hvsock exec` and exits with the command's status.
-pub fn run_exec(config: &Config, args: ExecArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+/// Connects to the agent of `vm`, runs the session `run` opens on the connection and
+/// exits with its code.
+fn run_session<F, Fut>(config: &Config, vm: &str, connect: ConnectOpts, run: F) -> !
+where
+    F: FnOnce(HvStream) -> Fut,
+    Fut: std::future::Future<Output = Result<i32, hvsock_agent::ClientError>>,
+{
     let rt = runtime();
     let result = rt.block_on(async {
-        let stream = connect_agent(config, &args.vm, args.connect).await?;
-        let req = ExecRequest {
-            argv: args.command,
-            env: args.env,
-            cwd: args.cwd,
-            tty: args.tty,
-            ..ExecRequest::default()
-        };
-        match client::exec_stdio(stream, req).await {
+        let stream = connect_agent(config, vm, connect).await?;
+        match run(stream).await {
             Ok(code) => Ok(code),
             Err(e) => session_error(e),
         }
@@ -191,21 +189,27 @@ pub fn run_exec(config: &Config, args: ExecArgs) -> Result<ExitCode, Box<dyn std
     finish(result)
 }
 
+/// Runs `hvsock exec` and exits with the command's status.
+pub fn run_exec(config: &Config, args: ExecArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let req = ExecRequest {
+        argv: args.command,
+        env: args.env,
+        cwd: args.cwd,
+        tty: args.tty,
+        ..ExecRequest::default()
+    };
+    run_session(config, &args.vm, args.connect, |s| {
+        client::exec_stdio(s, req)
+    })
+}
+
 /// Runs `hvsock shell` and exits with the shell's status.
 pub fn run_shell(config: &Config, args: ShellArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let rt = runtime();
-    let result = rt.block_on(async {
-        let stream = connect_agent(config, &args.vm, args.connect).await?;
-        let req = ShellRequest {
-            env: args.env,
-            ..ShellRequest::default()
-        };
-        match client::shell(stream, req).await {
-            Ok(code) => Ok(code),
-            Err(e) => session_error(e),
-        }
-    });
-    finish(result)
+    let req = ShellRequest {
+        env: args.env,
+        ..ShellRequest::default()
+    };
+    run_session(config, &args.vm, args.connect, |s| client::shell(s, req))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `hvsock service`: the service registry (Hyper-V's GuestCommunicationServices).
 
 use crate::config::Config;
-use crate::messages::print_json;
+use crate::messages::{print_json, print_list};
 use clap::{Subcommand, ValueEnum};
 use hvsock::ServiceId;
 use hvsock::paths::Dirs;
@@ -173,32 +173,22 @@ pub fn run(config: &Config, cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::er
         }
         ServiceCmd::List { json } => {
             let reg = Registry::load(dirs)?;
-            if json {
-                print_json(&Value::Array(
-                    reg.services().iter().map(service_json).collect(),
-                ));
-            } else {
-                let mut out = String::new();
-                out.push_str(&format!(
-                    "{:<36}  {:>10}  {:<7}  NAME\n",
-                    "ID", "PORT", "ENABLED"
-                ));
-                for s in reg.services() {
-                    out.push_str(&format!(
+            print_list(
+                json,
+                reg.services(),
+                service_json,
+                format!("{:<36}  {:>10}  {:<7}  NAME\n", "ID", "PORT", "ENABLED"),
+                |s| {
+                    format!(
                         "{:<36}  {:>10}  {:<7}  {}\n",
                         s.id.to_string(),
                         s.id.port(),
                         if s.enabled { "yes" } else { "no" },
                         s.name
-                    ));
-                }
-                print!("{out}");
-                if reg.services().is_empty() {
-                    eprintln!(
-                        "hvsock: no services registered (add one with `hvsock service add NAME`)"
-                    );
-                }
-            }
+                    )
+                },
+                "no services registered (add one with `hvsock service add NAME`)",
+            );
         }
         ServiceCmd::Show { service, json } => {
             let reg = Registry::load(dirs)?;

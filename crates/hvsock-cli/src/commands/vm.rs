@@ -1,7 +1,7 @@
 //! `hvsock vm`: the partition table (the host's list of VMs).
 
 use crate::config::Config;
-use crate::messages::print_json;
+use crate::messages::{print_json, print_list};
 use clap::{ArgGroup, Subcommand};
 use hvsock::VmId;
 use hvsock::partitions::{Partition, PartitionError, PartitionKind, PartitionTable};
@@ -129,28 +129,22 @@ pub fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::
         }
         VmCmd::List { json } => {
             let t = PartitionTable::load(dirs)?;
-            if json {
-                print_json(&Value::Array(
-                    t.partitions().iter().map(partition_json).collect(),
-                ));
-            } else {
-                let mut out = format!("{:<36}  {:<6}  {:<24}  NAME\n", "ID", "KIND", "TARGET");
-                for p in t.partitions() {
-                    out.push_str(&format!(
+            print_list(
+                json,
+                t.partitions(),
+                partition_json,
+                format!("{:<36}  {:<6}  {:<24}  NAME\n", "ID", "KIND", "TARGET"),
+                |p| {
+                    format!(
                         "{:<36}  {:<6}  {:<24}  {}\n",
                         p.id.to_string(),
                         p.kind.as_str(),
                         target(p),
                         p.name
-                    ));
-                }
-                print!("{out}");
-                if t.partitions().is_empty() {
-                    eprintln!(
-                        "hvsock: no VMs in the partition table (add one with `hvsock vm add`)"
-                    );
-                }
-            }
+                    )
+                },
+                "no VMs in the partition table (add one with `hvsock vm add`)",
+            );
         }
         VmCmd::Show { vm, json } => {
             let t = PartitionTable::load(dirs)?;

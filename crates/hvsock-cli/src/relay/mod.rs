@@ -25,7 +25,7 @@ enum Listener {
 }
 
 impl Listener {
-    async fn bind(ep: &Endpoint, ctx: &dyn Fn() -> io::Result<Context>) -> io::Result<Listener> {
+    async fn bind(ep: &Endpoint, config: &Config) -> io::Result<Listener> {
         match ep {
             Endpoint::Tcp { host, port } => Ok(Listener::Tcp(
                 TcpListener::bind((host.as_str(), *port)).await?,
@@ -36,8 +36,8 @@ impl Listener {
                 Ok(Listener::Unix(UnixListener::from_std(l)?, path.clone()))
             }
             Endpoint::Hv(text) => {
-                let ctx = ctx()?;
-                let addr = resolve(text, ctx.dirs())?;
+                let ctx = config.context()?;
+                let addr = config.resolve(text)?;
                 warn_hybrid_clashes(ctx.dirs());
                 Ok(Listener::Hv(
                     Box::new(hvtokio::HvListener::bind_with(&ctx, addr)?),
@@ -81,11 +81,6 @@ impl Listener {
     }
 }
 
-fn resolve(text: &str, dirs: &Dirs) -> io::Result<HvAddr> {
-    hvsock::syntax::resolve_addr_in(text, dirs)
-        .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e.to_string()))
-}
-
 /// A resolved TO endpoint.
 enum Target {
     Tcp(String, u16),
@@ -94,14 +89,13 @@ enum Target {
 }
 
 impl Target {
-    fn resolve(ep: &Endpoint, ctx: &dyn Fn() -> io::Result<Context>) -> io::Result<Target> {
+    fn resolve(ep: &Endpoint, config: &Config) -> io::Result<Target> {
         Ok(match ep {
             Endpoint::Tcp { host, port } => Target::Tcp(host.clone(), *port),
             Endpoint::Unix(p) => Target::Unix(p.clone()),
             Endpoint::Hv(text) => {
-                let ctx = ctx()?;
-                let addr = resolve(text, ctx.dirs())?;
-                Target::Hv(ctx, addr)
+                let ctx = config.context()?;
+                Target::Hv(ctx, config.resolve(text)?)
             }
         })
     }
@@ -203,12 +197,11 @@ impl Relay {
     /// Relays until SIGINT or SIGTERM; removes a Unix FROM's socket file at the end.
     pub async fn run(self, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
         let args = self;
-        let ctx = || config.context();
         let target =
-            Target::resolve(&args.to, &ctx).map_err(|e| format!("relay to {}: {e}", args.to))?;
+            Target::resolve(&args.to, config).map_err(|e| format!("relay to {}: {e}", args.to))?;
         let stop = stop_signal();
         tokio::pin!(stop);
-        let listener = Listener::bind(&args.from, &ctx)
+        let listener = Listener::bind(&args.from, config)
             .await
             .map_err(|e| format!("listen on {}: {e}", args.from))?;
         if args.verbose {

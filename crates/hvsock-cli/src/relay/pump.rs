@@ -76,24 +76,26 @@ const BUF_SIZE: usize = 256 * 1024;
 /// The pipe buffer asked for one direction of one connection (zero-copy path).
 const PIPE_SIZE: usize = 1024 * 1024;
 
+/// Runs the splice `$op` (given the socket's descriptor) on half `$half` of enum
+/// `$kind` each time tokio sees the socket ready for `$interest` (tokio's `async_io`).
+macro_rules! splice_when_ready {
+    ($kind:ident, $half:expr, $interest:expr, $op:expr) => {{
+        let op = $op;
+        match $half {
+            $kind::Tcp(h) => h.as_ref().async_io($interest, op(h.as_ref().as_fd())).await,
+            $kind::Unix(h) => h.as_ref().async_io($interest, op(h.as_ref().as_fd())).await,
+            $kind::Hv(h) => h.async_io($interest, op(h.as_fd())).await,
+        }
+    }};
+}
+
 impl Reader {
     /// Splices up to `len` bytes from this socket into the pipe `pipe_w`, waiting
     /// until the socket has data. `Ok(0)` at EOF.
     async fn splice_into(&self, pipe_w: &OwnedFd, len: usize) -> io::Result<usize> {
-        let f = |fd| splice_op(fd, pipe_w, len, true);
-        match self {
-            Reader::Tcp(r) => {
-                r.as_ref()
-                    .async_io(Interest::READABLE, f(r.as_ref().as_fd()))
-                    .await
-            }
-            Reader::Unix(r) => {
-                r.as_ref()
-                    .async_io(Interest::READABLE, f(r.as_ref().as_fd()))
-                    .await
-            }
-            Reader::Hv(r) => r.async_io(Interest::READABLE, f(r.as_fd())).await,
-        }
+        splice_when_ready!(Reader, self, Interest::READABLE, |fd| splice_op(
+            fd, pipe_w, len, true
+        ))
     }
 }
 
@@ -101,20 +103,9 @@ impl Writer {
     /// Splices up to `len` bytes from the pipe `pipe_r` into this socket, waiting
     /// until the socket has room.
     async fn splice_from(&self, pipe_r: &OwnedFd, len: usize) -> io::Result<usize> {
-        let f = |fd| splice_op(fd, pipe_r, len, false);
-        match self {
-            Writer::Tcp(w) => {
-                w.as_ref()
-                    .async_io(Interest::WRITABLE, f(w.as_ref().as_fd()))
-                    .await
-            }
-            Writer::Unix(w) => {
-                w.as_ref()
-                    .async_io(Interest::WRITABLE, f(w.as_ref().as_fd()))
-                    .await
-            }
-            Writer::Hv(w) => w.async_io(Interest::WRITABLE, f(w.as_fd())).await,
-        }
+        splice_when_ready!(Writer, self, Interest::WRITABLE, |fd| splice_op(
+            fd, pipe_r, len, false
+        ))
     }
 }
 
