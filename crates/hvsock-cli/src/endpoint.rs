@@ -157,13 +157,18 @@ mod tests {
 
     #[test]
     fn bench_addresses_default_to_hvsock() {
-        let ok = |s: &str| Endpoint::parse_or_hv(s).unwrap().to_string();
-        assert_eq!(ok("parent:bench"), "hvsock:parent:bench");
-        assert_eq!(ok("hvsock:loopback:vsock:5"), "hvsock:loopback:vsock:5");
-        assert_eq!(ok("unix:/tmp/b.sock"), "unix:/tmp/b.sock");
-        assert_eq!(ok("tcp:127.0.0.1:9000"), "tcp:127.0.0.1:9000");
-        assert!(Endpoint::parse_or_hv("tcp:9000").is_err());
-        assert!(Endpoint::parse_or_hv("unix:").is_err());
+        for (given, shown) in [
+            ("parent:bench", "hvsock:parent:bench"),
+            ("hvsock:loopback:vsock:5", "hvsock:loopback:vsock:5"),
+            ("unix:/tmp/b.sock", "unix:/tmp/b.sock"),
+            ("tcp:127.0.0.1:9000", "tcp:127.0.0.1:9000"),
+        ] {
+            let e = Endpoint::parse_or_hv(given).unwrap();
+            assert_eq!(e.to_string(), shown);
+        }
+        for bad in ["tcp:9000", "unix:"] {
+            assert!(Endpoint::parse_or_hv(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

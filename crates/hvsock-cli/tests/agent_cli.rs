@@ -13,27 +13,14 @@ use std::net::Shutdown;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::BIN;
-/// A safety net for a process that should end: far above any expected run time.
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn run(cmd: Command, input: &[u8]) -> Output {
-    common::run(cmd, input, LIMIT)
-}
-
-fn wait_output(child: Child) -> Output {
-    common::wait_output(child, LIMIT)
-}
-
-fn wait_limit(child: &mut Child) -> ExitStatus {
-    common::wait_limit(child, LIMIT)
-}
+use common::limited::{LIMIT, run, wait_limit, wait_output};
 
 struct Env {
     tmp: tempfile::TempDir,

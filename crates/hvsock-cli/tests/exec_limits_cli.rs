@@ -123,15 +123,8 @@ impl Listen {
     }
 
     fn wait_line(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(l) if l.contains(needle) => return l,
-                Ok(_) => {}
-                Err(_) => panic!("no stderr line with {needle:?}"),
-            }
-        }
+        common::wait_line(&self.lines, needle, LIMIT)
+            .unwrap_or_else(|| panic!("no stderr line with {needle:?}"))
     }
 
     /// The processes the listener has started that are still alive.

@@ -12,24 +12,10 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
 
 /// Registered as `echo` in every test's registry.
 const ECHO: ServiceId = ServiceId::from_vsock_port(5000);
-/// A safety net for a process that should end: far above any expected run time.
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn run(cmd: Command, input: &[u8]) -> Output {
-    common::run(cmd, input, LIMIT)
-}
-
-fn wait_output(child: Child) -> Output {
-    common::wait_output(child, LIMIT)
-}
-
-fn wait_limit(child: &mut Child) -> ExitStatus {
-    common::wait_limit(child, LIMIT)
-}
+use common::limited::{LIMIT, run, wait_limit, wait_output};
 
 struct Env {
     tmp: tempfile::TempDir,
@@ -157,15 +143,8 @@ impl Bg {
 
     /// The next stderr line containing `needle`.
     fn wait_line(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(l) if l.contains(needle) => return l,
-                Ok(_) => {}
-                Err(_) => panic!("no stderr line with {needle:?}; stderr:\n{}", self.log()),
-            }
-        }
+        common::wait_line(&self.lines, needle, LIMIT)
+            .unwrap_or_else(|| panic!("no stderr line with {needle:?}; stderr:\n{}", self.log()))
     }
 
     fn log(&self) -> String {

@@ -139,6 +139,17 @@ pub fn service_json(s: &Service) -> Value {
     })
 }
 
+/// One line of `hvsock service list`.
+fn row(s: &Service) -> String {
+    format!(
+        "{:<36}  {:>10}  {:<7}  {}\n",
+        s.id.to_string(),
+        s.id.port(),
+        if s.enabled { "yes" } else { "no" },
+        s.name
+    )
+}
+
 fn found<'a>(reg: &'a Registry, q: &str) -> Result<&'a Service, hvsock::registry::RegistryError> {
     reg.find(q)
         .ok_or_else(|| hvsock::registry::RegistryError::NotFound(q.to_string()))
@@ -173,22 +184,9 @@ pub fn run(config: &Config, cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::er
         }
         ServiceCmd::List { json } => {
             let reg = Registry::load(dirs)?;
-            print_list(
-                json,
-                reg.services(),
-                service_json,
-                format!("{:<36}  {:>10}  {:<7}  NAME\n", "ID", "PORT", "ENABLED"),
-                |s| {
-                    format!(
-                        "{:<36}  {:>10}  {:<7}  {}\n",
-                        s.id.to_string(),
-                        s.id.port(),
-                        if s.enabled { "yes" } else { "no" },
-                        s.name
-                    )
-                },
-                "no services registered (add one with `hvsock service add NAME`)",
-            );
+            let header = format!("{:<36}  {:>10}  {:<7}  NAME\n", "ID", "PORT", "ENABLED");
+            let empty = "no services registered (add one with `hvsock service add NAME`)";
+            print_list(json, reg.services(), service_json, header, row, empty);
         }
         ServiceCmd::Show { service, json } => {
             let reg = Registry::load(dirs)?;

@@ -92,6 +92,17 @@ pub fn partition_json(p: &Partition) -> Value {
     v
 }
 
+/// One line of `hvsock vm list`.
+fn row(p: &Partition) -> String {
+    format!(
+        "{:<36}  {:<6}  {:<24}  {}\n",
+        p.id.to_string(),
+        p.kind.as_str(),
+        target(p),
+        p.name
+    )
+}
+
 fn target(p: &Partition) -> String {
     match &p.kind {
         PartitionKind::Hybrid { path } => path.display().to_string(),
@@ -129,22 +140,9 @@ pub fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::
         }
         VmCmd::List { json } => {
             let t = PartitionTable::load(dirs)?;
-            print_list(
-                json,
-                t.partitions(),
-                partition_json,
-                format!("{:<36}  {:<6}  {:<24}  NAME\n", "ID", "KIND", "TARGET"),
-                |p| {
-                    format!(
-                        "{:<36}  {:<6}  {:<24}  {}\n",
-                        p.id.to_string(),
-                        p.kind.as_str(),
-                        target(p),
-                        p.name
-                    )
-                },
-                "no VMs in the partition table (add one with `hvsock vm add`)",
-            );
+            let header = format!("{:<36}  {:<6}  {:<24}  NAME\n", "ID", "KIND", "TARGET");
+            let empty = "no VMs in the partition table (add one with `hvsock vm add`)";
+            print_list(json, t.partitions(), partition_json, header, row, empty);
         }
         VmCmd::Show { vm, json } => {
             let t = PartitionTable::load(dirs)?;

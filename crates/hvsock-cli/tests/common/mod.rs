@@ -63,6 +63,48 @@ pub fn wait_output(mut child: Child, limit: Duration) -> Output {
     }
 }
 
+/// The next line from `lines` that contains `needle`, waiting at most `limit` in all;
+/// `None` when none came in time (or the sender is gone).
+pub fn wait_line(
+    lines: &std::sync::mpsc::Receiver<String>,
+    needle: &str,
+    limit: Duration,
+) -> Option<String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(l) if l.contains(needle) => return Some(l),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+/// [`run`], [`wait_output`] and [`wait_limit`] with one safety net for every process.
+pub mod limited {
+    use std::process::{Child, Command, ExitStatus, Output};
+    use std::time::Duration;
+
+    /// A safety net for a process that should end: far above any expected run time.
+    pub const LIMIT: Duration = Duration::from_secs(30);
+
+    /// [`super::run`] within [`LIMIT`].
+    pub fn run(cmd: Command, input: &[u8]) -> Output {
+        super::run(cmd, input, LIMIT)
+    }
+
+    /// [`super::wait_output`] within [`LIMIT`].
+    pub fn wait_output(child: Child) -> Output {
+        super::wait_output(child, LIMIT)
+    }
+
+    /// [`super::wait_limit`] within [`LIMIT`].
+    pub fn wait_limit(child: &mut Child) -> ExitStatus {
+        super::wait_limit(child, LIMIT)
+    }
+}
+
 /// Waits for a child, killing it (and failing the test) after `limit`.
 pub fn wait_limit(child: &mut Child, limit: Duration) -> ExitStatus {
     let start = Instant::now();
