@@ -66,12 +66,7 @@ impl Env {
 
     /// Temp dirs and `vm1`, nothing else.
     fn bare() -> Env {
-        let tmp = tempfile::Builder::new()
-            .prefix("hva")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let cfg = tmp.path().join("c");
-        let run = tmp.path().join("r");
+        let (tmp, cfg, run) = common::temp_dirs("hva");
         let mut env = Env {
             tmp,
             cfg,

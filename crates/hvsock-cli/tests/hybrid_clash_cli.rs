@@ -17,11 +17,9 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        let tmp = tempfile::Builder::new()
-            .prefix("hvh")
-            .tempdir_in("/tmp")
-            .unwrap();
-        Env { tmp }
+        Env {
+            tmp: common::temp_dirs("hvh").0,
+        }
     }
 
     fn cfg(&self) -> PathBuf {

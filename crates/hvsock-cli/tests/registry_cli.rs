@@ -19,9 +19,7 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        let tmp = tempfile::tempdir().unwrap();
-        let cfg = tmp.path().join("cfg");
-        let run = tmp.path().join("run");
+        let (tmp, cfg, run) = common::temp_dirs("hvr");
         Env {
             _tmp: tmp,
             cfg,

@@ -29,12 +29,7 @@ impl Env {
     /// A registry with `echo` (vsock port 5000) and a table with the local partition `a`,
     /// both made with the CLI.
     fn new() -> Env {
-        let tmp = tempfile::Builder::new()
-            .prefix("hvc")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let cfg = tmp.path().join("c");
-        let run = tmp.path().join("r");
+        let (tmp, cfg, run) = common::temp_dirs("hvc");
         let mut env = Env {
             tmp,
             cfg,
@@ -182,6 +177,14 @@ fn pattern(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// `listen ADDR [EXTRA...] -v --exec sh -c SCRIPT`.
+fn listen_sh<'a>(addr: &'a str, extra: &[&'a str], script: &'a str) -> Vec<&'a str> {
+    let mut v = vec!["listen", addr];
+    v.extend_from_slice(extra);
+    v.extend_from_slice(&["-v", "--exec", "sh", "-c", script]);
+    v
+}
+
 /// Asserts a failed run: exit 1, nothing on stdout, one `hvsock: ` line on stderr.
 fn one_error_line(out: &Output) -> String {
     let err = stderr(out);
@@ -196,15 +199,11 @@ fn one_error_line(out: &Output) -> String {
 fn exec_cat_between_partition_and_host() {
     let env = Env::new();
     // Partition a -> host: the host's command sees a's id in HVSOCK_PEER.
-    let listen = env.cmd(&[
-        "listen",
+    let listen = env.cmd(&listen_sh(
         "any:echo",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
+        &[],
         "echo \"peer=$HVSOCK_PEER\"; exec cat",
-    ]);
+    ));
     let (mut bg, _) = Bg::start(listen, None, "listening on");
     let data = pattern(1, 300_000);
     let out = run(env.in_a(&["connect", "parent:echo"]), &data);
@@ -240,15 +239,7 @@ fn exec_cat_between_partition_and_host() {
 #[test]
 fn half_close_lets_the_peer_answer_after_eof() {
     let env = Env::new();
-    let listen = env.cmd(&[
-        "listen",
-        "loopback:echo",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
-        "cat; echo done",
-    ]);
+    let listen = env.cmd(&listen_sh("loopback:echo", &[], "cat; echo done"));
     let (bg, _) = Bg::start(listen, None, "listening on");
     let data = pattern(2, 1 << 20);
     let out = run(env.cmd(&["connect", "loopback:echo"]), &data);
@@ -257,15 +248,7 @@ fn half_close_lets_the_peer_answer_after_eof() {
     want.extend_from_slice(b"done\n");
     assert!(out.stdout == want, "got {} bytes", out.stdout.len());
     // The exit status of the command is listen's.
-    let listen = env.cmd(&[
-        "listen",
-        "loopback:echo",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
-        "cat >/dev/null; exit 3",
-    ]);
+    let listen = env.cmd(&listen_sh("loopback:echo", &[], "cat >/dev/null; exit 3"));
     drop(bg);
     let (bg, _) = Bg::start(listen, None, "listening on");
     assert!(
@@ -365,16 +348,11 @@ fn unregistered_or_disabled_service_is_permission_denied() {
 #[test]
 fn keep_open_exec_serves_connections_concurrently() {
     let env = Env::new();
-    let listen = env.cmd(&[
-        "listen",
+    let listen = env.cmd(&listen_sh(
         "any:echo",
-        "--keep-open",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
+        &["--keep-open"],
         "read line; echo \"$line from $HVSOCK_PEER\"",
-    ]);
+    ));
     let (mut bg, _) = Bg::start(listen, None, "listening on");
     // A first connection stays open, its command waiting for a line ...
     let mut first = env
@@ -423,15 +401,11 @@ fn keep_open_exec_serves_connections_concurrently() {
 #[test]
 fn exec_child_gets_the_socket_itself_and_nothing_else() {
     let env = Env::new();
-    let listen = env.cmd(&[
-        "listen",
+    let listen = env.cmd(&listen_sh(
         "any:echo",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
+        &[],
         "for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink $f)\"; done",
-    ]);
+    ));
     let (bg, _) = Bg::start(listen, None, "listening on");
     let out = run(env.in_a(&["connect", "parent:echo"]), b"");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -830,15 +804,11 @@ fn the_config_dir_flag_wins_over_the_environment_everywhere() {
         c.env("HVSOCK_CONFIG_DIR", &elsewhere);
         c
     };
-    let listen = with_flag(&[
-        "listen",
+    let listen = with_flag(&listen_sh(
         "any:echo",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
+        &[],
         "printf %s \"$HVSOCK_CONFIG_DIR\"",
-    ]);
+    ));
     let (bg, _) = Bg::start(listen, None, "listening on");
     let mut connect = with_flag(&["connect", "parent:echo"]);
     connect.env("HVSOCK_PARTITION", "a");

@@ -7,6 +7,17 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// A fresh temp dir under /tmp (socket paths inside it must fit 107 bytes) and the
+/// config and runtime dirs `c` and `r` in it (not created: hvsock makes them).
+pub fn temp_dirs(prefix: &str) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let tmp = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .unwrap();
+    let (cfg, run) = (tmp.path().join("c"), tmp.path().join("r"));
+    (tmp, cfg, run)
+}
+
 /// The `hvsock` binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 
