@@ -14,10 +14,7 @@ mod relay;
 mod stdio;
 mod sys;
 
-use commands::{
-    addr, agent, bench as bench_cmd, connect, cp, demo, exec, listen, relay as relay_cmd, service,
-    vm,
-};
+use commands::{addr, agent, connect, cp, demo, exec, listen, service, vm};
 use config::Config;
 
 /// Hyper-V sockets for Linux hosts, guests and containers.
@@ -50,14 +47,14 @@ enum Command {
     Vm(vm::VmCmd),
     Listen(listen::ListenArgs),
     Connect(connect::ConnectArgs),
-    Relay(relay_cmd::RelayArgs),
+    Relay(commands::relay::RelayArgs),
     Agent(agent::AgentArgs),
     Exec(exec::ExecArgs),
     Shell(exec::ShellArgs),
     Cp(cp::CpArgs),
     Demo(demo::DemoArgs),
     #[command(subcommand)]
-    Bench(bench_cmd::BenchCmd),
+    Bench(commands::bench::BenchCmd),
 }
 
 fn main() -> ExitCode {
@@ -71,13 +68,13 @@ fn main() -> ExitCode {
         Command::Vm(c) => vm::run(config, c),
         Command::Listen(c) => listen::run(config, c),
         Command::Connect(c) => connect::run(config, c),
-        Command::Relay(c) => relay_cmd::run(config, c),
+        Command::Relay(c) => commands::relay::run(config, c),
         Command::Agent(c) => agent::run(config, c),
         Command::Exec(c) => exec::run_exec(config, c),
         Command::Shell(c) => exec::run_shell(config, c),
         Command::Cp(c) => cp::run(config, c),
         Command::Demo(c) => demo::run(config, c),
-        Command::Bench(c) => bench_cmd::run(config, c),
+        Command::Bench(c) => commands::bench::run(config, c),
     };
     match result {
         Ok(code) => code,
