@@ -126,11 +126,8 @@ pub(crate) async fn connect_agent(
                 | std::io::ErrorKind::TimedOut => AGENT_UNREACHABLE_HINT,
                 _ => "",
             };
-            // A refusal may carry the listener's (the peer's) own message.
-            format!(
-                "cannot reach the agent in {vm}: {}{hint}",
-                one_line_untrusted(&e)
-            )
+            // A listener's refusal text is escaped by the library already.
+            format!("cannot reach the agent in {vm}: {e}{hint}")
         })
 }
 
