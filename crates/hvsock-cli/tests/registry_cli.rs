@@ -11,20 +11,11 @@ use std::path::{Path, PathBuf};
 use common::BIN;
 const VMSS: &str = "999e53d4-3d5c-4c3e-8779-bed06ec056e1";
 
-struct Env {
-    _tmp: tempfile::TempDir,
-    cfg: PathBuf,
-    run: PathBuf,
-}
+use common::TempEnv as Env;
 
 impl Env {
     fn new() -> Env {
-        let (tmp, cfg, run) = common::temp_dirs("hvr");
-        Env {
-            _tmp: tmp,
-            cfg,
-            run,
-        }
+        Env::in_tmp("hvr")
     }
 
     fn cmd(&self) -> Command {
@@ -439,16 +430,7 @@ fn fifty_concurrent_writers() {
                 .unwrap()
         })
         .collect();
-    let mut printed = BTreeSet::new();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        printed.insert(String::from_utf8(out.stdout).unwrap().trim().to_string());
-    }
+    let printed = common::stdout_lines_of_successes(children);
     let list = e.json(&["service", "list", "--json"]);
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 50);

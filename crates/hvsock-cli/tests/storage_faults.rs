@@ -18,20 +18,11 @@ use std::time::{Duration, Instant};
 const SERVICES: &str = "services.toml";
 const PARTITIONS: &str = "partitions.toml";
 
-struct Env {
-    _tmp: tempfile::TempDir,
-    cfg: PathBuf,
-    run: PathBuf,
-}
+use common::TempEnv as Env;
 
 impl Env {
     fn new() -> Env {
-        let (tmp, cfg, run) = common::temp_dirs("hvs");
-        Env {
-            _tmp: tmp,
-            cfg,
-            run,
-        }
+        Env::in_tmp("hvs")
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
@@ -108,16 +99,7 @@ fn fifty_concurrent_partition_table_writers() {
     let children: Vec<Child> = (0..50)
         .map(|i| e.spawn(&["vm", "add", &format!("vm-{i}"), "--local"]))
         .collect();
-    let mut printed = BTreeSet::new();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        printed.insert(String::from_utf8(out.stdout).unwrap().trim().to_string());
-    }
+    let printed = common::stdout_lines_of_successes(children);
     let table = PartitionTable::load_file(&e.cfg.join(PARTITIONS)).unwrap();
     assert_eq!(table.partitions().len(), 50);
     let ids: BTreeSet<String> = table

@@ -18,6 +18,38 @@ pub fn temp_dirs(prefix: &str) -> (tempfile::TempDir, std::path::PathBuf, std::p
     (tmp, cfg, run)
 }
 
+/// A temp dir with the config and runtime dirs of the tests that need nothing else.
+pub struct TempEnv {
+    /// Removed on drop.
+    pub _tmp: tempfile::TempDir,
+    /// The config dir (not created).
+    pub cfg: std::path::PathBuf,
+    /// The runtime dir (not created).
+    pub run: std::path::PathBuf,
+}
+
+impl TempEnv {
+    /// [`temp_dirs`] as a [`TempEnv`].
+    pub fn in_tmp(prefix: &str) -> TempEnv {
+        let (_tmp, cfg, run) = temp_dirs(prefix);
+        TempEnv { _tmp, cfg, run }
+    }
+}
+
+/// Waits for each child (stdout and stderr piped), asserts it succeeded, and returns
+/// the set of what they printed on stdout, trimmed.
+pub fn stdout_lines_of_successes(children: Vec<Child>) -> std::collections::BTreeSet<String> {
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{err}");
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        })
+        .collect()
+}
+
 /// The `hvsock` binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 
