@@ -339,13 +339,7 @@ fn exec_streams_large_stdin_and_live_lines() {
         sha256_hex(&data)
     );
     // Live: each line comes back before stdin ends; EOF ends `cat`.
-    let mut child = env
-        .cmd(&["exec", "vm1", "--", "cat"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_piped(env.cmd(&["exec", "vm1", "--", "cat"]));
     let mut w = child.stdin.take().unwrap();
     let mut r = BufReader::new(child.stdout.take().unwrap());
     for i in 0..3 {

@@ -355,13 +355,7 @@ fn keep_open_exec_serves_connections_concurrently() {
     ));
     let (mut bg, _) = Bg::start(listen, None, "listening on");
     // A first connection stays open, its command waiting for a line ...
-    let mut first = env
-        .cmd(&["connect", "loopback:echo"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut first = common::spawn_piped(env.cmd(&["connect", "loopback:echo"]));
     let mut first_in: ChildStdin = first.stdin.take().unwrap();
     bg.wait_line("connection from LOOPBACK");
     // ... while others are served, from the host and from the partition.

@@ -66,14 +66,18 @@ pub fn hvsock(cfg: impl AsRef<Path>, run: impl AsRef<Path>, args: &[&str]) -> Co
     c
 }
 
-/// Runs `cmd` with `input` on stdin (then EOF); kills it if it outlives `limit`.
-pub fn run(mut cmd: Command, input: &[u8], limit: Duration) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
+/// Starts `cmd` with stdin, stdout and stderr piped.
+pub fn spawn_piped(mut cmd: Command) -> Child {
+    cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `cmd` with `input` on stdin (then EOF); kills it if it outlives `limit`.
+pub fn run(cmd: Command, input: &[u8], limit: Duration) -> Output {
+    let mut child = spawn_piped(cmd);
     let mut stdin = child.stdin.take().unwrap();
     let input = input.to_vec();
     let writer = thread::spawn(move || {
