@@ -196,26 +196,25 @@ pub struct Relay {
 impl Relay {
     /// Relays until SIGINT or SIGTERM; removes a Unix FROM's socket file at the end.
     pub async fn run(self, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
-        let args = self;
         let target =
-            Target::resolve(&args.to, config).map_err(|e| format!("relay to {}: {e}", args.to))?;
+            Target::resolve(&self.to, config).map_err(|e| format!("relay to {}: {e}", self.to))?;
         let stop = stop_signal();
         tokio::pin!(stop);
-        let listener = Listener::bind(&args.from, config)
+        let listener = Listener::bind(&self.from, config)
             .await
-            .map_err(|e| format!("listen on {}: {e}", args.from))?;
-        if args.verbose {
+            .map_err(|e| format!("listen on {}: {e}", self.from))?;
+        if self.verbose {
             eprintln!(
                 "hvsock: relay listening on {} -> {}",
-                listener.describe(&args.from),
-                args.to
+                listener.describe(&self.from),
+                self.to
             );
         }
         let to = Arc::new(RelayTo {
             target,
-            text: args.to.to_string(),
-            timeout: args.connect_timeout,
-            verbose: args.verbose,
+            text: self.to.to_string(),
+            timeout: self.connect_timeout,
+            verbose: self.verbose,
         });
         let mut id = 0u64;
         let mut backoff = Backoff::new();
@@ -229,7 +228,7 @@ impl Relay {
                     }
                     Err(e) => {
                         let pause = backoff.next();
-                        eprintln!("hvsock: accept on {} failed: {e}; retrying in {pause:?}", args.from);
+                        eprintln!("hvsock: accept on {} failed: {e}; retrying in {pause:?}", self.from);
                         tokio::time::sleep(pause).await;
                     }
                 },
@@ -242,7 +241,7 @@ impl Relay {
         if let Listener::Unix(_, path) = &listener {
             let _ = std::fs::remove_file(path);
         }
-        if args.verbose {
+        if self.verbose {
             eprintln!("hvsock: relay stopped");
         }
         Ok(())
