@@ -3,18 +3,19 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod backoff;
 mod bench;
-mod cmd_addr;
-mod cmd_agent;
-mod cmd_connect;
-mod cmd_cp;
-mod cmd_demo;
-mod cmd_exec;
-mod cmd_listen;
-mod cmd_relay;
-mod cmd_service;
-mod cmd_vm;
+mod commands;
+mod config;
+mod endpoint;
+mod messages;
+mod options;
+mod relay;
+mod stdio;
 mod sys;
+
+use commands::{addr, agent, connect, cp, demo, exec, listen, service, vm};
+use config::Config;
 
 /// Hyper-V sockets for Linux hosts, guests and containers.
 ///
@@ -37,51 +38,49 @@ struct Cli {
 enum Command {
     /// Encode and decode SOCKADDR_HV addresses.
     #[command(subcommand)]
-    Addr(cmd_addr::AddrCmd),
+    Addr(addr::AddrCmd),
     /// The service registry (Hyper-V's GuestCommunicationServices): add, list, export.
     #[command(subcommand)]
-    Service(cmd_service::ServiceCmd),
+    Service(service::ServiceCmd),
     /// The partition table (the host's list of VMs): add, list, show, remove.
     #[command(subcommand)]
-    Vm(cmd_vm::VmCmd),
-    Listen(cmd_listen::ListenArgs),
-    Connect(cmd_connect::ConnectArgs),
-    Relay(cmd_relay::RelayArgs),
-    Agent(cmd_agent::AgentArgs),
-    Exec(cmd_exec::ExecArgs),
-    Shell(cmd_exec::ShellArgs),
-    Cp(cmd_cp::CpArgs),
-    Demo(cmd_demo::DemoArgs),
+    Vm(vm::VmCmd),
+    Listen(listen::ListenArgs),
+    Connect(connect::ConnectArgs),
+    Relay(commands::relay::RelayArgs),
+    Agent(agent::AgentArgs),
+    Exec(exec::ExecArgs),
+    Shell(exec::ShellArgs),
+    Cp(cp::CpArgs),
+    Demo(demo::DemoArgs),
     #[command(subcommand)]
-    Bench(bench::BenchCmd),
+    Bench(commands::bench::BenchCmd),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(dir) = &cli.config_dir {
-        // SAFETY-free: set before any thread starts; every library call reads it.
-        // SAFETY: single-threaded at this point (no runtime or thread started yet).
-        unsafe { std::env::set_var(hvsock::paths::CONFIG_DIR_ENV, dir) };
-    }
+    // The environment is read here, once; every command gets what it needs from this.
+    let config = Config::from_env(cli.config_dir);
+    let config = &config;
     let result = match cli.command {
-        Command::Addr(c) => cmd_addr::run(c),
-        Command::Service(c) => cmd_service::run(c),
-        Command::Vm(c) => cmd_vm::run(c),
-        Command::Listen(c) => cmd_listen::run(c),
-        Command::Connect(c) => cmd_connect::run(c),
-        Command::Relay(c) => cmd_relay::run(c),
-        Command::Agent(c) => cmd_agent::run(c),
-        Command::Exec(c) => cmd_exec::run_exec(c),
-        Command::Shell(c) => cmd_exec::run_shell(c),
-        Command::Cp(c) => cmd_cp::run(c),
-        Command::Demo(c) => cmd_demo::run(c),
-        Command::Bench(c) => bench::run(c),
+        Command::Addr(c) => addr::run(config, c),
+        Command::Service(c) => service::run(config, c),
+        Command::Vm(c) => vm::run(config, c),
+        Command::Listen(c) => listen::run(config, c),
+        Command::Connect(c) => connect::run(config, c),
+        Command::Relay(c) => commands::relay::run(config, c),
+        Command::Agent(c) => agent::run(config, c),
+        Command::Exec(c) => exec::run_exec(config, c),
+        Command::Shell(c) => exec::run_shell(config, c),
+        Command::Cp(c) => cp::run(config, c),
+        Command::Demo(c) => demo::run(config, c),
+        Command::Bench(c) => commands::bench::run(config, c),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             // One line, whatever the error's text.
-            let msg = e.to_string().replace('\n', "; ");
+            let msg = messages::one_line(&e);
             eprintln!("hvsock: {msg}");
             ExitCode::from(1)
         }

@@ -13,27 +13,14 @@ use std::net::Shutdown;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
-/// A safety net for a process that should end: far above any expected run time.
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn run(cmd: Command, input: &[u8]) -> Output {
-    common::run(cmd, input, LIMIT)
-}
-
-fn wait_output(child: Child) -> Output {
-    common::wait_output(child, LIMIT)
-}
-
-fn wait_limit(child: &mut Child) -> ExitStatus {
-    common::wait_limit(child, LIMIT)
-}
+use common::BIN;
+use common::limited::{LIMIT, run, wait_limit, wait_output};
 
 struct Env {
     tmp: tempfile::TempDir,
@@ -79,12 +66,7 @@ impl Env {
 
     /// Temp dirs and `vm1`, nothing else.
     fn bare() -> Env {
-        let tmp = tempfile::Builder::new()
-            .prefix("hva")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let cfg = tmp.path().join("c");
-        let run = tmp.path().join("r");
+        let (tmp, cfg, run) = common::temp_dirs("hva");
         let mut env = Env {
             tmp,
             cfg,
@@ -148,14 +130,7 @@ impl Env {
 
     /// `hvsock ARGS` on the host.
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("HVSOCK_CONFIG_DIR", &self.cfg)
-            .env("HVSOCK_RUNTIME_DIR", &self.run)
-            .env_remove("HVSOCK_PARTITION")
-            .env_remove("HVSOCK_GUEST")
-            .env_remove("XDG_CONFIG_HOME");
-        c
+        common::hvsock(&self.cfg, &self.run, args)
     }
 
     /// Runs to completion, expects exit 0, returns stdout.
@@ -364,13 +339,7 @@ fn exec_streams_large_stdin_and_live_lines() {
         sha256_hex(&data)
     );
     // Live: each line comes back before stdin ends; EOF ends `cat`.
-    let mut child = env
-        .cmd(&["exec", "vm1", "--", "cat"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_piped(env.cmd(&["exec", "vm1", "--", "cat"]));
     let mut w = child.stdin.take().unwrap();
     let mut r = BufReader::new(child.stdout.take().unwrap());
     for i in 0..3 {
@@ -1182,6 +1151,16 @@ fn fake_vm_agent(
     env: &Env,
     replies: Vec<Vec<hvsock_agent::proto::Frame>>,
 ) -> thread::JoinHandle<()> {
+    use hvsock_agent::proto::Frame;
+    fake_vm_agent_for(env, |f| matches!(f, Frame::CopyFrom { .. }), replies)
+}
+
+/// [`fake_vm_agent`] for requests that `is_request` accepts.
+fn fake_vm_agent_for(
+    env: &Env,
+    is_request: fn(&hvsock_agent::proto::Frame) -> bool,
+    replies: Vec<Vec<hvsock_agent::proto::Frame>>,
+) -> thread::JoinHandle<()> {
     use hvsock_agent::proto::{self, Frame, VERSION};
     let listener = Context::local(env.dirs(), "vm1")
         .unwrap()
@@ -1206,7 +1185,7 @@ fn fake_vm_agent(
             assert!(matches!(next(&mut s), Some(Frame::Hello { .. })));
             s.write_all(&proto::encode_to_vec(&Frame::Hello { version: VERSION }).unwrap())
                 .unwrap();
-            assert!(matches!(next(&mut s), Some(Frame::CopyFrom { .. })));
+            assert!(next(&mut s).as_ref().is_some_and(is_request));
             for f in &frames {
                 if s.write_all(&proto::encode_to_vec(f).unwrap()).is_err() {
                     break;
@@ -1356,4 +1335,38 @@ fn cp_idle_timeout_names_the_stalled_file() {
     assert!(!dst.exists());
     let help = env.ok(&["agent", "--help"]);
     assert!(help.contains("--copy-idle-timeout"), "{help}");
+}
+
+#[test]
+fn exec_escapes_the_error_text_of_a_hostile_agent() {
+    use hvsock_agent::proto::{ErrorCode, Frame};
+    let env = Env::bare();
+    env.ok(&["agent", "--install-service"]);
+    let hostile = "\x1b[31mred\x1b]52;c;cGF5bG9hZA==\x07\u{202e}txt.exe\nsecond line";
+    let fake = fake_vm_agent_for(
+        &env,
+        |f| matches!(f, Frame::Exec(_)),
+        vec![vec![Frame::Error {
+            code: ErrorCode::IO,
+            message: hostile.into(),
+        }]],
+    );
+    let out = env.run(&["exec", "vm1", "--", "true"], b"");
+    let e = stderr(&out);
+    fake.join().unwrap();
+    assert_eq!(code(&out), 255, "{e}");
+    assert!(
+        e.starts_with("hvsock: agent: ") && e.lines().count() == 1,
+        "{e:?}"
+    );
+    assert!(
+        !e.trim_end()
+            .chars()
+            .any(|c| c.is_control() || c == '\u{202e}'),
+        "{e:?}"
+    );
+    assert!(
+        e.contains("\\u{1b}[31mred") && e.contains("second line"),
+        "{e:?}"
+    );
 }

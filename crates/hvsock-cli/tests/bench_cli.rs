@@ -2,14 +2,14 @@
 //! (never their timing), a server process on an hvsock address and on a Unix socket,
 //! and a bad header that the server refuses while it keeps serving.
 
+mod common;
+
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 
 struct Env {
     tmp: tempfile::TempDir,
@@ -30,14 +30,8 @@ impl Env {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("HVSOCK_CONFIG_DIR", self.path("c"))
-            .env("HVSOCK_RUNTIME_DIR", self.path("r"))
-            .env("TMPDIR", self.tmp.path())
-            .env_remove("HVSOCK_PARTITION")
-            .env_remove("HVSOCK_GUEST")
-            .stdin(Stdio::null());
+        let mut c = common::hvsock(self.path("c"), self.path("r"), args);
+        c.env("TMPDIR", self.tmp.path()).stdin(Stdio::null());
         c
     }
 

@@ -12,7 +12,6 @@ use std::sync::mpsc::{Receiver, channel};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 const ECHO: ServiceId = ServiceId::from_vsock_port(5000);
 /// A hang guard, far above any expected run time.
 const LIMIT: Duration = Duration::from_secs(20);
@@ -50,14 +49,7 @@ impl Env {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("HVSOCK_CONFIG_DIR", &self.cfg)
-            .env("HVSOCK_RUNTIME_DIR", &self.run)
-            .env_remove("HVSOCK_PARTITION")
-            .env_remove("HVSOCK_GUEST")
-            .env_remove("XDG_CONFIG_HOME");
-        c
+        common::hvsock(&self.cfg, &self.run, args)
     }
 
     fn dirs(&self) -> Dirs {
@@ -131,15 +123,8 @@ impl Listen {
     }
 
     fn wait_line(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(l) if l.contains(needle) => return l,
-                Ok(_) => {}
-                Err(_) => panic!("no stderr line with {needle:?}"),
-            }
-        }
+        common::wait_line(&self.lines, needle, LIMIT)
+            .unwrap_or_else(|| panic!("no stderr line with {needle:?}"))
     }
 
     /// The processes the listener has started that are still alive.

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 const LIMIT: Duration = Duration::from_secs(20);
 
 struct Env {
@@ -18,11 +17,9 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        let tmp = tempfile::Builder::new()
-            .prefix("hvh")
-            .tempdir_in("/tmp")
-            .unwrap();
-        Env { tmp }
+        Env {
+            tmp: common::temp_dirs("hvh").0,
+        }
     }
 
     fn cfg(&self) -> PathBuf {
@@ -37,14 +34,8 @@ impl Env {
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .current_dir(self.tmp.path())
-            .env("HVSOCK_CONFIG_DIR", self.cfg())
-            .env("HVSOCK_RUNTIME_DIR", self.tmp.path().join("r"))
-            .env_remove("HVSOCK_PARTITION")
-            .env_remove("HVSOCK_GUEST")
-            .env_remove("XDG_CONFIG_HOME");
+        let mut c = common::hvsock(self.cfg(), self.tmp.path().join("r"), args);
+        c.current_dir(self.tmp.path());
         c
     }
 

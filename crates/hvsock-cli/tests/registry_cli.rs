@@ -1,38 +1,25 @@
 //! CLI tests of `hvsock service`, `hvsock vm` and `hvsock addr`, each in its own temp
 //! config and runtime directories.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
+use common::BIN;
 const VMSS: &str = "999e53d4-3d5c-4c3e-8779-bed06ec056e1";
 
-struct Env {
-    _tmp: tempfile::TempDir,
-    cfg: PathBuf,
-    run: PathBuf,
-}
+use common::TempEnv as Env;
 
 impl Env {
     fn new() -> Env {
-        let tmp = tempfile::tempdir().unwrap();
-        let cfg = tmp.path().join("cfg");
-        let run = tmp.path().join("run");
-        Env {
-            _tmp: tmp,
-            cfg,
-            run,
-        }
+        Env::in_tmp("hvr")
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
-        c.env("HVSOCK_CONFIG_DIR", &self.cfg)
-            .env("HVSOCK_RUNTIME_DIR", &self.run)
-            .env_remove("XDG_CONFIG_HOME");
-        c
+        Command::from_std(common::hvsock(&self.cfg, &self.run, &[]))
     }
 
     /// Runs, expects exit 0, returns stdout.
@@ -443,16 +430,7 @@ fn fifty_concurrent_writers() {
                 .unwrap()
         })
         .collect();
-    let mut printed = BTreeSet::new();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        printed.insert(String::from_utf8(out.stdout).unwrap().trim().to_string());
-    }
+    let printed = common::stdout_lines_of_successes(children);
     let list = e.json(&["service", "list", "--json"]);
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 50);

@@ -5,10 +5,8 @@
 
 mod common;
 use std::fmt::Write;
-use std::process::Command;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 const N: u32 = 100_000;
 const LIMIT: Duration = Duration::from_secs(300);
 
@@ -28,12 +26,7 @@ fn import_and_list_100k_services() {
     let file = tmp.path().join("big.reg");
     std::fs::write(&file, reg).unwrap();
     let cmd = |args: &[&str]| {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("HVSOCK_CONFIG_DIR", tmp.path().join("c"))
-            .env("HVSOCK_RUNTIME_DIR", tmp.path().join("r"))
-            .env_remove("HVSOCK_PARTITION")
-            .env_remove("HVSOCK_GUEST");
+        let c = common::hvsock(tmp.path().join("c"), tmp.path().join("r"), args);
         let out = common::run(c, b"", LIMIT);
         assert!(
             out.status.success(),

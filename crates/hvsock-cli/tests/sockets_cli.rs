@@ -12,25 +12,10 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 /// Registered as `echo` in every test's registry.
 const ECHO: ServiceId = ServiceId::from_vsock_port(5000);
-/// A safety net for a process that should end: far above any expected run time.
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn run(cmd: Command, input: &[u8]) -> Output {
-    common::run(cmd, input, LIMIT)
-}
-
-fn wait_output(child: Child) -> Output {
-    common::wait_output(child, LIMIT)
-}
-
-fn wait_limit(child: &mut Child) -> ExitStatus {
-    common::wait_limit(child, LIMIT)
-}
+use common::limited::{LIMIT, run, wait_limit, wait_output};
 
 struct Env {
     tmp: tempfile::TempDir,
@@ -44,12 +29,7 @@ impl Env {
     /// A registry with `echo` (vsock port 5000) and a table with the local partition `a`,
     /// both made with the CLI.
     fn new() -> Env {
-        let tmp = tempfile::Builder::new()
-            .prefix("hvc")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let cfg = tmp.path().join("c");
-        let run = tmp.path().join("r");
+        let (tmp, cfg, run) = common::temp_dirs("hvc");
         let mut env = Env {
             tmp,
             cfg,
@@ -79,14 +59,7 @@ impl Env {
 
     /// `hvsock ARGS` on the host.
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("HVSOCK_CONFIG_DIR", &self.cfg)
-            .env("HVSOCK_RUNTIME_DIR", &self.run)
-            .env_remove("HVSOCK_PARTITION")
-            .env_remove("HVSOCK_GUEST")
-            .env_remove("XDG_CONFIG_HOME");
-        c
+        common::hvsock(&self.cfg, &self.run, args)
     }
 
     /// `hvsock ARGS` in the local partition `a`.
@@ -165,15 +138,8 @@ impl Bg {
 
     /// The next stderr line containing `needle`.
     fn wait_line(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(l) if l.contains(needle) => return l,
-                Ok(_) => {}
-                Err(_) => panic!("no stderr line with {needle:?}; stderr:\n{}", self.log()),
-            }
-        }
+        common::wait_line(&self.lines, needle, LIMIT)
+            .unwrap_or_else(|| panic!("no stderr line with {needle:?}; stderr:\n{}", self.log()))
     }
 
     fn log(&self) -> String {
@@ -211,6 +177,14 @@ fn pattern(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// `listen ADDR [EXTRA...] -v --exec sh -c SCRIPT`.
+fn listen_sh<'a>(addr: &'a str, extra: &[&'a str], script: &'a str) -> Vec<&'a str> {
+    let mut v = vec!["listen", addr];
+    v.extend_from_slice(extra);
+    v.extend_from_slice(&["-v", "--exec", "sh", "-c", script]);
+    v
+}
+
 /// Asserts a failed run: exit 1, nothing on stdout, one `hvsock: ` line on stderr.
 fn one_error_line(out: &Output) -> String {
     let err = stderr(out);
@@ -225,15 +199,11 @@ fn one_error_line(out: &Output) -> String {
 fn exec_cat_between_partition_and_host() {
     let env = Env::new();
     // Partition a -> host: the host's command sees a's id in HVSOCK_PEER.
-    let listen = env.cmd(&[
-        "listen",
+    let listen = env.cmd(&listen_sh(
         "any:echo",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
+        &[],
         "echo \"peer=$HVSOCK_PEER\"; exec cat",
-    ]);
+    ));
     let (mut bg, _) = Bg::start(listen, None, "listening on");
     let data = pattern(1, 300_000);
     let out = run(env.in_a(&["connect", "parent:echo"]), &data);
@@ -269,15 +239,7 @@ fn exec_cat_between_partition_and_host() {
 #[test]
 fn half_close_lets_the_peer_answer_after_eof() {
     let env = Env::new();
-    let listen = env.cmd(&[
-        "listen",
-        "loopback:echo",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
-        "cat; echo done",
-    ]);
+    let listen = env.cmd(&listen_sh("loopback:echo", &[], "cat; echo done"));
     let (bg, _) = Bg::start(listen, None, "listening on");
     let data = pattern(2, 1 << 20);
     let out = run(env.cmd(&["connect", "loopback:echo"]), &data);
@@ -286,15 +248,7 @@ fn half_close_lets_the_peer_answer_after_eof() {
     want.extend_from_slice(b"done\n");
     assert!(out.stdout == want, "got {} bytes", out.stdout.len());
     // The exit status of the command is listen's.
-    let listen = env.cmd(&[
-        "listen",
-        "loopback:echo",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
-        "cat >/dev/null; exit 3",
-    ]);
+    let listen = env.cmd(&listen_sh("loopback:echo", &[], "cat >/dev/null; exit 3"));
     drop(bg);
     let (bg, _) = Bg::start(listen, None, "listening on");
     assert!(
@@ -394,25 +348,14 @@ fn unregistered_or_disabled_service_is_permission_denied() {
 #[test]
 fn keep_open_exec_serves_connections_concurrently() {
     let env = Env::new();
-    let listen = env.cmd(&[
-        "listen",
+    let listen = env.cmd(&listen_sh(
         "any:echo",
-        "--keep-open",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
+        &["--keep-open"],
         "read line; echo \"$line from $HVSOCK_PEER\"",
-    ]);
+    ));
     let (mut bg, _) = Bg::start(listen, None, "listening on");
     // A first connection stays open, its command waiting for a line ...
-    let mut first = env
-        .cmd(&["connect", "loopback:echo"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut first = common::spawn_piped(env.cmd(&["connect", "loopback:echo"]));
     let mut first_in: ChildStdin = first.stdin.take().unwrap();
     bg.wait_line("connection from LOOPBACK");
     // ... while others are served, from the host and from the partition.
@@ -452,15 +395,11 @@ fn keep_open_exec_serves_connections_concurrently() {
 #[test]
 fn exec_child_gets_the_socket_itself_and_nothing_else() {
     let env = Env::new();
-    let listen = env.cmd(&[
-        "listen",
+    let listen = env.cmd(&listen_sh(
         "any:echo",
-        "-v",
-        "--exec",
-        "sh",
-        "-c",
+        &[],
         "for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink $f)\"; done",
-    ]);
+    ));
     let (bg, _) = Bg::start(listen, None, "listening on");
     let out = run(env.in_a(&["connect", "parent:echo"]), b"");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -844,4 +783,39 @@ fn help_teaches_with_examples() {
         assert!(help.contains(needle), "{cmd}: {help}");
         assert!(help.contains("VM:SERVICE"), "{cmd}: {help}");
     }
+}
+
+/// `--config-dir` is the config of every step (names, the partition, the listener) and
+/// the `HVSOCK_CONFIG_DIR` of an `--exec` command, whatever the environment says.
+#[test]
+fn the_config_dir_flag_wins_over_the_environment_everywhere() {
+    let env = Env::new();
+    let elsewhere = env.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let cfg = env.cfg.to_str().unwrap().to_string();
+    let with_flag = |args: &[&str]| {
+        let mut c = env.cmd(&[&["--config-dir", cfg.as_str()][..], args].concat());
+        c.env("HVSOCK_CONFIG_DIR", &elsewhere);
+        c
+    };
+    let listen = with_flag(&listen_sh(
+        "any:echo",
+        &[],
+        "printf %s \"$HVSOCK_CONFIG_DIR\"",
+    ));
+    let (bg, _) = Bg::start(listen, None, "listening on");
+    let mut connect = with_flag(&["connect", "parent:echo"]);
+    connect.env("HVSOCK_PARTITION", "a");
+    let out = run(connect, b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), cfg);
+    let (st, _) = bg.finish();
+    assert!(st.success(), "{st:?}");
+    // Without the flag the environment's (empty) config dir is used: no partition a.
+    let mut connect = env.cmd(&["connect", "parent:echo"]);
+    connect
+        .env("HVSOCK_CONFIG_DIR", &elsewhere)
+        .env("HVSOCK_PARTITION", "a");
+    let err = one_error_line(&run(connect, b""));
+    assert!(err.contains("echo") || err.contains("\"a\""), "{err}");
 }

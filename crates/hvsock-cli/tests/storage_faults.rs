@@ -3,6 +3,8 @@
 //! random moments, and a full disk (a tiny tmpfs). Every time, the file on disk parses,
 //! holds only complete entries, and keeps everything committed before.
 
+mod common;
+
 use hvsock::partitions::PartitionTable;
 use hvsock::registry::Registry;
 use std::collections::BTreeSet;
@@ -13,35 +15,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 const SERVICES: &str = "services.toml";
 const PARTITIONS: &str = "partitions.toml";
 
-struct Env {
-    _tmp: tempfile::TempDir,
-    cfg: PathBuf,
-    run: PathBuf,
-}
+use common::TempEnv as Env;
 
 impl Env {
     fn new() -> Env {
-        let tmp = tempfile::tempdir().unwrap();
-        let cfg = tmp.path().join("cfg");
-        let run = tmp.path().join("run");
-        Env {
-            _tmp: tmp,
-            cfg,
-            run,
-        }
+        Env::in_tmp("hvs")
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env("HVSOCK_CONFIG_DIR", &self.cfg)
-            .env("HVSOCK_RUNTIME_DIR", &self.run)
-            .env_remove("XDG_CONFIG_HOME")
-            .stdin(Stdio::null())
+        let mut c = common::hvsock(&self.cfg, &self.run, args);
+        c.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         c
@@ -113,16 +99,7 @@ fn fifty_concurrent_partition_table_writers() {
     let children: Vec<Child> = (0..50)
         .map(|i| e.spawn(&["vm", "add", &format!("vm-{i}"), "--local"]))
         .collect();
-    let mut printed = BTreeSet::new();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        printed.insert(String::from_utf8(out.stdout).unwrap().trim().to_string());
-    }
+    let printed = common::stdout_lines_of_successes(children);
     let table = PartitionTable::load_file(&e.cfg.join(PARTITIONS)).unwrap();
     assert_eq!(table.partitions().len(), 50);
     let ids: BTreeSet<String> = table

@@ -5,19 +5,11 @@
 mod common;
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
-
 fn hvsock(cfg: &Path, args: &[&str]) -> Output {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env("HVSOCK_CONFIG_DIR", cfg)
-        .env("HVSOCK_RUNTIME_DIR", cfg.join("run"))
-        .env_remove("HVSOCK_PARTITION")
-        .env_remove("HVSOCK_GUEST")
-        .env_remove("XDG_CONFIG_HOME");
+    let c = common::hvsock(cfg, cfg.join("run"), args);
     common::run(c, b"", Duration::from_secs(20))
 }
 

@@ -82,110 +82,26 @@ mod tests;
 mod wire;
 mod workload;
 
-use crate::cmd_connect::parse_duration;
-use clap::{Args, Subcommand, ValueEnum};
+use crate::config::Config;
+use crate::endpoint::Endpoint;
+use crate::options::parse_duration;
+use clap::{Args, ValueEnum};
 use hvsock::partitions::{PartitionKind, PartitionTable};
 use hvsock::paths::Dirs;
 use hvsock::registry::Registry;
 use hvsock::{Context, HvAddr, VmId};
-use net::{Acceptor, Dialer, Target};
+use net::{Acceptor, Dialer};
 use report::measure;
 use server::serve;
 use std::io::{self, ErrorKind};
-use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 use wire::{Direction, LOCAL_SERVICE, Mode, parse_size};
 
-/// The `--json` fields, for the long help.
-macro_rules! json_help {
-    () => {
-        "\
---json prints one object:
-  target, mode, direction, msg_size (bytes), parallel, rounds
-  elapsed_s                 seconds measured (summed over the rounds)
-  bytes_sent, bytes_received payload bytes counted by the client
-  mb_per_s                  (sent + received) / elapsed, MB = 10^6 bytes
-  ops, ops_per_s            messages (throughput), round trips (latency),
-                            connections (connect, stress)
-  latency_us {p50, p99, max, mean}   latency and connect modes
-  verified_bytes, checksum_errors    stress mode
-  cpu_s                     CPU seconds of this process during the run
-  baseline {...}, ratio, ratio_of    with --baseline: the same over a raw Unix
-                            socket, hvsock/baseline of ratio_of (mb_per_s,
-                            latency_p50_us or ops_per_s)"
-    };
-}
-
-/// Measure Hyper-V sockets: throughput, latency, connections per second, stress.
-#[derive(Subcommand)]
-pub enum BenchCmd {
-    /// Serve bench clients on ADDR (VM:SERVICE, unix:PATH or tcp:HOST:PORT) until killed.
-    ///
-    /// For a host reachable from partitions and VMs, bind e.g. `any:bench` (the
-    /// service must be registered: `hvsock service add bench`).
-    Server(ServerArgs),
-    /// Run a workload against `hvsock bench server` at ADDR.
-    Client(ClientArgs),
-    /// Run server and client in this process, in private temp dirs (nothing to set up).
-    ///
-    /// `--via partition` (default): the server is the host on `children:bench`, the
-    /// client the `--local` partition `bench` connecting to `parent:bench`.
-    /// `--via loopback`: both are the host, on `loopback:bench`.
-    Local(LocalArgs),
-}
-
-/// `hvsock bench server`.
-#[derive(Args)]
-pub struct ServerArgs {
-    /// Where to listen: VM:SERVICE (as `hvsock listen`), unix:PATH or tcp:HOST:PORT.
-    #[arg(value_name = "ADDR")]
-    addr: String,
-    /// Log every connection and error to stderr.
-    #[arg(long, short)]
-    verbose: bool,
-}
-
-/// `hvsock bench client`.
-#[derive(Args)]
-#[command(after_long_help = concat!("\
-Examples:
-  hvsock bench client myvm:bench --mode throughput --size 64KiB --duration 5s
-  hvsock bench client parent:bench --mode latency --size 64 --count 100000
-  hvsock bench client loopback:bench --mode connect --parallel 2 --json
-  hvsock bench client tcp:127.0.0.1:9000 --mode stress --parallel 8
-
-", json_help!()))]
-pub struct ClientArgs {
-    /// The server: VM:SERVICE, unix:PATH or tcp:HOST:PORT.
-    #[arg(value_name = "ADDR")]
-    addr: String,
-    #[command(flatten)]
-    work: WorkArgs,
-}
-
-/// `hvsock bench local`.
-#[derive(Args)]
-#[command(after_long_help = concat!("\
-Examples:
-  hvsock bench local --mode throughput --baseline
-  hvsock bench local --mode latency --size 64 --baseline --json
-  hvsock bench local --via loopback --mode connect --duration 3s
-
-", json_help!()))]
-pub struct LocalArgs {
-    /// Who talks to whom: a local partition to the host, or the host to itself.
-    #[arg(long, value_enum, default_value = "partition")]
-    via: Via,
-    #[command(flatten)]
-    work: WorkArgs,
-}
-
 /// The two in-process setups of `bench local`.
 #[derive(Clone, Copy, ValueEnum)]
-enum Via {
+pub enum Via {
     /// Local partition `bench` -> host (`parent:bench`), the cross-partition path.
     Partition,
     /// Host -> host (`loopback:bench`).
@@ -194,7 +110,7 @@ enum Via {
 
 /// What to measure and for how long.
 #[derive(Args, Clone)]
-struct WorkArgs {
+pub struct WorkArgs {
     /// The workload.
     #[arg(long, short, value_enum, default_value = "throughput")]
     mode: Mode,
@@ -273,7 +189,7 @@ impl Drop for TempDir {
 /// Starts a bench server on a fresh Unix socket in `dir`; returns its dialer.
 fn baseline_server(dir: &Path) -> io::Result<Dialer> {
     let path = dir.join("baseline.sock");
-    let l = UnixListener::bind(&path)?;
+    let l = crate::endpoint::bind_unix(&path)?;
     spawn_server(Acceptor::Unix(l))?;
     Ok(Dialer::Unix(path))
 }
@@ -289,23 +205,47 @@ fn spawn_server(a: Acceptor) -> io::Result<()> {
     Ok(())
 }
 
-fn run_server(a: ServerArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let acceptor = Acceptor::bind(&Target::parse(&a.addr))
-        .map_err(|e| format!("listen on {}: {e}", a.addr))?;
-    if a.verbose {
-        eprintln!("hvsock: bench server on {}", a.addr);
+/// `hvsock bench server`: serves bench clients on `at` until killed.
+pub fn run_server(
+    config: &Config,
+    addr: &str,
+    verbose: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let acceptor = Endpoint::parse_or_hv(addr)
+        .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))
+        .and_then(|at| Acceptor::bind(&at, config))
+        .map_err(|e| format!("listen on {addr}: {e}"))?;
+    if verbose {
+        eprintln!("hvsock: bench server on {addr}");
     }
-    serve(acceptor, a.verbose)?;
-    Ok(ExitCode::SUCCESS)
+    serve(acceptor, verbose)?;
+    Ok(())
 }
 
-fn run_local(a: LocalArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+/// `hvsock bench client`: runs the workload against the server at `at`.
+pub fn run_client(
+    config: &Config,
+    addr: &str,
+    work: &WorkArgs,
+) -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
+    let dialer = Endpoint::parse_or_hv(addr)
+        .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))
+        .and_then(|at| Dialer::new(&at, config))
+        .map_err(|e| format!("{addr}: {e}"))?;
+    measure(&dialer, work)
+}
+
+/// `hvsock bench local`: server and client in this process, in private temp dirs.
+pub fn run_local(
+    via: Via,
+    work: &WorkArgs,
+) -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
     let tmp = TempDir::new()?;
     let dirs = Dirs::new(tmp.0.join("c"), tmp.0.join("r"));
     Registry::update(&dirs, |r| r.add("bench", Some(LOCAL_SERVICE)))?;
     PartitionTable::update(&dirs, |t| t.add("bench", None, PartitionKind::Local))?;
     let host = Context::host(dirs.clone());
-    let (bind, client, connect, text) = match a.via {
+    let (bind, client, connect, text) = match via {
         Via::Partition => (
             VmId::CHILDREN,
             Context::local(dirs.clone(), "bench")?,
@@ -322,19 +262,7 @@ fn run_local(a: LocalArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let listener = host.bind(HvAddr::new(bind, LOCAL_SERVICE))?;
     spawn_server(Acceptor::Hv(Box::new(listener)))?;
     let dialer = Dialer::Hv(client, HvAddr::new(connect, LOCAL_SERVICE), text.into());
-    let code = measure(&dialer, &a.work);
+    let code = measure(&dialer, work);
     drop(tmp);
     code
-}
-
-pub fn run(cmd: BenchCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    match cmd {
-        BenchCmd::Server(a) => run_server(a),
-        BenchCmd::Client(a) => {
-            let dialer = Dialer::new(&Target::parse(&a.addr), Context::from_env)
-                .map_err(|e| format!("{}: {e}", a.addr))?;
-            measure(&dialer, &a.work)
-        }
-        BenchCmd::Local(a) => run_local(a),
-    }
 }

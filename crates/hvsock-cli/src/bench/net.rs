@@ -2,11 +2,13 @@
 //! acceptors.
 
 use super::wire::{GREETING, Header, Mode};
+use crate::config::Config;
+use crate::endpoint::{Endpoint, bind_unix};
 use hvsock::{Context, HvAddr, HvListener, HvStream};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// A connected socket of any kind the bench speaks.
@@ -57,46 +59,25 @@ impl Write for &Sock {
     }
 }
 
-/// A bench address as written.
-#[derive(Debug, Clone)]
-pub(super) enum Target {
-    Hv(String),
-    Unix(PathBuf),
-    Tcp(String),
-}
-
-impl Target {
-    pub(super) fn parse(s: &str) -> Target {
-        if let Some(p) = s.strip_prefix("unix:") {
-            Target::Unix(PathBuf::from(p))
-        } else if let Some(a) = s.strip_prefix("tcp:") {
-            Target::Tcp(a.to_string())
-        } else {
-            Target::Hv(s.strip_prefix("hvsock:").unwrap_or(s).to_string())
-        }
-    }
-}
-
 /// How a client reaches its server.
 #[derive(Clone)]
 pub(super) enum Dialer {
     /// The context, the address and how the user wrote it.
     Hv(Context, HvAddr, String),
     Unix(PathBuf),
-    Tcp(String),
+    /// Host and port.
+    Tcp(String, u16),
 }
 
 impl Dialer {
-    pub(super) fn new(t: &Target, ctx: impl FnOnce() -> io::Result<Context>) -> io::Result<Dialer> {
+    pub(super) fn new(t: &Endpoint, config: &Config) -> io::Result<Dialer> {
         Ok(match t {
-            Target::Hv(text) => {
-                let ctx = ctx()?;
-                let addr = hvsock::syntax::resolve_addr_in(text, ctx.dirs())
-                    .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e.to_string()))?;
-                Dialer::Hv(ctx, addr, text.clone())
+            Endpoint::Hv(text) => {
+                let ctx = config.context()?;
+                Dialer::Hv(ctx, config.resolve(text)?, text.clone())
             }
-            Target::Unix(p) => Dialer::Unix(p.clone()),
-            Target::Tcp(a) => Dialer::Tcp(a.clone()),
+            Endpoint::Unix(p) => Dialer::Unix(p.clone()),
+            Endpoint::Tcp { host, port } => Dialer::Tcp(host.clone(), *port),
         })
     }
 
@@ -104,7 +85,11 @@ impl Dialer {
         match self {
             Dialer::Hv(_, _, text) => format!("hvsock:{text}"),
             Dialer::Unix(p) => format!("unix:{}", p.display()),
-            Dialer::Tcp(a) => format!("tcp:{a}"),
+            Dialer::Tcp(host, port) => Endpoint::Tcp {
+                host: host.clone(),
+                port: *port,
+            }
+            .to_string(),
         }
     }
 
@@ -112,8 +97,8 @@ impl Dialer {
         Ok(match self {
             Dialer::Hv(ctx, addr, _) => Sock::Hv(ctx.connect(*addr)?),
             Dialer::Unix(p) => Sock::Unix(UnixStream::connect(p)?),
-            Dialer::Tcp(a) => {
-                let s = TcpStream::connect(a.as_str())?;
+            Dialer::Tcp(host, port) => {
+                let s = TcpStream::connect((host.as_str(), *port))?;
                 s.set_nodelay(true)?;
                 Sock::Tcp(s)
             }
@@ -167,11 +152,13 @@ pub(super) enum Acceptor {
 }
 
 impl Acceptor {
-    pub(super) fn bind(t: &Target) -> io::Result<Acceptor> {
+    pub(super) fn bind(t: &Endpoint, config: &Config) -> io::Result<Acceptor> {
         Ok(match t {
-            Target::Hv(text) => Acceptor::Hv(Box::new(Context::from_env()?.bind(text.as_str())?)),
-            Target::Unix(p) => Acceptor::Unix(bind_unix(p)?),
-            Target::Tcp(a) => Acceptor::Tcp(TcpListener::bind(a.as_str())?),
+            Endpoint::Hv(text) => Acceptor::Hv(Box::new(config.context()?.bind(text.as_str())?)),
+            Endpoint::Unix(p) => Acceptor::Unix(bind_unix(p)?),
+            Endpoint::Tcp { host, port } => {
+                Acceptor::Tcp(TcpListener::bind((host.as_str(), *port))?)
+            }
         })
     }
 
@@ -185,27 +172,5 @@ impl Acceptor {
                 Sock::Tcp(s)
             }
         })
-    }
-}
-
-/// Binds a Unix socket, replacing a stale socket file (one nobody listens on).
-pub(super) fn bind_unix(path: &Path) -> io::Result<UnixListener> {
-    match UnixListener::bind(path) {
-        Err(e) if e.kind() == ErrorKind::AddrInUse => {
-            use std::os::unix::fs::FileTypeExt;
-            let stale = std::fs::symlink_metadata(path)
-                .map(|m| m.file_type().is_socket())
-                .unwrap_or(false)
-                && UnixStream::connect(path).is_err();
-            if !stale {
-                return Err(io::Error::new(
-                    ErrorKind::AddrInUse,
-                    format!("{} is in use", path.display()),
-                ));
-            }
-            std::fs::remove_file(path)?;
-            UnixListener::bind(path)
-        }
-        r => r,
     }
 }

@@ -1,5 +1,7 @@
 //! `hvsock service`: the service registry (Hyper-V's GuestCommunicationServices).
 
+use crate::config::Config;
+use crate::messages::{print_json, print_list};
 use clap::{Subcommand, ValueEnum};
 use hvsock::ServiceId;
 use hvsock::paths::Dirs;
@@ -137,11 +139,15 @@ pub fn service_json(s: &Service) -> Value {
     })
 }
 
-fn print_json(v: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).expect("JSON values serialize")
-    );
+/// One line of `hvsock service list`.
+fn row(s: &Service) -> String {
+    format!(
+        "{:<36}  {:>10}  {:<7}  {}\n",
+        s.id.to_string(),
+        s.id.port(),
+        if s.enabled { "yes" } else { "no" },
+        s.name
+    )
 }
 
 fn found<'a>(reg: &'a Registry, q: &str) -> Result<&'a Service, hvsock::registry::RegistryError> {
@@ -163,8 +169,9 @@ fn set_enabled(dirs: &Dirs, q: &str, on: bool) -> Result<(), hvsock::registry::R
     Ok(())
 }
 
-pub fn run(cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let dirs = Dirs::from_env();
+/// Runs `hvsock service`.
+pub fn run(config: &Config, cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let dirs = &config.dirs;
     match cmd {
         ServiceCmd::Add {
             name,
@@ -172,40 +179,17 @@ pub fn run(cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             vsock_port,
         } => {
             let id = id.or(vsock_port.map(ServiceId::from_vsock_port));
-            let id = Registry::update(&dirs, |r| r.add(&name, id))?;
+            let id = Registry::update(dirs, |r| r.add(&name, id))?;
             println!("{id}");
         }
         ServiceCmd::List { json } => {
-            let reg = Registry::load(&dirs)?;
-            if json {
-                print_json(&Value::Array(
-                    reg.services().iter().map(service_json).collect(),
-                ));
-            } else {
-                let mut out = String::new();
-                out.push_str(&format!(
-                    "{:<36}  {:>10}  {:<7}  NAME\n",
-                    "ID", "PORT", "ENABLED"
-                ));
-                for s in reg.services() {
-                    out.push_str(&format!(
-                        "{:<36}  {:>10}  {:<7}  {}\n",
-                        s.id.to_string(),
-                        s.id.port(),
-                        if s.enabled { "yes" } else { "no" },
-                        s.name
-                    ));
-                }
-                print!("{out}");
-                if reg.services().is_empty() {
-                    eprintln!(
-                        "hvsock: no services registered (add one with `hvsock service add NAME`)"
-                    );
-                }
-            }
+            let reg = Registry::load(dirs)?;
+            let header = format!("{:<36}  {:>10}  {:<7}  NAME\n", "ID", "PORT", "ENABLED");
+            let empty = "no services registered (add one with `hvsock service add NAME`)";
+            print_list(json, reg.services(), service_json, header, row, empty);
         }
         ServiceCmd::Show { service, json } => {
-            let reg = Registry::load(&dirs)?;
+            let reg = Registry::load(dirs)?;
             let s = found(&reg, &service)?;
             if json {
                 print_json(&service_json(s));
@@ -220,13 +204,13 @@ pub fn run(cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         }
         ServiceCmd::Remove { service } => {
-            let s = Registry::update(&dirs, |r| r.remove(&service))?;
+            let s = Registry::update(dirs, |r| r.remove(&service))?;
             println!("removed {} {:?}", s.id, s.name);
         }
-        ServiceCmd::Enable { service } => set_enabled(&dirs, &service, true)?,
-        ServiceCmd::Disable { service } => set_enabled(&dirs, &service, false)?,
+        ServiceCmd::Enable { service } => set_enabled(dirs, &service, true)?,
+        ServiceCmd::Disable { service } => set_enabled(dirs, &service, false)?,
         ServiceCmd::Export { format, output } => {
-            let reg = Registry::load(&dirs)?;
+            let reg = Registry::load(dirs)?;
             let bytes = match format {
                 ExportFormat::Reg => regfile::export_reg(reg.services()),
                 ExportFormat::Ps1 => regfile::export_ps1(reg.services()).into_bytes(),
@@ -255,7 +239,7 @@ pub fn run(cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             let parsed = hvsock::regfile::parse_reg(&bytes)
                 .map_err(|e| format!("{}: {e}", file.display()))?;
-            let report = Registry::update(&dirs, |r| Ok(r.import(&parsed.services)))?;
+            let report = Registry::update(dirs, |r| Ok(r.import(&parsed.services)))?;
             let mut skipped = parsed.skipped;
             skipped.extend(report.skipped);
             if json {

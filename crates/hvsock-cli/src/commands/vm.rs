@@ -1,9 +1,10 @@
 //! `hvsock vm`: the partition table (the host's list of VMs).
 
+use crate::config::Config;
+use crate::messages::{print_json, print_list};
 use clap::{ArgGroup, Subcommand};
 use hvsock::VmId;
 use hvsock::partitions::{Partition, PartitionError, PartitionKind, PartitionTable};
-use hvsock::paths::Dirs;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +92,17 @@ pub fn partition_json(p: &Partition) -> Value {
     v
 }
 
+/// One line of `hvsock vm list`.
+fn row(p: &Partition) -> String {
+    format!(
+        "{:<36}  {:<6}  {:<24}  {}\n",
+        p.id.to_string(),
+        p.kind.as_str(),
+        target(p),
+        p.name
+    )
+}
+
 fn target(p: &Partition) -> String {
     match &p.kind {
         PartitionKind::Hybrid { path } => path.display().to_string(),
@@ -99,15 +111,9 @@ fn target(p: &Partition) -> String {
     }
 }
 
-fn print_json(v: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).expect("JSON values serialize")
-    );
-}
-
-pub fn run(cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let dirs = Dirs::from_env();
+/// Runs `hvsock vm`.
+pub fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let dirs = &config.dirs;
     match cmd {
         VmCmd::Add {
             name,
@@ -123,7 +129,7 @@ pub fn run(cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 (None, None, true) => PartitionKind::Local,
                 _ => return Err("give exactly one of --hybrid PATH, --cid N, --local".into()),
             };
-            let id = PartitionTable::update(&dirs, |t| {
+            let id = PartitionTable::update(dirs, |t| {
                 let id = t.add(&name, id.map(VmId), kind)?;
                 if uid.is_some() {
                     t.set_uid(&id.to_string(), uid)?;
@@ -133,32 +139,13 @@ pub fn run(cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("{id}");
         }
         VmCmd::List { json } => {
-            let t = PartitionTable::load(&dirs)?;
-            if json {
-                print_json(&Value::Array(
-                    t.partitions().iter().map(partition_json).collect(),
-                ));
-            } else {
-                let mut out = format!("{:<36}  {:<6}  {:<24}  NAME\n", "ID", "KIND", "TARGET");
-                for p in t.partitions() {
-                    out.push_str(&format!(
-                        "{:<36}  {:<6}  {:<24}  {}\n",
-                        p.id.to_string(),
-                        p.kind.as_str(),
-                        target(p),
-                        p.name
-                    ));
-                }
-                print!("{out}");
-                if t.partitions().is_empty() {
-                    eprintln!(
-                        "hvsock: no VMs in the partition table (add one with `hvsock vm add`)"
-                    );
-                }
-            }
+            let t = PartitionTable::load(dirs)?;
+            let header = format!("{:<36}  {:<6}  {:<24}  NAME\n", "ID", "KIND", "TARGET");
+            let empty = "no VMs in the partition table (add one with `hvsock vm add`)";
+            print_list(json, t.partitions(), partition_json, header, row, empty);
         }
         VmCmd::Show { vm, json } => {
-            let t = PartitionTable::load(&dirs)?;
+            let t = PartitionTable::load(dirs)?;
             let p = t
                 .find(&vm)
                 .ok_or_else(|| PartitionError::NotFound(vm.clone()))?;
@@ -179,7 +166,7 @@ pub fn run(cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         }
         VmCmd::Remove { vm } => {
-            let p = PartitionTable::update(&dirs, |t| t.remove(&vm))?;
+            let p = PartitionTable::update(dirs, |t| t.remove(&vm))?;
             println!("removed {} {:?}", p.id, p.name);
         }
     }

@@ -1,8 +1,10 @@
 //! `hvsock agent`: the integration service (exec, shell, file copy) in a guest or a
 //! local partition, built on `hvsock-agent` and the public hvsock socket API.
 
-use crate::cmd_connect::describe_vm;
-use crate::cmd_listen::Backoff;
+use crate::backoff::Backoff;
+use crate::config::Config;
+use crate::messages::{describe_vm, one_line_untrusted};
+use crate::options::parse_idle_timeout;
 use clap::Args;
 use hvsock::net::tokio::HvListener;
 use hvsock::paths::Dirs;
@@ -53,7 +55,7 @@ pub struct AgentArgs {
     #[arg(long, value_name = "DIR")]
     copy_root: Option<PathBuf>,
     /// Fail a copy whose client sends or takes nothing for DUR (e.g. 30s, 5m).
-    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_copy_idle_timeout)]
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_idle_timeout)]
     copy_idle_timeout: Duration,
     /// Most connections served at once; more get a "busy" error.
     #[arg(long, value_name = "N", default_value_t = 64,
@@ -105,27 +107,12 @@ fn run_install(dirs: &Dirs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A duration above zero.
-fn parse_copy_idle_timeout(s: &str) -> Result<Duration, String> {
-    let d = crate::cmd_connect::parse_duration(s)?;
-    if d.is_zero() {
-        return Err(format!("{s:?}: an idle timeout must be above zero"));
-    }
-    Ok(d)
-}
-
-/// One line for a log, whatever the error's text (which may quote a client's message
-/// or names: control characters are escaped).
-fn one_line(e: &dyn std::fmt::Display) -> String {
-    hvsock_agent::tree::escape(&e.to_string().replace('\n', "; "))
-}
-
-pub fn run(args: AgentArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let dirs = Dirs::from_env();
+/// Runs `hvsock agent`.
+pub fn run(config: &Config, args: AgentArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     if args.install_service {
-        return run_install(&dirs);
+        return run_install(&config.dirs);
     }
-    let ctx = Context::from_env()?;
+    let ctx = config.context()?;
     if ctx.location() == Location::Host && !args.any {
         return Err(
             "the agent serves its parent, but this process is on the host: run it \
@@ -221,7 +208,8 @@ async fn serve(
                         eprintln!("hvsock agent: {who}: done");
                     }
                 }
-                Err(e) => eprintln!("hvsock agent: {who}: {}", one_line(&e)),
+                // The error may quote a client's message or names.
+                Err(e) => eprintln!("hvsock agent: {who}: {}", one_line_untrusted(&e)),
             }
         });
     }

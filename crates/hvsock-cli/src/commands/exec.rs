@@ -1,16 +1,17 @@
 //! `hvsock exec` and `hvsock shell`: run a command or a login shell in a VM (or local
 //! partition) through its `hvsock agent` ("PowerShell Direct" for Linux VMs).
 
-use crate::cmd_connect::parse_connect_timeout;
+use crate::config::Config;
+use crate::messages::{AGENT_UNREACHABLE_HINT, one_line, one_line_untrusted};
+use crate::options::ConnectOpts;
 use clap::Args;
+use hvsock::VmId;
 use hvsock::net::tokio::HvStream;
 use hvsock::partitions::PartitionTable;
 use hvsock::paths::Dirs;
 use hvsock::syntax::{VmSpec, parse_vm, resolve_vm};
-use hvsock::{Context, VmId};
 use hvsock_agent::{ExecRequest, SERVICE_ID, ShellRequest, client};
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Exit code for failures of hvsock itself (connection, protocol), as ssh does.
 pub(crate) const EXIT_CONNECTION: i32 = 255;
@@ -55,9 +56,8 @@ pub struct ExecArgs {
     /// Run CMD on a pseudo-terminal (interactive programs).
     #[arg(long, short = 't')]
     tty: bool,
-    /// Connect timeout (e.g. 500ms, 5s; at most 300s).
-    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_connect_timeout)]
-    timeout: Duration,
+    #[command(flatten)]
+    connect: ConnectOpts,
     /// The command and its arguments (put `--` before CMD).
     #[arg(
         value_name = "CMD",
@@ -88,9 +88,8 @@ pub struct ShellArgs {
     /// Set K=V in the shell's environment (repeatable).
     #[arg(long, short = 'e', value_name = "K=V", value_parser = parse_env)]
     env: Vec<(String, String)>,
-    /// Connect timeout (e.g. 500ms, 5s; at most 300s).
-    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_connect_timeout)]
-    timeout: Duration,
+    #[command(flatten)]
+    connect: ConnectOpts,
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -111,21 +110,23 @@ pub(crate) fn resolve(vm: &str, dirs: &Dirs) -> Result<VmId, String> {
 }
 
 /// Connects to the agent of `vm`, with a hint on the usual mistakes.
-pub(crate) async fn connect_agent(vm: &str, timeout: Duration) -> Result<HvStream, String> {
-    let ctx = Context::from_env().map_err(|e| e.to_string())?;
+pub(crate) async fn connect_agent(
+    config: &Config,
+    vm: &str,
+    opts: ConnectOpts,
+) -> Result<HvStream, String> {
+    let ctx = config.context().map_err(|e| e.to_string())?;
     let id = resolve(vm, ctx.dirs())?;
-    HvStream::connect_with(&ctx, (id, SERVICE_ID), timeout)
+    HvStream::connect_with(&ctx, (id, SERVICE_ID), opts.timeout)
         .await
         .map_err(|e| {
             let hint = match e.kind() {
                 std::io::ErrorKind::ConnectionRefused
                 | std::io::ErrorKind::NotFound
-                | std::io::ErrorKind::TimedOut => {
-                    "; is `hvsock agent` running there, and the service registered on the \
-                     host (`hvsock agent --install-service`)?"
-                }
+                | std::io::ErrorKind::TimedOut => AGENT_UNREACHABLE_HINT,
                 _ => "",
             };
+            // A listener's refusal text is escaped by the library already.
             format!("cannot reach the agent in {vm}: {e}{hint}")
         })
 }
@@ -147,7 +148,7 @@ fn finish(result: Result<i32, String>) -> ! {
     match result {
         Ok(code) => std::process::exit(code),
         Err(msg) => {
-            eprintln!("hvsock: {}", msg.replace('\n', "; "));
+            eprintln!("hvsock: {}", one_line(&msg));
             std::process::exit(EXIT_CONNECTION)
         }
     }
@@ -162,22 +163,22 @@ fn session_error(e: hvsock_agent::ClientError) -> ! {
         // when the connection closes).
         std::process::exit(128 + libc::SIGPIPE)
     }
-    eprintln!("hvsock: {}", e.to_string().replace('\n', "; "));
+    // The error may quote the agent's own message: escaped.
+    eprintln!("hvsock: {}", one_line_untrusted(&e));
     std::process::exit(e.exit_code())
 }
 
-pub fn run_exec(args: ExecArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+/// Connects to the agent of `vm`, runs the session `run` opens on the connection and
+/// exits with its code.
+fn run_session<F, Fut>(config: &Config, vm: &str, connect: ConnectOpts, run: F) -> !
+where
+    F: FnOnce(HvStream) -> Fut,
+    Fut: std::future::Future<Output = Result<i32, hvsock_agent::ClientError>>,
+{
     let rt = runtime();
     let result = rt.block_on(async {
-        let stream = connect_agent(&args.vm, args.timeout).await?;
-        let req = ExecRequest {
-            argv: args.command,
-            env: args.env,
-            cwd: args.cwd,
-            tty: args.tty,
-            ..ExecRequest::default()
-        };
-        match client::exec_stdio(stream, req).await {
+        let stream = connect_agent(config, vm, connect).await?;
+        match run(stream).await {
             Ok(code) => Ok(code),
             Err(e) => session_error(e),
         }
@@ -185,20 +186,27 @@ pub fn run_exec(args: ExecArgs) -> Result<ExitCode, Box<dyn std::error::Error>> 
     finish(result)
 }
 
-pub fn run_shell(args: ShellArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let rt = runtime();
-    let result = rt.block_on(async {
-        let stream = connect_agent(&args.vm, args.timeout).await?;
-        let req = ShellRequest {
-            env: args.env,
-            ..ShellRequest::default()
-        };
-        match client::shell(stream, req).await {
-            Ok(code) => Ok(code),
-            Err(e) => session_error(e),
-        }
-    });
-    finish(result)
+/// Runs `hvsock exec` and exits with the command's status.
+pub fn run_exec(config: &Config, args: ExecArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let req = ExecRequest {
+        argv: args.command,
+        env: args.env,
+        cwd: args.cwd,
+        tty: args.tty,
+        ..ExecRequest::default()
+    };
+    run_session(config, &args.vm, args.connect, |s| {
+        client::exec_stdio(s, req)
+    })
+}
+
+/// Runs `hvsock shell` and exits with the shell's status.
+pub fn run_shell(config: &Config, args: ShellArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let req = ShellRequest {
+        env: args.env,
+        ..ShellRequest::default()
+    };
+    run_session(config, &args.vm, args.connect, |s| client::shell(s, req))
 }
 
 #[cfg(test)]

@@ -55,6 +55,18 @@ fn mib(n: u64) -> String {
     format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64)
 }
 
+/// Prints a copy as `hvsock cp ARGS` would have made it, with its size and speed.
+fn print_copy(args: &str, s: &hvsock_agent::CopySummary, start: Instant) {
+    let dt = start.elapsed().as_secs_f64().max(1e-3);
+    println!(
+        "      $ hvsock cp {args}\n        -> {} file, {} in {:.0} ms ({:.0} MiB/s)",
+        s.files,
+        mib(s.bytes),
+        dt * 1e3,
+        s.bytes as f64 / dt / (1u64 << 20) as f64
+    );
+}
+
 /// Output of one exec call.
 struct Ran {
     code: Result<i32, ClientError>,
@@ -131,7 +143,7 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dirs.config)?;
     std::fs::create_dir_all(&dirs.runtime)?;
 
-    crate::cmd_agent::install_service(&dirs)?;
+    super::agent::install_service(&dirs)?;
     println!(
         "[1/6] registered the agent service   {SERVICE_NAME:?} = {SERVICE_ID} (vsock port {VSOCK_PORT})"
     );
@@ -212,14 +224,7 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let remote_s = remote.to_str().ok_or("temp path is not UTF-8")?;
     let t = Instant::now();
     let s = client::copy_to_remote(connect().await?, &src, remote_s, false, None).await?;
-    let dt = t.elapsed().as_secs_f64().max(1e-3);
-    println!(
-        "      $ hvsock cp payload.bin {VM}:{remote_s}\n        -> {} file, {} in {:.0} ms ({:.0} MiB/s)",
-        s.files,
-        mib(s.bytes),
-        dt * 1e3,
-        s.bytes as f64 / dt / (1u64 << 20) as f64
-    );
+    print_copy(&format!("payload.bin {VM}:{remote_s}"), &s, t);
     // Checked inside the "VM" by a command it runs itself.
     let r = exec(&host, &["sha256sum", remote_s], b"").await?;
     let in_vm = match r.code {
@@ -240,15 +245,8 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let back = host_dir.join("back.bin");
     let t = Instant::now();
     let s = client::copy_from_remote(connect().await?, remote_s, &back, false, None).await?;
-    let dt = t.elapsed().as_secs_f64().max(1e-3);
+    print_copy(&format!("{VM}:{remote_s} back.bin"), &s, t);
     let back_sum = sha256_file(&back)?;
-    println!(
-        "      $ hvsock cp {VM}:{remote_s} back.bin\n        -> {} file, {} in {:.0} ms ({:.0} MiB/s)",
-        s.files,
-        mib(s.bytes),
-        dt * 1e3,
-        s.bytes as f64 / dt / (1u64 << 20) as f64
-    );
     println!(
         "      host   back.bin     {}  sha256 {back_sum}",
         mib(s.bytes)
@@ -260,7 +258,11 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-pub fn run(_args: DemoArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+/// Runs `hvsock demo` (in its own throw-away directories: the config is not used).
+pub fn run(
+    _config: &crate::config::Config,
+    _args: DemoArgs,
+) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let tmp = tempfile::Builder::new().prefix("hvsock-demo-").tempdir()?;
     let root = tmp.path().to_path_buf();
     println!("hvsock demo: exec and cp into a \"VM\" over Hyper-V sockets, no network");

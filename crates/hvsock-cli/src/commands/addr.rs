@@ -1,8 +1,8 @@
 //! `hvsock addr`: SOCKADDR_HV encoding and the VM:SERVICE address syntax.
 
+use crate::config::Config;
 use clap::Subcommand;
 use hvsock::HvAddr;
-use hvsock::paths::Dirs;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
@@ -55,10 +55,11 @@ fn from_hex(s: &str) -> Result<Vec<u8>, String> {
         .collect())
 }
 
-pub fn run(cmd: AddrCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
+/// Runs `hvsock addr`.
+pub fn run(config: &Config, cmd: AddrCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
     match cmd {
         AddrCmd::Encode { addr } => {
-            let a = hvsock::syntax::resolve_addr_in(&addr, &Dirs::from_env())?;
+            let a = config.resolve(&addr)?;
             let hex: String = a
                 .to_sockaddr_hv()
                 .iter()

@@ -1,9 +1,10 @@
 //! `hvsock cp`: copy files and directory trees to and from a VM's `hvsock agent`.
 
-use crate::cmd_connect::{parse_connect_timeout, parse_duration};
-use crate::cmd_exec::connect_agent;
+use super::exec::connect_agent;
+use crate::config::Config;
+use crate::options::{ConnectOpts, parse_idle_timeout};
 use clap::Args;
-use hvsock_agent::tree::escape;
+use hvsock::text::escape_untrusted as escape;
 use hvsock_agent::{CopySummary, Progress, client};
 use std::io::{IsTerminal, Write};
 use std::os::fd::AsFd;
@@ -51,9 +52,8 @@ pub struct CpArgs {
     /// Copy directories recursively.
     #[arg(long, short = 'r', visible_short_alias = 'R')]
     recursive: bool,
-    /// Connect timeout (e.g. 500ms, 5s; at most 300s).
-    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_connect_timeout)]
-    timeout: Duration,
+    #[command(flatten)]
+    connect: ConnectOpts,
     /// Fail if the other side sends or takes nothing for DUR (e.g. 30s, 5m).
     #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_idle_timeout)]
     idle_timeout: Duration,
@@ -82,15 +82,6 @@ fn parse_loc(s: &str) -> Loc {
         },
         _ => Loc::Local(PathBuf::from(s)),
     }
-}
-
-/// A duration above zero.
-fn parse_idle_timeout(s: &str) -> Result<Duration, String> {
-    let d = parse_duration(s)?;
-    if d.is_zero() {
-        return Err(format!("{s:?}: an idle timeout must be above zero"));
-    }
-    Ok(d)
 }
 
 fn human(bytes: u64) -> String {
@@ -202,6 +193,7 @@ impl Bar {
 }
 
 async fn copy(
+    config: &Config,
     args: &CpArgs,
     src: Loc,
     dst: Loc,
@@ -218,7 +210,7 @@ async fn copy(
         idle_timeout: args.idle_timeout,
     };
     // Messages may quote the agent's text or its names: escaped before printing.
-    let shown = |e: client::ClientError| escape(&e.to_string());
+    let shown = |e: client::ClientError| escape(&e.to_string()).into_owned();
     match (src, dst) {
         (Loc::Local(local), Loc::Remote { vm, path }) => {
             // Fail fast (and clearly) on a bad source, before connecting.
@@ -227,13 +219,13 @@ async fn copy(
             if meta.is_dir() && !args.recursive {
                 return Err(format!("{} is a directory (use -r)", local.display()));
             }
-            let stream = connect_agent(&vm, args.timeout).await?;
+            let stream = connect_agent(config, &vm, args.connect).await?;
             client::copy_to_remote_with(stream, &local, &path, &opts, progress)
                 .await
                 .map_err(shown)
         }
         (Loc::Remote { vm, path }, Loc::Local(local)) => {
-            let stream = connect_agent(&vm, args.timeout).await?;
+            let stream = connect_agent(config, &vm, args.connect).await?;
             client::copy_from_remote_with(stream, &path, &local, &opts, progress)
                 .await
                 .map_err(shown)
@@ -249,7 +241,8 @@ async fn copy(
     }
 }
 
-pub fn run(args: CpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+/// Runs `hvsock cp`.
+pub fn run(config: &Config, args: CpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let src = parse_loc(&args.src);
     let dst = parse_loc(&args.dst);
     let tty = std::io::stderr().is_terminal();
@@ -267,7 +260,7 @@ pub fn run(args: CpArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         // On a signal the copy is dropped: its temp file is removed (and the agent
         // removes its own when the connection closes).
         let r = tokio::select! {
-            r = copy(&args, src, dst, &mut bar) => Ok(r),
+            r = copy(config, &args, src, dst, &mut bar) => Ok(r),
             _ = int.recv() => Err(libc::SIGINT),
             _ = term.recv() => Err(libc::SIGTERM),
             _ = hup.recv() => Err(libc::SIGHUP),

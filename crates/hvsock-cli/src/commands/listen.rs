@@ -1,15 +1,16 @@
 //! `hvsock listen`: a Hyper-V socket server on stdin/stdout or per-connection command
 //! (like `nc -l` and `ncat -l -e`).
 
-use crate::cmd_connect::{StdinPump, StdioEnd, describe_vm, serve_stdio};
+use crate::backoff::Backoff;
+use crate::config::Config;
+use crate::messages::{describe_vm, warn_hybrid_clashes};
+use crate::stdio::{StdinPump, StdioEnd, serve_stdio};
 use clap::Args;
-use hvsock::paths::Dirs;
-use hvsock::{ConnectionGuard, Context, HvAddr, HvListener, HvStream};
+use hvsock::{ConnectionGuard, HvAddr, HvListener, HvStream};
 use std::io::{self, ErrorKind};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
 
 /// Environment variable giving an `--exec` command the peer's VM id.
 pub const PEER_ENV: &str = "HVSOCK_PEER";
@@ -114,29 +115,6 @@ impl Children {
     }
 }
 
-/// Pause after a failed accept: starts small, doubles, at most a second.
-pub(crate) struct Backoff(Duration);
-
-impl Backoff {
-    const FIRST: Duration = Duration::from_millis(10);
-    const MAX: Duration = Duration::from_secs(1);
-
-    pub(crate) fn new() -> Backoff {
-        Backoff(Self::FIRST)
-    }
-
-    pub(crate) fn reset(&mut self) {
-        self.0 = Self::FIRST;
-    }
-
-    /// The next pause.
-    pub(crate) fn next(&mut self) -> Duration {
-        let d = self.0;
-        self.0 = (self.0 * 2).min(Self::MAX);
-        d
-    }
-}
-
 /// Accepts, logging failures and retrying after a growing pause.
 fn accept(l: &HvListener, backoff: &mut Backoff) -> (HvStream, HvAddr) {
     loop {
@@ -159,6 +137,7 @@ fn accept(l: &HvListener, backoff: &mut Backoff) -> (HvStream, HvAddr) {
 /// The guard keeps the connection counted against its partition's limit: hold it until
 /// the child has exited.
 fn spawn_exec(
+    config: &Config,
     cmd: &[String],
     stream: HvStream,
     peer: HvAddr,
@@ -174,20 +153,11 @@ fn spawn_exec(
         .args(&cmd[1..])
         .stdin(Stdio::from(inp))
         .stdout(Stdio::from(out))
+        .envs(config.child_env())
         .env(PEER_ENV, peer.vm_id.to_string())
         .spawn()
         .map(|child| (child, guard))
         .map_err(|e| io::Error::new(e.kind(), format!("cannot run {:?}: {e}", cmd[0])))
-}
-
-/// Says on stderr which VMs listeners skip because their hybrid paths clash (a table
-/// edited by hand; `hvsock vm add` refuses such paths).
-pub(crate) fn warn_hybrid_clashes(dirs: &Dirs) {
-    if let Ok(t) = hvsock::partitions::PartitionTable::load(dirs) {
-        for c in t.hybrid_clashes() {
-            eprintln!("hvsock: warning: {c}");
-        }
-    }
 }
 
 /// An exit status as a process exit code (128+N for signal N, as shells do).
@@ -207,21 +177,22 @@ fn describe_status(st: ExitStatus) -> String {
     }
 }
 
-pub fn run(args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let dirs = Dirs::from_env();
-    let addr = hvsock::syntax::resolve_addr_in(&args.addr, &dirs)?;
-    let ctx = Context::from_env()?;
+/// Runs `hvsock listen`.
+pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let dirs = &config.dirs;
+    let addr = config.resolve(&args.addr)?;
+    let ctx = config.context()?;
     let listener = ctx
         .bind(addr)
         .map_err(|e| format!("listen {}: {e}", args.addr))?;
     let verbose = args.verbose;
-    warn_hybrid_clashes(&dirs);
+    warn_hybrid_clashes(dirs);
     if verbose {
         eprintln!("hvsock: listening on {} ({addr})", args.addr);
     }
     let log_peer = |peer: HvAddr| {
         if verbose {
-            eprintln!("hvsock: connection from {}", describe_vm(peer.vm_id, &dirs));
+            eprintln!("hvsock: connection from {}", describe_vm(peer.vm_id, dirs));
         }
     };
     let mut backoff = Backoff::new();
@@ -230,7 +201,7 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let (stream, peer) = accept(&listener, &mut backoff);
             drop(listener);
             log_peer(peer);
-            let (mut child, guard) = spawn_exec(cmd, stream, peer)?;
+            let (mut child, guard) = spawn_exec(config, cmd, stream, peer)?;
             let st = child.wait()?;
             drop(guard);
             if verbose {
@@ -249,7 +220,7 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 children.wait_for_room();
                 let (stream, peer) = accept(&listener, &mut backoff);
                 log_peer(peer);
-                let (mut child, guard) = match spawn_exec(cmd, stream, peer) {
+                let (mut child, guard) = match spawn_exec(config, cmd, stream, peer) {
                     Ok(c) => c,
                     Err(e) => {
                         eprintln!("hvsock: {e}");
@@ -259,7 +230,7 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 children.started();
                 // Reap each child in its own thread; connections are served
                 // concurrently. The connection stays counted until its child exits.
-                let who = describe_vm(peer.vm_id, &dirs);
+                let who = describe_vm(peer.vm_id, dirs);
                 let name = cmd[0].clone();
                 let children = children.clone();
                 std::thread::spawn(move || {

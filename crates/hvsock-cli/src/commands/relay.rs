@@ -1,0 +1,79 @@
+//! `hvsock relay`: listen on one endpoint (TCP, Unix or Hyper-V socket) and connect each
+//! client to another, many at once, half-closes carried through. The engine is
+//! [`crate::relay`].
+
+use crate::config::Config;
+use crate::endpoint::Endpoint;
+use crate::options::parse_connect_timeout;
+use clap::Args;
+use std::process::ExitCode;
+use std::time::Duration;
+
+// The text below is --help output, not rustdoc: `[::1]` is an address, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
+/// Listen on FROM and connect each client to TO, relaying bytes both ways
+///
+/// Endpoints:
+///   tcp:HOST:PORT       a TCP address (IPv6 in brackets: tcp:[::1]:8080). As FROM,
+///                       exactly that address is bound (PORT 0 picks a free port; see -v)
+///   unix:PATH           a Unix stream socket. As FROM, a stale socket file is replaced
+///                       and the file is removed on SIGINT/SIGTERM
+///   hvsock:VM:SERVICE   a Hyper-V socket address, as in `hvsock addr encode --help`.
+///                       As FROM, VM says who may connect (any, children, parent,
+///                       loopback, a partition); as TO, it is the VM to reach
+///
+/// Each client gets its own connection to TO; any number are relayed at once. When one
+/// side finishes sending, the other side's sending direction is shut down (half-close)
+/// and the other direction goes on until it finishes too. A connection that fails (TO
+/// refuses, a reset) is logged to stderr and closed; the relay keeps running. Nothing
+/// is printed on stdout. Where this process is, for hvsock endpoints: the host, unless
+/// HVSOCK_PARTITION=NAME or HVSOCK_GUEST=1.
+#[derive(Args)]
+#[command(
+    verbatim_doc_comment,
+    after_long_help = "\
+Examples:
+  # Publish a VM's SSH server (vsock port 22 in the guest) on the host's loopback:
+  hvsock relay tcp:127.0.0.1:2222 hvsock:myvm:vsock:22
+  # In a guest: reach the host's service through a local Unix socket:
+  HVSOCK_GUEST=1 hvsock relay unix:/run/host-api.sock hvsock:parent:\"Host API\"
+  # On the host: let partitions reach a TCP server as service `web`:
+  hvsock relay hvsock:children:web tcp:127.0.0.1:8080
+  # Pick a free port and log it:
+  hvsock relay -v tcp:127.0.0.1:0 hvsock:loopback:echo"
+)]
+pub struct RelayArgs {
+    /// Where to listen: tcp:HOST:PORT, unix:PATH or hvsock:VM:SERVICE.
+    #[arg(value_name = "FROM", value_parser = Endpoint::parse)]
+    from: Endpoint,
+    /// Where to connect each client: tcp:HOST:PORT, unix:PATH or hvsock:VM:SERVICE.
+    #[arg(value_name = "TO", value_parser = Endpoint::parse)]
+    to: Endpoint,
+    /// Give up connecting to TO after DUR (500ms, 2s, 1m; at most 300s).
+    #[arg(
+        long,
+        short = 't',
+        value_name = "DUR",
+        default_value = "2s",
+        value_parser = parse_connect_timeout
+    )]
+    connect_timeout: Duration,
+    /// Log the listening address, every connection and its byte counts to stderr.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+/// Runs `hvsock relay` on a multi-threaded runtime until SIGINT or SIGTERM.
+pub fn run(config: &Config, args: RelayArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let relay = crate::relay::Relay {
+        from: args.from,
+        to: args.to,
+        connect_timeout: args.connect_timeout,
+        verbose: args.verbose,
+    };
+    rt.block_on(relay.run(config))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,93 @@
+//! User-facing texts that more than one command prints, and how errors become lines.
+
+use hvsock::VmId;
+use hvsock::paths::Dirs;
+use hvsock::text::escape_untrusted;
+use serde_json::Value;
+use std::fmt::Display;
+
+/// The hint after a failed connection to an agent (refused, not found, timed out).
+pub const AGENT_UNREACHABLE_HINT: &str = "; is `hvsock agent` running there, and the service \
+     registered on the host (`hvsock agent --install-service`)?";
+
+/// One line, whatever the error's text: line breaks become `; `.
+pub fn one_line(e: &dyn Display) -> String {
+    e.to_string().replace('\n', "; ")
+}
+
+/// One line of a text that may quote a peer (an agent's or a client's message, names
+/// from a VM): line breaks become `; ` and control characters are escaped.
+pub fn one_line_untrusted(e: &dyn Display) -> String {
+    escape_untrusted(&one_line(e)).into_owned()
+}
+
+/// Names a VM id for log lines: PARENT, LOOPBACK, ..., or `name (id)` from the table.
+pub fn describe_vm(id: VmId, dirs: &Dirs) -> String {
+    if let Some(n) = id.wildcard_name() {
+        return n.to_ascii_uppercase();
+    }
+    match hvsock::partitions::PartitionTable::load(dirs)
+        .ok()
+        .and_then(|t| t.get(id).map(|p| p.name.clone()))
+    {
+        Some(name) => format!("{name} ({id})"),
+        None => id.to_string(),
+    }
+}
+
+/// Says on stderr which VMs listeners skip because their hybrid paths clash (a table
+/// edited by hand; `hvsock vm add` refuses such paths).
+pub fn warn_hybrid_clashes(dirs: &Dirs) {
+    if let Ok(t) = hvsock::partitions::PartitionTable::load(dirs) {
+        for c in t.hybrid_clashes() {
+            eprintln!("hvsock: warning: {c}");
+        }
+    }
+}
+
+/// Prints a JSON value, pretty, on stdout.
+pub fn print_json(v: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON values serialize")
+    );
+}
+
+/// Prints a listing on stdout: a JSON array of `to_json` of each item, or a table of
+/// `header` and one `row` (each ending in a newline) per item, with `empty` on stderr
+/// when there is none.
+pub fn print_list<T>(
+    json: bool,
+    items: &[T],
+    to_json: fn(&T) -> Value,
+    header: String,
+    row: impl Fn(&T) -> String,
+    empty: &str,
+) {
+    if json {
+        print_json(&Value::Array(items.iter().map(to_json).collect()));
+        return;
+    }
+    let mut out = header;
+    for item in items {
+        out.push_str(&row(item));
+    }
+    print!("{out}");
+    if items.is_empty() {
+        eprintln!("hvsock: {empty}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_escapes_only_when_asked() {
+        let e = "refused: a\nb\x1b[2J";
+        assert_eq!(one_line(&e), "refused: a; b\x1b[2J");
+        let u = one_line_untrusted(&e);
+        assert!(u.starts_with("refused: a; b"), "{u}");
+        assert!(!u.chars().any(|c| c.is_control()), "{u:?}");
+    }
+}

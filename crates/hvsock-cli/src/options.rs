@@ -1,0 +1,95 @@
+//! Argument parsers and option groups that several commands share.
+
+use clap::Args;
+use std::time::Duration;
+
+/// The longest connect timeout (HVSOCKET_CONNECT_TIMEOUT_MAX).
+pub const MAX_TIMEOUT: Duration = hvsock::context::MAX_CONNECT_TIMEOUT;
+
+/// The connect option of the commands that reach an agent (`exec`, `shell`, `cp`).
+#[derive(Args, Clone, Copy, Debug)]
+pub struct ConnectOpts {
+    /// Connect timeout (e.g. 500ms, 5s; at most 300s).
+    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_connect_timeout)]
+    pub timeout: Duration,
+}
+
+/// Parses a duration: `500ms`, `2s`, `1.5m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, unit_secs) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let well_formed = !num.is_empty()
+        && num.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && num.chars().filter(|&c| c == '.').count() <= 1
+        && num != ".";
+    let value: f64 = match num.parse() {
+        Ok(v) if well_formed => v,
+        _ => {
+            return Err(format!(
+                "{s:?} is not a duration: expected a number with ms, s or m, e.g. 500ms, 2s, 1m"
+            ));
+        }
+    };
+    let secs = value * unit_secs;
+    if secs <= 0.0 {
+        return Err(format!("{s:?}: the duration must be more than 0"));
+    }
+    if secs > 1e9 {
+        return Err(format!("{s:?}: too long"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// A connect timeout: a duration of at most 300 s.
+pub fn parse_connect_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d > MAX_TIMEOUT {
+        return Err(format!(
+            "{s:?}: a connect timeout is at most {}s (HVSOCKET_CONNECT_TIMEOUT_MAX)",
+            MAX_TIMEOUT.as_secs()
+        ));
+    }
+    Ok(d)
+}
+
+/// An idle timeout: a duration above zero.
+pub fn parse_idle_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: an idle timeout must be above zero"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let ok = |s: &str| parse_duration(s).unwrap();
+        assert_eq!(ok("500ms"), Duration::from_millis(500));
+        assert_eq!(ok("2s"), Duration::from_secs(2));
+        assert_eq!(ok("1m"), Duration::from_secs(60));
+        assert_eq!(ok("1.5s"), Duration::from_millis(1500));
+        assert_eq!(ok("3"), Duration::from_secs(3));
+        for bad in [
+            "", "s", "ms", "-1s", "0", "0ms", "1h", "abc", "1..2s", ".s", "1 s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_connect_timeout("300s").unwrap(), MAX_TIMEOUT);
+        assert_eq!(parse_connect_timeout("5m").unwrap(), MAX_TIMEOUT);
+        let e = parse_connect_timeout("301s").unwrap_err();
+        assert!(e.contains("300s"), "{e}");
+        assert!(parse_idle_timeout("30s").is_ok());
+    }
+}
