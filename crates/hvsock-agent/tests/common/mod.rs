@@ -3,7 +3,8 @@
 
 use hvsock_agent::framed::{FrameReader, FrameWriter};
 use hvsock_agent::proto::ErrorCode;
-use hvsock_agent::proto::{Frame, VERSION};
+use hvsock_agent::framed::FrameError;
+use hvsock_agent::proto::{Frame, OUTPUT_WINDOW, Stream, VERSION};
 use hvsock_agent::{Agent, AgentError, AgentOptions, ClientError};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -69,6 +70,25 @@ impl TestAgent {
         (r, w)
     }
 
+    /// A raw connection that has sent `request` (an `Exec` or `Shell`) and granted the
+    /// usual output windows, as the real client does.
+    pub async fn raw_session(
+        &self,
+        request: Frame,
+    ) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+        let (r, mut w) = self.raw().await;
+        w.write_frame(&request).await.unwrap();
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            w.write_frame(&Frame::Credit {
+                stream,
+                bytes: OUTPUT_WINDOW,
+            })
+            .await
+            .unwrap();
+        }
+        (r, w)
+    }
+
     /// The result of the next connection to finish.
     pub async fn next_result(&mut self) -> Result<(), AgentError> {
         self.results.recv().await.unwrap()
@@ -129,4 +149,16 @@ pub fn assert_remote(e: &ClientError, code: ErrorCode, context: &str) {
         matches!(e, ClientError::Remote { code: c, .. } if *c == code),
         "{context}{e}"
     );
+}
+
+/// The next frame from the agent that is not a `Credit`.
+pub async fn next_frame<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut FrameReader<R>,
+) -> Result<Option<Frame>, FrameError> {
+    loop {
+        match r.read_frame().await? {
+            Some(Frame::Credit { .. }) => continue,
+            other => return Ok(other),
+        }
+    }
 }
