@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::Semaphore;
 
 mod session;
-pub use session::{OUTPUT_QUEUE, SessionStats};
+pub use session::{MAX_OUTPUT_BUFFERED, OUTPUT_QUEUE, SessionStats};
 
 /// Settings of an agent.
 #[derive(Debug, Clone)]

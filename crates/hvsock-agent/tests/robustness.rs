@@ -50,15 +50,6 @@ async fn malformed_frames_get_errors_and_others_keep_working() {
 
     // A good connection opened before the bad ones and used after them.
     let (mut good_r, mut good_w) = agent.raw().await;
-    for stream in [proto::Stream::Stdout, proto::Stream::Stderr] {
-        good_w
-            .write_frame(&Frame::Credit {
-                stream,
-                bytes: proto::OUTPUT_WINDOW,
-            })
-            .await
-            .unwrap();
-    }
 
     let mut cases: Vec<(bool, Vec<u8>, &str)> = vec![
         (
@@ -128,6 +119,15 @@ async fn malformed_frames_get_errors_and_others_keep_working() {
         .write_frame(&Frame::Exec(echo_req("still-here")))
         .await
         .unwrap();
+    for stream in [proto::Stream::Stdout, proto::Stream::Stderr] {
+        good_w
+            .write_frame(&Frame::Credit {
+                stream,
+                bytes: proto::OUTPUT_WINDOW,
+            })
+            .await
+            .unwrap();
+    }
     assert_eq!(
         next_frame(&mut good_r).await.unwrap(),
         Some(Frame::Stdout("still-here\n".into()))

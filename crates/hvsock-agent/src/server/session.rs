@@ -3,9 +3,9 @@
 //!
 //! Memory per session is bounded whatever the client or the process do: at most
 //! [`STDIN_WINDOW`] bytes of stdin wait for the process (the client may not send more
-//! than it was granted), and at most [`OUTPUT_QUEUE`] frames of at most [`DATA_CHUNK`]
-//! bytes of output wait for the connection (the agent reads the process's output only
-//! within the client's credit). The frame reader never waits for the process, so
+//! than it was granted), and at most [`MAX_OUTPUT_BUFFERED`] bytes of output wait for the
+//! connection (the agent reads the process's output only within the client's credit,
+//! in chunks of at most [`DATA_CHUNK`]). The frame reader never waits for the process, so
 //! `Signal`, `Resize` and the end of the connection are always seen at once.
 
 use super::{AgentError, AgentOptions, Conn};
@@ -31,6 +31,11 @@ use tokio::sync::{mpsc, watch};
 
 /// Output frames queued between the process and the connection, per session.
 pub const OUTPUT_QUEUE: usize = 2;
+
+/// The most output bytes one session holds in the agent: the queued frames, the one
+/// being written to the connection and one waiting in each of the stdout and stderr
+/// readers, each at most [`DATA_CHUNK`] (320 KiB).
+pub const MAX_OUTPUT_BUFFERED: u64 = ((OUTPUT_QUEUE + 3) * DATA_CHUNK) as u64;
 
 /// Flow-control figures of an agent's exec and shell sessions (for monitoring and
 /// tests), shared through [`AgentOptions::stats`].
@@ -63,7 +68,7 @@ impl SessionStats {
     }
 
     /// The most output bytes one session has held at any time (at most
-    /// `(OUTPUT_QUEUE + 2) * DATA_CHUNK`).
+    /// [`MAX_OUTPUT_BUFFERED`]).
     pub fn max_output_buffered(&self) -> u64 {
         self.output_peak.load(Ordering::Acquire)
     }

@@ -162,3 +162,29 @@ pub async fn next_frame<R: tokio::io::AsyncRead + Unpin>(
         }
     }
 }
+
+/// A hang guard: far above any expected time.
+pub const GUARD: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Polls `f` every 10 ms until it holds; panics after [`GUARD`].
+pub async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = tokio::time::Instant::now();
+    while !f() {
+        assert!(start.elapsed() < GUARD, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// The pid a test process wrote (`echo $$ > FILE`), once the line is complete.
+pub async fn read_pid(file: &Path) -> i32 {
+    wait_until("the pid file", || {
+        std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n'))
+    })
+    .await;
+    std::fs::read_to_string(file).unwrap().trim().parse().unwrap()
+}
+
+/// Whether process `pid` exists (a zombie counts: it is not reaped yet).
+pub fn alive(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
