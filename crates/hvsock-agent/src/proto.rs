@@ -1187,7 +1187,10 @@ mod tests {
         // Credit: an unknown stream, no bytes, more than the maximum window.
         assert!(matches!(
             decode_slice(&[0, 0, 0, 6, ty::CREDIT, 3, 0, 0, 0, 1]),
-            Err(ProtoError::BadValue { field: "stream", .. })
+            Err(ProtoError::BadValue {
+                field: "stream",
+                ..
+            })
         ));
         assert!(matches!(
             decode_slice(&[0, 0, 0, 6, ty::CREDIT, 0, 0, 0, 0, 0]),

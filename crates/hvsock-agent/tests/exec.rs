@@ -212,7 +212,9 @@ async fn client_disconnect_kills_process() {
     let marker = agent.dir.path().join("pid");
     let script = format!("echo $$ > {}; echo go; sleep 100", marker.display());
     let (mut r, w) = agent
-        .raw_session(hvsock_agent::proto::Frame::Exec(req(&["sh", "-c", &script])))
+        .raw_session(hvsock_agent::proto::Frame::Exec(req(&[
+            "sh", "-c", &script,
+        ])))
         .await;
     let f = next_frame(&mut r).await.unwrap().unwrap();
     assert_eq!(

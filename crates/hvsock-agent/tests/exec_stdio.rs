@@ -148,7 +148,9 @@ async fn killed_client_with_full_stdin_ends_the_remote_process() {
     assert!(alive(pid));
     c.kill().await.unwrap();
     wait_until("the remote sleep to die", || !alive(pid)).await;
-    let r = tokio::time::timeout(GUARD, agent.next_result()).await.unwrap();
+    let r = tokio::time::timeout(GUARD, agent.next_result())
+        .await
+        .unwrap();
     assert!(
         matches!(r, Err(hvsock_agent::AgentError::ClientGone)),
         "{r:?}"

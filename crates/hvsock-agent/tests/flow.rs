@@ -9,8 +9,8 @@ use common::*;
 use hvsock_agent::client::{self, Control, Session};
 use hvsock_agent::framed::{FrameReader, FrameWriter};
 use hvsock_agent::proto::{
-    ErrorCode, ExecRequest, ExitStatus, Frame, MAX_WINDOW, OUTPUT_WINDOW,
-    STDIN_WINDOW, Stream, VERSION,
+    ErrorCode, ExecRequest, ExitStatus, Frame, MAX_WINDOW, OUTPUT_WINDOW, STDIN_WINDOW, Stream,
+    VERSION,
 };
 use hvsock_agent::server::MAX_OUTPUT_BUFFERED;
 use hvsock_agent::{AgentError, AgentOptions, ClientError};
@@ -156,7 +156,10 @@ async fn client_beyond_its_credit_is_refused() {
         }
         other => panic!("expected an Error, got {other:?}"),
     }
-    assert!(matches!(agent.next_result().await, Err(AgentError::Request { .. })));
+    assert!(matches!(
+        agent.next_result().await,
+        Err(AgentError::Request { .. })
+    ));
     assert!(!alive(pid), "process {pid} survived");
 
     // Output credit over the maximum window.
@@ -196,7 +199,10 @@ async fn agent_beyond_its_credit_is_refused() {
         let fake = tokio::spawn(async move {
             let (r, w) = a.into_split();
             let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
-            assert!(matches!(r.read_frame().await, Ok(Some(Frame::Hello { .. }))));
+            assert!(matches!(
+                r.read_frame().await,
+                Ok(Some(Frame::Hello { .. }))
+            ));
             w.write_frame(&Frame::Hello { version: VERSION })
                 .await
                 .unwrap();

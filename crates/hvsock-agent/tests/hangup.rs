@@ -85,10 +85,15 @@ async fn vanished_shell_client_ends_background_jobs() {
         wait_sleeping(*p).await;
     }
     drop((r, w));
-    for (pid, what) in pids.iter().zip(["shell", "sleep 81", "sleep 82", "sleep 83"]) {
+    for (pid, what) in pids
+        .iter()
+        .zip(["shell", "sleep 81", "sleep 82", "sleep 83"])
+    {
         wait_until(&format!("{what} ({pid}) to end"), || !alive(*pid)).await;
     }
-    let res = tokio::time::timeout(GUARD, agent.next_result()).await.unwrap();
+    let res = tokio::time::timeout(GUARD, agent.next_result())
+        .await
+        .unwrap();
     assert!(matches!(res, Err(AgentError::ClientGone)), "{res:?}");
     assert_eq!(stats.hangups(), 1);
 }
@@ -114,7 +119,9 @@ async fn vanished_exec_client_ends_jobs_in_other_groups() {
     wait_sleeping(job).await;
     drop((r, w));
     wait_until("the job in its own group to end", || !alive(job)).await;
-    let res = tokio::time::timeout(GUARD, agent.next_result()).await.unwrap();
+    let res = tokio::time::timeout(GUARD, agent.next_result())
+        .await
+        .unwrap();
     assert!(matches!(res, Err(AgentError::ClientGone)), "{res:?}");
 }
 
@@ -162,8 +169,19 @@ fn proc_stat_parsing() {
         parse_proc_stat(b"77 (a) Z 1 2 3 (b) R 5 6 7) Z 1 9 9 0"),
         Some((b'Z', 9))
     );
-    for bad in [&b""[..], b"1 (x)", b"1 (x) S 1 2", b"1 (x) SS 1 2 3", b"1 (x) S 1 2 z"] {
-        assert_eq!(parse_proc_stat(bad), None, "{:?}", String::from_utf8_lossy(bad));
+    for bad in [
+        &b""[..],
+        b"1 (x)",
+        b"1 (x) S 1 2",
+        b"1 (x) SS 1 2 3",
+        b"1 (x) S 1 2 z",
+    ] {
+        assert_eq!(
+            parse_proc_stat(bad),
+            None,
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
     }
     // This test's own session is found (and never signalled by the agent).
     let me = std::process::id() as i32;

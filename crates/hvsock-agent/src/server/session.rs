@@ -12,8 +12,8 @@ use super::{AgentError, AgentOptions, Conn};
 use crate::flow::{Credit, Gauge, Ledger};
 use crate::framed::FrameError;
 use crate::proto::{
-    DATA_CHUNK, ErrorCode, ExecRequest, ExitStatus, Frame, MAX_WINDOW, STDIN_WINDOW,
-    ShellRequest, Stream, WindowSize,
+    DATA_CHUNK, ErrorCode, ExecRequest, ExitStatus, Frame, MAX_WINDOW, STDIN_WINDOW, ShellRequest,
+    Stream, WindowSize,
 };
 use crate::sys;
 use crate::tree::strip_os;

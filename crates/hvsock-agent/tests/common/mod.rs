@@ -1,9 +1,9 @@
 //! Test harness: a real agent serving a Unix listener, one task per connection.
 #![allow(dead_code)]
 
+use hvsock_agent::framed::FrameError;
 use hvsock_agent::framed::{FrameReader, FrameWriter};
 use hvsock_agent::proto::ErrorCode;
-use hvsock_agent::framed::FrameError;
 use hvsock_agent::proto::{Frame, OUTPUT_WINDOW, Stream, VERSION};
 use hvsock_agent::{Agent, AgentError, AgentOptions, ClientError};
 use sha2::{Digest, Sha256};
@@ -181,7 +181,11 @@ pub async fn read_pid(file: &Path) -> i32 {
         std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n'))
     })
     .await;
-    std::fs::read_to_string(file).unwrap().trim().parse().unwrap()
+    std::fs::read_to_string(file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// Whether process `pid` exists (a zombie counts: it is not reaped yet).
