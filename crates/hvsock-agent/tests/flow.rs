@@ -14,7 +14,6 @@ use hvsock_agent::proto::{
 };
 use hvsock_agent::server::MAX_OUTPUT_BUFFERED;
 use hvsock_agent::{AgentError, AgentOptions, ClientError};
-use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn req(argv: &[&str]) -> ExecRequest {
@@ -93,12 +92,13 @@ async fn unread_stdout_is_bounded_and_signals_still_work() {
     });
     let pid = read_pid(&pidfile).await;
     // Nobody reads `out_r`: the client's window (plus the duplex's 1 KiB) is all the
-    // agent may send. Wait until the agent has sent all of it.
-    wait_until("the output window to fill", || {
-        stats.max_output_buffered() > 0 && stats.output_buffered() == 0
+    // agent may send. Once it is used up the agent stops reading, and `yes` blocks
+    // writing to its full pipe.
+    wait_until("`yes` to block on its full pipe", || {
+        std::fs::read_to_string(format!("/proc/{pid}/wchan"))
+            .is_ok_and(|w| w.contains("pipe_write"))
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let bound = MAX_OUTPUT_BUFFERED;
     assert!(
         stats.max_output_buffered() <= bound,

@@ -527,6 +527,49 @@ fn killed_exec_client_ends_the_remote_command_and_frees_its_slot() {
 }
 
 #[test]
+fn stopping_the_agent_ends_its_sessions_background_jobs_too() {
+    let mut env = Env::with_agent(&[]);
+    let job = env.path("job");
+    // A job in its own process group that ignores SIGHUP, and the command itself.
+    let script = format!(
+        "perl -e '$SIG{{HUP}} = \"IGNORE\"; setpgrp(0, 0); exec \"sleep\", 85' & \
+         echo $! > {}; echo $$; sleep 100",
+        job.display()
+    );
+    let mut child = env
+        .cmd(&["exec", "vm1", "--", "sh", "-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let sh: i32 = line.trim().parse().unwrap();
+    wait_for("the job's pid", || {
+        std::fs::read_to_string(&job).is_ok_and(|s| s.ends_with('\n'))
+    });
+    let job: i32 = std::fs::read_to_string(&job)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    wait_for("the job to exec sleep", || {
+        std::fs::read_to_string(format!("/proc/{job}/comm")).is_ok_and(|c| c == "sleep\n")
+    });
+    // SIGTERM to the agent (its Drop), which ends every session it serves.
+    drop(env.agent.take());
+    for pid in [sh, job] {
+        wait_for("the session's processes to end", || {
+            !Path::new(&format!("/proc/{pid}")).exists()
+        });
+    }
+    assert_eq!(wait_limit(&mut child).code(), Some(255));
+}
+
+#[test]
 fn agent_answers_busy_beyond_max_concurrent() {
     let env = Env::with_agent(&["--max-concurrent", "1"]);
     let mut first = env
