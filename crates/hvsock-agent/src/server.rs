@@ -14,7 +14,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::Semaphore;
 
 mod session;
-pub use session::{MAX_OUTPUT_BUFFERED, OUTPUT_QUEUE, SessionStats};
+mod supervise;
+pub use supervise::{MAX_OUTPUT_BUFFERED, OUTPUT_QUEUE, SessionStats};
 
 /// Settings of an agent.
 #[derive(Debug, Clone)]
