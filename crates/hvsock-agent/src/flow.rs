@@ -7,6 +7,8 @@
 //! a local terminal: it can always read the next control frame and see the connection
 //! end.
 
+use bytes::{Bytes, BytesMut};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Notify;
 
@@ -74,6 +76,92 @@ impl Credit {
     /// Waits until the counter is above 0, then takes all of it. Cancel-safe.
     pub(crate) async fn take_all(&self) -> u64 {
         self.take(u64::MAX).await
+    }
+}
+
+/// Bytes received for one stream, waiting for the one task that writes them out.
+///
+/// Payloads are copied in and coalesced, so what it holds is the bytes themselves
+/// (never a queue entry or a pinned receive buffer per frame, whatever the frame
+/// sizes): at most the stream's window, plus the few uncredited bytes of
+/// [`push_extra`](ByteQueue::push_extra).
+#[derive(Debug, Default)]
+pub(crate) struct ByteQueue {
+    state: Mutex<QueueState>,
+    notify: Notify,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    data: BytesMut,
+    /// Bytes in `data` that no credit paid for.
+    extra: u64,
+    /// Such bytes taken by `pop` and not yet released.
+    extra_out: u64,
+    closed: bool,
+}
+
+impl ByteQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends `b`; `false` (nothing appended) once the queue is closed.
+    pub(crate) fn push(&self, b: &[u8]) -> bool {
+        let mut st = self.lock();
+        if st.closed {
+            return false;
+        }
+        if !b.is_empty() {
+            st.data.extend_from_slice(b);
+            self.notify.notify_one();
+        }
+        true
+    }
+
+    /// Appends one byte that no credit paid for, unless `max` of them are already
+    /// waiting or being written (or the queue is closed); `false` if it was dropped.
+    pub(crate) fn push_extra(&self, b: u8, max: u64) -> bool {
+        let mut st = self.lock();
+        if st.closed || st.extra + st.extra_out >= max {
+            return false;
+        }
+        st.data.extend_from_slice(&[b]);
+        st.extra += 1;
+        self.notify.notify_one();
+        true
+    }
+
+    /// Ends the stream after what it holds.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.notify.notify_one();
+    }
+
+    /// Says that the extra bytes of the last [`pop`](ByteQueue::pop) are written.
+    pub(crate) fn release_extra(&self, n: u64) {
+        let mut st = self.lock();
+        st.extra_out = st.extra_out.saturating_sub(n);
+    }
+
+    /// Waits for bytes and takes all of them, with how many of them were extra (they
+    /// count against `push_extra`'s limit until released); `None` once the queue is
+    /// closed and empty. Cancel-safe.
+    pub(crate) async fn pop(&self) -> Option<(Bytes, u64)> {
+        loop {
+            {
+                let mut st = self.lock();
+                if !st.data.is_empty() {
+                    let extra = std::mem::take(&mut st.extra);
+                    st.extra_out += extra;
+                    return Some((st.data.split().freeze(), extra));
+                }
+                if st.closed {
+                    return None;
+                }
+            }
+            self.notify.notified().await;
+        }
     }
 }
 
@@ -154,6 +242,28 @@ mod tests {
         tokio::task::yield_now().await;
         c.add(7);
         assert_eq!(t.await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn byte_queue_coalesces_and_bounds_extras() {
+        let q = ByteQueue::default();
+        assert!(q.push(b"ab"));
+        assert!(q.push(b""));
+        assert!(q.push_extra(4, 2));
+        assert!(q.push_extra(4, 2));
+        assert!(!q.push_extra(4, 2));
+        assert!(q.push(b"c"));
+        assert_eq!(q.pop().await, Some((Bytes::from_static(b"ab\x04\x04c"), 2)));
+        // Still being written: no more room.
+        assert!(!q.push_extra(4, 2));
+        q.release_extra(2);
+        assert!(q.push_extra(4, 2));
+        assert_eq!(q.pop().await, Some((Bytes::from_static(b"\x04"), 1)));
+        q.push(b"d");
+        q.close();
+        assert!(!q.push(b"e"));
+        assert_eq!(q.pop().await, Some((Bytes::from_static(b"d"), 0)));
+        assert_eq!(q.pop().await, None);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tokio::sync::Semaphore;
 
 mod session;
 mod supervise;
-pub use supervise::{MAX_OUTPUT_BUFFERED, OUTPUT_QUEUE, SessionStats};
+pub use supervise::{MAX_OUTPUT_BUFFERED, MAX_PENDING_EOF, OUTPUT_QUEUE, SessionStats};
 
 /// Settings of an agent.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use hvsock_agent::proto::{
     ErrorCode, ExecRequest, ExitStatus, Frame, MAX_WINDOW, OUTPUT_WINDOW, STDIN_WINDOW, Stream,
     VERSION,
 };
-use hvsock_agent::server::MAX_OUTPUT_BUFFERED;
+use hvsock_agent::server::{MAX_OUTPUT_BUFFERED, MAX_PENDING_EOF};
 use hvsock_agent::{AgentError, AgentOptions, ClientError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -189,6 +189,70 @@ async fn client_beyond_its_credit_is_refused() {
         Some(Frame::Error { code, .. }) => assert_eq!(code, ErrorCode::BAD_REQUEST),
         other => panic!("expected an Error, got {other:?}"),
     }
+}
+
+/// Frames that cost no credit cannot make the agent hold more: a flood of one-byte
+/// `Stdin` frames and of `StdinEof` (each a Ctrl-D on a terminal) to a process that
+/// never reads stays within the window plus [`MAX_PENDING_EOF`], and a Signal still
+/// gets through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_of_small_frames_stay_within_the_window() {
+    let opts = AgentOptions::default();
+    let stats = opts.stats.clone();
+    let agent = start_agent(opts);
+    let (mut r, mut w) = agent
+        .raw_session(Frame::Exec(ExecRequest {
+            tty: true,
+            ..req(&["sh", "-c", "stty raw -echo; echo ready; exec sleep 100"])
+        }))
+        .await;
+    // Wait for "ready" while counting the stdin credit granted.
+    let mut credit = 0u64;
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("ready") {
+        match r.read_frame().await.unwrap() {
+            Some(Frame::Credit { bytes, .. }) => credit += bytes as u64,
+            Some(Frame::Stdout(b)) => seen.extend_from_slice(&b),
+            other => panic!("{other:?}"),
+        }
+    }
+    // The whole credit as one-byte frames, with a StdinEof after each.
+    let mut batch = bytes::BytesMut::new();
+    let one = hvsock_agent::proto::encode_to_vec(&Frame::Stdin(Bytes::from_static(b"q"))).unwrap();
+    let eof = hvsock_agent::proto::encode_to_vec(&Frame::StdinEof).unwrap();
+    for _ in 0..credit {
+        batch.extend_from_slice(&one);
+        batch.extend_from_slice(&eof);
+    }
+    w.write_raw(&batch).await.unwrap();
+    let bound = STDIN_WINDOW as u64 + MAX_PENDING_EOF;
+    wait_until("the flood to be buffered", || {
+        stats.stdin_buffered() >= bound - 64 * 1024
+    })
+    .await;
+    // The terminal takes a few KiB at most; the rest waits in the agent.
+    w.write_frame(&Frame::Signal(libc::SIGTERM as u8))
+        .await
+        .unwrap();
+    loop {
+        match tokio::time::timeout(GUARD, r.read_frame())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            Some(Frame::Exit(st)) => {
+                assert_eq!(st, ExitStatus::Signal(libc::SIGTERM));
+                break;
+            }
+            Some(_) => {}
+            None => panic!("no Exit"),
+        }
+    }
+    assert!(
+        stats.max_stdin_buffered() <= bound,
+        "{} > {bound}",
+        stats.max_stdin_buffered()
+    );
 }
 
 /// A hostile agent that sends more output than the client granted is refused.

@@ -8,7 +8,7 @@
 //! grants the agent more credit as it has written.
 
 use super::{ClientError, Control, Session, handshake, send_request};
-use crate::flow::{Credit, Ledger};
+use crate::flow::{ByteQueue, Credit, Ledger};
 use crate::framed::FrameError;
 use crate::proto::{DATA_CHUNK, ExitStatus, Frame, MAX_WINDOW, OUTPUT_WINDOW, Stream};
 use bytes::Bytes;
@@ -112,17 +112,28 @@ where
     };
 
     // Output for the local stdout/stderr; never more than the granted windows.
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<(Stream, Bytes)>();
+    let out_q = &[ByteQueue::default(), ByteQueue::default()];
     let write_local = async {
-        while let Some((s, b)) = out_rx.recv().await {
-            if s == Stream::Stderr {
-                stderr.write_all(&b).await?;
-                stderr.flush().await?;
-            } else {
-                stdout.write_all(&b).await?;
-                stdout.flush().await?;
+        let mut open = [true, true];
+        while open[0] || open[1] {
+            tokio::select! {
+                o = out_q[0].pop(), if open[0] => match o {
+                    Some((b, _)) => {
+                        stdout.write_all(&b).await?;
+                        stdout.flush().await?;
+                        out_regrant[0].add(b.len() as u64);
+                    }
+                    None => open[0] = false,
+                },
+                e = out_q[1].pop(), if open[1] => match e {
+                    Some((b, _)) => {
+                        stderr.write_all(&b).await?;
+                        stderr.flush().await?;
+                        out_regrant[1].add(b.len() as u64);
+                    }
+                    None => open[1] = false,
+                },
             }
-            out_regrant[(s == Stream::Stderr) as usize].add(b.len() as u64);
         }
         Ok::<_, std::io::Error>(())
     };
@@ -158,15 +169,15 @@ where
                 }
                 None => return Err(ClientError::Closed("without an exit status")),
             };
-            if !out_ledger[(s == Stream::Stderr) as usize].receive(b.len() as u64) {
+            let i = (s == Stream::Stderr) as usize;
+            if !out_ledger[i].receive(b.len() as u64) {
                 return Err(ClientError::Protocol(format!(
                     "the agent sent {} bytes of {} beyond the credit granted",
                     b.len(),
                     s.name()
                 )));
             }
-            // Fails only once the local writer has failed, which ends the session.
-            let _ = out_tx.send((s, b));
+            out_q[i].push(&b);
         }
     };
 
@@ -175,7 +186,11 @@ where
     let mut local_done = false;
     let result = loop {
         tokio::select! {
-            r = &mut read_agent => break r,
+            r = &mut read_agent => {
+                out_q[0].close();
+                out_q[1].close();
+                break r;
+            }
             l = &mut write_local, if !local_done => {
                 local_done = true;
                 if let Err(e) = l {

@@ -9,7 +9,7 @@
 //! `Signal`, `Resize` and the end of the connection are always seen at once.
 
 use super::{AgentError, AgentOptions, Conn};
-use crate::flow::{Credit, Gauge, Ledger};
+use crate::flow::{ByteQueue, Credit, Gauge, Ledger};
 use crate::framed::FrameError;
 use crate::proto::{DATA_CHUNK, ErrorCode, ExitStatus, Frame, MAX_WINDOW, STDIN_WINDOW, Stream};
 use crate::sys;
@@ -23,6 +23,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
+
+/// Terminal end-of-file characters (`StdinEof` on a PTY) that may wait for the process
+/// at once; more are dropped. They cost no credit, so they need their own bound.
+pub const MAX_PENDING_EOF: u64 = 16;
 
 /// Output frames queued between the process and the connection, per session.
 pub const OUTPUT_QUEUE: usize = 2;
@@ -51,7 +55,7 @@ impl SessionStats {
     }
 
     /// The most stdin bytes one session has held at any time (at most
-    /// [`STDIN_WINDOW`]).
+    /// [`STDIN_WINDOW`] + [`MAX_PENDING_EOF`]).
     pub fn max_stdin_buffered(&self) -> u64 {
         self.stdin_peak.load(Ordering::Acquire)
     }
@@ -204,8 +208,9 @@ where
     };
     let flow = &flow;
     let (out_tx, mut out_rx) = mpsc::channel::<Frame>(OUTPUT_QUEUE);
-    // Unbounded, but never holds more than STDIN_WINDOW bytes: the ledger refuses more.
-    let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Option<Bytes>>();
+    // Stdin for the process: at most STDIN_WINDOW bytes (the ledger refuses more) and
+    // MAX_PENDING_EOF terminal end-of-file characters.
+    let stdin_q = &ByteQueue::default();
     let (exited_tx, exited_rx) = watch::channel(false);
     let writer = &mut c.writer;
     let reader = &mut c.reader;
@@ -256,12 +261,21 @@ where
                             format!("{n} bytes of Stdin beyond the credit the agent granted"),
                         );
                     }
-                    flow.stdin_buffered.add(n);
-                    let _ = in_tx.send(Some(b));
+                    if stdin_q.push(&b) {
+                        flow.stdin_buffered.add(n);
+                    } else {
+                        // After StdinEof on pipes: dropped, and the credit returned.
+                        flow.stdin_regrant.add(n);
+                    }
                 }
-                Ok(Some(Frame::StdinEof)) => {
-                    let _ = in_tx.send(None);
+                Ok(Some(Frame::StdinEof)) if is_tty => {
+                    // End of input on a terminal: the VEOF character (Ctrl-D), after
+                    // the bytes before it.
+                    if stdin_q.push_extra(0x04, MAX_PENDING_EOF) {
+                        flow.stdin_buffered.add(1);
+                    }
                 }
+                Ok(Some(Frame::StdinEof)) => stdin_q.close(),
                 Ok(Some(Frame::Resize(w))) => {
                     if let Some(fd) = pty_ref {
                         let _ = sys::set_window_size(fd.as_fd(), w);
@@ -303,26 +317,18 @@ where
     // stdin is closed) is granted back to the client.
     let feed_stdin = async move {
         let mut stdin = Some(stdin);
-        while let Some(item) = in_rx.recv().await {
-            match item {
-                Some(b) => {
-                    if let Some(w) = stdin.as_mut()
-                        && w.write_all(&b).await.is_err()
-                    {
-                        stdin = None;
-                    }
-                    flow.stdin_buffered.sub(b.len() as u64);
-                    flow.stdin_regrant.add(b.len() as u64);
-                }
-                None if is_tty => {
-                    // End of input on a terminal: the VEOF character (Ctrl-D).
-                    if let Some(w) = stdin.as_mut() {
-                        let _ = w.write_all(&[0x04]).await;
-                    }
-                }
-                None => stdin = None,
+        while let Some((b, extra)) = stdin_q.pop().await {
+            if let Some(w) = stdin.as_mut()
+                && w.write_all(&b).await.is_err()
+            {
+                stdin = None;
             }
+            stdin_q.release_extra(extra);
+            flow.stdin_buffered.sub(b.len() as u64);
+            flow.stdin_regrant.add(b.len() as u64 - extra);
         }
+        // StdinEof on pipes: the process's stdin is closed.
+        drop(stdin);
         std::future::pending::<Infallible>().await
     };
 
