@@ -318,14 +318,21 @@ where
     let feed_stdin = async move {
         let mut stdin = Some(stdin);
         while let Some((b, extra)) = stdin_q.pop().await {
-            if let Some(w) = stdin.as_mut()
-                && w.write_all(&b).await.is_err()
-            {
-                stdin = None;
+            // In chunks, each granted back once written: the client can send the next
+            // bytes while the process reads these.
+            let mut credited = b.len() as u64 - extra;
+            for chunk in b.chunks(DATA_CHUNK) {
+                if let Some(w) = stdin.as_mut()
+                    && w.write_all(chunk).await.is_err()
+                {
+                    stdin = None;
+                }
+                let n = chunk.len() as u64;
+                flow.stdin_buffered.sub(n);
+                flow.stdin_regrant.add(n.min(credited));
+                credited -= n.min(credited);
             }
             stdin_q.release_extra(extra);
-            flow.stdin_buffered.sub(b.len() as u64);
-            flow.stdin_regrant.add(b.len() as u64 - extra);
         }
         // StdinEof on pipes: the process's stdin is closed.
         drop(stdin);
