@@ -51,8 +51,9 @@ pub const MAX_MESSAGE: usize = 16 * 1024;
 /// The stdin window the agent grants a session: at most this many bytes of `Stdin` are
 /// ever buffered in the agent (256 KiB).
 pub const STDIN_WINDOW: u32 = 256 * 1024;
-/// The window the client grants for each of stdout and stderr (256 KiB).
-pub const OUTPUT_WINDOW: u32 = 256 * 1024;
+/// The window the client grants for each of stdout and stderr (1 MiB; it costs only
+/// the client's memory).
+pub const OUTPUT_WINDOW: u32 = 1024 * 1024;
 /// Most credit one side may hold for one stream (16 MiB): a `Credit` that would take a
 /// stream's credit past it is a protocol error, and one `Credit` grants at most this.
 pub const MAX_WINDOW: u32 = 16 << 20;

@@ -201,8 +201,9 @@ where
             _ = &mut read_stdin => unreachable!(),
         }
     };
-    // What the agent sent before its last frame is still owed to the local side.
-    if !local_done {
+    // What the agent sent before its exit status (or its error) is still owed to the
+    // local side; after a broken or hostile connection it is dropped.
+    if !local_done && matches!(result, Ok(_) | Err(ClientError::Remote { .. })) {
         let flushed = write_local.await;
         if result.is_ok() {
             flushed?;
