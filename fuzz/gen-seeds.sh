@@ -10,7 +10,7 @@ cargo build -q -p hvsock-cli
 HV="$PWD/target/debug/hvsock"
 S="$PWD/fuzz/seeds"
 rm -rf "$S"
-for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames copy_stream; do
+for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames copy_stream proc_stat; do
     mkdir -p "$S/$t"
 done
 tmp=$(mktemp -d)
@@ -128,7 +128,7 @@ printf 'OK 11111111111111111111111111111111111111111111111111111111111111111111\
 find "$S" -type f | sort | sed "s|^$PWD/||"
 
 # agent_frames (crates/hvsock-agent/PROTOCOL.md): u32 BE len | type | payload
-hello='\x00\x00\x00\x0b\x01HVSAGENT\x00\x01'
+hello='\x00\x00\x00\x0b\x01HVSAGENT\x00\x02'
 exec_uname='\x00\x00\x00\x1e\x02\x00\x00\x18\x00\x50\x00\x00\x00\x02\x00\x00\x00\x05uname\x00\x00\x00\x02-a\x00\x00\x00\x00\x00'
 printf "$hello" | seed agent_frames hello
 printf "$hello$exec_uname\x00\x00\x00\x03\x10hi\x00\x00\x00\x01\x11" | seed agent_frames exec-session
@@ -137,6 +137,14 @@ printf "$hello"'\x00\x00\x00\x0c\x04\x00\x00\x00\x00\x06/tmp/x' | seed agent_fra
 printf '\x00\x00\x00\x05\x14\x00\x18\x00\x50\x00\x00\x00\x02\x15\x02' | seed agent_frames resize-signal
 printf '\x00\x00\x00\x0a\x7f\x00\x7f\x00\x00\x00\x04nope' | seed agent_frames error
 printf '\x00\x10\x00\x02\x23' | seed agent_frames over-limit
+# v2 flow control: the agent's stdin credit, the client's stdout/stderr credit.
+printf '\x00\x00\x00\x06\x17\x00\x00\x04\x00\x00\x00\x00\x00\x06\x17\x01\x00\x04\x00\x00\x00\x00\x00\x06\x17\x02\x01\x00\x00\x00' | seed agent_frames credit
+printf '\x00\x00\x00\x06\x17\x03\x00\x00\x00\x01' | seed agent_frames credit-bad-stream
+
+# proc_stat: /proc/PID/stat lines (the agent reads the state and session id)
+printf '1234 (bash) S 1 1234 1234 34816 1234 4194560 3000 0 0 0\n' | seed proc_stat bash
+printf '77 (a) b) Z 1 (c) R 5 6 7) T 1 9 9 0 -1\n' | seed proc_stat parens-in-name
+printf '5 (x\n' | seed proc_stat truncated
 
 # copy_stream: a flag byte (bit 0 recursive, bit 1 the root must be "t", bit 2 into a
 # new name), then the frames a sender sends after the request (layouts in

@@ -10,18 +10,20 @@ use crate::proto::{
 use crate::server::version_message;
 use crate::sys;
 use crate::tree::CopyError;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::convert::Infallible;
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
 mod copy;
+mod session;
 pub use copy::{
     CopyOptions, copy_from_remote, copy_from_remote_with, copy_to_remote, copy_to_remote_with,
 };
+pub use session::run_session;
 
 /// Why a client operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -211,118 +213,6 @@ where
     run_session(stream, Session::Exec(req), stdin, stdout, stderr, rx)
         .await
         .map(ExitStatus::to_exit_code)
-}
-
-/// The general session: exec or shell, with window-size and signal events from
-/// `control`. Output of a PTY session arrives on `stdout` only. Returns the remote
-/// exit status.
-pub async fn run_session<S, I, O, E>(
-    stream: S,
-    session: Session,
-    mut stdin: I,
-    mut stdout: O,
-    mut stderr: E,
-    mut control: mpsc::Receiver<Control>,
-) -> Result<ExitStatus, ClientError>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
-    I: AsyncRead + Unpin,
-    O: AsyncWrite + Unpin,
-    E: AsyncWrite + Unpin,
-{
-    let (mut reader, mut writer) = handshake(stream).await?;
-    let request = match session {
-        Session::Exec(r) => Frame::Exec(r),
-        Session::Shell(r) => Frame::Shell(r),
-    };
-    send_request(&mut reader, &mut writer, &request).await?;
-
-    let (tx, mut rx) = mpsc::channel::<Frame>(16);
-    let write_out = async {
-        while let Some(f) = rx.recv().await {
-            writer.write_frame(&f).await?;
-            writer.flush().await?;
-        }
-        Ok::<_, FrameError>(())
-    };
-    let tx_in = tx.clone();
-    let read_stdin = async move {
-        let mut buf = BytesMut::new();
-        loop {
-            buf.reserve(DATA_CHUNK);
-            match stdin.read_buf(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    if tx_in
-                        .send(Frame::Stdin(buf.split().freeze()))
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            }
-        }
-        let _ = tx_in.send(Frame::StdinEof).await;
-        std::future::pending::<Infallible>().await
-    };
-    let tx_ctl = tx;
-    let forward_control = async move {
-        while let Some(c) = control.recv().await {
-            let f = match c {
-                Control::Resize(w) => Frame::Resize(w),
-                Control::Signal(s) => Frame::Signal(s),
-            };
-            if tx_ctl.send(f).await.is_err() {
-                break;
-            }
-        }
-        std::future::pending::<Infallible>().await
-    };
-    let read_agent = async {
-        loop {
-            match reader.read_frame().await? {
-                Some(Frame::Stdout(b)) => {
-                    stdout.write_all(&b).await?;
-                    stdout.flush().await?;
-                }
-                Some(Frame::Stderr(b)) => {
-                    stderr.write_all(&b).await?;
-                    stderr.flush().await?;
-                }
-                Some(Frame::Exit(st)) => return Ok(st),
-                Some(Frame::Error { code, message }) => {
-                    return Err(ClientError::Remote { code, message });
-                }
-                Some(other) => {
-                    return Err(ClientError::Protocol(format!(
-                        "unexpected {} frame from the agent",
-                        other.name()
-                    )));
-                }
-                None => return Err(ClientError::Closed("without an exit status")),
-            }
-        }
-    };
-    tokio::pin!(write_out, read_stdin, forward_control, read_agent);
-    let mut write_err: Option<FrameError> = None;
-    loop {
-        tokio::select! {
-            r = &mut read_agent => {
-                return match (r, write_err) {
-                    (Err(ClientError::Closed(_)), Some(w)) => Err(ClientError::Frame(w)),
-                    (r, _) => r,
-                };
-            }
-            w = &mut write_out, if write_err.is_none() => {
-                if let Err(e) = w {
-                    write_err = Some(e);
-                }
-            }
-            _ = &mut read_stdin => unreachable!(),
-            _ = &mut forward_control => unreachable!(),
-        }
-    }
 }
 
 /// Runs a session on the process's own terminal: stdin in raw mode (restored on

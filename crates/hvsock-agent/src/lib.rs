@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod client;
+mod flow;
 pub mod framed;
 mod fsat;
 mod pending;

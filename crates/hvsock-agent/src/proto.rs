@@ -25,7 +25,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use std::fmt;
 
 /// The protocol version this build speaks.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// The 8-byte magic that starts every `Hello` payload.
 pub const MAGIC: [u8; 8] = *b"HVSAGENT";
 /// Largest payload of one frame (1 MiB).
@@ -48,6 +48,56 @@ pub const MAX_ENV_BYTES: usize = 256 * 1024;
 pub const MAX_TERM: usize = 256;
 /// Longest message of an `Error` frame.
 pub const MAX_MESSAGE: usize = 16 * 1024;
+/// The stdin window the agent grants a session: at most this many bytes of `Stdin` are
+/// ever buffered in the agent (256 KiB).
+pub const STDIN_WINDOW: u32 = 256 * 1024;
+/// The window the client grants for each of stdout and stderr (1 MiB; it costs only
+/// the client's memory).
+pub const OUTPUT_WINDOW: u32 = 1024 * 1024;
+/// Most credit one side may hold for one stream (16 MiB): a `Credit` that would take a
+/// stream's credit past it is a protocol error, and one `Credit` grants at most this.
+pub const MAX_WINDOW: u32 = 16 << 20;
+
+/// A data stream of an exec or shell session, as named by a `Credit` frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    /// The process's stdin (`Stdin` frames, credit granted by the agent).
+    Stdin,
+    /// The process's stdout or PTY output (`Stdout` frames, credit granted by the client).
+    Stdout,
+    /// The process's stderr (`Stderr` frames, credit granted by the client).
+    Stderr,
+}
+
+impl Stream {
+    /// The wire value (0, 1, 2).
+    pub fn to_byte(self) -> u8 {
+        match self {
+            Stream::Stdin => 0,
+            Stream::Stdout => 1,
+            Stream::Stderr => 2,
+        }
+    }
+
+    /// The stream of a wire value.
+    pub fn from_byte(b: u8) -> Option<Stream> {
+        match b {
+            0 => Some(Stream::Stdin),
+            1 => Some(Stream::Stdout),
+            2 => Some(Stream::Stderr),
+            _ => None,
+        }
+    }
+
+    /// "stdin", "stdout" or "stderr".
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Stdin => "stdin",
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
 
 /// A terminal window size in character cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -192,6 +242,14 @@ pub enum Frame {
     Signal(u8),
     /// Agent → client: the process ended; the last frame of an exec.
     Exit(ExitStatus),
+    /// Window adjust: the sender may now send `bytes` more bytes of `stream` (the agent
+    /// grants stdin credit, the client stdout and stderr credit).
+    Credit {
+        /// The stream the credit is for.
+        stream: Stream,
+        /// How many more bytes (1 ..= [`MAX_WINDOW`]).
+        bytes: u32,
+    },
     /// Copy stream: totals announced before the entries (for progress).
     CopyTotal {
         /// Number of regular files that follow.
@@ -257,6 +315,7 @@ pub mod ty {
     pub const RESIZE: u8 = 0x14;
     pub const SIGNAL: u8 = 0x15;
     pub const EXIT: u8 = 0x16;
+    pub const CREDIT: u8 = 0x17;
     pub const COPY_TOTAL: u8 = 0x20;
     pub const DIR: u8 = 0x21;
     pub const FILE: u8 = 0x22;
@@ -283,6 +342,7 @@ impl Frame {
             Frame::Resize(_) => ty::RESIZE,
             Frame::Signal(_) => ty::SIGNAL,
             Frame::Exit(_) => ty::EXIT,
+            Frame::Credit { .. } => ty::CREDIT,
             Frame::CopyTotal { .. } => ty::COPY_TOTAL,
             Frame::Dir { .. } => ty::DIR,
             Frame::File { .. } => ty::FILE,
@@ -328,6 +388,7 @@ pub fn type_name(t: u8) -> &'static str {
         ty::RESIZE => "Resize",
         ty::SIGNAL => "Signal",
         ty::EXIT => "Exit",
+        ty::CREDIT => "Credit",
         ty::COPY_TOTAL => "CopyTotal",
         ty::DIR => "Dir",
         ty::FILE => "File",
@@ -484,6 +545,10 @@ pub fn encode(frame: &Frame, out: &mut BytesMut) -> Result<(), ProtoError> {
                 out.put_i32(*s);
             }
         },
+        Frame::Credit { stream, bytes } => {
+            out.put_u8(stream.to_byte());
+            out.put_u32(*bytes);
+        }
         Frame::CopyTotal { files, bytes } => {
             out.put_u64(*files);
             out.put_u64(*bytes);
@@ -616,6 +681,7 @@ pub fn validate(frame: &Frame) -> Result<(), ProtoError> {
             too_long("data", b.len(), MAX_PAYLOAD)?;
         }
         Frame::Signal(s) => check_signal(*s)?,
+        Frame::Credit { bytes, .. } => check_credit(*bytes)?,
         Frame::Error { message, .. } => too_long("message", message.len(), MAX_MESSAGE)?,
         _ => {}
     }
@@ -651,6 +717,18 @@ fn check_signal(s: u8) -> Result<(), ProtoError> {
             frame: "Signal",
             field: "signo",
             value: s as u64,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn check_credit(bytes: u32) -> Result<(), ProtoError> {
+    if bytes == 0 || bytes > MAX_WINDOW {
+        Err(ProtoError::BadValue {
+            frame: "Credit",
+            field: "bytes",
+            value: bytes as u64,
         })
     } else {
         Ok(())
@@ -984,6 +1062,17 @@ fn decode_body(mut body: Bytes) -> Result<Frame, ProtoError> {
                 }
             }
         }
+        ty::CREDIT => {
+            let b = r.u8("stream")?;
+            let stream = Stream::from_byte(b).ok_or(ProtoError::BadValue {
+                frame,
+                field: "stream",
+                value: b as u64,
+            })?;
+            let bytes = r.u32("bytes")?;
+            check_credit(bytes)?;
+            Frame::Credit { stream, bytes }
+        }
         ty::COPY_TOTAL => Frame::CopyTotal {
             files: r.u64("files")?,
             bytes: r.u64("bytes")?,
@@ -1096,6 +1185,32 @@ mod tests {
             decode_slice(&[0, 0, 0, 2, ty::SIGNAL, 0]),
             Err(ProtoError::BadValue { .. })
         ));
+        // Credit: an unknown stream, no bytes, more than the maximum window.
+        assert!(matches!(
+            decode_slice(&[0, 0, 0, 6, ty::CREDIT, 3, 0, 0, 0, 1]),
+            Err(ProtoError::BadValue {
+                field: "stream",
+                ..
+            })
+        ));
+        assert!(matches!(
+            decode_slice(&[0, 0, 0, 6, ty::CREDIT, 0, 0, 0, 0, 0]),
+            Err(ProtoError::BadValue { field: "bytes", .. })
+        ));
+        assert!(matches!(
+            decode_slice(&[0, 0, 0, 6, ty::CREDIT, 1, 0x01, 0, 0, 1]),
+            Err(ProtoError::BadValue { field: "bytes", .. })
+        ));
+        assert_eq!(
+            decode_slice(&[0, 0, 0, 6, ty::CREDIT, 2, 0x01, 0, 0, 0]),
+            Ok(Some((
+                Frame::Credit {
+                    stream: Stream::Stderr,
+                    bytes: MAX_WINDOW
+                },
+                10
+            )))
+        );
     }
 
     #[test]

@@ -5,21 +5,16 @@
 //! [`serve_connection`] directly, usually in a spawned task.
 
 use crate::framed::{FrameError, FrameReader, FrameWriter};
-use crate::proto::{
-    DATA_CHUNK, ErrorCode, ExecRequest, ExitStatus, Frame, ShellRequest, VERSION, WindowSize,
-};
-use crate::sys;
-use crate::tree::strip_os;
-use bytes::{Bytes, BytesMut};
-use std::convert::Infallible;
-use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use crate::proto::{ErrorCode, Frame, VERSION};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::Semaphore;
+
+mod session;
+mod supervise;
+pub use supervise::{MAX_OUTPUT_BUFFERED, MAX_PENDING_EOF, OUTPUT_QUEUE, SessionStats};
 
 mod copy;
 
@@ -27,8 +22,9 @@ mod copy;
 #[derive(Debug, Clone)]
 pub struct AgentOptions {
     /// If set, `CopyTo`/`CopyFrom` paths must lie inside this directory (relative paths
-    /// are taken relative to it; they are resolved beneath it with no symlink followed). Default: none (any path the agent's user can reach;
-    /// relative paths are relative to the agent's working directory).
+    /// are taken relative to it; they are resolved beneath it with no symlink followed).
+    /// Default: none (any path the agent's user can reach; relative paths are relative to
+    /// the agent's working directory).
     pub copy_root: Option<PathBuf>,
     /// How long a new connection may take to send `Hello` and its request. Default 10 s.
     pub handshake_timeout: Duration,
@@ -41,9 +37,16 @@ pub struct AgentOptions {
     /// After the process exits, how long to wait for its output pipes to reach end of
     /// file (a background child may hold them open). Default 2 s.
     pub drain_timeout: Duration,
+    /// When the client of an exec or shell session goes away (or misbehaves), how long
+    /// the session's processes have after the hang-up (SIGHUP) before whatever is left
+    /// of the session gets SIGKILL. Default 2 s.
+    pub hangup_grace: Duration,
     /// How long a copy may go without progress (the client sends or takes nothing)
     /// before it fails. Default 60 s ([`DEFAULT_IDLE_TIMEOUT`](crate::tree::DEFAULT_IDLE_TIMEOUT)).
     pub copy_idle_timeout: Duration,
+    /// Flow-control figures of the exec and shell sessions, shared by every clone of
+    /// these options.
+    pub stats: Arc<SessionStats>,
 }
 
 impl Default for AgentOptions {
@@ -54,7 +57,9 @@ impl Default for AgentOptions {
             max_concurrent: 64,
             shell: None,
             drain_timeout: Duration::from_secs(2),
+            hangup_grace: Duration::from_secs(2),
             copy_idle_timeout: crate::tree::DEFAULT_IDLE_TIMEOUT,
+            stats: Arc::default(),
         }
     }
 }
@@ -245,8 +250,8 @@ where
         Ok(Ok(Some(f))) => f,
     };
     match request {
-        Frame::Exec(req) => run_exec(&mut c, req, opts).await,
-        Frame::Shell(req) => run_shell(&mut c, req, opts).await,
+        Frame::Exec(req) => session::run_exec(&mut c, req, opts).await,
+        Frame::Shell(req) => session::run_shell(&mut c, req, opts).await,
         Frame::CopyTo { path, recursive } => copy::copy_to(&mut c, &path, recursive, opts).await,
         Frame::CopyFrom { path, recursive } => {
             copy::copy_from(&mut c, &path, recursive, opts).await
@@ -261,442 +266,4 @@ where
             )
             .await),
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// Exec and shell
-
-fn spawn_error(argv0: &str, e: &std::io::Error) -> (ErrorCode, String) {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => (
-            ErrorCode::COMMAND_NOT_FOUND,
-            format!("{argv0}: command not found"),
-        ),
-        std::io::ErrorKind::PermissionDenied => (
-            ErrorCode::CANNOT_EXECUTE,
-            format!("{argv0}: cannot execute: {}", strip_os(e)),
-        ),
-        _ => (
-            ErrorCode::CANNOT_EXECUTE,
-            format!("{argv0}: cannot run: {}", strip_os(e)),
-        ),
-    }
-}
-
-async fn run_exec<R, W>(
-    c: &mut Conn<R, W>,
-    req: ExecRequest,
-    opts: &AgentOptions,
-) -> Result<(), AgentError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    if let Some(cwd) = &req.cwd
-        && !Path::new(cwd).is_dir()
-    {
-        return Err(c
-            .fail(
-                ErrorCode::BAD_REQUEST,
-                format!("cannot change to directory {cwd}: no such directory"),
-            )
-            .await);
-    }
-    let mut cmd = tokio::process::Command::new(&req.argv[0]);
-    cmd.args(&req.argv[1..]);
-    cmd.envs(req.env.iter().map(|(k, v)| (k, v)));
-    if let Some(cwd) = &req.cwd {
-        cmd.current_dir(cwd);
-    }
-    if req.tty {
-        run_on_pty(c, cmd, &req.argv[0], req.window, opts).await
-    } else {
-        run_piped(c, cmd, &req.argv[0], opts).await
-    }
-}
-
-async fn run_shell<R, W>(
-    c: &mut Conn<R, W>,
-    req: ShellRequest,
-    opts: &AgentOptions,
-) -> Result<(), AgentError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let (user, home, user_shell) = tokio::task::spawn_blocking(sys::current_user)
-        .await
-        .unwrap_or((None, None, PathBuf::from("/bin/sh")));
-    let shell = opts.shell.clone().unwrap_or(user_shell);
-    let base = shell
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sh".into());
-    let mut cmd = tokio::process::Command::new(&shell);
-    // A leading '-' in argv[0] is how login(1) asks any shell for a login shell.
-    cmd.arg0(format!("-{base}"));
-    cmd.env("SHELL", &shell);
-    if let Some(u) = &user {
-        cmd.env("USER", u).env("LOGNAME", u);
-    }
-    if let Some(h) = home.as_ref().filter(|h| h.is_dir()) {
-        cmd.env("HOME", h).current_dir(h);
-    }
-    if let Some(t) = &req.term {
-        cmd.env("TERM", t);
-    }
-    cmd.envs(req.env.iter().map(|(k, v)| (k, v)));
-    let name = shell.display().to_string();
-    run_on_pty(c, cmd, &name, req.window, opts).await
-}
-
-async fn run_piped<R, W>(
-    c: &mut Conn<R, W>,
-    mut cmd: tokio::process::Command,
-    argv0: &str,
-    opts: &AgentOptions,
-) -> Result<(), AgentError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    sys::configure_child(cmd.as_std_mut(), false);
-    let mut child = match cmd.spawn() {
-        Ok(ch) => ch,
-        Err(e) => {
-            let (code, msg) = spawn_error(argv0, &e);
-            return Err(c.fail(code, msg).await);
-        }
-    };
-    drop(cmd);
-    let stdin = child.stdin.take().expect("piped");
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let io = ProcIo {
-        stdin: Box::new(stdin),
-        stdout: Box::new(stdout),
-        stderr: Some(Box::new(stderr)),
-        pty: None,
-    };
-    supervise(c, child, io, opts).await
-}
-
-async fn run_on_pty<R, W>(
-    c: &mut Conn<R, W>,
-    mut cmd: tokio::process::Command,
-    argv0: &str,
-    window: WindowSize,
-    opts: &AgentOptions,
-) -> Result<(), AgentError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let window = if window.rows == 0 || window.cols == 0 {
-        WindowSize { rows: 24, cols: 80 }
-    } else {
-        window
-    };
-    let opened = sys::open_pty(window).and_then(|(master, slave)| {
-        let s1 = slave.try_clone()?;
-        let s2 = slave.try_clone()?;
-        Ok((master, slave, s1, s2))
-    });
-    let (master, slave, s1, s2) = match opened {
-        Ok(x) => x,
-        Err(e) => {
-            return Err(c
-                .fail(
-                    ErrorCode::IO,
-                    format!("cannot open a pty: {}", strip_os(&e)),
-                )
-                .await);
-        }
-    };
-    cmd.stdin(Stdio::from(slave))
-        .stdout(Stdio::from(s1))
-        .stderr(Stdio::from(s2))
-        .kill_on_drop(true);
-    sys::configure_child(cmd.as_std_mut(), true);
-    let spawned = cmd.spawn();
-    // Our copies of the slave must be closed, or the master never sees end of file.
-    drop(cmd);
-    let child = match spawned {
-        Ok(ch) => ch,
-        Err(e) => {
-            let (code, msg) = spawn_error(argv0, &e);
-            return Err(c.fail(code, msg).await);
-        }
-    };
-    let ctl = match master.try_clone() {
-        Ok(fd) => fd,
-        Err(e) => {
-            return Err(c
-                .fail(ErrorCode::IO, format!("pty: {}", strip_os(&e)))
-                .await);
-        }
-    };
-    let pty = match sys::PtyMaster::new(master) {
-        Ok(p) => p,
-        Err(e) => {
-            return Err(c
-                .fail(ErrorCode::IO, format!("pty: {}", strip_os(&e)))
-                .await);
-        }
-    };
-    let (pr, pw) = tokio::io::split(pty);
-    let io = ProcIo {
-        stdin: Box::new(pw),
-        stdout: Box::new(pr),
-        stderr: None,
-        pty: Some(ctl),
-    };
-    supervise(c, child, io, opts).await
-}
-
-struct ProcIo {
-    stdin: Box<dyn AsyncWrite + Unpin + Send>,
-    stdout: Box<dyn AsyncRead + Unpin + Send>,
-    stderr: Option<Box<dyn AsyncRead + Unpin + Send>>,
-    /// The PTY master (for window size and the foreground process group).
-    pty: Option<OwnedFd>,
-}
-
-enum InputEnd {
-    /// The client closed the connection or sent an error.
-    Gone,
-    /// The client sent something invalid.
-    Bad(ErrorCode, String),
-}
-
-async fn pump(
-    mut r: Box<dyn AsyncRead + Unpin + Send>,
-    mk: fn(Bytes) -> Frame,
-    tx: mpsc::Sender<Frame>,
-) {
-    let mut buf = BytesMut::new();
-    loop {
-        buf.reserve(DATA_CHUNK);
-        match r.read_buf(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                if tx.send(mk(buf.split().freeze())).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Runs the process's I/O until it exits, then sends `Exit`.
-async fn supervise<R, W>(
-    c: &mut Conn<R, W>,
-    mut child: tokio::process::Child,
-    io: ProcIo,
-    opts: &AgentOptions,
-) -> Result<(), AgentError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let pgid = child.id().map(|p| p as i32).unwrap_or(0);
-    let ProcIo {
-        mut stdin,
-        stdout,
-        stderr,
-        pty,
-    } = io;
-    let is_tty = pty.is_some();
-    let (out_tx, mut out_rx) = mpsc::channel::<Frame>(16);
-    let (in_tx, mut in_rx) = mpsc::channel::<Option<Bytes>>(16);
-    let writer = &mut c.writer;
-    let reader = &mut c.reader;
-
-    // Frames to the client.
-    let write_out = async move {
-        while let Some(f) = out_rx.recv().await {
-            writer.write_frame(&f).await?;
-        }
-        writer.flush().await?;
-        Ok::<_, FrameError>(())
-    };
-
-    // Frames from the client.
-    let pty_ref = pty.as_ref();
-    let signal_target = move || -> i32 {
-        pty_ref
-            .and_then(|fd| sys::foreground_group(fd.as_fd()))
-            .unwrap_or(pgid)
-    };
-    let read_in = async move {
-        loop {
-            match reader.read_frame().await {
-                Ok(Some(Frame::Stdin(b))) => {
-                    // Fails only once stdin is closed: drop the data.
-                    let _ = in_tx.send(Some(b)).await;
-                }
-                Ok(Some(Frame::StdinEof)) => {
-                    let _ = in_tx.send(None).await;
-                }
-                Ok(Some(Frame::Resize(w))) => {
-                    if let Some(fd) = pty_ref {
-                        let _ = sys::set_window_size(fd.as_fd(), w);
-                    }
-                }
-                Ok(Some(Frame::Signal(s))) => {
-                    if pgid > 0 {
-                        let _ = sys::kill_group(signal_target(), s as i32);
-                    }
-                }
-                Ok(None) | Ok(Some(Frame::Error { .. })) => return InputEnd::Gone,
-                Ok(Some(other)) => {
-                    return InputEnd::Bad(
-                        ErrorCode::BAD_REQUEST,
-                        format!("unexpected {} frame while a process runs", other.name()),
-                    );
-                }
-                Err(FrameError::Proto(p)) => {
-                    return InputEnd::Bad(ErrorCode::PROTOCOL, format!("malformed frame: {p}"));
-                }
-                Err(_) => return InputEnd::Gone,
-            }
-        }
-    };
-
-    // Client stdin to the process.
-    let feed_stdin = async move {
-        while let Some(item) = in_rx.recv().await {
-            match item {
-                Some(b) => {
-                    if stdin.write_all(&b).await.is_err() {
-                        break;
-                    }
-                }
-                None if is_tty => {
-                    // End of input on a terminal: the VEOF character (Ctrl-D).
-                    let _ = stdin.write_all(&[0x04]).await;
-                }
-                None => break,
-            }
-        }
-        drop(stdin);
-        // Keep accepting (and discarding) input so the reader never blocks.
-        while in_rx.recv().await.is_some() {}
-        std::future::pending::<Infallible>().await
-    };
-
-    // Process output to the client, then the exit status.
-    let drain = opts.drain_timeout;
-    let out_tx2 = out_tx.clone();
-    let child_ref = &mut child;
-    let work = async move {
-        let outputs = async move {
-            let a = pump(stdout, Frame::Stdout, out_tx.clone());
-            match stderr {
-                Some(e) => {
-                    tokio::join!(a, pump(e, Frame::Stderr, out_tx));
-                }
-                None => {
-                    drop(out_tx);
-                    a.await
-                }
-            }
-        };
-        tokio::pin!(outputs);
-        let mut outputs_done = false;
-        let status = loop {
-            tokio::select! {
-                _ = &mut outputs, if !outputs_done => outputs_done = true,
-                s = child_ref.wait() => break s,
-            }
-        };
-        if !outputs_done {
-            let _ = tokio::time::timeout(drain, &mut outputs).await;
-        }
-        status
-    };
-
-    let outcome = {
-        tokio::pin!(write_out, read_in, feed_stdin, work);
-        let mut writing = true;
-        loop {
-            tokio::select! {
-                st = &mut work => {
-                    match st {
-                        Ok(s) => {
-                            let status = match (s.code(), s.signal()) {
-                                (Some(code), _) => ExitStatus::Code(code),
-                                (None, Some(sig)) => ExitStatus::Signal(sig),
-                                _ => ExitStatus::Code(255),
-                            };
-                            let _ = out_tx2.send(Frame::Exit(status)).await;
-                            drop(out_tx2);
-                            let r = if writing { write_out.await } else { Ok(()) };
-                            break Outcome::Done(r);
-                        }
-                        Err(e) => break Outcome::WaitFailed(e),
-                    }
-                }
-                end = &mut read_in => break Outcome::Ended(end, None),
-                w = &mut write_out, if writing => {
-                    writing = false;
-                    if let Err(e) = w {
-                        break Outcome::Ended(InputEnd::Gone, Some(e));
-                    }
-                }
-                _ = &mut feed_stdin => unreachable!("feed_stdin never completes"),
-            }
-        }
-    };
-    match outcome {
-        Outcome::Done(r) => {
-            r?;
-            let _ = c.writer.shutdown().await;
-            Ok(())
-        }
-        Outcome::WaitFailed(e) => Err(c
-            .fail(
-                ErrorCode::IO,
-                format!("waiting for the process: {}", strip_os(&e)),
-            )
-            .await),
-        Outcome::Ended(end, write_err) => {
-            // The client is gone or misbehaved: end the whole process group.
-            if pgid > 0 {
-                let _ = sys::kill_group(pgid, libc::SIGKILL);
-            }
-            let _ = child.kill().await;
-            match end {
-                InputEnd::Bad(code, msg) => Err(c.fail(code, msg).await),
-                // Whether the reader saw the end first or the writer a broken pipe is a
-                // race; both mean the client went away.
-                InputEnd::Gone => match write_err {
-                    Some(FrameError::Io(e)) if is_disconnect(e.kind()) => {
-                        Err(AgentError::ClientGone)
-                    }
-                    Some(e) => Err(AgentError::Frame(e)),
-                    None => Err(AgentError::ClientGone),
-                },
-            }
-        }
-    }
-}
-
-/// Errors of a write to a peer that has gone.
-fn is_disconnect(kind: std::io::ErrorKind) -> bool {
-    use std::io::ErrorKind::*;
-    matches!(
-        kind,
-        BrokenPipe | ConnectionReset | ConnectionAborted | NotConnected
-    )
-}
-
-enum Outcome {
-    Done(Result<(), FrameError>),
-    WaitFailed(std::io::Error),
-    Ended(InputEnd, Option<FrameError>),
 }

@@ -138,6 +138,74 @@ pub fn kill_group(pgid: i32, sig: i32) -> io::Result<()> {
     Ok(())
 }
 
+/// The state (field 3) and session id (field 6) in the text of a `/proc/PID/stat`.
+///
+/// The command name (field 2) is in parentheses and may itself hold spaces and `)`, so
+/// the fields are counted from the last `)`. `None` if the text does not have that form.
+///
+/// ```
+/// use hvsock_agent::sys::parse_proc_stat;
+/// assert_eq!(parse_proc_stat(b"42 (a) b) S 1 40 40 0 -1"), Some((b'S', 40)));
+/// assert_eq!(parse_proc_stat(b"42 (x"), None);
+/// ```
+pub fn parse_proc_stat(stat: &[u8]) -> Option<(u8, i32)> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
+    let mut fields = rest.split_ascii_whitespace();
+    let state = fields.next()?;
+    if state.len() != 1 {
+        return None;
+    }
+    let _ppid = fields.next()?;
+    let _pgrp = fields.next()?;
+    let session = fields.next()?.parse().ok()?;
+    Some((state.as_bytes()[0], session))
+}
+
+/// The live processes (not zombies) of session `sid`, found through `/proc/*/stat`.
+/// Empty if `/proc` cannot be read.
+pub fn session_processes(sid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        // A process that ends meanwhile has no stat any more: skip it.
+        let Ok(stat) = std::fs::read(e.path().join("stat")) else {
+            continue;
+        };
+        if let Some((state, session)) = parse_proc_stat(&stat)
+            && session == sid
+            && state != b'Z'
+            && state != b'X'
+        {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Sends `sig` to every live process of session `sid` (a session the agent started with
+/// `setsid`: its id is its leader's pid). Refuses (returns 0) for the caller's own
+/// session and for ids below 2. Returns how many processes were signalled.
+///
+/// A process may start another in the same session between the scan and the signal;
+/// callers repeat this until [`session_processes`] is empty.
+pub fn signal_session(sid: i32, sig: rustix::process::Signal) -> usize {
+    use rustix::process::{Pid, getsid, kill_process};
+    if sid < 2 || getsid(None).ok().map(Pid::as_raw_nonzero).map(|p| p.get()) == Some(sid) {
+        return 0;
+    }
+    session_processes(sid)
+        .into_iter()
+        .filter_map(Pid::from_raw)
+        .filter(|p| kill_process(*p, sig).is_ok())
+        .count()
+}
+
 /// The foreground process group of the terminal whose master is `fd`.
 pub fn foreground_group(fd: BorrowedFd<'_>) -> Option<i32> {
     // SAFETY: tcgetpgrp only inspects the fd.

@@ -210,14 +210,13 @@ async fn signal_frame_reaches_process_group() {
 async fn client_disconnect_kills_process() {
     let mut agent = start_agent(AgentOptions::default());
     let marker = agent.dir.path().join("pid");
-    let (mut r, mut w) = agent.raw().await;
     let script = format!("echo $$ > {}; echo go; sleep 100", marker.display());
-    w.write_frame(&hvsock_agent::proto::Frame::Exec(req(&[
-        "sh", "-c", &script,
-    ])))
-    .await
-    .unwrap();
-    let f = r.read_frame().await.unwrap().unwrap();
+    let (mut r, w) = agent
+        .raw_session(hvsock_agent::proto::Frame::Exec(req(&[
+            "sh", "-c", &script,
+        ])))
+        .await;
+    let f = next_frame(&mut r).await.unwrap().unwrap();
     assert_eq!(
         f,
         hvsock_agent::proto::Frame::Stdout(bytes::Bytes::from_static(b"go\n"))

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use hvsock_agent::AgentOptions;
 use hvsock_agent::client;
-use hvsock_agent::proto::ExecRequest;
+use hvsock_agent::proto::{ExecRequest, STDIN_WINDOW};
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
@@ -105,4 +105,80 @@ async fn stdio_streams_separately() {
     assert!(!stdout.contains("to-stderr"), "{stdout}");
     assert!(stderr.contains("to-stderr\n"), "{stderr}");
     assert!(stderr.contains("CHILD-CODE=9"), "{stderr}");
+}
+
+/// Starts `sleep 40` through a child client whose stdin is flooded, and waits until the
+/// agent holds a full stdin window for it. Returns the child, the remote pid and the
+/// task feeding the child's stdin.
+async fn flooded(
+    agent: &TestAgent,
+    stats: &hvsock_agent::server::SessionStats,
+) -> (tokio::process::Child, i32, tokio::task::JoinHandle<()>) {
+    let pidfile = agent.dir.path().join("pid");
+    let script = format!("echo $$ > {}; exec sleep 40", pidfile.display());
+    let mut c = child(agent, &["sh", "-c", &script]);
+    let mut stdin = c.stdin.take().unwrap();
+    let feeder = tokio::spawn(async move {
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..100 {
+            if stdin.write_all(&zeros).await.is_err() {
+                break;
+            }
+        }
+    });
+    let pid = read_pid(&pidfile).await;
+    wait_until("the stdin window to fill", || {
+        stats.stdin_buffered() == STDIN_WINDOW as u64
+    })
+    .await;
+    (c, pid, feeder)
+}
+
+/// `head -c 100M /dev/zero | hvsock exec v -- sleep 40`, then `kill -9` of the client:
+/// the agent sees the connection end at once, kills `sleep` and frees the slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_client_with_full_stdin_ends_the_remote_process() {
+    if std::env::var_os(SOCK_ENV).is_some() {
+        return;
+    }
+    let opts = AgentOptions::default();
+    let stats = opts.stats.clone();
+    let mut agent = start_agent(opts);
+    let (mut c, pid, feeder) = flooded(&agent, &stats).await;
+    assert!(alive(pid));
+    c.kill().await.unwrap();
+    wait_until("the remote sleep to die", || !alive(pid)).await;
+    let r = tokio::time::timeout(GUARD, agent.next_result())
+        .await
+        .unwrap();
+    assert!(
+        matches!(r, Err(hvsock_agent::AgentError::ClientGone)),
+        "{r:?}"
+    );
+    assert_eq!(stats.stdin_buffered(), 0);
+    feeder.await.unwrap();
+}
+
+/// SIGTERM (and so SIGINT, SIGHUP) to a client whose stdin is full is still forwarded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_sigterm_with_full_stdin_is_forwarded() {
+    if std::env::var_os(SOCK_ENV).is_some() {
+        return;
+    }
+    let opts = AgentOptions::default();
+    let stats = opts.stats.clone();
+    let agent = start_agent(opts);
+    let (mut c, pid, feeder) = flooded(&agent, &stats).await;
+    // SAFETY: kill with a valid pid and signal number.
+    unsafe { libc::kill(c.id().unwrap() as i32, libc::SIGTERM) };
+    let mut err = String::new();
+    let mut se = c.stderr.take().unwrap();
+    tokio::time::timeout(GUARD, se.read_to_string(&mut err))
+        .await
+        .expect("the signal did not get through")
+        .unwrap();
+    assert!(err.contains("CHILD-CODE=143"), "{err}");
+    assert!(c.wait().await.unwrap().success());
+    assert!(!alive(pid));
+    feeder.await.unwrap();
 }

@@ -2,8 +2,8 @@
 
 use bytes::{Bytes, BytesMut};
 use hvsock_agent::proto::{
-    self, Decoder, ErrorCode, ExecRequest, ExitStatus, Frame, MAX_FRAME, ShellRequest, WindowSize,
-    decode_all, decode_slice, encode,
+    self, Decoder, ErrorCode, ExecRequest, ExitStatus, Frame, MAX_FRAME, MAX_WINDOW, ShellRequest,
+    Stream, WindowSize, decode_all, decode_slice, encode,
 };
 use proptest::prelude::*;
 
@@ -57,6 +57,15 @@ fn frame() -> impl Strategy<Value = Frame> {
         (1u8..=64).prop_map(Frame::Signal),
         any::<i32>().prop_map(|c| Frame::Exit(ExitStatus::Code(c))),
         (1i32..=64).prop_map(|s| Frame::Exit(ExitStatus::Signal(s))),
+        (
+            prop_oneof![
+                Just(Stream::Stdin),
+                Just(Stream::Stdout),
+                Just(Stream::Stderr)
+            ],
+            1u32..=MAX_WINDOW
+        )
+            .prop_map(|(stream, bytes)| Frame::Credit { stream, bytes }),
         (any::<u64>(), any::<u64>()).prop_map(|(files, bytes)| Frame::CopyTotal { files, bytes }),
         (path(), any::<u32>()).prop_map(|(path, mode)| Frame::Dir { path, mode }),
         (path(), any::<u32>(), any::<u64>()).prop_map(|(path, mode, size)| Frame::File {
@@ -167,4 +176,46 @@ fn header_over_limit_is_rejected_before_payload() {
     let mut buf = BytesMut::from(&(MAX_FRAME as u32).to_be_bytes()[..]);
     buf.extend_from_slice(&[proto::ty::DATA]);
     assert_eq!(Decoder::new().decode(&mut buf), Ok(None));
+}
+
+proptest! {
+    /// Every Credit payload decodes to a valid frame exactly when its stream is 0..=2
+    /// and its byte count is 1..=MAX_WINDOW.
+    #[test]
+    fn credit_fields_are_checked(stream in any::<u8>(), bytes in any::<u32>()) {
+        let mut f = vec![0, 0, 0, 6, proto::ty::CREDIT, stream];
+        f.extend_from_slice(&bytes.to_be_bytes());
+        let ok = stream <= 2 && (1..=MAX_WINDOW).contains(&bytes);
+        match decode_slice(&f) {
+            Ok(Some((Frame::Credit { stream: s, bytes: b }, 10))) => {
+                prop_assert!(ok);
+                prop_assert_eq!((s.to_byte(), b), (stream, bytes));
+            }
+            Err(proto::ProtoError::BadValue { .. }) => prop_assert!(!ok),
+            other => prop_assert!(false, "{:?}", other),
+        }
+    }
+
+    /// `/proc/PID/stat` parsing: whatever the command name holds, the state and session
+    /// after it are found; truncated lines are refused, never misread.
+    #[test]
+    fn proc_stat_fields_survive_any_name(
+        name in proptest::collection::vec(any::<u8>(), 0..40),
+        state in prop::sample::select(vec![b'R', b'S', b'D', b'Z', b'T', b'X']),
+        sid in 0i32..=i32::MAX,
+        cut in any::<prop::sample::Index>(),
+    ) {
+        use hvsock_agent::sys::parse_proc_stat;
+        let mut line = b"4242 (".to_vec();
+        line.extend_from_slice(&name);
+        line.extend_from_slice(format!(") {} 1 77 {sid} 0 -1 4194560", state as char).as_bytes());
+        prop_assert_eq!(parse_proc_stat(&line), Some((state, sid)));
+        // Cut inside the fields after the name: never a wrong answer.
+        let tail = line.len() - format!(" 77 {sid} 0 -1 4194560").len();
+        let at = tail + cut.index(line.len() - tail);
+        if let Some((st, s)) = parse_proc_stat(&line[..at]) {
+            prop_assert_eq!(st, state);
+            prop_assert!(sid.to_string().starts_with(&s.to_string()));
+        }
+    }
 }

@@ -21,7 +21,7 @@ async fn expect_error(r: &mut FrameReader<tokio::net::unix::OwnedReadHalf>) -> (
     loop {
         match r.read_frame().await {
             Ok(Some(Frame::Error { code, message })) => return (code, message),
-            Ok(Some(Frame::Hello { .. })) => continue,
+            Ok(Some(Frame::Hello { .. } | Frame::Credit { .. })) => continue,
             other => panic!("expected an Error frame, got {other:?}"),
         }
     }
@@ -119,12 +119,21 @@ async fn malformed_frames_get_errors_and_others_keep_working() {
         .write_frame(&Frame::Exec(echo_req("still-here")))
         .await
         .unwrap();
+    for stream in [proto::Stream::Stdout, proto::Stream::Stderr] {
+        good_w
+            .write_frame(&Frame::Credit {
+                stream,
+                bytes: proto::OUTPUT_WINDOW,
+            })
+            .await
+            .unwrap();
+    }
     assert_eq!(
-        good_r.read_frame().await.unwrap(),
+        next_frame(&mut good_r).await.unwrap(),
         Some(Frame::Stdout("still-here\n".into()))
     );
     assert_eq!(
-        good_r.read_frame().await.unwrap(),
+        next_frame(&mut good_r).await.unwrap(),
         Some(Frame::Exit(proto::ExitStatus::Code(0)))
     );
 
@@ -280,15 +289,14 @@ async fn connection_limit_answers_busy() {
         max_concurrent: 1,
         ..AgentOptions::default()
     });
-    let (mut r1, mut w1) = agent.raw().await;
-    w1.write_frame(&Frame::Exec(ExecRequest {
-        argv: vec!["sh".into(), "-c".into(), "echo up; read x".into()],
-        ..Default::default()
-    }))
-    .await
-    .unwrap();
+    let (mut r1, mut w1) = agent
+        .raw_session(Frame::Exec(ExecRequest {
+            argv: vec!["sh".into(), "-c".into(), "echo up; read x".into()],
+            ..Default::default()
+        }))
+        .await;
     assert_eq!(
-        r1.read_frame().await.unwrap(),
+        next_frame(&mut r1).await.unwrap(),
         Some(Frame::Stdout("up\n".into()))
     );
     let e = client::exec(
@@ -303,7 +311,7 @@ async fn connection_limit_answers_busy() {
     assert_remote(&e, ErrorCode::BUSY, "");
     w1.write_frame(&Frame::StdinEof).await.unwrap();
     assert_eq!(
-        r1.read_frame().await.unwrap(),
+        next_frame(&mut r1).await.unwrap(),
         Some(Frame::Exit(proto::ExitStatus::Code(1)))
     );
 }

@@ -7,6 +7,7 @@ mod common;
 use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr, VmId};
 use hvsock_agent::SERVICE_ID;
+use hvsock_agent::proto::VERSION;
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::Shutdown;
@@ -421,6 +422,122 @@ fn exec_forwards_signals_to_the_remote_command() {
     r.read_to_string(&mut rest).unwrap();
     assert_eq!(rest, "got-term\n");
     assert_eq!(wait_limit(&mut child).code(), Some(7));
+}
+
+/// `head -c 100M /dev/zero | hvsock exec vm1 -- sleep 40`: `sleep` writes its pid to
+/// `pidfile` and never reads. Returns the client and the remote pid.
+fn exec_with_flooded_stdin(env: &Env, pidfile: &Path) -> (Child, i32) {
+    let script = format!("echo $$ > {}; exec sleep 40", pidfile.display());
+    let mut child = env
+        .cmd(&["exec", "vm1", "--", "sh", "-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    thread::spawn(move || {
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..100 {
+            if stdin.write_all(&zeros).is_err() {
+                break;
+            }
+        }
+    });
+    wait_for("the remote pid", || {
+        std::fs::read_to_string(pidfile).is_ok_and(|s| s.ends_with('\n'))
+    });
+    let pid = std::fs::read_to_string(pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (child, pid)
+}
+
+#[test]
+fn exec_with_a_full_stdin_still_forwards_signals() {
+    let env = Env::with_agent(&[]);
+    for (sig, want) in [
+        (libc::SIGTERM, 143),
+        (libc::SIGINT, 130),
+        (libc::SIGHUP, 129),
+    ] {
+        let pidfile = env.path(&format!("pid-{sig}"));
+        let (mut child, pid) = exec_with_flooded_stdin(&env, &pidfile);
+        // Let the flood fill every buffer on the way.
+        thread::sleep(Duration::from_millis(300));
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, sig) };
+        assert_eq!(wait_limit(&mut child).code(), Some(want), "signal {sig}");
+        wait_for("the remote sleep to end", || {
+            !Path::new(&format!("/proc/{pid}")).exists()
+        });
+    }
+}
+
+#[test]
+fn killed_exec_client_ends_the_remote_command_and_frees_its_slot() {
+    let env = Env::with_agent(&["--max-concurrent", "1"]);
+    let pidfile = env.path("pid");
+    let (mut child, pid) = exec_with_flooded_stdin(&env, &pidfile);
+    thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    let _ = child.wait();
+    wait_for("the remote sleep to end", || {
+        !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    // The only slot is free again.
+    let out = env.run(&["exec", "vm1", "--", "echo", "next"], b"");
+    assert_eq!(
+        (code(&out), stdout(&out)),
+        (0, "next\n".to_string()),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn stopping_the_agent_ends_its_sessions_background_jobs_too() {
+    let mut env = Env::with_agent(&[]);
+    let job = env.path("job");
+    // A job in its own process group that ignores SIGHUP, and the command itself.
+    let script = format!(
+        "perl -e '$SIG{{HUP}} = \"IGNORE\"; setpgrp(0, 0); exec \"sleep\", 85' & \
+         echo $! > {}; echo $$; sleep 100",
+        job.display()
+    );
+    let mut child = env
+        .cmd(&["exec", "vm1", "--", "sh", "-c", &script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let sh: i32 = line.trim().parse().unwrap();
+    wait_for("the job's pid", || {
+        std::fs::read_to_string(&job).is_ok_and(|s| s.ends_with('\n'))
+    });
+    let job: i32 = std::fs::read_to_string(&job)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    wait_for("the job to exec sleep", || {
+        std::fs::read_to_string(format!("/proc/{job}/comm")).is_ok_and(|c| c == "sleep\n")
+    });
+    // SIGTERM to the agent (its Drop), which ends every session it serves.
+    drop(env.agent.take());
+    for pid in [sh, job] {
+        wait_for("the session's processes to end", || {
+            !Path::new(&format!("/proc/{pid}")).exists()
+        });
+    }
+    assert_eq!(wait_limit(&mut child).code(), Some(255));
 }
 
 #[test]
@@ -1044,7 +1161,7 @@ fn raw(env: &Env, bytes: &[u8]) -> Vec<u8> {
 #[test]
 fn malformed_frames_get_errors_and_the_agent_keeps_serving() {
     let mut env = Env::with_agent(&[]);
-    let cat = |extra: &[u8]| [hello(1), extra.to_vec()].concat();
+    let cat = |extra: &[u8]| [hello(VERSION), extra.to_vec()].concat();
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("wrong magic", frame(0x01, b"NOTAGENT\0\x01"), 1),
         ("not a Hello first", frame(0x11, b""), 1),
@@ -1072,7 +1189,14 @@ fn malformed_frames_get_errors_and_the_agent_keeps_serving() {
     raw(&env, b"");
     // The version mismatch is explained.
     let (_, msg) = error_of(&raw(&env, &hello(99)));
-    assert!(msg.contains("protocol v1") && msg.contains("v99"), "{msg}");
+    assert!(
+        msg.contains(&format!("protocol v{VERSION}")) && msg.contains("v99"),
+        "{msg}"
+    );
+    // A v1 client (before flow control) gets the same clear mismatch, not a session.
+    let (c, msg) = error_of(&raw(&env, &hello(1)));
+    assert_eq!(c, 2, "{msg}");
+    assert!(msg.contains("client v1; upgrade the client"), "{msg}");
     // Through the CLI's raw `hvsock connect` too.
     let out = env.run(
         &["connect", "vm1:00004856-facb-11e6-bd58-64006a7986d3"],

@@ -1,9 +1,10 @@
 //! Test harness: a real agent serving a Unix listener, one task per connection.
 #![allow(dead_code)]
 
+use hvsock_agent::framed::FrameError;
 use hvsock_agent::framed::{FrameReader, FrameWriter};
 use hvsock_agent::proto::ErrorCode;
-use hvsock_agent::proto::{Frame, VERSION};
+use hvsock_agent::proto::{Frame, OUTPUT_WINDOW, Stream, VERSION};
 use hvsock_agent::{Agent, AgentError, AgentOptions, ClientError};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -66,6 +67,25 @@ impl TestAgent {
             r.read_frame().await.unwrap(),
             Some(Frame::Hello { version: VERSION })
         );
+        (r, w)
+    }
+
+    /// A raw connection that has sent `request` (an `Exec` or `Shell`) and granted the
+    /// usual output windows, as the real client does.
+    pub async fn raw_session(
+        &self,
+        request: Frame,
+    ) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+        let (r, mut w) = self.raw().await;
+        w.write_frame(&request).await.unwrap();
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            w.write_frame(&Frame::Credit {
+                stream,
+                bytes: OUTPUT_WINDOW,
+            })
+            .await
+            .unwrap();
+        }
         (r, w)
     }
 
@@ -136,4 +156,46 @@ pub fn assert_remote(e: &ClientError, code: ErrorCode, context: &str) {
         matches!(e, ClientError::Remote { code: c, .. } if *c == code),
         "{context}{e}"
     );
+}
+
+/// The next frame from the agent that is not a `Credit`.
+pub async fn next_frame<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut FrameReader<R>,
+) -> Result<Option<Frame>, FrameError> {
+    loop {
+        match r.read_frame().await? {
+            Some(Frame::Credit { .. }) => continue,
+            other => return Ok(other),
+        }
+    }
+}
+
+/// A hang guard: far above any expected time.
+pub const GUARD: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Polls `f` every 10 ms until it holds; panics after [`GUARD`].
+pub async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = tokio::time::Instant::now();
+    while !f() {
+        assert!(start.elapsed() < GUARD, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// The pid a test process wrote (`echo $$ > FILE`), once the line is complete.
+pub async fn read_pid(file: &Path) -> i32 {
+    wait_until("the pid file", || {
+        std::fs::read_to_string(file).is_ok_and(|s| s.ends_with('\n'))
+    })
+    .await;
+    std::fs::read_to_string(file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Whether process `pid` exists (a zombie counts: it is not reaped yet).
+pub fn alive(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
 }
