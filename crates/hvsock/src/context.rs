@@ -1,10 +1,10 @@
 //! [`Context`]: which partition a socket lives in and where hvsock's files are.
 
 use crate::addr::{ToHvAddr, VmId};
-use crate::partitions::PartitionKind;
-use crate::paths::Dirs;
-use crate::route::{Location, err};
-use crate::snapshot;
+use crate::config::partitions::PartitionKind;
+use crate::config::paths::Dirs;
+use crate::config::snapshot;
+use crate::policy::{Location, err};
 use std::io::{self, ErrorKind};
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 
 use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::Context;
-use crate::net::core::Core;
+use crate::net::accept::Core;
 use crate::net::stream::HvStream;
 use crate::sys::Epoll;
 use std::io;

@@ -2,7 +2,7 @@
 
 use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::Context;
-use crate::net::core::Ticket;
+use crate::net::accept::Ticket;
 use socket2::Socket;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;

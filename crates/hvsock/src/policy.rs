@@ -3,8 +3,8 @@
 //! rule is unit-tested on its own.
 
 use crate::addr::{HvAddr, ServiceId, VmId};
-use crate::partitions::{Partition, PartitionKind, PartitionTable};
-use crate::registry::Registry;
+use crate::config::partitions::{Partition, PartitionKind, PartitionTable};
+use crate::config::registry::Registry;
 use std::io::{self, ErrorKind};
 use std::path::PathBuf;
 
@@ -432,7 +432,7 @@ mod tests {
 
     fn table() -> (PartitionTable, VmId, VmId, VmId) {
         let dir = tempfile::tempdir().unwrap();
-        let dirs = crate::paths::Dirs::new(dir.path(), dir.path());
+        let dirs = crate::config::paths::Dirs::new(dir.path(), dir.path());
         let (a, b, h) = (
             VmId(Guid::from_u128(0xa)),
             VmId(Guid::from_u128(0xb)),

@@ -34,9 +34,9 @@
 //! ```
 
 use crate::addr::ServiceId;
-use crate::guid::Guid;
-use crate::paths::Dirs;
-use crate::store::{self, StoreError};
+use crate::addr::guid::Guid;
+use crate::config::paths::Dirs;
+use crate::config::store::{self, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@
 //!   the host).
 //!
 //! Stored in `partitions.toml` in the config directory, with the same guarantees as the
-//! [registry](crate::registry) (see [`crate::store`] for how):
+//! [registry](crate::config::registry) (see [`crate::config::store`] for how):
 //!
 //! ```toml
 //! [[partition]]
@@ -49,9 +49,9 @@
 //! ```
 
 use crate::addr::VmId;
-use crate::guid::Guid;
-use crate::paths::Dirs;
-use crate::store::{self, StoreError};
+use crate::addr::guid::Guid;
+use crate::config::paths::Dirs;
+use crate::config::store::{self, StoreError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};

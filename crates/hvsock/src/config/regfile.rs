@@ -30,8 +30,8 @@
 //! ```
 
 use crate::addr::ServiceId;
-use crate::guid::Guid;
-use crate::registry::Service;
+use crate::addr::guid::Guid;
+use crate::config::registry::Service;
 use std::fmt::Write as _;
 
 /// The registry key holding Hyper-V socket services, with its full hive name.

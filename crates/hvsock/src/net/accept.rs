@@ -3,41 +3,34 @@
 //! handshakes in progress, so a slow or silent peer never delays anyone else.
 
 use crate::addr::{HvAddr, VmId};
+use crate::config::partitions::{PartitionKind, PartitionTable};
+use crate::config::snapshot;
 use crate::context::Context;
-use crate::handshake::{self, PREAMBLE_LEN, Preamble, PreambleError, Status};
-use crate::partitions::{PartitionKind, PartitionTable};
-use crate::route::{self, BindPlan, Location, Relation, Selector, VmSet, err};
-use crate::rundir::{self, ClaimedSocket};
-use crate::snapshot;
+use crate::policy::{self, BindPlan, Location, Relation, Selector, VmSet};
 use crate::sys::Epoll;
-use socket2::{Domain, SockAddr, Socket, Type};
+use crate::transport::local::accept::Pending;
+use crate::transport::local::rundir::ClaimedSocket;
+use crate::transport::vsock::accept::accept_vsock_batch;
+use socket2::Socket;
 use std::collections::{HashMap, VecDeque};
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read};
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Listen backlog of every socket (the kernel caps it at `somaxconn`).
-const BACKLOG: i32 = 4096;
+pub(crate) const BACKLOG: i32 = 4096;
 /// How often a wildcard host listener looks for VMs added to the table.
 const REFRESH: Duration = Duration::from_millis(500);
 /// Connections taken from one socket per readiness event, so one busy socket cannot
 /// starve the others.
-const ACCEPT_BATCH: usize = 64;
+pub(crate) const ACCEPT_BATCH: usize = 64;
 
-enum Source {
+pub(crate) enum Source {
     Local(ClaimedSocket),
     Hybrid { vm: VmId, sock: ClaimedSocket },
     Vsock(Socket),
     Pending(Pending),
-}
-
-struct Pending {
-    sock: Socket,
-    buf: [u8; PREAMBLE_LEN],
-    len: usize,
-    deadline: Instant,
 }
 
 /// A connection ready for the user, with its peer as this side names it and the
@@ -68,41 +61,35 @@ impl Drop for Ticket {
 }
 
 pub(crate) struct Core {
-    ctx: Context,
-    addr: HvAddr,
-    plan: BindPlan,
-    selector: Option<Selector>,
-    epoll: Arc<Epoll>,
-    next_token: u64,
-    sources: HashMap<u64, Source>,
-    hybrid_held: HashMap<VmId, u64>,
-    vsock_held: bool,
-    ready: VecDeque<Accepted>,
-    table: Arc<PartitionTable>,
-    next_refresh: Instant,
-    handshake_timeout: Duration,
-    events: Vec<u64>,
-    pending: usize,
+    pub(crate) ctx: Context,
+    pub(crate) addr: HvAddr,
+    pub(crate) plan: BindPlan,
+    pub(crate) selector: Option<Selector>,
+    pub(crate) epoll: Arc<Epoll>,
+    pub(crate) next_token: u64,
+    pub(crate) sources: HashMap<u64, Source>,
+    pub(crate) hybrid_held: HashMap<VmId, u64>,
+    pub(crate) vsock_held: bool,
+    pub(crate) ready: VecDeque<Accepted>,
+    pub(crate) table: Arc<PartitionTable>,
+    pub(crate) next_refresh: Instant,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) events: Vec<u64>,
+    pub(crate) pending: usize,
     /// After running out of file descriptors: don't accept again before this, and how
     /// long the next pause is.
-    backoff: Option<(Instant, Duration)>,
-    max_pending: usize,
-    max_per_partition: usize,
-    live: LiveCounts,
-}
-
-fn hybrid_path(base: &std::path::Path, port: u32) -> PathBuf {
-    let mut s = base.as_os_str().to_owned();
-    s.push(format!("_{port}"));
-    PathBuf::from(s)
+    pub(crate) backoff: Option<(Instant, Duration)>,
+    pub(crate) max_pending: usize,
+    pub(crate) max_per_partition: usize,
+    pub(crate) live: LiveCounts,
 }
 
 impl Core {
     pub(crate) fn bind(ctx: &Context, addr: HvAddr) -> io::Result<Core> {
         let table = snapshot::table(&ctx.dirs)?;
-        let plan = route::plan_bind(ctx.location, addr, &table)?;
+        let plan = policy::plan_bind(ctx.location, addr, &table)?;
         if plan.crosses && ctx.location == Location::Host {
-            route::check_registered(&*snapshot::registry(&ctx.dirs)?, addr.service_id)?;
+            policy::check_registered(&*snapshot::registry(&ctx.dirs)?, addr.service_id)?;
         }
         let settings = snapshot::settings(&ctx.dirs)?;
         let mut core = Core {
@@ -124,33 +111,14 @@ impl Core {
             backoff: None,
             max_pending: settings
                 .max_pending_handshakes
-                .unwrap_or(snapshot::DEFAULT_MAX_PENDING_HANDSHAKES),
+                .unwrap_or(crate::config::settings::DEFAULT_MAX_PENDING_HANDSHAKES),
             max_per_partition: settings
                 .max_connections_per_partition
-                .unwrap_or(snapshot::DEFAULT_MAX_CONNECTIONS_PER_PARTITION),
+                .unwrap_or(crate::config::settings::DEFAULT_MAX_CONNECTIONS_PER_PARTITION),
             live: LiveCounts::default(),
         };
         if let Some(sel) = plan.local {
-            let folder = ctx.location.folder();
-            let gid = snapshot::settings(&ctx.dirs)?.group_id()?;
-            rundir::ensure_dirs(
-                &ctx.dirs.runtime,
-                &rundir::folder_path(&ctx.dirs.runtime, folder),
-                gid,
-            )?;
-            let path = rundir::socket_path(&ctx.dirs.runtime, folder, addr.service_id, sel);
-            let claimed = rundir::claim(&path, BACKLOG).map_err(|e| {
-                if rundir::is_in_use(&e) {
-                    err(
-                        ErrorKind::AddrInUse,
-                        format!("{addr} is already bound in this partition"),
-                    )
-                } else {
-                    e
-                }
-            })?;
-            rundir::set_socket_access(claimed.path(), gid)?;
-            core.add(Source::Local(claimed))?;
+            core.bind_local(sel)?;
         }
         if let VmSet::One(vm) = plan.hybrid {
             core.claim_hybrid(vm, &table, true)?;
@@ -166,7 +134,7 @@ impl Core {
         self.addr
     }
 
-    fn add(&mut self, src: Source) -> io::Result<u64> {
+    pub(crate) fn add(&mut self, src: Source) -> io::Result<u64> {
         let fd = match &src {
             Source::Local(c) | Source::Hybrid { sock: c, .. } => c.socket.as_raw_fd(),
             Source::Vsock(s) => s.as_raw_fd(),
@@ -182,7 +150,7 @@ impl Core {
         Ok(token)
     }
 
-    fn remove(&mut self, token: u64) -> Option<Source> {
+    pub(crate) fn remove(&mut self, token: u64) -> Option<Source> {
         let src = self.sources.remove(&token)?;
         if matches!(src, Source::Pending(_)) {
             self.pending -= 1;
@@ -194,72 +162,6 @@ impl Core {
         };
         self.epoll.delete(fd);
         Some(src)
-    }
-
-    fn claim_hybrid(&mut self, vm: VmId, table: &PartitionTable, strict: bool) -> io::Result<()> {
-        let Some((name, PartitionKind::Hybrid { path })) =
-            table.get(vm).map(|p| (&p.name, &p.kind))
-        else {
-            return Ok(());
-        };
-        let path = hybrid_path(path, self.addr.service_id.port());
-        // Claiming replaces the file: never take over another VM's socket, which would
-        // make that VM's connections arrive as this one (a table edited by hand).
-        if let Some(owner) = table.hybrid_socket_owner(&path, vm) {
-            return if strict {
-                Err(err(
-                    ErrorKind::AddrInUse,
-                    format!(
-                        "{}: is the hybrid socket of VM {:?} ({}); refusing to listen there for VM {name:?} ({vm}); fix partitions.toml (a hybrid path may not be another VM's path followed by _PORT)",
-                        path.display(),
-                        owner.name,
-                        owner.id
-                    ),
-                ))
-            } else {
-                Ok(())
-            };
-        }
-        match rundir::claim(&path, BACKLOG) {
-            Ok(c) => {
-                let token = self.add(Source::Hybrid { vm, sock: c })?;
-                self.hybrid_held.insert(vm, token);
-                Ok(())
-            }
-            Err(e) if strict && rundir::is_in_use(&e) => Err(err(
-                ErrorKind::AddrInUse,
-                format!(
-                    "{}: another listener serves this VM and port",
-                    path.display()
-                ),
-            )),
-            Err(e) if strict => Err(e),
-            // A wildcard listener skips VMs another listener serves (or whose socket
-            // folder is not there yet) and tries again on the next refresh.
-            Err(_) => Ok(()),
-        }
-    }
-
-    fn bind_vsock(&mut self) -> io::Result<()> {
-        let sock = Socket::new(Domain::VSOCK, Type::STREAM.cloexec(), None)?;
-        sock.bind(&SockAddr::vsock(
-            libc::VMADDR_CID_ANY,
-            self.addr.service_id.port(),
-        ))
-        .map_err(|e| {
-            err(
-                e.kind(),
-                format!(
-                    "cannot listen on vsock port {}: {e}",
-                    self.addr.service_id.port()
-                ),
-            )
-        })?;
-        sock.listen(BACKLOG)?;
-        sock.set_nonblocking(true)?;
-        self.add(Source::Vsock(sock))?;
-        self.vsock_held = true;
-        Ok(())
     }
 
     /// For wildcard host listeners: serve VMs added to the table since the last look,
@@ -428,177 +330,15 @@ impl Core {
                 }
                 r
             }
-            Some(Source::Pending(p)) => match read_preamble(p) {
-                Ok(None) => Ok(()),
-                Ok(Some(pre)) => {
-                    let Some(Source::Pending(p)) = self.remove(token) else {
-                        unreachable!()
-                    };
-                    self.finish_local(p.sock, pre);
-                    Ok(())
-                }
-                Err(e) => {
-                    let Some(Source::Pending(p)) = self.remove(token) else {
-                        unreachable!()
-                    };
-                    if let Some(e) = e {
-                        reply(&p.sock, Status::BadRequest, &e.to_string());
-                    }
-                    Ok(())
-                }
-            },
-        }
-    }
-
-    /// The relation of a vsock peer, from the CID the kernel reports (never from bytes).
-    fn vsock_peer(&self, cid: u32) -> Option<Relation> {
-        match self.ctx.location {
-            Location::Guest => (cid == crate::VSOCK_HOST_CID).then_some(Relation::Parent),
-            Location::Host => {
-                let p = self.table.by_cid(cid)?;
-                match self.plan.vsock {
-                    VmSet::All => Some(Relation::Child(p.id)),
-                    VmSet::One(id) if id == p.id => Some(Relation::Child(p.id)),
-                    _ => None,
-                }
-            }
-            Location::Local(_) => None,
-        }
-    }
-
-    fn start_handshake(&mut self, sock: Socket) -> io::Result<()> {
-        let mut p = Pending {
-            sock,
-            buf: [0; PREAMBLE_LEN],
-            len: 0,
-            deadline: Instant::now() + self.handshake_timeout,
-        };
-        // The preamble usually arrived with the connection: finish without a round
-        // through epoll.
-        match read_preamble(&mut p) {
-            Ok(Some(pre)) => {
-                self.finish_local(p.sock, pre);
+            Some(Source::Pending(_)) => {
+                self.handle_pending(token);
                 Ok(())
             }
-            Ok(None) if self.pending >= self.max_pending => {
-                let busy = format!(
-                    "the listener has {} handshakes in progress (max_pending_handshakes)",
-                    self.pending
-                );
-                // The oldest handshake has had the longest to send 40 bytes: it makes
-                // room. So silent peers holding every slot cannot lock out a client
-                // whose preamble follows its connect by microseconds.
-                match self.oldest_pending() {
-                    Some(old) => {
-                        if let Some(Source::Pending(old)) = self.remove(old) {
-                            reply(&old.sock, Status::Busy, &busy);
-                        }
-                        self.add(Source::Pending(p)).map(|_| ())
-                    }
-                    None => {
-                        reply(&p.sock, Status::Busy, &busy);
-                        Ok(())
-                    }
-                }
-            }
-            Ok(None) => self.add(Source::Pending(p)).map(|_| ()),
-            Err(Some(e)) => {
-                reply(&p.sock, Status::BadRequest, &e.to_string());
-                Ok(())
-            }
-            Err(None) => Ok(()),
-        }
-    }
-
-    /// The token of the handshake in progress that started first.
-    fn oldest_pending(&self) -> Option<u64> {
-        self.sources
-            .iter()
-            .filter(|(_, s)| matches!(s, Source::Pending(_)))
-            .map(|(t, _)| *t)
-            .min()
-    }
-
-    fn finish_local(&mut self, sock: Socket, pre: Preamble) {
-        if pre.service != self.addr.service_id {
-            reply(
-                &sock,
-                Status::BadRequest,
-                &format!(
-                    "this listener serves {}, not {}",
-                    self.addr.service_id, pre.service
-                ),
-            );
-            return;
-        }
-        if let Ok(t) = snapshot::table(&self.ctx.dirs) {
-            self.table = t;
-        }
-        let Some(rel) = route::relation(self.ctx.location, pre.caller, &self.table) else {
-            reply(
-                &sock,
-                Status::Refused,
-                &format!("partition {} may not connect here", pre.caller),
-            );
-            return;
-        };
-        if let Err(msg) = self.check_peer_uid(&sock, pre.caller) {
-            reply(&sock, Status::PermissionDenied, &msg);
-            return;
-        }
-        if !self
-            .selector
-            .is_some_and(|s| s.accepts(rel, self.ctx.location))
-        {
-            reply(
-                &sock,
-                Status::Refused,
-                "this listener does not accept that partition",
-            );
-            return;
-        }
-        if let Err(e) = self.check_crossing(rel) {
-            reply(&sock, Status::PermissionDenied, &e.to_string());
-            return;
-        }
-        match self.reserve(rel) {
-            Ok(ticket) => {
-                reply(&sock, Status::Ok, "");
-                self.push(sock, rel, ticket);
-            }
-            Err(msg) => reply(&sock, Status::Busy, &msg),
-        }
-    }
-
-    /// The claimed partition must fit the kernel's word on who connected: a partition
-    /// with an owner uid only from that user (or root); the root partition only from
-    /// root or the runtime dir's owner.
-    fn check_peer_uid(&self, sock: &Socket, claim: VmId) -> Result<(), String> {
-        use std::os::unix::fs::MetadataExt;
-        let uid = crate::sys::peer_uid(sock).map_err(|e| format!("peer credentials: {e}"))?;
-        if uid == 0 {
-            return Ok(());
-        }
-        if claim == VmId::ZERO {
-            let owner = std::fs::metadata(&self.ctx.dirs.runtime)
-                .map(|m| m.uid())
-                .map_err(|e| e.to_string())?;
-            return if uid == owner {
-                Ok(())
-            } else {
-                Err(format!("uid {uid} may not act as the root partition"))
-            };
-        }
-        match self.table.get(claim).and_then(|p| p.uid) {
-            Some(owner) if owner != uid => Err(format!(
-                "uid {uid} may not act as partition {claim} (owned by uid {owner})"
-            )),
-            _ => Ok(()),
         }
     }
 
     /// Counts a connection from another partition against its limit.
-    fn reserve(&self, rel: Relation) -> Result<Option<Ticket>, String> {
+    pub(crate) fn reserve(&self, rel: Relation) -> Result<Option<Ticket>, String> {
         if !rel.crosses() {
             return Ok(None);
         }
@@ -619,14 +359,14 @@ impl Core {
 
     /// Registration is permission: a connection across partitions needs the service
     /// enabled in the host's registry, checked at accept time.
-    fn check_crossing(&self, rel: Relation) -> io::Result<()> {
+    pub(crate) fn check_crossing(&self, rel: Relation) -> io::Result<()> {
         if rel.crosses() && self.ctx.location == Location::Host {
-            route::check_registered(&*snapshot::registry(&self.ctx.dirs)?, self.addr.service_id)?;
+            policy::check_registered(&*snapshot::registry(&self.ctx.dirs)?, self.addr.service_id)?;
         }
         Ok(())
     }
 
-    fn admit(&mut self, sock: Socket, rel: Relation) {
+    pub(crate) fn admit(&mut self, sock: Socket, rel: Relation) {
         if self.check_crossing(rel).is_err() {
             drop_refused(sock);
             return;
@@ -639,7 +379,7 @@ impl Core {
 
     /// Queues a connection (still non-blocking: the std listener switches it to
     /// blocking, the tokio one keeps it so).
-    fn push(&mut self, sock: Socket, rel: Relation, ticket: Option<Ticket>) {
+    pub(crate) fn push(&mut self, sock: Socket, rel: Relation, ticket: Option<Ticket>) {
         self.ready.push_back((
             sock,
             HvAddr::new(rel.peer_vm_id(), self.addr.service_id),
@@ -665,7 +405,7 @@ impl Core {
 /// then read away what the guest sent before closing. A Unix socket closed with unread
 /// data resets its peer (`ECONNRESET` instead of EOF), and vhost-device-vsock 0.3.0
 /// never passes such a reset on to the guest, whose connection then hangs.
-fn drop_refused(sock: Socket) {
+pub(crate) fn drop_refused(sock: Socket) {
     let _ = sock.shutdown(std::net::Shutdown::Both);
     let _ = sock.set_nonblocking(true);
     let mut buf = [0u8; 4096];
@@ -678,33 +418,7 @@ fn drop_refused(sock: Socket) {
     }
 }
 
-/// Reads what is there of a preamble: `Ok(Some)` complete, `Ok(None)` more to come,
-/// `Err(Some(e))` malformed, `Err(None)` the peer went away.
-fn read_preamble(p: &mut Pending) -> Result<Option<Preamble>, Option<PreambleError>> {
-    loop {
-        match (&p.sock).read(&mut p.buf[p.len..]) {
-            Ok(0) => return Err(None),
-            Ok(n) => {
-                p.len += n;
-                match Preamble::decode(&p.buf[..p.len]) {
-                    Ok(Some(pre)) => return Ok(Some(pre)),
-                    Ok(None) => continue,
-                    Err(e) => return Err(Some(e)),
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(None),
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => return Err(None),
-        }
-    }
-}
-
-fn reply(sock: &Socket, status: Status, message: &str) {
-    // The reply is tiny and the socket buffer empty: a non-blocking write takes it whole.
-    let _ = (&*sock).write_all(&handshake::encode_reply(status, message));
-}
-
-fn accept_batch(listener: &Socket, out: &mut Vec<Socket>) -> io::Result<()> {
+pub(crate) fn accept_batch(listener: &Socket, out: &mut Vec<Socket>) -> io::Result<()> {
     for _ in 0..ACCEPT_BATCH {
         match listener.accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK) {
             Ok((s, _)) => out.push(s),
@@ -716,24 +430,8 @@ fn accept_batch(listener: &Socket, out: &mut Vec<Socket>) -> io::Result<()> {
     Ok(())
 }
 
-fn accept_vsock_batch(listener: &Socket, out: &mut Vec<(Socket, u32)>) -> io::Result<()> {
-    for _ in 0..ACCEPT_BATCH {
-        match listener.accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK) {
-            Ok((s, a)) => {
-                if let Some((cid, _)) = a.as_vsock_address() {
-                    out.push((s, cid));
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
-            Err(e) if is_transient(&e) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
 /// Errors of one aborted connection, not of the listener.
-fn is_transient(e: &io::Error) -> bool {
+pub(crate) fn is_transient(e: &io::Error) -> bool {
     matches!(
         e.raw_os_error(),
         Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO | libc::EPERM)

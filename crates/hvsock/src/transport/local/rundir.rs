@@ -9,8 +9,8 @@
 //! replaced.
 
 use crate::addr::ServiceId;
-use crate::guid::Guid;
-use crate::route::{Folder, Selector};
+use crate::addr::guid::Guid;
+use crate::policy::{Folder, Selector};
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::fs::{File, OpenOptions};
 use std::io::{self, ErrorKind};

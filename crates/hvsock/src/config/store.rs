@@ -1,5 +1,5 @@
 //! Locked, atomic storage of the TOML files in the config directory, shared by the
-//! [service registry](crate::registry) and the [partition table](crate::partitions).
+//! [service registry](crate::config::registry) and the [partition table](crate::config::partitions).
 //!
 //! The rules, which keep a file from ever being lost or half-written:
 //!
