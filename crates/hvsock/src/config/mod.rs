@@ -4,6 +4,7 @@
 //! ([`settings`]), the `.reg`/`.ps1` import and export ([`regfile`]), and the cache that
 //! rereads a file only when it changed (`snapshot`).
 
+pub(crate) mod document;
 pub mod partitions;
 pub mod paths;
 pub mod regfile;
