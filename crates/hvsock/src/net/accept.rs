@@ -14,7 +14,7 @@ use crate::transport::vsock::accept::accept_vsock_batch;
 use socket2::Socket;
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, ErrorKind, Read};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,6 +31,17 @@ pub(crate) enum Source {
     Hybrid { vm: VmId, sock: ClaimedSocket },
     Vsock(Socket),
     Pending(Pending),
+}
+
+impl Source {
+    /// The descriptor epoll watches for this source.
+    fn fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Source::Local(c) | Source::Hybrid { sock: c, .. } => c.socket.as_fd(),
+            Source::Vsock(s) => s.as_fd(),
+            Source::Pending(p) => p.sock.as_fd(),
+        }
+    }
 }
 
 /// A connection ready for the user, with its peer as this side names it and the
@@ -135,14 +146,9 @@ impl Core {
     }
 
     pub(crate) fn add(&mut self, src: Source) -> io::Result<u64> {
-        let fd = match &src {
-            Source::Local(c) | Source::Hybrid { sock: c, .. } => c.socket.as_raw_fd(),
-            Source::Vsock(s) => s.as_raw_fd(),
-            Source::Pending(p) => p.sock.as_raw_fd(),
-        };
         let token = self.next_token;
         self.next_token += 1;
-        self.epoll.add(fd, token)?;
+        self.epoll.add(src.fd(), token)?;
         if matches!(src, Source::Pending(_)) {
             self.pending += 1;
         }
@@ -155,12 +161,7 @@ impl Core {
         if matches!(src, Source::Pending(_)) {
             self.pending -= 1;
         }
-        let fd = match &src {
-            Source::Local(c) | Source::Hybrid { sock: c, .. } => c.socket.as_raw_fd(),
-            Source::Vsock(s) => s.as_raw_fd(),
-            Source::Pending(p) => p.sock.as_raw_fd(),
-        };
-        self.epoll.delete(fd);
+        self.epoll.delete(src.fd());
         Some(src)
     }
 

@@ -7,6 +7,7 @@ use crate::config::snapshot;
 use crate::context::{Context, MAX_CONNECT_TIMEOUT};
 use crate::net::stream::HvStream;
 use crate::policy::{self, Route, err};
+use crate::sys::Ready;
 use crate::transport::local::wire::Preamble;
 use crate::transport::{hybrid, local, vsock};
 use socket2::{SockAddr, Socket};
@@ -85,7 +86,7 @@ pub(crate) fn connect_deadline(
 /// Waits until the non-blocking `sock` is ready for `events`, or the deadline.
 pub(crate) fn wait_ready(
     sock: &Socket,
-    events: i16,
+    what_for: Ready,
     deadline: Instant,
     what: &dyn Fn() -> String,
 ) -> io::Result<()> {
@@ -96,7 +97,7 @@ pub(crate) fn wait_ready(
             format!("{} timed out in the handshake", what()),
         ));
     }
-    crate::sys::poll_one(sock, events, deadline - now)?;
+    crate::sys::poll_one(sock, what_for, deadline - now)?;
     Ok(())
 }
 
@@ -111,7 +112,7 @@ pub(crate) fn write_all_deadline(
             Ok(0) => return Err(ErrorKind::WriteZero.into()),
             Ok(n) => buf = &buf[n..],
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                wait_ready(sock, libc::POLLOUT, deadline, what)?;
+                wait_ready(sock, Ready::Write, deadline, what)?;
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -136,7 +137,7 @@ pub(crate) fn read_exact_deadline(
     };
     let mut got = 0;
     while got < buf.len() {
-        wait_ready(sock, libc::POLLIN, deadline, what)?;
+        wait_ready(sock, Ready::Read, deadline, what)?;
         match (&*sock).read(&mut buf[got..]) {
             Ok(0) => return Err(closed()),
             Ok(n) => got += n,

@@ -127,6 +127,7 @@ impl Iterator for Incoming<'_> {
     }
 }
 
+#[cfg(unix)]
 /// The fd is an epoll set that is readable when a connection may be ready: poll it,
 /// then call `accept` in non-blocking mode.
 impl AsRawFd for HvListener {
@@ -135,6 +136,7 @@ impl AsRawFd for HvListener {
     }
 }
 
+#[cfg(unix)]
 impl AsFd for HvListener {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.epoll.as_fd()

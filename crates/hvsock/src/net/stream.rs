@@ -226,18 +226,21 @@ impl Write for &HvStream {
     }
 }
 
+#[cfg(unix)]
 impl AsFd for HvStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.sock.as_fd()
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for HvStream {
     fn as_raw_fd(&self) -> RawFd {
         self.sock.as_raw_fd()
     }
 }
 
+#[cfg(unix)]
 /// Gives up the stream for its raw descriptor. **The connection's count in the
 /// accepting listener's per-partition limit ends here**, although the socket stays
 /// open: a raw descriptor carries nothing that could give the place back when it is
@@ -248,6 +251,7 @@ impl IntoRawFd for HvStream {
     }
 }
 
+#[cfg(unix)]
 /// Gives up the stream for its descriptor. As with [`IntoRawFd`], **the connection's
 /// count in the accepting listener's per-partition limit ends here** while the socket
 /// stays open; [`HvStream::into_fd_and_guard`] keeps it.

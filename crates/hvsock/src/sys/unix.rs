@@ -1,101 +1,75 @@
-//! The few syscalls std and socket2 do not wrap: epoll, `MSG_PEEK`, `geteuid`, and
-//! registering a descriptor with tokio.
-//!
-//! This is the only module of the crate with `unsafe` code.
+//! The system calls of a Unix platform (Linux today) that std and socket2 do not wrap:
+//! epoll, `poll`, `MSG_PEEK`, peer credentials, `FIONBIO`, user ids, and registering a
+//! descriptor with tokio. Through rustix, which wraps them safely; the one `unsafe`
+//! block left is tokio's registration contract.
+#![allow(unsafe_code)]
 
+use rustix::event::Timespec;
+use rustix::event::epoll;
+use rustix::event::{PollFd, PollFlags};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 /// The effective user id of this process.
 pub(crate) fn geteuid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    rustix::process::geteuid().as_raw()
 }
 
 /// The real user id of this process.
 pub(crate) fn getuid() -> u32 {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    unsafe { libc::getuid() }
+    rustix::process::getuid().as_raw()
 }
 
 /// The user id of the process at the other end of a Unix socket, from the kernel
 /// (`SO_PEERCRED`): who connected, whatever the bytes say.
-pub(crate) fn peer_uid(fd: &impl AsRawFd) -> io::Result<u32> {
-    let mut cred = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-    };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: `cred` and `len` are valid for writes of the sizes passed; the kernel
-    // writes at most `len` bytes into `cred`.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&mut cred as *mut libc::ucred).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(cred.uid)
+pub(crate) fn peer_uid(fd: &impl AsFd) -> io::Result<u32> {
+    Ok(rustix::net::sockopt::socket_peercred(fd)?.uid.as_raw())
 }
 
 /// `recv(MSG_PEEK)`: copies what is waiting without consuming it; blocks (up to the
 /// socket's read timeout) only while nothing is waiting.
-pub(crate) fn peek(fd: &impl AsRawFd, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes.
-    let n = unsafe {
-        libc::recv(
-            fd.as_raw_fd(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            libc::MSG_PEEK,
-        )
-    };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(n as usize)
+pub(crate) fn peek(fd: &impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
+    Ok(rustix::net::recv(fd, buf, rustix::net::RecvFlags::PEEK)?.0)
 }
 
 /// Switches a socket to blocking mode with one `ioctl(FIONBIO)` (where `fcntl` takes
 /// a get and a set): on the path of every local connection, both sides.
-pub(crate) fn set_blocking(fd: &impl AsRawFd) -> io::Result<()> {
-    let mut off: libc::c_int = 0;
-    // SAFETY: FIONBIO reads one int from the valid pointer `&mut off`.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONBIO, &mut off) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+pub(crate) fn set_blocking(fd: &impl AsFd) -> io::Result<()> {
+    Ok(rustix::io::ioctl_fionbio(fd, false)?)
 }
 
-/// Waits up to `timeout` for `events` (`libc::POLLIN`, `libc::POLLOUT`) on `fd`.
-/// `Ok(false)` when the time ran out or a signal interrupted the wait.
-pub(crate) fn poll_one(fd: &impl AsRawFd, events: i16, timeout: Duration) -> io::Result<bool> {
-    let mut pfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events,
-        revents: 0,
-    };
-    // Round up so a 0.5 ms deadline does not spin.
-    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
-    // SAFETY: `pfd` is one valid pollfd for the call's duration and nfds is 1.
-    let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted {
-            Ok(false)
-        } else {
-            Err(e)
-        };
+/// What [`poll_one`] waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ready {
+    /// Data to read (or end of stream).
+    Read,
+    /// Room to write.
+    Write,
+}
+
+/// A timeout in whole milliseconds, rounded up so a 0.5 ms deadline does not spin.
+fn timespec(d: Duration) -> Timespec {
+    let ms = d.as_micros().div_ceil(1000).min(i32::MAX as u128) as u64;
+    Timespec {
+        tv_sec: (ms / 1000) as _,
+        tv_nsec: ((ms % 1000) * 1_000_000) as _,
     }
-    Ok(r > 0)
+}
+
+/// Waits up to `timeout` until `fd` is ready for `what`. `Ok(false)` when the time ran
+/// out or a signal interrupted the wait.
+pub(crate) fn poll_one(fd: &impl AsFd, what: Ready, timeout: Duration) -> io::Result<bool> {
+    let flags = match what {
+        Ready::Read => PollFlags::IN,
+        Ready::Write => PollFlags::OUT,
+    };
+    let mut fds = [PollFd::new(fd, flags)];
+    match rustix::event::poll(&mut fds, Some(&timespec(timeout))) {
+        Ok(n) => Ok(n > 0),
+        Err(rustix::io::Errno::INTR) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A level-triggered epoll instance. Listeners use one to wait on all of their
@@ -107,70 +81,47 @@ pub(crate) struct Epoll {
 
 impl Epoll {
     pub(crate) fn new() -> io::Result<Epoll> {
-        // SAFETY: epoll_create1 has no memory preconditions.
-        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` is a fresh descriptor that nothing else owns.
         Ok(Epoll {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            fd: epoll::create(epoll::CreateFlags::CLOEXEC)?,
         })
     }
 
     /// Watches `fd` for readability, reporting `token`.
-    pub(crate) fn add(&self, fd: RawFd, token: u64) -> io::Result<()> {
-        let mut ev = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: token,
-        };
-        // SAFETY: `ev` is a valid epoll_event; the kernel copies it.
-        let rc = unsafe { libc::epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+    pub(crate) fn add(&self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
+        Ok(epoll::add(
+            &self.fd,
+            fd,
+            epoll::EventData::new_u64(token),
+            epoll::EventFlags::IN,
+        )?)
     }
 
     /// Stops watching `fd` (closing it also does).
-    pub(crate) fn delete(&self, fd: RawFd) {
-        // SAFETY: a null event pointer is allowed for EPOLL_CTL_DEL since Linux 2.6.9.
-        unsafe {
-            libc::epoll_ctl(
-                self.fd.as_raw_fd(),
-                libc::EPOLL_CTL_DEL,
-                fd,
-                std::ptr::null_mut(),
-            )
-        };
+    pub(crate) fn delete(&self, fd: BorrowedFd<'_>) {
+        let _ = epoll::delete(&self.fd, fd);
     }
 
     /// Waits up to `timeout` (None: forever) and appends ready tokens to `out`.
     pub(crate) fn wait(&self, timeout: Option<Duration>, out: &mut Vec<u64>) -> io::Result<()> {
         const MAX: usize = 64;
-        let mut events = [libc::epoll_event { events: 0, u64: 0 }; MAX];
-        let ms = match timeout {
-            None => -1,
-            // Round up so a 0.5 ms deadline does not spin.
-            Some(d) => d.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32,
-        };
-        // SAFETY: `events` is valid for MAX entries; the kernel writes at most MAX.
-        let n =
-            unsafe { libc::epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), MAX as i32, ms) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                return Ok(());
-            }
-            return Err(e);
+        let mut events = Vec::with_capacity(MAX);
+        let t = timeout.map(timespec);
+        match epoll::wait(
+            &self.fd,
+            rustix::buffer::spare_capacity(&mut events),
+            t.as_ref(),
+        ) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => return Ok(()),
+            Err(e) => return Err(e.into()),
         }
-        out.extend(events[..n as usize].iter().map(|e| e.u64));
+        out.extend(events.iter().map(|e| e.data.u64()));
         Ok(())
     }
 }
 
-impl std::os::fd::AsFd for Epoll {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+impl AsFd for Epoll {
+    fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
 }
@@ -217,14 +168,14 @@ mod tests {
     fn epoll_reports_readable() {
         let ep = Epoll::new().unwrap();
         let (mut a, b) = UnixStream::pair().unwrap();
-        ep.add(b.as_raw_fd(), 7).unwrap();
+        ep.add(b.as_fd(), 7).unwrap();
         let mut out = vec![];
         ep.wait(Some(Duration::ZERO), &mut out).unwrap();
         assert!(out.is_empty());
         a.write_all(b"x").unwrap();
         ep.wait(Some(Duration::from_secs(5)), &mut out).unwrap();
         assert_eq!(out, vec![7]);
-        ep.delete(b.as_raw_fd());
+        ep.delete(b.as_fd());
         out.clear();
         ep.wait(Some(Duration::ZERO), &mut out).unwrap();
         assert!(out.is_empty());

@@ -117,11 +117,13 @@ macro_rules! async_io_impls {
 
 macro_rules! fd_impls {
     ($($t:ty),*) => {$(
+        #[cfg(unix)]
         impl AsRawFd for $t {
             fn as_raw_fd(&self) -> RawFd {
                 Io::io(self).as_raw_fd()
             }
         }
+        #[cfg(unix)]
         impl AsFd for $t {
             fn as_fd(&self) -> BorrowedFd<'_> {
                 Io::io(self).get_ref().as_fd()
