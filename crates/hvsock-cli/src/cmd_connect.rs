@@ -121,7 +121,7 @@ pub fn run(args: ConnectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let ctx = Context::from_env()?;
     let stream = ctx
         .connect_timeout(addr, args.timeout)
-        .map_err(|e| format!("connect {}: {e}", args.addr))?;
+        .map_err(|e| format!("connect {}: {}", args.addr, crate::hints::full(&e)))?;
     if args.verbose {
         eprintln!(
             "hvsock: connected to {} ({})",

@@ -112,7 +112,7 @@ pub(crate) fn resolve(vm: &str, dirs: &Dirs) -> Result<VmId, String> {
 
 /// Connects to the agent of `vm`, with a hint on the usual mistakes.
 pub(crate) async fn connect_agent(vm: &str, timeout: Duration) -> Result<HvStream, String> {
-    let ctx = Context::from_env().map_err(|e| e.to_string())?;
+    let ctx = Context::from_env().map_err(|e| crate::hints::full(&e))?;
     let id = resolve(vm, ctx.dirs())?;
     HvStream::connect_with(&ctx, (id, SERVICE_ID), timeout)
         .await
@@ -126,7 +126,10 @@ pub(crate) async fn connect_agent(vm: &str, timeout: Duration) -> Result<HvStrea
                 }
                 _ => "",
             };
-            format!("cannot reach the agent in {vm}: {e}{hint}")
+            format!(
+                "cannot reach the agent in {vm}: {}{hint}",
+                crate::hints::full(&e)
+            )
         })
 }
 

@@ -213,7 +213,7 @@ pub fn run(args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let ctx = Context::from_env()?;
     let listener = ctx
         .bind(addr)
-        .map_err(|e| format!("listen {}: {e}", args.addr))?;
+        .map_err(|e| format!("listen {}: {}", args.addr, crate::hints::full(&e)))?;
     let verbose = args.verbose;
     warn_hybrid_clashes(&dirs);
     if verbose {

@@ -503,7 +503,11 @@ async fn relay_one(id: u64, client: Conn, who: String, to: Arc<RelayTo>) {
     let server = match to.target.connect(to.timeout).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("hvsock: relay #{id} from {who}: connect {}: {e}", to.text);
+            eprintln!(
+                "hvsock: relay #{id} from {who}: connect {}: {}",
+                to.text,
+                crate::hints::full(&e)
+            );
             return;
         }
     };
@@ -571,7 +575,7 @@ async fn relay(args: RelayArgs) -> Result<ExitCode, Box<dyn std::error::Error>> 
     tokio::pin!(stop);
     let listener = Listener::bind(&args.from, &ctx)
         .await
-        .map_err(|e| format!("listen on {}: {e}", args.from))?;
+        .map_err(|e| format!("listen on {}: {}", args.from, crate::hints::full(&e)))?;
     if args.verbose {
         eprintln!(
             "hvsock: relay listening on {} -> {}",

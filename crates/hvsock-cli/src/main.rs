@@ -14,6 +14,7 @@ mod cmd_listen;
 mod cmd_relay;
 mod cmd_service;
 mod cmd_vm;
+mod hints;
 mod sys;
 
 /// Hyper-V sockets for Linux hosts, guests and containers.
@@ -81,7 +82,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // One line, whatever the error's text.
-            let msg = e.to_string().replace('\n', "; ");
+            let hint = e.downcast_ref().and_then(hints::hint).unwrap_or_default();
+            let msg = format!("{e}{hint}").replace('\n', "; ");
             eprintln!("hvsock: {msg}");
             ExitCode::from(1)
         }

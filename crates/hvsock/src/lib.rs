@@ -19,6 +19,7 @@
 pub mod addr;
 pub mod config;
 pub mod context;
+pub mod error;
 pub mod net;
 pub(crate) mod policy;
 pub(crate) mod sys;
@@ -42,6 +43,7 @@ pub mod handshake {
 pub use addr::{HvAddr, ServiceId, SockaddrError, ToHvAddr, VmId};
 pub use config::settings::Settings;
 pub use context::Context;
+pub use error::HvError;
 pub use guid::{Guid, GuidParseError};
 pub use net::listener::{HvListener, Incoming};
 pub use net::stream::{ConnectionGuard, HvStream};

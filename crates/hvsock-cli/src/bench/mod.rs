@@ -291,7 +291,7 @@ fn spawn_server(a: Acceptor) -> io::Result<()> {
 
 fn run_server(a: ServerArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let acceptor = Acceptor::bind(&Target::parse(&a.addr))
-        .map_err(|e| format!("listen on {}: {e}", a.addr))?;
+        .map_err(|e| format!("listen on {}: {}", a.addr, crate::hints::full(&e)))?;
     if a.verbose {
         eprintln!("hvsock: bench server on {}", a.addr);
     }
@@ -332,7 +332,7 @@ pub fn run(cmd: BenchCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
         BenchCmd::Server(a) => run_server(a),
         BenchCmd::Client(a) => {
             let dialer = Dialer::new(&Target::parse(&a.addr), Context::from_env)
-                .map_err(|e| format!("{}: {e}", a.addr))?;
+                .map_err(|e| format!("{}: {}", a.addr, crate::hints::full(&e)))?;
             measure(&dialer, &a.work)
         }
         BenchCmd::Local(a) => run_local(a),

@@ -5,6 +5,7 @@
 use crate::addr::HvAddr;
 use crate::config::snapshot;
 use crate::context::{Context, MAX_CONNECT_TIMEOUT};
+use crate::error::HvError;
 use crate::net::stream::HvStream;
 use crate::policy::{self, Route, err};
 use crate::sys::Ready;
@@ -31,7 +32,11 @@ pub(crate) fn check_timeout(timeout: Duration) -> io::Result<()> {
 pub(crate) fn remaining(deadline: Instant, what: &dyn Fn() -> String) -> io::Result<Duration> {
     let now = Instant::now();
     if now >= deadline {
-        return Err(err(ErrorKind::TimedOut, format!("{} timed out", what())));
+        return Err(HvError::TimedOut {
+            what: what(),
+            during: "",
+        }
+        .into());
     }
     Ok(deadline - now)
 }
@@ -92,10 +97,11 @@ pub(crate) fn wait_ready(
 ) -> io::Result<()> {
     let now = Instant::now();
     if now >= deadline {
-        return Err(err(
-            ErrorKind::TimedOut,
-            format!("{} timed out in the handshake", what()),
-        ));
+        return Err(HvError::TimedOut {
+            what: what(),
+            during: " in the handshake",
+        }
+        .into());
     }
     crate::sys::poll_one(sock, what_for, deadline - now)?;
     Ok(())

@@ -2,6 +2,7 @@
 //! and its `OK` line.
 
 use super::wire;
+use crate::error::HvError;
 use crate::net::dial::{connect_deadline, remaining};
 use crate::policy::err;
 use crate::transport::local::rundir;
@@ -50,10 +51,11 @@ pub(crate) fn dial_hybrid(
         };
         let bytes = &buf[..n];
         if n == 0 {
-            return Err(err(
-                ErrorKind::ConnectionRefused,
-                format!("{}: nothing listens on port {port} in the VM", what()),
-            ));
+            return Err(HvError::NothingListens {
+                target: what(),
+                on: format!("port {port} in the VM"),
+            }
+            .into());
         }
         match wire::parse_hybrid_reply(bytes) {
             Ok(Some(len)) => {

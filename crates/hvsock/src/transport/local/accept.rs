@@ -6,6 +6,7 @@ use super::rundir;
 use super::wire::{self, PREAMBLE_LEN, Preamble, PreambleError, Status};
 use crate::addr::VmId;
 use crate::config::snapshot;
+use crate::error::HvError;
 use crate::net::accept::BACKLOG;
 use crate::net::accept::{Core, Source};
 use crate::policy::{self, Selector, err};
@@ -42,6 +43,22 @@ pub(crate) fn read_preamble(p: &mut Pending) -> Result<Option<Preamble>, Option<
 pub(crate) fn reply(sock: &Socket, status: Status, message: &str) {
     // The reply is tiny and the socket buffer empty: a non-blocking write takes it whole.
     let _ = (&*sock).write_all(&wire::encode_reply(status, message));
+}
+
+/// The text of a refusal for the registry's sake, as the peer's user reads it. The
+/// words on the wire are those of the first protocol version, what to run on the host
+/// included: a peer (often another machine, any version) shows them verbatim, and has
+/// no typed error to hint from.
+fn refusal_text(e: &io::Error) -> String {
+    match HvError::of(e) {
+        Some(HvError::Disabled { service, .. }) => {
+            format!("{e}; enable it with `hvsock service enable {service}`")
+        }
+        Some(HvError::NotRegistered { service }) => {
+            format!("{e}; register it with `hvsock service add NAME --id {service}`")
+        }
+        _ => e.to_string(),
+    }
 }
 
 impl Core {
@@ -186,7 +203,7 @@ impl Core {
             return;
         }
         if let Err(e) = self.check_crossing(rel) {
-            reply(&sock, Status::PermissionDenied, &e.to_string());
+            reply(&sock, Status::PermissionDenied, &refusal_text(&e));
             return;
         }
         match self.reserve(rel) {

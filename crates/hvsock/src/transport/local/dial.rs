@@ -5,8 +5,9 @@ use super::rundir;
 use super::wire::{self, Preamble, REPLY_LEN, Status};
 use crate::config::snapshot;
 use crate::context::Context;
+use crate::error::HvError;
 use crate::net::dial::{read_exact_deadline, remaining, write_all_deadline};
-use crate::policy::{Folder, Selector, err};
+use crate::policy::{Folder, Selector};
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, ErrorKind};
 use std::time::{Duration, Instant};
@@ -42,14 +43,11 @@ pub(crate) fn dial_local(
         crate::sys::set_blocking(&sock)?;
         return Ok(sock);
     }
-    Err(err(
-        ErrorKind::ConnectionRefused,
-        format!(
-            "{}: nothing listens on service {}",
-            what(),
-            preamble.service
-        ),
-    ))
+    Err(HvError::NothingListens {
+        target: what(),
+        on: format!("service {}", preamble.service),
+    }
+    .into())
 }
 /// Non-blocking `connect(2)` of a Unix socket, which completes at once or fails
 /// with `EAGAIN` while the listener's backlog is full (then it is retried until the
@@ -92,10 +90,16 @@ fn local_handshake(
         read_exact_deadline(sock, &mut len, deadline, what)?;
         let mut msg = vec![0u8; u16::from_le_bytes(len) as usize];
         read_exact_deadline(sock, &mut msg, deadline, what)?;
-        return Err(err(
-            h.status.error_kind(),
-            format!("{}: {}", what(), wire::decode_reply_message(&msg)),
-        ));
+        let (target, message) = (what(), wire::decode_reply_message(&msg));
+        return Err(match h.status {
+            Status::Busy => HvError::Busy { target, message },
+            status => HvError::Refused {
+                target,
+                status,
+                message,
+            },
+        }
+        .into());
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The vsock transport's connecting side: a kernel AF_VSOCK connect.
 
+use crate::error::HvError;
 use crate::net::dial::connect_deadline;
 use crate::policy::err;
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -16,16 +17,16 @@ pub(crate) fn dial_vsock(
     connect_deadline(&sock, &SockAddr::vsock(cid, port), deadline, what).map_err(|e| {
         match e.kind() {
             // AF_VSOCK reports a missing listener as a reset.
-            ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused => err(
-                ErrorKind::ConnectionRefused,
-                format!(
-                    "{}: nothing listens on vsock port {port} (CID {cid})",
-                    what()
-                ),
-            ),
-            ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-                err(ErrorKind::TimedOut, format!("{} timed out", what()))
+            ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused => HvError::NothingListens {
+                target: what(),
+                on: format!("vsock port {port} (CID {cid})"),
             }
+            .into(),
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => HvError::TimedOut {
+                what: what(),
+                during: "",
+            }
+            .into(),
             _ => err(e.kind(), format!("{}: {e}", what())),
         }
     })?;
