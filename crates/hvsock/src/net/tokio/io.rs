@@ -5,8 +5,8 @@ use socket2::Socket;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::task::{Context as TaskContext, Poll, ready};
-use tokio::io::ReadBuf;
 use tokio::io::unix::AsyncFd;
+use tokio::io::{Interest, ReadBuf};
 
 pub(super) fn poll_read(
     io: &AsyncFd<Socket>,
@@ -56,6 +56,16 @@ pub(super) fn poll_write_vectored(
             Err(_would_block) => continue,
         }
     }
+}
+
+pub(super) fn try_read(io: &AsyncFd<Socket>, buf: &mut [u8]) -> io::Result<usize> {
+    io.try_io(Interest::READABLE, |s| {
+        crate::net::stream::ended_if_not_connected(Read::read(&mut &*s, buf))
+    })
+}
+
+pub(super) fn try_write(io: &AsyncFd<Socket>, buf: &[u8]) -> io::Result<usize> {
+    io.try_io(Interest::WRITABLE, |s| Write::write(&mut &*s, buf))
 }
 
 pub(super) fn shutdown_write(io: &AsyncFd<Socket>) -> Poll<io::Result<()>> {

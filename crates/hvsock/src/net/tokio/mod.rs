@@ -8,7 +8,7 @@
 //!
 //! # async fn demo() -> std::io::Result<()> {
 //! let svc = ServiceId::from_vsock_port(5000);
-//! let listener = HvListener::bind((VmId::LOOPBACK, svc)).await?;
+//! let listener = HvListener::bind((VmId::LOOPBACK, svc))?;
 //! tokio::spawn(async move {
 //!     let (mut s, _peer) = listener.accept().await?;
 //!     let (mut r, mut w) = s.split();
@@ -31,5 +31,5 @@ mod split;
 mod stream;
 
 pub use listener::HvListener;
-pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use stream::HvStream;
