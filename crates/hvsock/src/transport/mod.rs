@@ -12,6 +12,7 @@
 //! ([`crate::policy::Route`] for a connect, the accept loop's `Source` for a listener):
 //! a new transport is one module here plus one arm per enum.
 
+pub(crate) mod deadline;
 pub(crate) mod hybrid;
 pub(crate) mod local;
 pub(crate) mod vsock;

@@ -3,8 +3,8 @@
 
 use super::wire;
 use crate::error::HvError;
-use crate::net::dial::{connect_deadline, remaining};
 use crate::policy::err;
+use crate::transport::deadline::{connect_deadline, remaining};
 use crate::transport::local::rundir;
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, ErrorKind, Read, Write};

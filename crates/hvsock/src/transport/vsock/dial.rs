@@ -1,8 +1,8 @@
 //! The vsock transport's connecting side: a kernel AF_VSOCK connect.
 
 use crate::error::HvError;
-use crate::net::dial::connect_deadline;
 use crate::policy::err;
+use crate::transport::deadline::connect_deadline;
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, ErrorKind};
 use std::time::Instant;
