@@ -32,8 +32,10 @@ pub use addr::{guid, syntax};
 pub use config::{partitions, paths, regfile, registry, store};
 
 /// Wire formats spoken before data flows, one per transport that has one: the local
-/// preamble and reply ([`Preamble`], [`encode_reply`], ...) and the hybrid `CONNECT`
-/// handshake ([`hybrid_connect_request`], [`parse_hybrid_reply`]). Pure byte functions
+/// preamble and reply ([`Preamble`](crate::handshake::Preamble),
+/// [`encode_reply`](crate::handshake::encode_reply), ...) and the hybrid `CONNECT`
+/// handshake ([`hybrid_connect_request`](crate::handshake::hybrid_connect_request),
+/// [`parse_hybrid_reply`](crate::handshake::parse_hybrid_reply)). Pure byte functions
 /// (no I/O), so that std, tokio and the fuzz targets share them.
 pub mod handshake {
     pub use crate::transport::hybrid::wire::*;

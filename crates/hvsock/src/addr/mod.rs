@@ -279,7 +279,7 @@ impl From<(VmId, ServiceId)> for HvAddr {
 
 /// Anything that names a Hyper-V socket address: an [`HvAddr`], a `(VmId, ServiceId)`
 /// pair, or `VM:SERVICE` text resolved with the registry and partition table (see
-/// [`syntax`](crate::addr::syntax)).
+/// [`syntax`](mod@crate::addr::syntax)).
 ///
 /// ```no_run
 /// use hvsock::HvStream;

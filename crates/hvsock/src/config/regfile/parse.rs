@@ -136,7 +136,7 @@ fn key_suffix(path: &str) -> Option<&str> {
     None
 }
 
-/// Reads a `.reg` file (see the [module docs](self)); returns the services it registers
+/// Reads a `.reg` file (see the [module docs](super)); returns the services it registers
 /// and what it skipped. Errors carry the 1-based line number. Never panics.
 pub fn parse_reg(bytes: &[u8]) -> Result<RegImport, RegParseError> {
     let text = decode(bytes)?;
