@@ -22,6 +22,21 @@ fn typed(e: &io::Error) -> &HvError {
     h
 }
 
+/// Keeps calling `accept` (non-blocking) for a few seconds so the listener answers
+/// handshakes; the connections it takes are dropped.
+fn serve_for_a_while(l: hvsock::HvListener) {
+    std::thread::spawn(move || {
+        let _ = l.set_nonblocking(true);
+        let mut kept = Vec::new();
+        for _ in 0..500 {
+            if let Ok(c) = l.accept() {
+                kept.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+}
+
 #[test]
 fn not_registered() {
     let f = Fixture::new();
@@ -85,16 +100,7 @@ fn busy_at_the_per_partition_limit() {
     let f = Fixture::new();
     f.settings("max_connections_per_partition = 1\n");
     let l = f.host().bind(at(VmId::ZERO, SVC)).unwrap();
-    let t = std::thread::spawn(move || {
-        let kept = l.accept().unwrap();
-        // Serve the refusal of the second connect, then hold the first.
-        let _ = l.set_nonblocking(true);
-        for _ in 0..500 {
-            let _ = l.accept();
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        drop(kept);
-    });
+    serve_for_a_while(l);
     let _first = f.local("a").connect(at(VmId::PARENT, SVC)).unwrap();
     let e = f.local("a").connect(at(VmId::PARENT, SVC)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
@@ -104,7 +110,6 @@ fn busy_at_the_per_partition_limit() {
         }
         other => panic!("not busy: {other:?}"),
     }
-    drop(t);
 }
 
 #[test]
@@ -113,13 +118,7 @@ fn refused_with_the_listeners_status_and_words() {
     let l = f.host().bind(at(VmId::ZERO, SVC)).unwrap();
     // Disabled after bind: the listener refuses at accept time, with its reason.
     f.set_enabled(SVC, false);
-    let t = std::thread::spawn(move || {
-        let _ = l.set_nonblocking(true);
-        for _ in 0..500 {
-            let _ = l.accept();
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    });
+    serve_for_a_while(l);
     let e = f.local("a").connect(at(VmId::PARENT, SVC)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
     let h = HvError::of(&e).expect("typed");
@@ -132,7 +131,6 @@ fn refused_with_the_listeners_status_and_words() {
         }
         other => panic!("not refused: {other:?}"),
     }
-    drop(t);
 }
 
 #[test]

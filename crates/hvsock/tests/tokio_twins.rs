@@ -18,6 +18,29 @@ fn connect(f: &Fixture) -> impl std::future::Future<Output = std::io::Result<HvS
     }
 }
 
+/// Waits with `readable` and reads with `try_read` until a read does not block.
+async fn read_when_ready<F: std::future::Future<Output = std::io::Result<()>>>(
+    readable: impl Fn() -> F,
+    try_read: impl Fn(&mut [u8]) -> std::io::Result<usize>,
+    buf: &mut [u8],
+) -> usize {
+    loop {
+        readable().await.unwrap();
+        match try_read(buf) {
+            Ok(n) => return n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// Accepts one connection from partition a: (accepted end, client end).
+async fn pair(f: &Fixture, l: &HvListener) -> (HvStream, HvStream) {
+    let client = tokio::spawn(connect(f));
+    let (s, _) = l.accept().await.unwrap();
+    (s, client.await.unwrap().unwrap())
+}
+
 #[tokio::test]
 async fn poll_accept_and_addresses_on_every_half() {
     let f = Fixture::new();
@@ -47,12 +70,8 @@ async fn poll_accept_and_addresses_on_every_half() {
 async fn reunite_gives_the_stream_back_without_shutting_it_down() {
     let f = Fixture::new();
     let l = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, SVC)).unwrap();
-    let client = tokio::spawn(connect(&f));
-    let (s1, _) = l.accept().await.unwrap();
-    let mut c1 = client.await.unwrap().unwrap();
-    let client = tokio::spawn(connect(&f));
-    let (s2, _) = l.accept().await.unwrap();
-    let _c2 = client.await.unwrap().unwrap();
+    let (s1, mut c1) = pair(&f, &l).await;
+    let (s2, _c2) = pair(&f, &l).await;
 
     let (r1, w1) = s1.into_split();
     let (r2, w2) = s2.into_split();
@@ -72,9 +91,7 @@ async fn reunite_gives_the_stream_back_without_shutting_it_down() {
 async fn readiness_and_try_io() {
     let f = Fixture::new();
     let l = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, SVC)).unwrap();
-    let client = tokio::spawn(connect(&f));
-    let (s, _) = l.accept().await.unwrap();
-    let c = client.await.unwrap().unwrap();
+    let (s, c) = pair(&f, &l).await;
     // Nothing sent yet: try_read would block.
     let mut buf = [0u8; 16];
     assert_eq!(
@@ -83,26 +100,12 @@ async fn readiness_and_try_io() {
     );
     c.writable().await.unwrap();
     assert_eq!(c.try_write(b"hi").unwrap(), 2);
-    let n = loop {
-        s.readable().await.unwrap();
-        match s.try_read(&mut buf) {
-            Ok(n) => break n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
-            Err(e) => panic!("{e}"),
-        }
-    };
+    let n = read_when_ready(|| s.readable(), |b| s.try_read(b), &mut buf).await;
     assert_eq!(&buf[..n], b"hi");
     // The owned halves have them too; the end of the stream reads as 0.
     let (r, _w) = s.into_split();
     drop(c);
-    let n = loop {
-        r.readable().await.unwrap();
-        match r.try_read(&mut buf) {
-            Ok(n) => break n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
-            Err(e) => panic!("{e}"),
-        }
-    };
+    let n = read_when_ready(|| r.readable(), |b| r.try_read(b), &mut buf).await;
     assert_eq!(n, 0);
 }
 

@@ -302,15 +302,6 @@ pub(crate) fn ended_if_not_connected(r: io::Result<usize>) -> io::Result<usize> 
     }
 }
 
-impl Read for HvStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        ended_if_not_connected((&self.sock).read(buf))
-    }
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        ended_if_not_connected((&self.sock).read_vectored(bufs))
-    }
-}
-
 impl Read for &HvStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         ended_if_not_connected((&self.sock).read(buf))
@@ -320,7 +311,16 @@ impl Read for &HvStream {
     }
 }
 
-impl Write for HvStream {
+impl Read for HvStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
+    }
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&*self).read_vectored(bufs)
+    }
+}
+
+impl Write for &HvStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         (&self.sock).write(buf)
     }
@@ -332,12 +332,12 @@ impl Write for HvStream {
     }
 }
 
-impl Write for &HvStream {
+impl Write for HvStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&self.sock).write(buf)
+        (&*self).write(buf)
     }
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&self.sock).write_vectored(bufs)
+        (&*self).write_vectored(bufs)
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())

@@ -9,25 +9,35 @@ use std::time::{Duration, Instant};
 
 /// Time left before `deadline`, or TimedOut.
 pub(crate) fn remaining(deadline: Instant, what: &dyn Fn() -> String) -> io::Result<Duration> {
+    left(deadline, what, "")
+}
+
+/// Time left before `deadline`, or TimedOut naming the step (`during`).
+fn left(
+    deadline: Instant,
+    what: &dyn Fn() -> String,
+    during: &'static str,
+) -> io::Result<Duration> {
     let now = Instant::now();
     if now >= deadline {
         return Err(HvError::TimedOut {
             what: what(),
-            during: "",
+            during,
         }
         .into());
     }
     Ok(deadline - now)
 }
-/// `connect(2)` with a deadline; Unix sockets with a full backlog are retried.
-pub(crate) fn connect_deadline(
-    sock: &Socket,
-    addr: &SockAddr,
+
+/// Runs `connect` until it stops failing with `WouldBlock` (a Unix listener's full
+/// backlog), with the time left each try.
+pub(crate) fn retry_connect(
     deadline: Instant,
     what: &dyn Fn() -> String,
+    mut connect: impl FnMut(Duration) -> io::Result<()>,
 ) -> io::Result<()> {
     loop {
-        match sock.connect_timeout(addr, remaining(deadline, what)?) {
+        match connect(remaining(deadline, what)?) {
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(1));
             }
@@ -35,6 +45,17 @@ pub(crate) fn connect_deadline(
         }
     }
 }
+
+/// `connect(2)` with a deadline; Unix sockets with a full backlog are retried.
+pub(crate) fn connect_deadline(
+    sock: &Socket,
+    addr: &SockAddr,
+    deadline: Instant,
+    what: &dyn Fn() -> String,
+) -> io::Result<()> {
+    retry_connect(deadline, what, |t| sock.connect_timeout(addr, t))
+}
+
 /// Waits until the non-blocking `sock` is ready for `events`, or the deadline.
 pub(crate) fn wait_ready(
     sock: &Socket,
@@ -42,17 +63,11 @@ pub(crate) fn wait_ready(
     deadline: Instant,
     what: &dyn Fn() -> String,
 ) -> io::Result<()> {
-    let now = Instant::now();
-    if now >= deadline {
-        return Err(HvError::TimedOut {
-            what: what(),
-            during: " in the handshake",
-        }
-        .into());
-    }
-    crate::sys::poll_one(sock, what_for, deadline - now)?;
+    let t = left(deadline, what, " in the handshake")?;
+    crate::sys::poll_one(sock, what_for, t)?;
     Ok(())
 }
+
 pub(crate) fn write_all_deadline(
     sock: &Socket,
     mut buf: &[u8],
@@ -72,6 +87,7 @@ pub(crate) fn write_all_deadline(
     }
     Ok(())
 }
+
 /// Reads exactly `buf.len()` bytes by the deadline. It polls before each read: the
 /// listener's reply is never there the moment the preamble has gone out.
 pub(crate) fn read_exact_deadline(

@@ -35,13 +35,7 @@ pub(super) fn poll_write(
     cx: &mut TaskContext<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
-    loop {
-        let mut guard = ready!(io.poll_write_ready(cx))?;
-        match guard.try_io(|s| s.get_ref().write(buf)) {
-            Ok(r) => return Poll::Ready(r),
-            Err(_would_block) => continue,
-        }
-    }
+    poll_write_with(io, cx, |mut s| s.write(buf))
 }
 
 pub(super) fn poll_write_vectored(
@@ -49,9 +43,19 @@ pub(super) fn poll_write_vectored(
     cx: &mut TaskContext<'_>,
     bufs: &[IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
+    poll_write_with(io, cx, |mut s| s.write_vectored(bufs))
+}
+
+/// Runs a non-blocking `write` once the socket is writable, waiting again on
+/// `WouldBlock`.
+fn poll_write_with(
+    io: &AsyncFd<Socket>,
+    cx: &mut TaskContext<'_>,
+    mut write: impl FnMut(&Socket) -> io::Result<usize>,
+) -> Poll<io::Result<usize>> {
     loop {
         let mut guard = ready!(io.poll_write_ready(cx))?;
-        match guard.try_io(|s| s.get_ref().write_vectored(bufs)) {
+        match guard.try_io(|s| write(s.get_ref())) {
             Ok(r) => return Poll::Ready(r),
             Err(_would_block) => continue,
         }

@@ -37,21 +37,25 @@ impl Io for ReadHalf<'_> {
         &self.0.io
     }
 }
+
 impl Io for WriteHalf<'_> {
     fn io(&self) -> &AsyncFd<Socket> {
         &self.0.io
     }
 }
+
 impl Io for OwnedReadHalf {
     fn io(&self) -> &AsyncFd<Socket> {
         &self.0.io
     }
 }
+
 impl Io for OwnedWriteHalf {
     fn io(&self) -> &AsyncFd<Socket> {
         &self.0.io
     }
 }
+
 async_io_impls!(ReadHalf<'_>);
 async_io_impls!(write WriteHalf<'_>);
 async_io_impls!(OwnedReadHalf);
@@ -80,6 +84,7 @@ macro_rules! addrs {
         }
     )*};
 }
+
 addrs!(ReadHalf<'_>, WriteHalf<'_>, OwnedReadHalf, OwnedWriteHalf);
 
 impl OwnedReadHalf {
@@ -234,16 +239,7 @@ impl OwnedReadHalf {
 }
 
 impl OwnedWriteHalf {
-    /// See [`HvStream::async_io`].
-    ///
-    /// ```no_run
-    /// # async fn f(s: hvsock::net::tokio::HvStream) -> std::io::Result<()> {
-    /// use tokio::io::Interest;
-    /// let (r, w) = s.into_split();
-    /// let n = r.async_io(Interest::READABLE, || Ok(0usize)).await?;
-    /// let m = w.async_io(Interest::WRITABLE, || Ok(0usize)).await?;
-    /// # Ok(()) }
-    /// ```
+    /// See [`HvStream::async_io`]; example at [`OwnedReadHalf::async_io`].
     pub async fn async_io<R>(
         &self,
         interest: Interest,

@@ -284,5 +284,6 @@ impl Io for HvStream {
         &self.io
     }
 }
+
 async_io_impls!(HvStream);
 async_io_impls!(write HvStream);

@@ -20,6 +20,7 @@ pub(crate) struct Pending {
     pub(crate) len: usize,
     pub(crate) deadline: Instant,
 }
+
 /// Reads what is there of a preamble: `Ok(Some)` complete, `Ok(None)` more to come,
 /// `Err(Some(e))` malformed, `Err(None)` the peer went away.
 pub(crate) fn read_preamble(p: &mut Pending) -> Result<Option<Preamble>, Option<PreambleError>> {
@@ -40,6 +41,7 @@ pub(crate) fn read_preamble(p: &mut Pending) -> Result<Option<Preamble>, Option<
         }
     }
 }
+
 pub(crate) fn reply(sock: &Socket, status: Status, message: &str) {
     // The reply is tiny and the socket buffer empty: a non-blocking write takes it whole.
     let _ = (&*sock).write_all(&wire::encode_reply(status, message));

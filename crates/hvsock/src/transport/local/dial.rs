@@ -7,10 +7,10 @@ use crate::config::snapshot;
 use crate::context::Context;
 use crate::error::HvError;
 use crate::policy::{Folder, Selector};
-use crate::transport::deadline::{read_exact_deadline, remaining, write_all_deadline};
+use crate::transport::deadline::{read_exact_deadline, retry_connect, write_all_deadline};
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, ErrorKind};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub(crate) fn dial_local(
     ctx: &Context,
@@ -49,6 +49,7 @@ pub(crate) fn dial_local(
     }
     .into())
 }
+
 /// Non-blocking `connect(2)` of a Unix socket, which completes at once or fails
 /// with `EAGAIN` while the listener's backlog is full (then it is retried until the
 /// deadline).
@@ -58,17 +59,13 @@ fn connect_unix(
     deadline: Instant,
     what: &dyn Fn() -> String,
 ) -> io::Result<()> {
-    loop {
-        remaining(deadline, what)?;
-        match sock.connect(addr) {
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            r => return r,
-        }
-    }
+    retry_connect(deadline, what, |_| match sock.connect(addr) {
+        // Interrupted before it completed: try again (after the backlog pause).
+        Err(e) if e.kind() == ErrorKind::Interrupted => Err(ErrorKind::WouldBlock.into()),
+        r => r,
+    })
 }
+
 fn local_handshake(
     sock: &Socket,
     preamble: Preamble,
