@@ -3,7 +3,7 @@
 //! handshakes in progress, so a slow or silent peer never delays anyone else.
 
 use crate::addr::{HvAddr, VmId};
-use crate::config::partitions::{PartitionKind, PartitionTable};
+use crate::config::partitions::PartitionTable;
 use crate::config::snapshot;
 use crate::context::Context;
 use crate::policy::{self, BindPlan, Location, Relation, Selector, VmSet};
@@ -179,42 +179,10 @@ impl Core {
             Err(_) => self.table.clone(),
         };
         if self.plan.hybrid == VmSet::All {
-            let gone: Vec<VmId> = self
-                .hybrid_held
-                .keys()
-                .filter(|vm| {
-                    !matches!(
-                        table.get(**vm).map(|p| &p.kind),
-                        Some(PartitionKind::Hybrid { .. })
-                    )
-                })
-                .copied()
-                .collect();
-            for vm in gone {
-                if let Some(t) = self.hybrid_held.remove(&vm) {
-                    self.remove(t);
-                }
-            }
-            let want: Vec<VmId> = table
-                .partitions()
-                .iter()
-                .filter(|p| matches!(p.kind, PartitionKind::Hybrid { .. }))
-                .map(|p| p.id)
-                .filter(|id| !self.hybrid_held.contains_key(id))
-                .collect();
-            for vm in want {
-                self.claim_hybrid(vm, &table, false)?;
-            }
+            self.refresh_hybrid(&table)?;
         }
-        if self.plan.vsock == VmSet::All
-            && !self.vsock_held
-            && table
-                .partitions()
-                .iter()
-                .any(|p| matches!(p.kind, PartitionKind::Cid { .. }))
-        {
-            // Only a table with --cid VMs makes the host listen on AF_VSOCK.
-            let _ = self.bind_vsock();
+        if self.plan.vsock == VmSet::All {
+            self.refresh_vsock(&table);
         }
         self.table = table;
         Ok(())

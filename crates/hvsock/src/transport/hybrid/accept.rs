@@ -10,6 +10,7 @@ use crate::transport::local::rundir;
 use std::io::{self, ErrorKind};
 use std::path::PathBuf;
 
+/// The socket a VMM connects to for the guest's connections to `port`: `BASE_PORT`.
 pub(crate) fn hybrid_path(base: &std::path::Path, port: u32) -> PathBuf {
     let mut s = base.as_os_str().to_owned();
     s.push(format!("_{port}"));
@@ -17,6 +18,38 @@ pub(crate) fn hybrid_path(base: &std::path::Path, port: u32) -> PathBuf {
 }
 
 impl Core {
+    /// For a wildcard host listener: serves the hybrid VMs added to `table` since the
+    /// last look, drops removed ones, and retries VMs another listener held.
+    pub(crate) fn refresh_hybrid(&mut self, table: &PartitionTable) -> io::Result<()> {
+        let gone: Vec<VmId> = self
+            .hybrid_held
+            .keys()
+            .filter(|vm| {
+                !matches!(
+                    table.get(**vm).map(|p| &p.kind),
+                    Some(PartitionKind::Hybrid { .. })
+                )
+            })
+            .copied()
+            .collect();
+        for vm in gone {
+            if let Some(t) = self.hybrid_held.remove(&vm) {
+                self.remove(t);
+            }
+        }
+        let want: Vec<VmId> = table
+            .partitions()
+            .iter()
+            .filter(|p| matches!(p.kind, PartitionKind::Hybrid { .. }))
+            .map(|p| p.id)
+            .filter(|id| !self.hybrid_held.contains_key(id))
+            .collect();
+        for vm in want {
+            self.claim_hybrid(vm, table, false)?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn claim_hybrid(
         &mut self,
         vm: VmId,

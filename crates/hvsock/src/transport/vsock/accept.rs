@@ -1,6 +1,7 @@
 //! The vsock transport's accepting side: one AF_VSOCK listening socket; the peer's CID,
 //! as the kernel reports it, says which partition connected.
 
+use crate::config::partitions::{PartitionKind, PartitionTable};
 use crate::net::accept::{ACCEPT_BATCH, BACKLOG, Core, Source, is_transient};
 use crate::policy::{Location, Relation, VmSet, err};
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -26,6 +27,20 @@ pub(crate) fn accept_vsock_batch(
 }
 
 impl Core {
+    /// For a wildcard host listener: starts listening on AF_VSOCK once the table has a
+    /// `--cid` VM (only such a table makes the host listen there).
+    pub(crate) fn refresh_vsock(&mut self, table: &PartitionTable) {
+        if !self.vsock_held
+            && table
+                .partitions()
+                .iter()
+                .any(|p| matches!(p.kind, PartitionKind::Cid { .. }))
+        {
+            // Only a table with --cid VMs makes the host listen on AF_VSOCK.
+            let _ = self.bind_vsock();
+        }
+    }
+
     pub(crate) fn bind_vsock(&mut self) -> io::Result<()> {
         let sock = Socket::new(Domain::VSOCK, Type::STREAM.cloexec(), None)?;
         sock.bind(&SockAddr::vsock(
