@@ -249,10 +249,7 @@ impl Core {
         let mut result = r.map(|_| n);
         for &t in &events {
             if let Err(e) = self.handle(t) {
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-                ) {
+                if crate::sys::is_exhausted(&e) {
                     let pause = self.backoff.map_or(Duration::from_millis(10), |(_, p)| {
                         (p * 2).min(Duration::from_secs(1))
                     });
@@ -389,7 +386,7 @@ pub(crate) fn drop_refused(sock: Socket) {
 
 pub(crate) fn accept_batch(listener: &Socket, out: &mut Vec<Socket>) -> io::Result<()> {
     for _ in 0..ACCEPT_BATCH {
-        match listener.accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK) {
+        match crate::sys::accept_nonblocking(listener) {
             Ok((s, _)) => out.push(s),
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
             Err(e) if is_transient(&e) => continue,
@@ -401,8 +398,5 @@ pub(crate) fn accept_batch(listener: &Socket, out: &mut Vec<Socket>) -> io::Resu
 
 /// Errors of one aborted connection, not of the listener.
 pub(crate) fn is_transient(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO | libc::EPERM)
-    )
+    crate::sys::is_aborted_accept(e)
 }

@@ -11,6 +11,36 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
+/// Open flag of every file the crate opens (std sets `O_CLOEXEC` as well).
+pub(crate) const O_CLOEXEC: i32 = libc::O_CLOEXEC;
+
+/// The vsock CID a listener binds to accept from any CID.
+pub(crate) const VMADDR_CID_ANY: u32 = libc::VMADDR_CID_ANY;
+
+/// `accept4(SOCK_CLOEXEC | SOCK_NONBLOCK)`: a connection that is non-blocking from
+/// the start, with its peer's address.
+pub(crate) fn accept_nonblocking(
+    listener: &socket2::Socket,
+) -> io::Result<(socket2::Socket, socket2::SockAddr)> {
+    listener.accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)
+}
+
+/// Out of descriptors or memory: a listener pauses before accepting again.
+pub(crate) fn is_exhausted(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+/// An accept error of one aborted connection, not of the listener.
+pub(crate) fn is_aborted_accept(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO | libc::EPERM)
+    )
+}
+
 /// The effective user id of this process.
 pub(crate) fn geteuid() -> u32 {
     rustix::process::geteuid().as_raw()

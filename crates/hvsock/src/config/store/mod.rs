@@ -272,7 +272,7 @@ pub fn lock(path: &Path) -> Result<FileLock, StoreError> {
         .create(true)
         .truncate(false)
         .mode(LOCK_MODE)
-        .custom_flags(libc::O_CLOEXEC)
+        .custom_flags(crate::sys::O_CLOEXEC)
         .open(&lp)
         .map_err(|e| StoreError::io(&lp, e))?;
     // A lock file made by an older version may be wider: narrow it (best effort: only
@@ -373,7 +373,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
             .write(true)
             .create_new(true)
             .mode(FILE_MODE)
-            .custom_flags(libc::O_CLOEXEC)
+            .custom_flags(crate::sys::O_CLOEXEC)
             .open(&tmp)
             .map_err(|e| StoreError::io(path, e))?;
         f.write_all(bytes).map_err(|e| StoreError::io(path, e))?;

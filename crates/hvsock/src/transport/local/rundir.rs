@@ -186,7 +186,7 @@ pub(crate) fn claim(path: &Path, backlog: i32) -> io::Result<ClaimedSocket> {
             .create(true)
             .truncate(false)
             .mode(0o600)
-            .custom_flags(libc::O_CLOEXEC)
+            .custom_flags(crate::sys::O_CLOEXEC)
             .open(&lock_path)
             .map_err(|e| {
                 io::Error::new(

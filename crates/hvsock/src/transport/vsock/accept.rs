@@ -12,7 +12,7 @@ pub(crate) fn accept_vsock_batch(
     out: &mut Vec<(Socket, u32)>,
 ) -> io::Result<()> {
     for _ in 0..ACCEPT_BATCH {
-        match listener.accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK) {
+        match crate::sys::accept_nonblocking(listener) {
             Ok((s, a)) => {
                 if let Some((cid, _)) = a.as_vsock_address() {
                     out.push((s, cid));
@@ -44,7 +44,7 @@ impl Core {
     pub(crate) fn bind_vsock(&mut self) -> io::Result<()> {
         let sock = Socket::new(Domain::VSOCK, Type::STREAM.cloexec(), None)?;
         sock.bind(&SockAddr::vsock(
-            libc::VMADDR_CID_ANY,
+            crate::sys::VMADDR_CID_ANY,
             self.addr.service_id.port(),
         ))
         .map_err(|e| {
