@@ -218,33 +218,27 @@ impl HvStream {
     }
 }
 
-impl OwnedReadHalf {
-    /// See [`HvStream::async_io`].
-    ///
-    /// ```no_run
-    /// # async fn f(s: hvsock::net::tokio::HvStream) -> std::io::Result<()> {
-    /// use tokio::io::Interest;
-    /// let (r, w) = s.into_split();
-    /// let n = r.async_io(Interest::READABLE, || Ok(0usize)).await?;
-    /// let m = w.async_io(Interest::WRITABLE, || Ok(0usize)).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn async_io<R>(
-        &self,
-        interest: Interest,
-        f: impl FnMut() -> io::Result<R>,
-    ) -> io::Result<R> {
-        self.0.async_io(interest, f).await
-    }
+macro_rules! owned_async_io {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// See [`HvStream::async_io`].
+            ///
+            /// ```no_run
+            /// # async fn f(s: hvsock::net::tokio::HvStream) -> std::io::Result<()> {
+            /// use tokio::io::Interest;
+            /// let (r, w) = s.into_split();
+            /// let n = r.async_io(Interest::READABLE, || Ok(0usize)).await?;
+            /// let m = w.async_io(Interest::WRITABLE, || Ok(0usize)).await?;
+            /// # Ok(()) }
+            /// ```
+            pub async fn async_io<R>(
+                &self,
+                interest: Interest,
+                f: impl FnMut() -> io::Result<R>,
+            ) -> io::Result<R> {
+                self.0.async_io(interest, f).await
+            }
+        }
+    )*};
 }
-
-impl OwnedWriteHalf {
-    /// See [`HvStream::async_io`]; example at [`OwnedReadHalf::async_io`].
-    pub async fn async_io<R>(
-        &self,
-        interest: Interest,
-        f: impl FnMut() -> io::Result<R>,
-    ) -> io::Result<R> {
-        self.0.async_io(interest, f).await
-    }
-}
+owned_async_io!(OwnedReadHalf, OwnedWriteHalf);
