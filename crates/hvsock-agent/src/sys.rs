@@ -3,12 +3,12 @@
 //! Every `unsafe` block of the crate is here.
 
 use crate::proto::WindowSize;
-use std::ffi::CStr;
-use std::io;
 use rustix::process::Signal;
 use rustix::termios::{
     LocalModes, OptionalActions, Termios, Winsize, tcgetattr, tcsetattr, tcsetwinsize,
 };
+use std::ffi::CStr;
+use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::task::{Context, Poll, ready};

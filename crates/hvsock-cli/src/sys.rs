@@ -6,7 +6,7 @@
 use rustix::event::{PollFd, PollFlags};
 use rustix::pipe::{PipeFlags, SpliceFlags};
 use rustix::time::{ClockId, Timespec};
-use std::io::{self, ErrorKind};
+use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
@@ -20,10 +20,7 @@ pub(crate) fn hung_up(fd: &impl AsFd, timeout: Duration) -> io::Result<bool> {
         tv_nsec: ((ms % 1000) * 1_000_000) as _,
     };
     match rustix::event::poll(&mut pfd, Some(&ts)) {
-        Ok(n) => Ok(n > 0
-            && pfd[0]
-                .revents()
-                .intersects(PollFlags::HUP | PollFlags::ERR)),
+        Ok(n) => Ok(n > 0 && pfd[0].revents().intersects(PollFlags::HUP | PollFlags::ERR)),
         Err(e) if e == rustix::io::Errno::INTR => Ok(false),
         Err(e) => Err(e.into()),
     }
@@ -66,7 +63,7 @@ pub(crate) fn process_cpu_time() -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Read, Write};
+    use std::io::{ErrorKind, Read, Write};
     use std::os::unix::net::UnixStream;
 
     #[test]

@@ -1,10 +1,9 @@
 //! The incremental decoder.
 
-use super::types::*;
 use super::ProtoError;
+use super::types::*;
 use super::validate::{check_credit, check_env_key, check_signal, no_nul};
 use bytes::{Buf, Bytes, BytesMut};
-
 
 /// Incremental frame decoder over a growing buffer.
 ///

@@ -3,7 +3,6 @@
 use bytes::Bytes;
 use std::fmt;
 
-
 /// The protocol version this build speaks.
 pub const VERSION: u16 = 2;
 /// The 8-byte magic that starts every `Hello` payload.

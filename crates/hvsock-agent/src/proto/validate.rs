@@ -1,7 +1,7 @@
 //! The limit checks shared by the encoder and the decoder.
 
-use super::types::*;
 use super::ProtoError;
+use super::types::*;
 
 /// Checks every limit of `frame` (the same checks the decoder makes).
 pub fn validate(frame: &Frame) -> Result<(), ProtoError> {
