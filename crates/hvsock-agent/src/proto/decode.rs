@@ -106,25 +106,25 @@ impl Reader {
             Ok(())
         }
     }
+    /// A fixed-size big-endian integer of `size_of::<T>()` bytes.
+    fn int<T>(&mut self, field: &'static str, get: fn(&mut Bytes) -> T) -> Result<T, ProtoError> {
+        self.need(std::mem::size_of::<T>(), field)?;
+        Ok(get(&mut self.buf))
+    }
     fn u8(&mut self, field: &'static str) -> Result<u8, ProtoError> {
-        self.need(1, field)?;
-        Ok(self.buf.get_u8())
+        self.int(field, Bytes::get_u8)
     }
     fn u16(&mut self, field: &'static str) -> Result<u16, ProtoError> {
-        self.need(2, field)?;
-        Ok(self.buf.get_u16())
+        self.int(field, Bytes::get_u16)
     }
     fn u32(&mut self, field: &'static str) -> Result<u32, ProtoError> {
-        self.need(4, field)?;
-        Ok(self.buf.get_u32())
+        self.int(field, Bytes::get_u32)
     }
     fn i32(&mut self, field: &'static str) -> Result<i32, ProtoError> {
-        self.need(4, field)?;
-        Ok(self.buf.get_i32())
+        self.int(field, Bytes::get_i32)
     }
     fn u64(&mut self, field: &'static str) -> Result<u64, ProtoError> {
-        self.need(8, field)?;
-        Ok(self.buf.get_u64())
+        self.int(field, Bytes::get_u64)
     }
     fn bool(&mut self, field: &'static str) -> Result<bool, ProtoError> {
         match self.u8(field)? {
