@@ -95,18 +95,23 @@ fn child_setup(ctty: bool) -> io::Result<()> {
 
 /// Sends signal `sig` (1 to 64) to process group `pgid` (above 0).
 pub fn kill_group(pgid: i32, sig: i32) -> io::Result<()> {
-    let einval = || io::Error::from(rustix::io::Errno::INVAL);
-    let pgid = rustix::process::Pid::from_raw(pgid)
-        .filter(|p| p.as_raw_nonzero().get() > 0)
-        .ok_or_else(einval)?;
-    if !(1..=64).contains(&sig) {
-        return Err(einval());
+    // 0 and negative groups would mean "our own group" or "every process" to kill(2).
+    if pgid <= 0 || !(1..=64).contains(&sig) {
+        return Err(rustix::io::Errno::INVAL.into());
     }
-    // SAFETY: `sig` is a signal number the kernel accepts (1 to 64). The libc-reserved
-    // real-time signals are only a hazard to this process's own handlers, and the
-    // target is another process group (a child session's).
-    let sig = unsafe { Signal::from_raw_unchecked(sig) };
-    rustix::process::kill_process_group(pgid, sig)?;
+    let pgid = rustix::process::Pid::from_raw(pgid).ok_or(rustix::io::Errno::INVAL)?;
+    match Signal::from_named_raw(sig) {
+        Some(sig) => rustix::process::kill_process_group(pgid, sig)?,
+        // The real-time signals: rustix's `Signal` may not carry the ones libc
+        // reserves (SIGRTMIN to SIGRTMAX), so these go through libc.
+        None => {
+            // SAFETY: kill(2) with a positive process group (negated) and a signal
+            // number in 1..=64; plain integers, no memory involved.
+            if unsafe { libc::kill(-pgid.as_raw_nonzero().get(), sig) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+    }
     Ok(())
 }
 
@@ -344,5 +349,52 @@ pub fn configure_child(cmd: &mut std::process::Command, ctty: bool) {
     // calls (setsid, ioctl, signal, sigprocmask); it allocates nothing.
     unsafe {
         cmd.pre_exec(move || child_setup(ctty));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    /// A `sleep` in its own session (so its process group id is its pid).
+    fn sleeper() -> std::process::Child {
+        let mut cmd = std::process::Command::new("sleep");
+        cmd.arg("30");
+        configure_child(&mut cmd, false);
+        cmd.spawn().unwrap()
+    }
+
+    #[test]
+    fn kill_group_sends_named_and_real_time_signals() {
+        for sig in [libc::SIGTERM, 40] {
+            let mut child = sleeper();
+            let pgid = child.id() as i32;
+            // The group exists once setsid ran in the child: retry until then.
+            let mut tries = 0;
+            while rustix::process::getpgid(rustix::process::Pid::from_raw(pgid))
+                .map(|p| p.as_raw_nonzero().get())
+                != Ok(pgid)
+            {
+                tries += 1;
+                assert!(tries < 5000, "the child never became a group leader");
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            kill_group(pgid, sig).unwrap();
+            assert_eq!(child.wait().unwrap().signal(), Some(sig));
+        }
+    }
+
+    #[test]
+    fn kill_group_refuses_bad_groups_and_signals() {
+        // 0 and negative groups would mean "our own group" / "every process" to kill(2).
+        for pgid in [0, -1, i32::MIN] {
+            let e = kill_group(pgid, libc::SIGCONT).unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(libc::EINVAL), "pgid {pgid}");
+        }
+        for sig in [0, 65, -9] {
+            let e = kill_group(i32::MAX, sig).unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(libc::EINVAL), "signal {sig}");
+        }
     }
 }
