@@ -8,6 +8,7 @@ mod bench;
 mod commands;
 mod config;
 mod endpoint;
+mod hints;
 mod messages;
 mod options;
 mod relay;
@@ -80,7 +81,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // One line, whatever the error's text.
-            let msg = messages::one_line(&e);
+            let msg = messages::one_line(&hints::full(e.as_ref()));
             eprintln!("hvsock: {msg}");
             ExitCode::from(1)
         }

@@ -1,10 +1,11 @@
 //! [`Context`]: which partition a socket lives in and where hvsock's files are.
 
 use crate::addr::{ToHvAddr, VmId};
-use crate::partitions::PartitionKind;
-use crate::paths::Dirs;
-use crate::route::{Location, err};
-use crate::snapshot;
+use crate::config::partitions::PartitionKind;
+use crate::config::paths::Dirs;
+use crate::config::snapshot;
+use crate::error::HvError;
+use crate::policy::{Location, err};
 use std::io::{self, ErrorKind};
 use std::time::Duration;
 
@@ -62,14 +63,11 @@ impl Context {
     /// A `--local` partition of the table, by name or id.
     pub fn local(dirs: Dirs, name_or_id: &str) -> io::Result<Context> {
         let table = snapshot::table(&dirs)?;
-        let p = table.find(name_or_id).ok_or_else(|| {
-            err(
-                ErrorKind::NotFound,
-                format!(
-                    "no partition {name_or_id:?} in the partition table (see `hvsock vm list`)"
-                ),
-            )
-        })?;
+        let p = table
+            .find(name_or_id)
+            .ok_or_else(|| HvError::UnknownPartition {
+                shown: format!("{name_or_id:?}"),
+            })?;
         if p.kind != PartitionKind::Local {
             return Err(err(
                 ErrorKind::InvalidInput,

@@ -17,29 +17,39 @@
 #![warn(missing_docs)]
 
 pub mod addr;
+pub mod config;
 pub mod context;
-pub mod guid;
-pub mod handshake;
+pub mod error;
 pub mod net;
-pub mod partitions;
-pub mod paths;
-pub mod regfile;
-pub mod registry;
-pub(crate) mod route;
-pub(crate) mod rundir;
-pub(crate) mod snapshot;
-pub mod store;
-pub mod syntax;
+pub(crate) mod policy;
 pub(crate) mod sys;
 pub mod text;
+pub(crate) mod transport;
+
+// The modules' paths before the crate was arranged by layer (`hvsock::registry`, ...):
+// other crates and users name them so.
+pub use addr::{guid, syntax};
+pub use config::{partitions, paths, regfile, registry, store};
+
+/// Wire formats spoken before data flows, one per transport that has one: the local
+/// preamble and reply ([`Preamble`](crate::handshake::Preamble),
+/// [`encode_reply`](crate::handshake::encode_reply), ...) and the hybrid `CONNECT`
+/// handshake ([`hybrid_connect_request`](crate::handshake::hybrid_connect_request),
+/// [`parse_hybrid_reply`](crate::handshake::parse_hybrid_reply)). Pure byte functions
+/// (no I/O), so that std, tokio and the fuzz targets share them.
+pub mod handshake {
+    pub use crate::transport::hybrid::wire::*;
+    pub use crate::transport::local::wire::*;
+}
 
 pub use addr::{HvAddr, ServiceId, SockaddrError, ToHvAddr, VmId};
+pub use config::settings::Settings;
 pub use context::Context;
+pub use error::HvError;
 pub use guid::{Guid, GuidParseError};
 pub use net::listener::{HvListener, Incoming};
 pub use net::stream::{ConnectionGuard, HvStream};
-pub use route::Location;
-pub use snapshot::Settings;
+pub use policy::Location;
 
 /// The vsock CID of the host, as a guest sees it.
 pub const VSOCK_HOST_CID: u32 = 2;

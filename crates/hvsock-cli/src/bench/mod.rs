@@ -214,7 +214,7 @@ pub fn run_server(
     let acceptor = Endpoint::parse_or_hv(addr)
         .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))
         .and_then(|at| Acceptor::bind(&at, config))
-        .map_err(|e| format!("listen on {addr}: {e}"))?;
+        .map_err(|e| format!("listen on {addr}: {}", crate::hints::full(&e)))?;
     if verbose {
         eprintln!("hvsock: bench server on {addr}");
     }
@@ -231,7 +231,7 @@ pub fn run_client(
     let dialer = Endpoint::parse_or_hv(addr)
         .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))
         .and_then(|at| Dialer::new(&at, config))
-        .map_err(|e| format!("{addr}: {e}"))?;
+        .map_err(|e| format!("{addr}: {}", crate::hints::full(&e)))?;
     measure(&dialer, work)
 }
 

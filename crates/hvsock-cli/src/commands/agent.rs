@@ -161,8 +161,12 @@ async fn serve(
         Location::Guest => "a VM guest".to_string(),
         Location::Local(id) => format!("local partition {}", describe_vm(id, &dirs)),
     };
-    let listener = HvListener::bind_with(&ctx, addr)
-        .map_err(|e| format!("cannot listen on {addr} in {where_}: {e}"))?;
+    let listener = HvListener::bind_with(&ctx, addr).map_err(|e| {
+        format!(
+            "cannot listen on {addr} in {where_}: {}",
+            crate::hints::full(&e)
+        )
+    })?;
     let from = if addr.vm_id == VmId::ZERO {
         "any partition"
     } else {

@@ -57,7 +57,7 @@ pub fn run(config: &Config, args: ConnectArgs) -> Result<ExitCode, Box<dyn std::
     let ctx = config.context()?;
     let stream = ctx
         .connect_timeout(addr, args.timeout)
-        .map_err(|e| format!("connect {}: {e}", args.addr))?;
+        .map_err(|e| format!("connect {}: {}", args.addr, crate::hints::full(&e)))?;
     if args.verbose {
         eprintln!(
             "hvsock: connected to {} ({})",

@@ -79,7 +79,7 @@ async fn exec(host: &Context, argv: &[&str], stdin: &[u8]) -> Result<Ran, String
     let addr = format!("{VM}:{SERVICE_NAME}");
     let stream = HvStream::connect_with(host, addr.as_str(), Duration::from_secs(5))
         .await
-        .map_err(|e| format!("connect {addr}: {e}"))?;
+        .map_err(|e| format!("connect {addr}: {}", crate::hints::full(&e)))?;
     let req = ExecRequest {
         argv: argv.iter().map(|s| s.to_string()).collect(),
         ..ExecRequest::default()

@@ -115,7 +115,7 @@ pub(crate) async fn connect_agent(
     vm: &str,
     opts: ConnectOpts,
 ) -> Result<HvStream, String> {
-    let ctx = config.context().map_err(|e| e.to_string())?;
+    let ctx = config.context().map_err(|e| crate::hints::full(&e))?;
     let id = resolve(vm, ctx.dirs())?;
     HvStream::connect_with(&ctx, (id, SERVICE_ID), opts.timeout)
         .await
@@ -127,7 +127,10 @@ pub(crate) async fn connect_agent(
                 _ => "",
             };
             // A listener's refusal text is escaped by the library already.
-            format!("cannot reach the agent in {vm}: {e}{hint}")
+            format!(
+                "cannot reach the agent in {vm}: {}{hint}",
+                crate::hints::full(&e)
+            )
         })
 }
 

@@ -184,7 +184,7 @@ pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::e
     let ctx = config.context()?;
     let listener = ctx
         .bind(addr)
-        .map_err(|e| format!("listen {}: {e}", args.addr))?;
+        .map_err(|e| format!("listen {}: {}", args.addr, crate::hints::full(&e)))?;
     let verbose = args.verbose;
     warn_hybrid_clashes(dirs);
     if verbose {

@@ -128,7 +128,11 @@ async fn relay_one(id: u64, client: Conn, who: String, to: Arc<RelayTo>) {
     let server = match to.target.connect(to.timeout).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("hvsock: relay #{id} from {who}: connect {}: {e}", to.text);
+            eprintln!(
+                "hvsock: relay #{id} from {who}: connect {}: {}",
+                to.text,
+                crate::hints::full(&e)
+            );
             return;
         }
     };
@@ -202,7 +206,7 @@ impl Relay {
         tokio::pin!(stop);
         let listener = Listener::bind(&self.from, config)
             .await
-            .map_err(|e| format!("listen on {}: {e}", self.from))?;
+            .map_err(|e| format!("listen on {}: {}", self.from, crate::hints::full(&e)))?;
         if self.verbose {
             eprintln!(
                 "hvsock: relay listening on {} -> {}",

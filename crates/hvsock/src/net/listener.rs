@@ -2,7 +2,7 @@
 
 use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::Context;
-use crate::net::core::Core;
+use crate::net::accept::Core;
 use crate::net::stream::HvStream;
 use crate::sys::Epoll;
 use std::io;
@@ -54,22 +54,42 @@ impl HvListener {
     /// partition, `PermissionDenied` on the host for a service that is not registered
     /// and enabled (LOOPBACK needs none), `NotFound` for an unknown VM id,
     /// `InvalidInput` for BROADCAST, SILOHOST, or PARENT on the host.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvListener, ServiceId, VmId};
+    /// let l = HvListener::bind((VmId::ZERO, ServiceId::from_vsock_port(5000)))?;
+    /// println!("listening on {}", l.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn bind(addr: impl ToHvAddr) -> io::Result<HvListener> {
         Context::from_env()?.bind(addr)
     }
 
     pub(crate) fn bind_in(ctx: &Context, addr: HvAddr) -> io::Result<HvListener> {
-        let core = Core::bind(ctx, addr)?;
-        Ok(HvListener {
+        Ok(HvListener::from_core(Core::bind(ctx, addr)?))
+    }
+
+    /// A std listener over an accept loop (what the tokio listener gives back).
+    pub(crate) fn from_core(core: Core) -> HvListener {
+        let addr = core.local_addr();
+        HvListener {
             epoll: core.epoll(),
             addr,
             core: Mutex::new(core),
             nonblocking: AtomicBool::new(false),
-        })
+        }
     }
 
     /// Waits for a connection and returns it with the peer's address as this side
     /// names it (a child by its id, the parent as PARENT, this partition as LOOPBACK).
+    ///
+    /// ```no_run
+    /// use hvsock::{HvListener, ServiceId, VmId};
+    /// let l = HvListener::bind((VmId::ZERO, ServiceId::from_vsock_port(5000)))?;
+    /// let (stream, peer) = l.accept()?;
+    /// println!("connection from {}", peer.vm_id);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn accept(&self) -> io::Result<(HvStream, HvAddr)> {
         let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
         loop {
@@ -94,16 +114,44 @@ impl HvListener {
     }
 
     /// An endless iterator of accepted streams, like `TcpListener::incoming`.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvListener, ServiceId, VmId};
+    /// let l = HvListener::bind((VmId::ZERO, ServiceId::from_vsock_port(5000)))?;
+    /// for s in l.incoming().take(3) {
+    ///     println!("from {}", s?.peer_addr()?);
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming { listener: self }
     }
 
     /// The address this listener was bound to.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvListener, ServiceId, VmId};
+    /// let l = HvListener::bind((VmId::ZERO, ServiceId::from_vsock_port(5000)))?;
+    /// assert_eq!(l.local_addr()?.vm_id, VmId::ZERO);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn local_addr(&self) -> io::Result<HvAddr> {
         Ok(self.addr)
     }
 
     /// In non-blocking mode, `accept` returns `WouldBlock` instead of waiting.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvListener, ServiceId, VmId};
+    /// let l = HvListener::bind((VmId::ZERO, ServiceId::from_vsock_port(5000)))?;
+    /// l.set_nonblocking(true)?;
+    /// match l.accept() {
+    ///     Ok((s, peer)) => println!("{peer}"),
+    ///     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => println!("none waiting"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         self.nonblocking.store(nonblocking, Ordering::Relaxed);
         Ok(())
@@ -127,6 +175,7 @@ impl Iterator for Incoming<'_> {
     }
 }
 
+#[cfg(unix)]
 /// The fd is an epoll set that is readable when a connection may be ready: poll it,
 /// then call `accept` in non-blocking mode.
 impl AsRawFd for HvListener {
@@ -135,6 +184,7 @@ impl AsRawFd for HvListener {
     }
 }
 
+#[cfg(unix)]
 impl AsFd for HvListener {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.epoll.as_fd()

@@ -1,7 +1,7 @@
 //! Sockets: [`HvStream`](crate::HvStream) and [`HvListener`](crate::HvListener) (std), and
 //! their tokio twins in [`tokio`].
 
-pub(crate) mod core;
+pub(crate) mod accept;
 pub(crate) mod dial;
 pub(crate) mod listener;
 pub(crate) mod stream;

@@ -2,7 +2,7 @@
 
 use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::Context;
-use crate::net::core::Ticket;
+use crate::net::accept::Ticket;
 use socket2::Socket;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;
@@ -29,6 +29,13 @@ impl ConnectionGuard {
     }
 
     /// Whether this guard holds a place in a listener's per-partition count.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// let counted = s.connection_guard().is_counted();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_counted(&self) -> bool {
         self.0.is_some()
     }
@@ -86,53 +93,130 @@ impl HvStream {
     /// Errors: `ConnectionRefused` when nothing listens (at once for local
     /// partitions), `PermissionDenied` for an unregistered or disabled service,
     /// `NotFound` for an unknown VM, `TimedOut`, `InvalidInput` for a wildcard target.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// println!("connected to {}", s.peer_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn connect(addr: impl ToHvAddr) -> io::Result<HvStream> {
         Context::from_env()?.connect(addr)
     }
 
     /// Like [`connect`](Self::connect), giving up after `timeout` (at most 300 s).
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// use std::time::Duration;
+    /// let s = HvStream::connect_timeout("parent:vsock:5000", Duration::from_secs(10))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn connect_timeout(addr: impl ToHvAddr, timeout: Duration) -> io::Result<HvStream> {
         Context::from_env()?.connect_timeout(addr, timeout)
     }
 
     /// The peer as this side names it: a child by its id, the parent as PARENT, this
     /// partition as LOOPBACK.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// assert_eq!(s.peer_addr()?.vm_id, VmId::PARENT);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn peer_addr(&self) -> io::Result<HvAddr> {
         Ok(self.peer)
     }
 
     /// This side's address: its partition id (zero for a root partition) and the service.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// println!("this side is {}", s.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn local_addr(&self) -> io::Result<HvAddr> {
         Ok(self.local)
     }
 
     /// Shuts down reading, writing or both; `Shutdown::Write` lets the peer read EOF
     /// while it can still answer.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// use std::io::{Read, Write};
+    /// use std::net::Shutdown;
+    /// let mut s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// s.write_all(b"request")?;
+    /// s.shutdown(Shutdown::Write)?; // the peer reads EOF
+    /// let mut answer = Vec::new();
+    /// s.read_to_end(&mut answer)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.sock.shutdown(how)
     }
 
     /// Sets the read timeout (`None`: block forever).
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// use std::time::Duration;
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_read_timeout(&self, d: Option<Duration>) -> io::Result<()> {
         self.sock.set_read_timeout(d)
     }
 
     /// Sets the write timeout (`None`: block forever).
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// use std::time::Duration;
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// s.set_write_timeout(Some(Duration::from_secs(30)))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_write_timeout(&self, d: Option<Duration>) -> io::Result<()> {
         self.sock.set_write_timeout(d)
     }
 
     /// The read timeout.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// assert_eq!(s.read_timeout()?, None);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
         self.sock.read_timeout()
     }
 
     /// The write timeout.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// assert_eq!(s.write_timeout()?, None);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
         self.sock.write_timeout()
     }
 
     /// Moves the socket in or out of non-blocking mode.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// s.set_nonblocking(true)?; // reads and writes return WouldBlock instead of waiting
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
         self.sock.set_nonblocking(nonblocking)
     }
@@ -145,12 +229,29 @@ impl HvStream {
     /// Unlike [`IntoRawFd`] and `OwnedFd::from`, which end the count while the socket
     /// stays open, this keeps `max_connections_per_partition` true for connections
     /// served by other processes.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// let (fd, guard) = s.into_fd_and_guard();
+    /// // hand `fd` to a child process; keep `guard` until it is done with it
+    /// drop(guard);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn into_fd_and_guard(self) -> (OwnedFd, ConnectionGuard) {
         (self.sock.into(), ConnectionGuard(self.ticket))
     }
 
     /// A guard sharing this connection's count (see [`ConnectionGuard`]): the place
     /// stays taken until this stream, its clones and every such guard are dropped.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// let guard = s.connection_guard();
+    /// println!("counted against a listener limit: {}", guard.is_counted());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn connection_guard(&self) -> ConnectionGuard {
         ConnectionGuard(self.ticket.clone())
     }
@@ -158,6 +259,14 @@ impl HvStream {
     /// Another handle to the same socket (for reading in one thread and writing in
     /// another). It shares the connection's count: the place in the listener's
     /// per-partition limit is given back when the last handle is dropped.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// let reader = s.try_clone()?;
+    /// std::thread::spawn(move || std::io::copy(&mut &reader, &mut std::io::stdout()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn try_clone(&self) -> io::Result<HvStream> {
         Ok(HvStream {
             sock: self.sock.try_clone()?,
@@ -168,6 +277,15 @@ impl HvStream {
     }
 
     /// Takes any pending socket error.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// if let Some(e) = s.take_error()? {
+    ///     eprintln!("pending socket error: {e}");
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.sock.take_error()
     }
@@ -184,15 +302,6 @@ pub(crate) fn ended_if_not_connected(r: io::Result<usize>) -> io::Result<usize> 
     }
 }
 
-impl Read for HvStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        ended_if_not_connected((&self.sock).read(buf))
-    }
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        ended_if_not_connected((&self.sock).read_vectored(bufs))
-    }
-}
-
 impl Read for &HvStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         ended_if_not_connected((&self.sock).read(buf))
@@ -202,15 +311,12 @@ impl Read for &HvStream {
     }
 }
 
-impl Write for HvStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&self.sock).write(buf)
+impl Read for HvStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
     }
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&self.sock).write_vectored(bufs)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&*self).read_vectored(bufs)
     }
 }
 
@@ -226,18 +332,33 @@ impl Write for &HvStream {
     }
 }
 
+impl Write for HvStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&*self).write_vectored(bufs)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
 impl AsFd for HvStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.sock.as_fd()
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for HvStream {
     fn as_raw_fd(&self) -> RawFd {
         self.sock.as_raw_fd()
     }
 }
 
+#[cfg(unix)]
 /// Gives up the stream for its raw descriptor. **The connection's count in the
 /// accepting listener's per-partition limit ends here**, although the socket stays
 /// open: a raw descriptor carries nothing that could give the place back when it is
@@ -248,6 +369,7 @@ impl IntoRawFd for HvStream {
     }
 }
 
+#[cfg(unix)]
 /// Gives up the stream for its descriptor. As with [`IntoRawFd`], **the connection's
 /// count in the accepting listener's per-partition limit ends here** while the socket
 /// stays open; [`HvStream::into_fd_and_guard`] keeps it.

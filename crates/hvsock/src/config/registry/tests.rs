@@ -127,8 +127,8 @@ fn names_that_addresses_would_trim_are_rejected() {
     assert!(e.to_string().contains("vsock:"), "{e}");
     // Spaces around other names are fine, and the name stays addressable.
     let id = r.add(" spaced ", None).unwrap();
-    let table = crate::partitions::PartitionTable::new();
-    let a = crate::syntax::resolve_addr("any: spaced ", &r, &table).unwrap();
+    let table = crate::config::partitions::PartitionTable::new();
+    let a = crate::addr::syntax::resolve_addr("any: spaced ", &r, &table).unwrap();
     assert_eq!(a.service_id, id);
 }
 

@@ -3,8 +3,9 @@
 //! rule is unit-tested on its own.
 
 use crate::addr::{HvAddr, ServiceId, VmId};
-use crate::partitions::{Partition, PartitionKind, PartitionTable};
-use crate::registry::Registry;
+use crate::config::partitions::{Partition, PartitionKind, PartitionTable};
+use crate::config::registry::Registry;
+use crate::error::HvError;
 use std::io::{self, ErrorKind};
 use std::path::PathBuf;
 
@@ -127,19 +128,12 @@ pub(crate) fn describe_vm(id: VmId, table: &PartitionTable) -> String {
 pub(crate) fn check_registered(registry: &Registry, service: ServiceId) -> io::Result<()> {
     match registry.get(service) {
         Some(s) if s.enabled => Ok(()),
-        Some(s) => Err(err(
-            ErrorKind::PermissionDenied,
-            format!(
-                "service {:?} ({service}) is disabled on the host; enable it with `hvsock service enable {service}`",
-                s.name
-            ),
-        )),
-        None => Err(err(
-            ErrorKind::PermissionDenied,
-            format!(
-                "service {service} is not registered on the host; register it with `hvsock service add NAME --id {service}`"
-            ),
-        )),
+        Some(s) => Err(HvError::Disabled {
+            service,
+            name: s.name.clone(),
+        }
+        .into()),
+        None => Err(HvError::NotRegistered { service }.into()),
     }
 }
 
@@ -237,20 +231,14 @@ pub(crate) fn plan_connect(
             ));
         }
         (_, None) => {
-            return Err(err(
-                ErrorKind::NotFound,
-                format!("no partition {v} in the partition table (see `hvsock vm list`)"),
-            ));
+            return Err(HvError::unknown_id(v).into());
         }
         (Location::Local(own), Some(p)) => {
-            return Err(err(
-                ErrorKind::PermissionDenied,
-                format!(
-                    "partition {} may not connect to {}: a partition reaches only its own children, LOOPBACK and PARENT",
-                    describe_vm(own, table),
-                    p.name
-                ),
-            ));
+            return Err(HvError::NotAllowed {
+                from: describe_vm(own, table),
+                to: p.name.clone(),
+            }
+            .into());
         }
         (Location::Host, Some(p)) => p,
     };
@@ -348,10 +336,7 @@ pub(crate) fn plan_bind(
             },
             id => match table.get(id).map(|p| &p.kind) {
                 None => {
-                    return Err(err(
-                        ErrorKind::NotFound,
-                        format!("no partition {id} in the partition table (see `hvsock vm list`)"),
-                    ));
+                    return Err(HvError::unknown_id(id).into());
                 }
                 Some(PartitionKind::Local) => BindPlan {
                     crosses: true,
@@ -432,7 +417,7 @@ mod tests {
 
     fn table() -> (PartitionTable, VmId, VmId, VmId) {
         let dir = tempfile::tempdir().unwrap();
-        let dirs = crate::paths::Dirs::new(dir.path(), dir.path());
+        let dirs = crate::config::paths::Dirs::new(dir.path(), dir.path());
         let (a, b, h) = (
             VmId(Guid::from_u128(0xa)),
             VmId(Guid::from_u128(0xb)),

@@ -9,8 +9,8 @@
 //! replaced.
 
 use crate::addr::ServiceId;
-use crate::guid::Guid;
-use crate::route::{Folder, Selector};
+use crate::addr::guid::Guid;
+use crate::policy::{Folder, Selector};
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::fs::{File, OpenOptions};
 use std::io::{self, ErrorKind};
@@ -186,7 +186,7 @@ pub(crate) fn claim(path: &Path, backlog: i32) -> io::Result<ClaimedSocket> {
             .create(true)
             .truncate(false)
             .mode(0o600)
-            .custom_flags(libc::O_CLOEXEC)
+            .custom_flags(crate::sys::O_CLOEXEC)
             .open(&lock_path)
             .map_err(|e| {
                 io::Error::new(

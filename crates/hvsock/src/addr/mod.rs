@@ -1,6 +1,9 @@
 //! Hyper-V socket addresses: VM ids, service ids, `SOCKADDR_HV`.
 
-use crate::guid::Guid;
+pub mod guid;
+pub mod syntax;
+
+use crate::addr::guid::Guid;
 use std::fmt;
 use std::str::FromStr;
 
@@ -107,7 +110,7 @@ impl fmt::Debug for VmId {
 }
 
 impl FromStr for VmId {
-    type Err = crate::guid::GuidParseError;
+    type Err = crate::addr::guid::GuidParseError;
     /// A GUID or a wildcard name.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match VmId::from_wildcard_name(s) {
@@ -182,7 +185,7 @@ impl fmt::Debug for ServiceId {
 }
 
 impl FromStr for ServiceId {
-    type Err = crate::guid::GuidParseError;
+    type Err = crate::addr::guid::GuidParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         s.parse().map(ServiceId)
     }
@@ -276,7 +279,7 @@ impl From<(VmId, ServiceId)> for HvAddr {
 
 /// Anything that names a Hyper-V socket address: an [`HvAddr`], a `(VmId, ServiceId)`
 /// pair, or `VM:SERVICE` text resolved with the registry and partition table (see
-/// [`syntax`](crate::syntax)).
+/// [`syntax`](mod@crate::addr::syntax)).
 ///
 /// ```no_run
 /// use hvsock::HvStream;
@@ -286,26 +289,28 @@ impl From<(VmId, ServiceId)> for HvAddr {
 /// ```
 pub trait ToHvAddr {
     /// The address, resolving names in `dirs`' registry and table where needed.
-    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr>;
+    fn to_hv_addr(&self, dirs: &crate::config::paths::Dirs) -> std::io::Result<HvAddr>;
 }
 
 impl ToHvAddr for HvAddr {
-    fn to_hv_addr(&self, _: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+    fn to_hv_addr(&self, _: &crate::config::paths::Dirs) -> std::io::Result<HvAddr> {
         Ok(*self)
     }
 }
 
 impl ToHvAddr for (VmId, ServiceId) {
-    fn to_hv_addr(&self, _: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+    fn to_hv_addr(&self, _: &crate::config::paths::Dirs) -> std::io::Result<HvAddr> {
         Ok(HvAddr::from(*self))
     }
 }
 
 impl ToHvAddr for str {
-    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
-        crate::syntax::resolve_addr_in(self, dirs).map_err(|e| {
+    fn to_hv_addr(&self, dirs: &crate::config::paths::Dirs) -> std::io::Result<HvAddr> {
+        crate::addr::syntax::resolve_addr_in(self, dirs).map_err(|e| {
             let kind = match e {
-                crate::syntax::AddrSyntaxError::UnknownVm { .. } => std::io::ErrorKind::NotFound,
+                crate::addr::syntax::AddrSyntaxError::UnknownVm { .. } => {
+                    std::io::ErrorKind::NotFound
+                }
                 _ => std::io::ErrorKind::InvalidInput,
             };
             std::io::Error::new(kind, e.to_string())
@@ -314,13 +319,13 @@ impl ToHvAddr for str {
 }
 
 impl ToHvAddr for String {
-    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+    fn to_hv_addr(&self, dirs: &crate::config::paths::Dirs) -> std::io::Result<HvAddr> {
         self.as_str().to_hv_addr(dirs)
     }
 }
 
 impl<T: ToHvAddr + ?Sized> ToHvAddr for &T {
-    fn to_hv_addr(&self, dirs: &crate::paths::Dirs) -> std::io::Result<HvAddr> {
+    fn to_hv_addr(&self, dirs: &crate::config::paths::Dirs) -> std::io::Result<HvAddr> {
         (**self).to_hv_addr(dirs)
     }
 }

@@ -9,7 +9,7 @@
 //!   the host).
 //!
 //! Stored in `partitions.toml` in the config directory, with the same guarantees as the
-//! [registry](crate::registry) (see [`crate::store`] for how):
+//! [registry](crate::config::registry) (see [`crate::config::store`] for how):
 //!
 //! ```toml
 //! [[partition]]
@@ -49,14 +49,17 @@
 //! ```
 
 use crate::addr::VmId;
-use crate::guid::Guid;
-use crate::paths::Dirs;
-use crate::store::{self, StoreError};
+use crate::addr::guid::Guid;
+use crate::config::document::{self, Document};
+use crate::config::paths::Dirs;
+use crate::config::store;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 pub mod clash;
+mod error;
+pub use error::PartitionError;
 mod index;
 pub use clash::HybridClash;
 
@@ -193,119 +196,6 @@ impl From<Partition> for PartitionRecord {
     }
 }
 
-/// Why a partition table operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PartitionError {
-    /// The file could not be read, parsed or written.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The file parses but breaks a table rule (e.g. a hand-edited duplicate).
-    #[error(
-        "invalid partition table {}: {message} (the file was left unchanged; fix it by hand)",
-        path.display()
-    )]
-    Invalid {
-        /// The table file.
-        path: PathBuf,
-        /// Which entry breaks which rule.
-        message: String,
-    },
-    /// The id is already in the table.
-    #[error("VM id {id} is already in the partition table (as {existing_name:?})")]
-    DuplicateId {
-        /// The id.
-        id: VmId,
-        /// The existing entry's name.
-        existing_name: String,
-    },
-    /// The name is already in the table.
-    #[error("a VM named {name:?} is already in the partition table (id {existing_id})")]
-    DuplicateName {
-        /// The name.
-        name: String,
-        /// The existing entry's id.
-        existing_id: VmId,
-    },
-    /// Another VM has that cid.
-    #[error("vsock CID {cid} already belongs to VM {existing_name:?} ({existing_id})")]
-    DuplicateCid {
-        /// The cid.
-        cid: u32,
-        /// The existing entry's name.
-        existing_name: String,
-        /// The existing entry's id.
-        existing_id: VmId,
-    },
-    /// Another VM has that hybrid socket.
-    #[error("hybrid socket {} already belongs to VM {existing_name:?} ({existing_id})", path.display())]
-    DuplicatePath {
-        /// The path.
-        path: PathBuf,
-        /// The existing entry's name.
-        existing_name: String,
-        /// The existing entry's id.
-        existing_id: VmId,
-    },
-    /// The hybrid socket is another VM's `PATH_<suffix>`, or the reverse: one VM's host
-    /// listener would take over the other's socket (see [`clash`]).
-    #[error(
-        "hybrid socket {} clashes with VM {existing_name:?} ({existing_id}) at {}: {reason}; \
-         a hybrid path may not be another VM's path followed by _SUFFIX",
-        path.display(),
-        existing_path.display()
-    )]
-    PathClash {
-        /// The path refused.
-        path: PathBuf,
-        /// The existing entry's name.
-        existing_name: String,
-        /// The existing entry's id.
-        existing_id: VmId,
-        /// The existing entry's socket.
-        existing_path: PathBuf,
-        /// Which is whose `PATH_SUFFIX`.
-        reason: String,
-    },
-    /// The id is a wildcard GUID.
-    #[error("{id} is the wildcard {name:?}, not a VM id")]
-    WildcardId {
-        /// The id.
-        id: VmId,
-        /// The wildcard's name.
-        name: &'static str,
-    },
-    /// The name breaks a naming rule.
-    #[error("invalid VM name {name:?}: {reason}")]
-    BadName {
-        /// The name.
-        name: String,
-        /// The rule it breaks.
-        reason: String,
-    },
-    /// The cid is reserved.
-    #[error(
-        "vsock CID {0} is reserved (0 = hypervisor, 1 = local, 2 = host, \
-         4294967295 = VMADDR_CID_ANY); guest CIDs start at 3"
-    )]
-    ReservedCid(u32),
-    /// The hybrid path is unusable.
-    #[error("invalid hybrid socket path {}: {reason}", path.display())]
-    BadPath {
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
-    /// No partition has that id or name.
-    #[error(
-        "no VM {0:?} in the partition table (see `hvsock vm list`, or add it with `hvsock vm add`)"
-    )]
-    NotFound(String),
-    /// An owner uid was given for a VM.
-    #[error("{0:?} is a VM: only a --local partition has an owner uid")]
-    NotLocal(String),
-}
-
 /// The partition table: every known partition, in the order added.
 ///
 /// Lookups by id, name, cid and hybrid path are hash lookups: loading a table of N
@@ -414,10 +304,7 @@ impl PartitionTable {
 
     /// Reads a table file (a missing file is an empty table).
     pub fn load_file(path: &Path) -> Result<PartitionTable, PartitionError> {
-        match store::read_optional(path)? {
-            None => Ok(PartitionTable::default()),
-            Some(text) => PartitionTable::from_toml(path, &text),
-        }
+        document::load(path)
     }
 
     /// Parses the text of a table file and checks every rule; `path` only names the file
@@ -466,11 +353,7 @@ impl PartitionTable {
         path: &Path,
         f: impl FnOnce(&mut PartitionTable) -> Result<T, PartitionError>,
     ) -> Result<T, PartitionError> {
-        let _lock = store::lock(path)?;
-        let mut table = PartitionTable::load_file(path)?;
-        let out = f(&mut table)?;
-        store::write_atomic(path, table.to_toml().as_bytes())?;
-        Ok(out)
+        document::update(path, f)
     }
 
     /// Every partition, in the order added.
@@ -494,10 +377,7 @@ impl PartitionTable {
     }
 
     fn position(&self, id_or_name: &str) -> Option<usize> {
-        match id_or_name.trim().parse::<Guid>() {
-            Ok(g) => self.index.by_id.get(&VmId(g)).copied(),
-            Err(_) => self.index.by_name.get(id_or_name).copied(),
-        }
+        document::position(id_or_name, &self.index.by_id, &self.index.by_name, VmId)
     }
 
     /// The kernel vhost-vsock VM with this cid.
@@ -625,6 +505,16 @@ impl PartitionTable {
         // Positions after `i` moved: rebuild (one removal is O(N) anyway).
         self.index = index::Index::build(&self.partitions);
         Ok(p)
+    }
+}
+
+impl Document for PartitionTable {
+    type Error = PartitionError;
+    fn parse(path: &Path, text: &str) -> Result<PartitionTable, PartitionError> {
+        PartitionTable::from_toml(path, text)
+    }
+    fn render(&self) -> String {
+        self.to_toml()
     }
 }
 

@@ -34,9 +34,10 @@
 //! ```
 
 use crate::addr::ServiceId;
-use crate::guid::Guid;
-use crate::paths::Dirs;
-use crate::store::{self, StoreError};
+use crate::addr::guid::Guid;
+use crate::config::document::{self, Document};
+use crate::config::paths::Dirs;
+use crate::config::store::{self, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -263,10 +264,7 @@ impl Registry {
 
     /// Reads a registry file (a missing file is an empty registry).
     pub fn load_file(path: &Path) -> Result<Registry, RegistryError> {
-        match store::read_optional(path)? {
-            None => Ok(Registry::default()),
-            Some(text) => Registry::from_toml(path, &text),
-        }
+        document::load(path)
     }
 
     /// Parses the text of a registry file and checks every rule; `path` only names the
@@ -326,11 +324,7 @@ impl Registry {
         path: &Path,
         f: impl FnOnce(&mut Registry) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
-        let _lock = store::lock(path)?;
-        let mut reg = Registry::load_file(path)?;
-        let out = f(&mut reg)?;
-        store::write_atomic(path, reg.to_toml().as_bytes())?;
-        Ok(out)
+        document::update(path, f)
     }
 
     /// Every service, in registration order.
@@ -354,10 +348,12 @@ impl Registry {
     }
 
     fn position(&self, id_or_name: &str) -> Option<usize> {
-        match id_or_name.trim().parse::<Guid>() {
-            Ok(g) => self.index.by_id.get(&ServiceId(g)).copied(),
-            Err(_) => self.index.by_name.get(id_or_name).copied(),
-        }
+        document::position(
+            id_or_name,
+            &self.index.by_id,
+            &self.index.by_name,
+            ServiceId,
+        )
     }
 
     /// Whether the service is registered and enabled.
@@ -470,6 +466,16 @@ impl Registry {
             }
         }
         report
+    }
+}
+
+impl Document for Registry {
+    type Error = RegistryError;
+    fn parse(path: &Path, text: &str) -> Result<Registry, RegistryError> {
+        Registry::from_toml(path, text)
+    }
+    fn render(&self) -> String {
+        self.to_toml()
     }
 }
 

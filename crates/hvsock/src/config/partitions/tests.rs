@@ -125,8 +125,8 @@ fn names_that_addresses_would_trim_are_rejected() {
     assert!(e.to_string().contains("wildcard"), "{e}");
     // Spaces around other names are fine, and the name stays addressable.
     let id = t.add(" box ", None, PartitionKind::Local).unwrap();
-    let reg = crate::registry::Registry::new();
-    let a = crate::syntax::resolve_addr(" box :vsock:5", &reg, &t).unwrap();
+    let reg = crate::config::registry::Registry::new();
+    let a = crate::addr::syntax::resolve_addr(" box :vsock:5", &reg, &t).unwrap();
     assert_eq!(a.vm_id, id);
 }
 

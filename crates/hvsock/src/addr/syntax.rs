@@ -4,9 +4,9 @@
 //!
 //! - VM: a GUID (any case, braces optional), a wildcard name (`any`, `wildcard`,
 //!   `zero`, `children`, `loopback`, `parent`, `broadcast`, `silohost`, any case), or the
-//!   name or id of a partition in the [partition table](crate::partitions).
+//!   name or id of a partition in the [partition table](crate::config::partitions).
 //! - SERVICE: a GUID, `vsock:PORT` (decimal or `0x` hex) for the vsock template GUID, or
-//!   the `ElementName` of a service in the [registry](crate::registry). A service name
+//!   the `ElementName` of a service in the [registry](crate::config::registry). A service name
 //!   may itself contain `:`.
 //!
 //! [`parse_addr`] does the syntax alone; [`AddrSpec::resolve`] looks names up, and
@@ -28,11 +28,11 @@
 //! assert_eq!(b.service_id, ServiceId::from_vsock_port(7000));
 //! ```
 
+use crate::addr::guid::Guid;
 use crate::addr::{HvAddr, ServiceId, VmId};
-use crate::guid::Guid;
-use crate::partitions::{PartitionError, PartitionTable};
-use crate::paths::Dirs;
-use crate::registry::{Registry, RegistryError};
+use crate::config::partitions::{PartitionError, PartitionTable};
+use crate::config::paths::Dirs;
+use crate::config::registry::{Registry, RegistryError};
 
 /// Why an address cannot be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -266,7 +266,7 @@ pub fn resolve_addr_in(s: &str, dirs: &Dirs) -> Result<HvAddr, AddrSyntaxError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::partitions::PartitionKind;
+    use crate::config::partitions::PartitionKind;
     use proptest::prelude::*;
 
     const VMSS: &str = "999e53d4-3d5c-4c3e-8779-bed06ec056e1";

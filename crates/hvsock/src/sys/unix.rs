@@ -1,0 +1,213 @@
+//! The system calls of a Unix platform (Linux today) that std and socket2 do not wrap:
+//! epoll, `poll`, `MSG_PEEK`, peer credentials, `FIONBIO`, user ids, and registering a
+//! descriptor with tokio. Through rustix, which wraps them safely; the one `unsafe`
+//! block left is tokio's registration contract.
+#![allow(unsafe_code)]
+
+use rustix::event::Timespec;
+use rustix::event::epoll;
+use rustix::event::{PollFd, PollFlags};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// Open flag of every file the crate opens (std sets `O_CLOEXEC` as well).
+pub(crate) const O_CLOEXEC: i32 = libc::O_CLOEXEC;
+
+/// The vsock CID a listener binds to accept from any CID.
+pub(crate) const VMADDR_CID_ANY: u32 = libc::VMADDR_CID_ANY;
+
+/// `accept4(SOCK_CLOEXEC | SOCK_NONBLOCK)`: a connection that is non-blocking from
+/// the start, with its peer's address.
+pub(crate) fn accept_nonblocking(
+    listener: &socket2::Socket,
+) -> io::Result<(socket2::Socket, socket2::SockAddr)> {
+    listener.accept4(libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK)
+}
+
+/// Out of descriptors or memory: a listener pauses before accepting again.
+pub(crate) fn is_exhausted(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+/// An accept error of one aborted connection, not of the listener.
+pub(crate) fn is_aborted_accept(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO | libc::EPERM)
+    )
+}
+
+/// The effective user id of this process.
+pub(crate) fn geteuid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// The real user id of this process.
+pub(crate) fn getuid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+/// The user id of the process at the other end of a Unix socket, from the kernel
+/// (`SO_PEERCRED`): who connected, whatever the bytes say.
+pub(crate) fn peer_uid(fd: &impl AsFd) -> io::Result<u32> {
+    Ok(rustix::net::sockopt::socket_peercred(fd)?.uid.as_raw())
+}
+
+/// `recv(MSG_PEEK)`: copies what is waiting without consuming it; blocks (up to the
+/// socket's read timeout) only while nothing is waiting.
+pub(crate) fn peek(fd: &impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
+    Ok(rustix::net::recv(fd, buf, rustix::net::RecvFlags::PEEK)?.0)
+}
+
+/// Switches a socket to blocking mode with one `ioctl(FIONBIO)` (where `fcntl` takes
+/// a get and a set): on the path of every local connection, both sides.
+pub(crate) fn set_blocking(fd: &impl AsFd) -> io::Result<()> {
+    Ok(rustix::io::ioctl_fionbio(fd, false)?)
+}
+
+/// What [`poll_one`] waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ready {
+    /// Data to read (or end of stream).
+    Read,
+    /// Room to write.
+    Write,
+}
+
+/// A timeout in whole milliseconds, rounded up so a 0.5 ms deadline does not spin.
+fn timespec(d: Duration) -> Timespec {
+    let ms = d.as_micros().div_ceil(1000).min(i32::MAX as u128) as u64;
+    Timespec {
+        tv_sec: (ms / 1000) as _,
+        tv_nsec: ((ms % 1000) * 1_000_000) as _,
+    }
+}
+
+/// Waits up to `timeout` until `fd` is ready for `what`. `Ok(false)` when the time ran
+/// out or a signal interrupted the wait.
+pub(crate) fn poll_one(fd: &impl AsFd, what: Ready, timeout: Duration) -> io::Result<bool> {
+    let flags = match what {
+        Ready::Read => PollFlags::IN,
+        Ready::Write => PollFlags::OUT,
+    };
+    let mut fds = [PollFd::new(fd, flags)];
+    match rustix::event::poll(&mut fds, Some(&timespec(timeout))) {
+        Ok(n) => Ok(n > 0),
+        Err(rustix::io::Errno::INTR) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A level-triggered epoll instance. Listeners use one to wait on all of their
+/// sockets (and pending handshakes) at once; tokio waits on its fd.
+#[derive(Debug)]
+pub(crate) struct Epoll {
+    fd: OwnedFd,
+}
+
+impl Epoll {
+    pub(crate) fn new() -> io::Result<Epoll> {
+        Ok(Epoll {
+            fd: epoll::create(epoll::CreateFlags::CLOEXEC)?,
+        })
+    }
+
+    /// Watches `fd` for readability, reporting `token`.
+    pub(crate) fn add(&self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
+        Ok(epoll::add(
+            &self.fd,
+            fd,
+            epoll::EventData::new_u64(token),
+            epoll::EventFlags::IN,
+        )?)
+    }
+
+    /// Stops watching `fd` (closing it also does).
+    pub(crate) fn delete(&self, fd: BorrowedFd<'_>) {
+        let _ = epoll::delete(&self.fd, fd);
+    }
+
+    /// Waits up to `timeout` (None: forever) and appends ready tokens to `out`.
+    pub(crate) fn wait(&self, timeout: Option<Duration>, out: &mut Vec<u64>) -> io::Result<()> {
+        const MAX: usize = 64;
+        let mut events = Vec::with_capacity(MAX);
+        let t = timeout.map(timespec);
+        match epoll::wait(
+            &self.fd,
+            rustix::buffer::spare_capacity(&mut events),
+            t.as_ref(),
+        ) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        out.extend(events.iter().map(|e| e.data.u64()));
+        Ok(())
+    }
+}
+
+impl AsFd for Epoll {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for Epoll {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+/// Registers an owned socket or epoll set with tokio's reactor.
+#[cfg(feature = "tokio")]
+pub(crate) fn async_fd<T: OwnsFd>(
+    inner: T,
+    interest: tokio::io::Interest,
+) -> io::Result<tokio::io::unix::AsyncFd<T>> {
+    // SAFETY: `OwnsFd` types own their descriptor: it stays open and the same for as
+    // long as the value (and so the AsyncFd holding it) lives.
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(inner, interest) }
+        .map_err(|e| e.into())
+}
+
+/// Types that own one file descriptor for their whole life.
+#[cfg(feature = "tokio")]
+pub(crate) trait OwnsFd: AsRawFd {}
+#[cfg(feature = "tokio")]
+impl OwnsFd for socket2::Socket {}
+#[cfg(feature = "tokio")]
+impl OwnsFd for std::sync::Arc<Epoll> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+
+    #[test]
+    fn peer_uid_is_ours() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        assert_eq!(peer_uid(&a).unwrap(), geteuid());
+    }
+
+    #[test]
+    fn epoll_reports_readable() {
+        let ep = Epoll::new().unwrap();
+        let (mut a, b) = UnixStream::pair().unwrap();
+        ep.add(b.as_fd(), 7).unwrap();
+        let mut out = vec![];
+        ep.wait(Some(Duration::ZERO), &mut out).unwrap();
+        assert!(out.is_empty());
+        a.write_all(b"x").unwrap();
+        ep.wait(Some(Duration::from_secs(5)), &mut out).unwrap();
+        assert_eq!(out, vec![7]);
+        ep.delete(b.as_fd());
+        out.clear();
+        ep.wait(Some(Duration::ZERO), &mut out).unwrap();
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,101 @@
+//! The hybrid transport's accepting side: a host listener serves a hybrid VM's
+//! guest-initiated connections on the VMM's `PATH_PORT` Unix socket; the socket it
+//! arrived on says which VM it is (never the bytes).
+
+use crate::addr::VmId;
+use crate::config::partitions::{PartitionKind, PartitionTable};
+use crate::net::accept::{BACKLOG, Core, Source};
+use crate::policy::err;
+use crate::transport::local::rundir;
+use std::io::{self, ErrorKind};
+use std::path::PathBuf;
+
+/// The socket a VMM connects to for the guest's connections to `port`: `BASE_PORT`.
+pub(crate) fn hybrid_path(base: &std::path::Path, port: u32) -> PathBuf {
+    let mut s = base.as_os_str().to_owned();
+    s.push(format!("_{port}"));
+    PathBuf::from(s)
+}
+
+impl Core {
+    /// For a wildcard host listener: serves the hybrid VMs added to `table` since the
+    /// last look, drops removed ones, and retries VMs another listener held.
+    pub(crate) fn refresh_hybrid(&mut self, table: &PartitionTable) -> io::Result<()> {
+        let gone: Vec<VmId> = self
+            .hybrid_held
+            .keys()
+            .filter(|vm| {
+                !matches!(
+                    table.get(**vm).map(|p| &p.kind),
+                    Some(PartitionKind::Hybrid { .. })
+                )
+            })
+            .copied()
+            .collect();
+        for vm in gone {
+            if let Some(t) = self.hybrid_held.remove(&vm) {
+                self.remove(t);
+            }
+        }
+        let want: Vec<VmId> = table
+            .partitions()
+            .iter()
+            .filter(|p| matches!(p.kind, PartitionKind::Hybrid { .. }))
+            .map(|p| p.id)
+            .filter(|id| !self.hybrid_held.contains_key(id))
+            .collect();
+        for vm in want {
+            self.claim_hybrid(vm, table, false)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn claim_hybrid(
+        &mut self,
+        vm: VmId,
+        table: &PartitionTable,
+        strict: bool,
+    ) -> io::Result<()> {
+        let Some((name, PartitionKind::Hybrid { path })) =
+            table.get(vm).map(|p| (&p.name, &p.kind))
+        else {
+            return Ok(());
+        };
+        let path = hybrid_path(path, self.addr.service_id.port());
+        // Claiming replaces the file: never take over another VM's socket, which would
+        // make that VM's connections arrive as this one (a table edited by hand).
+        if let Some(owner) = table.hybrid_socket_owner(&path, vm) {
+            return if strict {
+                Err(err(
+                    ErrorKind::AddrInUse,
+                    format!(
+                        "{}: is the hybrid socket of VM {:?} ({}); refusing to listen there for VM {name:?} ({vm}); fix partitions.toml (a hybrid path may not be another VM's path followed by _PORT)",
+                        path.display(),
+                        owner.name,
+                        owner.id
+                    ),
+                ))
+            } else {
+                Ok(())
+            };
+        }
+        match rundir::claim(&path, BACKLOG) {
+            Ok(c) => {
+                let token = self.add(Source::Hybrid { vm, sock: c })?;
+                self.hybrid_held.insert(vm, token);
+                Ok(())
+            }
+            Err(e) if strict && rundir::is_in_use(&e) => Err(err(
+                ErrorKind::AddrInUse,
+                format!(
+                    "{}: another listener serves this VM and port",
+                    path.display()
+                ),
+            )),
+            Err(e) if strict => Err(e),
+            // A wildcard listener skips VMs another listener serves (or whose socket
+            // folder is not there yet) and tries again on the next refresh.
+            Err(_) => Ok(()),
+        }
+    }
+}

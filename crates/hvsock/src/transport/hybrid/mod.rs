@@ -1,0 +1,6 @@
+//! The hybrid-vsock transport: a VMM's Unix socket, `CONNECT <port>` / `OK` ([`wire`]),
+//! the dial ([`dial`]) and the `PATH_PORT` sockets a listener serves ([`accept`]).
+
+pub(crate) mod accept;
+pub(crate) mod dial;
+pub mod wire;

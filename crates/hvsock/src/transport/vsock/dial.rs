@@ -1,0 +1,34 @@
+//! The vsock transport's connecting side: a kernel AF_VSOCK connect.
+
+use crate::error::HvError;
+use crate::policy::err;
+use crate::transport::deadline::connect_deadline;
+use socket2::{Domain, SockAddr, Socket, Type};
+use std::io::{self, ErrorKind};
+use std::time::Instant;
+
+pub(crate) fn dial_vsock(
+    cid: u32,
+    port: u32,
+    deadline: Instant,
+    what: &dyn Fn() -> String,
+) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::VSOCK, Type::STREAM.cloexec(), None)?;
+    connect_deadline(&sock, &SockAddr::vsock(cid, port), deadline, what).map_err(|e| {
+        match e.kind() {
+            // AF_VSOCK reports a missing listener as a reset.
+            ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused => HvError::NothingListens {
+                target: what(),
+                on: format!("vsock port {port} (CID {cid})"),
+            }
+            .into(),
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => HvError::TimedOut {
+                what: what(),
+                during: "",
+            }
+            .into(),
+            _ => err(e.kind(), format!("{}: {e}", what())),
+        }
+    })?;
+    Ok(sock)
+}
