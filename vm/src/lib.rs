@@ -86,6 +86,8 @@ pub mod image;
 mod initramfs;
 pub mod nested;
 mod spawn;
+#[allow(unsafe_code)]
+mod sys;
 pub mod tools;
 
 pub use boot::{Vm, sweep_stale_dirs};

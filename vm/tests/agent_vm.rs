@@ -79,8 +79,10 @@ impl Host {
                     return;
                 }
             }
-            // SAFETY: kill(2) on our own child's pid (a runaway test process).
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            let _ = rustix::process::kill_process(
+                rustix::process::Pid::from_raw(pid as i32).unwrap(),
+                rustix::process::Signal::KILL,
+            );
         });
         let out = child.wait_with_output().unwrap();
         writer.join().unwrap();

@@ -28,6 +28,7 @@ mod pending;
 pub mod proto;
 mod receive;
 pub mod server;
+#[allow(unsafe_code)]
 pub mod sys;
 pub mod tree;
 

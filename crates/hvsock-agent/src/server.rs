@@ -181,6 +181,28 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Conn<R, W> {
             other => AgentError::Frame(other),
         }
     }
+
+    /// Reads the handshake's next frame (`what`, for the timeout message) by `deadline`:
+    /// `Ok(None)` if the client closed the connection first.
+    async fn read_by(
+        &mut self,
+        deadline: tokio::time::Instant,
+        what: &str,
+        opts: &AgentOptions,
+    ) -> Result<Option<Frame>, AgentError> {
+        match tokio::time::timeout_at(deadline, self.reader.read_frame()).await {
+            Err(_) => {
+                self.fail(
+                    ErrorCode::TIMEOUT,
+                    format!("no {what} within {:?}", opts.handshake_timeout),
+                )
+                .await;
+                Err(AgentError::HandshakeTimeout(opts.handshake_timeout))
+            }
+            Ok(Err(e)) => Err(self.fail_frame(e).await),
+            Ok(Ok(f)) => Ok(f),
+        }
+    }
 }
 
 /// Serves one connection: handshake, one request, then closes.
@@ -198,18 +220,9 @@ where
     let deadline = tokio::time::Instant::now() + opts.handshake_timeout;
 
     // 1. Hello.
-    match tokio::time::timeout_at(deadline, c.reader.read_frame()).await {
-        Err(_) => {
-            c.fail(
-                ErrorCode::TIMEOUT,
-                format!("no Hello within {:?}", opts.handshake_timeout),
-            )
-            .await;
-            return Err(AgentError::HandshakeTimeout(opts.handshake_timeout));
-        }
-        Ok(Err(e)) => return Err(c.fail_frame(e).await),
-        Ok(Ok(None)) => return Ok(()),
-        Ok(Ok(Some(Frame::Hello { version }))) => {
+    match c.read_by(deadline, "Hello", opts).await? {
+        None => return Ok(()),
+        Some(Frame::Hello { version }) => {
             c.writer
                 .write_frame(&Frame::Hello { version: VERSION })
                 .await?;
@@ -225,7 +238,7 @@ where
                 });
             }
         }
-        Ok(Ok(Some(other))) => {
+        Some(other) => {
             return Err(c
                 .fail(
                     ErrorCode::PROTOCOL,
@@ -236,18 +249,8 @@ where
     }
 
     // 2. The request.
-    let request = match tokio::time::timeout_at(deadline, c.reader.read_frame()).await {
-        Err(_) => {
-            c.fail(
-                ErrorCode::TIMEOUT,
-                format!("no request within {:?}", opts.handshake_timeout),
-            )
-            .await;
-            return Err(AgentError::HandshakeTimeout(opts.handshake_timeout));
-        }
-        Ok(Err(e)) => return Err(c.fail_frame(e).await),
-        Ok(Ok(None)) => return Ok(()),
-        Ok(Ok(Some(f))) => f,
+    let Some(request) = c.read_by(deadline, "request", opts).await? else {
+        return Ok(());
     };
     match request {
         Frame::Exec(req) => session::run_exec(&mut c, req, opts).await,

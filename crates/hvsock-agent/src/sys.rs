@@ -1,25 +1,22 @@
 //! The few system calls the agent and client need: PTYs, window sizes, raw terminal
-//! mode, the user's login shell and signals. Every `unsafe` block of the crate is here.
+//! mode, the user's login shell and signals, through rustix where it has the call.
+//! Every `unsafe` block of the crate is here.
 
 use crate::proto::WindowSize;
+use rustix::process::Signal;
+use rustix::termios::{
+    LocalModes, OptionalActions, Termios, Winsize, tcgetattr, tcsetattr, tcsetwinsize,
+};
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::task::{Context, Poll, ready};
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
-    if r == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
-    }
-}
-
-fn to_winsize(w: WindowSize) -> libc::winsize {
-    libc::winsize {
+fn to_winsize(w: WindowSize) -> Winsize {
+    Winsize {
         ws_row: w.rows,
         ws_col: w.cols,
         ws_xpixel: 0,
@@ -30,71 +27,35 @@ fn to_winsize(w: WindowSize) -> libc::winsize {
 /// Opens a new PTY pair `(master, slave)` with the given window size. Both are
 /// close-on-exec; the master is non-blocking.
 pub fn open_pty(window: WindowSize) -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut master: libc::c_int = -1;
-    let mut slave: libc::c_int = -1;
-    let ws = to_winsize(window);
-    // SAFETY: openpty writes two fds into the valid out-pointers; name is NULL (not
-    // wanted), termp NULL (defaults) and winp points to an initialised winsize.
-    cvt(unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            &ws,
-        )
-    })?;
-    // SAFETY: openpty succeeded, so both are fresh fds that we now own exclusively.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    for fd in [&master, &slave] {
-        set_cloexec(fd.as_fd())?;
-    }
-    set_nonblocking(master.as_fd())?;
+    use rustix::fs::{Mode, OFlags};
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    // What openpty(3) does: a new master, unlocked, and its slave opened by name.
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+    grantpt(&master)?;
+    unlockpt(&master)?;
+    let name = ptsname(&master, Vec::new())?;
+    let slave = rustix::fs::open(
+        name.as_c_str(),
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    tcsetwinsize(&slave, to_winsize(window))?;
+    let flags = rustix::fs::fcntl_getfl(&master)?;
+    rustix::fs::fcntl_setfl(&master, flags | OFlags::NONBLOCK)?;
     Ok((master, slave))
-}
-
-fn set_cloexec(fd: BorrowedFd<'_>) -> io::Result<()> {
-    // SAFETY: fcntl on a valid, borrowed fd with integer arguments.
-    unsafe {
-        let flags = cvt(libc::fcntl(fd.as_raw_fd(), libc::F_GETFD))?;
-        cvt(libc::fcntl(
-            fd.as_raw_fd(),
-            libc::F_SETFD,
-            flags | libc::FD_CLOEXEC,
-        ))?;
-    }
-    Ok(())
-}
-
-fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
-    // SAFETY: fcntl on a valid, borrowed fd with integer arguments.
-    unsafe {
-        let flags = cvt(libc::fcntl(fd.as_raw_fd(), libc::F_GETFL))?;
-        cvt(libc::fcntl(
-            fd.as_raw_fd(),
-            libc::F_SETFL,
-            flags | libc::O_NONBLOCK,
-        ))?;
-    }
-    Ok(())
 }
 
 /// Sets a terminal's window size (TIOCSWINSZ); the kernel sends SIGWINCH to its
 /// foreground process group.
 pub fn set_window_size(fd: BorrowedFd<'_>, w: WindowSize) -> io::Result<()> {
-    let ws = to_winsize(w);
-    // SAFETY: TIOCSWINSZ reads a winsize from a valid pointer; fd is valid.
-    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) })?;
+    tcsetwinsize(fd, to_winsize(w))?;
     Ok(())
 }
 
 /// A terminal's window size (TIOCGWINSZ), or `None` if `fd` is not a terminal.
 pub fn window_size(fd: BorrowedFd<'_>) -> Option<WindowSize> {
-    // SAFETY: an all-zero winsize is a valid value.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: TIOCGWINSZ writes a winsize to a valid pointer; fd is valid.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
-    (r == 0).then_some(WindowSize {
+    let ws = rustix::termios::tcgetwinsize(fd).ok()?;
+    Some(WindowSize {
         rows: ws.ws_row,
         cols: ws.ws_col,
     })
@@ -102,8 +63,7 @@ pub fn window_size(fd: BorrowedFd<'_>) -> Option<WindowSize> {
 
 /// Whether `fd` is a terminal.
 pub fn is_terminal(fd: BorrowedFd<'_>) -> bool {
-    // SAFETY: isatty only inspects the fd.
-    unsafe { libc::isatty(fd.as_raw_fd()) == 1 }
+    rustix::termios::isatty(fd)
 }
 
 /// In a forked child before exec: become a session leader (and so a new process
@@ -111,13 +71,15 @@ pub fn is_terminal(fd: BorrowedFd<'_>) -> bool {
 ///
 /// Only async-signal-safe calls.
 fn child_setup(ctty: bool) -> io::Result<()> {
-    // SAFETY: setsid has no arguments; safe after fork.
-    cvt(unsafe { libc::setsid() })?;
+    rustix::process::setsid()?;
     if ctty {
-        // SAFETY: TIOCSCTTY with argument 0 on fd 0, which the caller set to the slave.
-        cvt(unsafe { libc::ioctl(0, libc::TIOCSCTTY as _, 0) })?;
+        // SAFETY: fd 0 is open in the child (the caller set it to the PTY slave) and
+        // stays open for this call.
+        let stdin = unsafe { BorrowedFd::borrow_raw(0) };
+        rustix::process::ioctl_tiocsctty(stdin)?;
     }
-    // Undo the agent's ignored/blocked signals so Ctrl-C and friends work normally.
+    // Undo the agent's ignored/blocked signals so Ctrl-C and friends work normally
+    // (rustix has no signal-disposition calls outside its runtime module).
     // SAFETY: resetting dispositions to SIG_DFL and clearing the mask are
     // async-signal-safe; the sigset is initialised by sigemptyset.
     unsafe {
@@ -131,10 +93,25 @@ fn child_setup(ctty: bool) -> io::Result<()> {
     Ok(())
 }
 
-/// Sends signal `sig` to process group `pgid`.
+/// Sends signal `sig` (1 to 64) to process group `pgid` (above 0).
 pub fn kill_group(pgid: i32, sig: i32) -> io::Result<()> {
-    // SAFETY: kill with a negative pid targets a process group; plain integers.
-    cvt(unsafe { libc::kill(-pgid, sig) })?;
+    // 0 and negative groups would mean "our own group" or "every process" to kill(2).
+    if pgid <= 0 || !(1..=64).contains(&sig) {
+        return Err(rustix::io::Errno::INVAL.into());
+    }
+    let pgid = rustix::process::Pid::from_raw(pgid).ok_or(rustix::io::Errno::INVAL)?;
+    match Signal::from_named_raw(sig) {
+        Some(sig) => rustix::process::kill_process_group(pgid, sig)?,
+        // The real-time signals: rustix's `Signal` may not carry the ones libc
+        // reserves (SIGRTMIN to SIGRTMAX), so these go through libc.
+        None => {
+            // SAFETY: kill(2) with a positive process group (negated) and a signal
+            // number in 1..=64; plain integers, no memory involved.
+            if unsafe { libc::kill(-pgid.as_raw_nonzero().get(), sig) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+    }
     Ok(())
 }
 
@@ -208,15 +185,14 @@ pub fn signal_session(sid: i32, sig: rustix::process::Signal) -> usize {
 
 /// The foreground process group of the terminal whose master is `fd`.
 pub fn foreground_group(fd: BorrowedFd<'_>) -> Option<i32> {
-    // SAFETY: tcgetpgrp only inspects the fd.
-    let r = unsafe { libc::tcgetpgrp(fd.as_raw_fd()) };
-    (r > 0).then_some(r)
+    let pgid = rustix::termios::tcgetpgrp(fd).ok()?;
+    Some(pgid.as_raw_nonzero().get())
 }
 
 /// The login user's entry: (name, home, shell). The shell falls back to `/bin/sh`.
 pub fn current_user() -> (Option<String>, Option<PathBuf>, PathBuf) {
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
+    // rustix has no passwd lookup: getpwuid_r stays a libc call.
+    let uid = rustix::process::getuid().as_raw();
     let mut buf = vec![0u8; 16 * 1024];
     // SAFETY: an all-zero passwd is a valid (null-pointer) value to be filled in.
     let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
@@ -258,41 +234,38 @@ pub fn current_user() -> (Option<String>, Option<PathBuf>, PathBuf) {
 #[derive(Debug)]
 pub struct RawMode {
     fd: RawFd,
-    saved: libc::termios,
+    saved: Termios,
 }
 
 impl RawMode {
     /// Puts the terminal on `fd` in raw mode (cfmakeraw). `fd` must stay open for as
     /// long as the guard lives (use stdin, which lives for the whole process).
     pub fn enter(fd: BorrowedFd<'_>) -> io::Result<RawMode> {
-        let fd = fd.as_raw_fd();
-        // SAFETY: an all-zero termios is valid storage for tcgetattr to fill.
-        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-        // SAFETY: tcgetattr writes to a valid termios.
-        cvt(unsafe { libc::tcgetattr(fd, &mut saved) })?;
-        let mut raw = saved;
-        // SAFETY: cfmakeraw edits the termios in place.
-        unsafe { libc::cfmakeraw(&mut raw) };
-        // SAFETY: tcsetattr reads a valid termios.
-        cvt(unsafe { libc::tcsetattr(fd, libc::TCSADRAIN, &raw) })?;
-        Ok(RawMode { fd, saved })
+        let saved = tcgetattr(fd)?;
+        let mut raw = saved.clone();
+        raw.make_raw();
+        tcsetattr(fd, OptionalActions::Drain, &raw)?;
+        Ok(RawMode {
+            fd: fd.as_raw_fd(),
+            saved,
+        })
     }
 }
 
 impl Drop for RawMode {
     fn drop(&mut self) {
-        // SAFETY: restores the settings read in `enter` on the same fd.
-        unsafe { libc::tcsetattr(self.fd, libc::TCSADRAIN, &self.saved) };
+        // SAFETY: `enter`'s caller keeps the fd open for the guard's lifetime.
+        let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
+        let _ = tcsetattr(fd, OptionalActions::Drain, &self.saved);
     }
 }
 
 /// Whether the terminal on `fd` is in raw mode (no ICANON, no ECHO, no ISIG).
 pub fn is_raw(fd: BorrowedFd<'_>) -> io::Result<bool> {
-    // SAFETY: as in RawMode::enter.
-    let mut t: libc::termios = unsafe { std::mem::zeroed() };
-    // SAFETY: tcgetattr writes to a valid termios.
-    cvt(unsafe { libc::tcgetattr(fd.as_raw_fd(), &mut t) })?;
-    Ok(t.c_lflag & (libc::ICANON | libc::ECHO | libc::ISIG) == 0)
+    let t = tcgetattr(fd)?;
+    Ok(!t
+        .local_modes
+        .intersects(LocalModes::ICANON | LocalModes::ECHO | LocalModes::ISIG))
 }
 
 /// The master side of a PTY as a tokio reader/writer.
@@ -327,22 +300,7 @@ impl AsyncRead for PtyMaster {
         loop {
             let mut guard = ready!(self.fd.poll_read_ready(cx))?;
             let unfilled = buf.initialize_unfilled();
-            let res = guard.try_io(|fd| {
-                // SAFETY: reads into the initialised, unfilled part of buf, at most its
-                // length.
-                let n = unsafe {
-                    libc::read(
-                        fd.get_ref().as_raw_fd(),
-                        unfilled.as_mut_ptr().cast(),
-                        unfilled.len(),
-                    )
-                };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
+            let res = guard.try_io(|fd| Ok(rustix::io::read(fd.get_ref(), &mut *unfilled)?));
             match res {
                 Ok(Ok(n)) => {
                     buf.advance(n);
@@ -365,17 +323,7 @@ impl AsyncWrite for PtyMaster {
     ) -> Poll<io::Result<usize>> {
         loop {
             let mut guard = ready!(self.fd.poll_write_ready(cx))?;
-            let res = guard.try_io(|fd| {
-                // SAFETY: writes from a valid slice, at most its length.
-                let n = unsafe {
-                    libc::write(fd.get_ref().as_raw_fd(), data.as_ptr().cast(), data.len())
-                };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            });
+            let res = guard.try_io(|fd| Ok(rustix::io::write(fd.get_ref(), data)?));
             match res {
                 Ok(r) => return Poll::Ready(r),
                 Err(_would_block) => continue,
@@ -401,5 +349,52 @@ pub fn configure_child(cmd: &mut std::process::Command, ctty: bool) {
     // calls (setsid, ioctl, signal, sigprocmask); it allocates nothing.
     unsafe {
         cmd.pre_exec(move || child_setup(ctty));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    /// A `sleep` in its own session (so its process group id is its pid).
+    fn sleeper() -> std::process::Child {
+        let mut cmd = std::process::Command::new("sleep");
+        cmd.arg("30");
+        configure_child(&mut cmd, false);
+        cmd.spawn().unwrap()
+    }
+
+    #[test]
+    fn kill_group_sends_named_and_real_time_signals() {
+        for sig in [libc::SIGTERM, 40] {
+            let mut child = sleeper();
+            let pgid = child.id() as i32;
+            // The group exists once setsid ran in the child: retry until then.
+            let mut tries = 0;
+            while rustix::process::getpgid(rustix::process::Pid::from_raw(pgid))
+                .map(|p| p.as_raw_nonzero().get())
+                != Ok(pgid)
+            {
+                tries += 1;
+                assert!(tries < 5000, "the child never became a group leader");
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            kill_group(pgid, sig).unwrap();
+            assert_eq!(child.wait().unwrap().signal(), Some(sig));
+        }
+    }
+
+    #[test]
+    fn kill_group_refuses_bad_groups_and_signals() {
+        // 0 and negative groups would mean "our own group" / "every process" to kill(2).
+        for pgid in [0, -1, i32::MIN] {
+            let e = kill_group(pgid, libc::SIGCONT).unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(libc::EINVAL), "pgid {pgid}");
+        }
+        for sig in [0, 65, -9] {
+            let e = kill_group(i32::MAX, sig).unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(libc::EINVAL), "signal {sig}");
+        }
     }
 }

@@ -231,8 +231,8 @@ async fn client_disconnect_kills_process() {
         agent.next_result().await,
         Err(hvsock_agent::AgentError::ClientGone)
     ));
-    // SAFETY: signal 0 only checks whether the process exists.
-    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    let alive =
+        rustix::process::test_kill_process(rustix::process::Pid::from_raw(pid).unwrap()).is_ok();
     assert!(!alive, "process {pid} survived the disconnect");
 }
 

@@ -72,8 +72,10 @@ async fn local_ctrl_c_is_forwarded() {
         }
     }
     // Ctrl-C at the local terminal sends SIGINT to us: the remote command gets it.
-    // SAFETY: kill with a valid pid and signal number.
-    unsafe { libc::kill(c.id().unwrap() as i32, libc::SIGINT) };
+    let _ = rustix::process::kill_process(
+        rustix::process::Pid::from_raw(c.id().unwrap() as i32).unwrap(),
+        rustix::process::Signal::INT,
+    );
     let mut err = String::new();
     c.stderr
         .take()
@@ -169,8 +171,10 @@ async fn local_sigterm_with_full_stdin_is_forwarded() {
     let stats = opts.stats.clone();
     let agent = start_agent(opts);
     let (mut c, pid, feeder) = flooded(&agent, &stats).await;
-    // SAFETY: kill with a valid pid and signal number.
-    unsafe { libc::kill(c.id().unwrap() as i32, libc::SIGTERM) };
+    let _ = rustix::process::kill_process(
+        rustix::process::Pid::from_raw(c.id().unwrap() as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    );
     let mut err = String::new();
     let mut se = c.stderr.take().unwrap();
     tokio::time::timeout(GUARD, se.read_to_string(&mut err))

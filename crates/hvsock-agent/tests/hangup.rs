@@ -153,8 +153,10 @@ async fn normal_exit_is_not_a_hangup() {
     let job = read_pid(&d.join("job")).await;
     assert!(alive(job));
     assert_eq!(stats.hangups(), 0);
-    // SAFETY: kill with a valid pid and signal number (our own test's job).
-    unsafe { libc::kill(job, libc::SIGKILL) };
+    let _ = rustix::process::kill_process(
+        rustix::process::Pid::from_raw(job).unwrap(),
+        rustix::process::Signal::KILL,
+    );
 }
 
 #[test]

@@ -40,8 +40,10 @@ struct Agent {
 impl Drop for Agent {
     fn drop(&mut self) {
         // SIGTERM lets the agent kill the processes it started.
-        // SAFETY: kill(2) on our own child's pid; no memory is involved.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_raw(self.child.id() as i32).unwrap(),
+            rustix::process::Signal::TERM,
+        );
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(3) {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -416,8 +418,10 @@ fn exec_forwards_signals_to_the_remote_command() {
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
     assert_eq!(line, "ready\n");
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    );
     let mut rest = String::new();
     r.read_to_string(&mut rest).unwrap();
     assert_eq!(rest, "got-term\n");
@@ -467,8 +471,10 @@ fn exec_with_a_full_stdin_still_forwards_signals() {
         let (mut child, pid) = exec_with_flooded_stdin(&env, &pidfile);
         // Let the flood fill every buffer on the way.
         thread::sleep(Duration::from_millis(300));
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc::kill(child.id() as i32, sig) };
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+            rustix::process::Signal::from_named_raw(sig).unwrap(),
+        );
         assert_eq!(wait_limit(&mut child).code(), Some(want), "signal {sig}");
         wait_for("the remote sleep to end", || {
             !Path::new(&format!("/proc/{pid}")).exists()
@@ -1019,8 +1025,10 @@ fn interrupt_cp(env: &Env, args: &[&str], watch: &Path, sig: i32) -> Output {
             .into_iter()
             .any(|pid| has_file_open_in(pid, &watch))
     });
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, sig) };
+    let _ = rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+        rustix::process::Signal::from_named_raw(sig).unwrap(),
+    );
     wait_output(child)
 }
 

@@ -440,31 +440,22 @@ fn lowest_free_fd(pid: u32) -> u64 {
 
 /// Sets the soft open-file limit of process `pid` (at most its hard limit).
 fn set_nofile(pid: u32, n: u64) {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
+    use rustix::process::{Pid, Resource, Rlimit, prlimit};
+    // The hard limit, from the "Max open files  SOFT HARD files" line of /proc/PID/limits
+    // (prlimit(2) has no get-only form in rustix).
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let hard = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("a Max open files line");
+    let hard = (hard != "unlimited").then(|| hard.parse::<u64>().unwrap());
+    let new = Rlimit {
+        current: Some(hard.map_or(n, |h| n.min(h))),
+        maximum: hard,
     };
-    // SAFETY: prlimit with a null new limit only writes the current one into `lim`.
-    let r = unsafe {
-        libc::prlimit(
-            pid as libc::pid_t,
-            libc::RLIMIT_NOFILE,
-            std::ptr::null(),
-            &mut lim,
-        )
-    };
-    assert_eq!(r, 0, "prlimit: {}", std::io::Error::last_os_error());
-    lim.rlim_cur = n.min(lim.rlim_max);
-    // SAFETY: prlimit reads one valid rlimit and writes nothing (old limit pointer null).
-    let r = unsafe {
-        libc::prlimit(
-            pid as libc::pid_t,
-            libc::RLIMIT_NOFILE,
-            &lim,
-            std::ptr::null_mut(),
-        )
-    };
-    assert_eq!(r, 0, "prlimit: {}", std::io::Error::last_os_error());
+    let pid = Pid::from_raw(pid as i32);
+    prlimit(pid, Resource::Nofile, new).unwrap_or_else(|e| panic!("prlimit: {e}"));
 }
 
 #[test]
@@ -656,8 +647,13 @@ fn relay_unix_to_hvsock_loopback_with_errors_and_half_close_both_ways() {
 
     // The socket file goes away when the relay is stopped.
     let pid = bg.child.id() as libc::pid_t;
-    // SAFETY: kill(2) on the pid of our own child, which is still running.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    assert!(
+        rustix::process::kill_process(
+            rustix::process::Pid::from_raw(pid).unwrap(),
+            rustix::process::Signal::TERM
+        )
+        .is_ok()
+    );
     let (st, _) = bg.finish();
     assert!(st.success());
     assert!(!sock.exists());

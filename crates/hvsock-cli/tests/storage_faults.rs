@@ -10,7 +10,6 @@ use hvsock::registry::Registry;
 use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -269,35 +268,20 @@ struct Tmpfs(PathBuf);
 impl Tmpfs {
     /// Mounts a tmpfs of `size` at `dir`; `Ok(None)` when not permitted here.
     fn mount(dir: &Path, size: &str) -> std::io::Result<Option<Tmpfs>> {
-        let target = CString::new(dir.as_os_str().as_bytes()).unwrap();
+        use rustix::mount::{MountFlags, mount};
         let opts = CString::new(format!("size={size},mode=0755")).unwrap();
-        // SAFETY: every pointer is a NUL-terminated string that outlives the call.
-        let r = unsafe {
-            libc::mount(
-                c"tmpfs".as_ptr(),
-                target.as_ptr(),
-                c"tmpfs".as_ptr(),
-                0,
-                opts.as_ptr().cast(),
-            )
-        };
-        if r == 0 {
-            return Ok(Some(Tmpfs(dir.to_owned())));
-        }
-        let e = std::io::Error::last_os_error();
-        match e.raw_os_error() {
-            Some(libc::EPERM | libc::EACCES) => Ok(None),
-            _ => Err(e),
+        match mount("tmpfs", dir, "tmpfs", MountFlags::empty(), opts.as_c_str()) {
+            Ok(()) => Ok(Some(Tmpfs(dir.to_owned()))),
+            Err(rustix::io::Errno::PERM | rustix::io::Errno::ACCESS) => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 }
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let target = CString::new(self.0.as_os_str().as_bytes()).unwrap();
-        // SAFETY: a NUL-terminated path that outlives the call. MNT_DETACH: files a
-        // failed assertion left open do not keep the mount alive.
-        unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
+        // MNT_DETACH: files a failed assertion left open do not keep the mount alive.
+        let _ = rustix::mount::unmount(&self.0, rustix::mount::UnmountFlags::DETACH);
     }
 }
 

@@ -23,14 +23,15 @@
 //! replies `PID\n` (its output goes to the console).
 
 mod stream;
-mod vsock;
+#[allow(unsafe_code)]
+mod sys;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::process::{Command, ExitCode, Stdio};
 use std::thread;
 use std::time::Instant;
 
-use vsock::{Listener, Stream};
+use sys::{Listener, Stream};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -2,7 +2,7 @@
 //! (receive, checking the agent's stream against the request: see
 //! [`receive_tree`](crate::tree::receive_tree)).
 
-use super::{ClientError, error_after_write_failure, handshake, send_request};
+use super::{ClientError, Split, error_after_write_failure, handshake, send_request};
 use crate::framed::{FrameError, FrameWriter};
 use crate::proto::{ErrorCode, Frame};
 use crate::tree::{
@@ -20,6 +20,16 @@ pub struct CopyOptions {
     /// How long the agent may send (or take) nothing before the copy fails. Default
     /// 60 s.
     pub idle_timeout: Duration,
+}
+
+impl CopyOptions {
+    /// The default options but for `recursive`.
+    fn default_with(recursive: bool) -> CopyOptions {
+        CopyOptions {
+            recursive,
+            ..CopyOptions::default()
+        }
+    }
 }
 
 impl Default for CopyOptions {
@@ -64,10 +74,7 @@ pub async fn copy_to_remote<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let opts = CopyOptions {
-        recursive,
-        ..CopyOptions::default()
-    };
+    let opts = CopyOptions::default_with(recursive);
     copy_to_remote_with(stream, local, remote, &opts, progress).await
 }
 
@@ -84,12 +91,11 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let idle = opts.idle_timeout;
-    let (mut reader, mut writer) = handshake(stream).await?;
     let req = Frame::CopyTo {
         path: remote.to_string(),
         recursive: opts.recursive,
     };
-    send_request(&mut reader, &mut writer, &req).await?;
+    let (mut reader, mut writer) = start(stream, &req).await?;
     // Send the tree, watching for an early error from the agent. The agent's CopyDone
     // may be read before the sending future has reported its own completion.
     let mut done: Option<Frame> = None;
@@ -163,10 +169,7 @@ pub async fn copy_from_remote<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let opts = CopyOptions {
-        recursive,
-        ..CopyOptions::default()
-    };
+    let opts = CopyOptions::default_with(recursive);
     copy_from_remote_with(stream, remote, local, &opts, progress).await
 }
 
@@ -185,12 +188,11 @@ pub async fn copy_from_remote_with<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let (mut reader, mut writer) = handshake(stream).await?;
     let req = Frame::CopyFrom {
         path: remote.to_string(),
         recursive: opts.recursive,
     };
-    send_request(&mut reader, &mut writer, &req).await?;
+    let (mut reader, mut writer) = start(stream, &req).await?;
     let expect = Expect::for_request(remote, opts.recursive, opts.idle_timeout);
     let received = match Dest::open(local) {
         Ok(dest) => tree::receive_tree(&mut reader, &dest, &expect, progress).await,
@@ -213,4 +215,15 @@ where
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The handshake, then the copy request `req`: the connection's two halves, ready for
+/// the tree.
+async fn start<S>(stream: S, req: &Frame) -> Result<Split<S>, ClientError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let (mut reader, mut writer) = handshake(stream).await?;
+    send_request(&mut reader, &mut writer, req).await?;
+    Ok((reader, writer))
 }

@@ -118,19 +118,11 @@ where
         while open[0] || open[1] {
             tokio::select! {
                 o = out_q[0].pop(), if open[0] => match o {
-                    Some((b, _)) => {
-                        stdout.write_all(&b).await?;
-                        stdout.flush().await?;
-                        out_regrant[0].add(b.len() as u64);
-                    }
+                    Some((b, _)) => deliver(&mut stdout, &b, &out_regrant[0]).await?,
                     None => open[0] = false,
                 },
                 e = out_q[1].pop(), if open[1] => match e {
-                    Some((b, _)) => {
-                        stderr.write_all(&b).await?;
-                        stderr.flush().await?;
-                        out_regrant[1].add(b.len() as u64);
-                    }
+                    Some((b, _)) => deliver(&mut stderr, &b, &out_regrant[1]).await?,
                     None => open[1] = false,
                 },
             }
@@ -226,4 +218,17 @@ fn credit_frame(stream: Stream, n: u64, regrant: &[Credit; 2], ledger: &[Ledger;
         stream,
         bytes: bytes as u32,
     }
+}
+
+/// Writes one chunk of the agent's output to the local `out` and, once it is out,
+/// grants its bytes back to the agent (through `regrant`).
+async fn deliver<W: AsyncWrite + Unpin>(
+    out: &mut W,
+    b: &[u8],
+    regrant: &Credit,
+) -> std::io::Result<()> {
+    out.write_all(b).await?;
+    out.flush().await?;
+    regrant.add(b.len() as u64);
+    Ok(())
 }
