@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use hvsock_testkit::data::xorshift_words as pseudo_random;
 use hvsock_vm::{Vm, VmConfig, build_static_bin};
 
 /// The agent's vsock port (hvsock_agent::VSOCK_PORT).
@@ -90,26 +91,9 @@ impl Host {
 
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args, b"");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        hvsock_testkit::proc::assert_success(&out, format_args!("{args:?}"));
         String::from_utf8(out.stdout).unwrap()
     }
-}
-
-fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut v = Vec::with_capacity(n + 8);
-    while v.len() < n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    v.truncate(n);
-    v
 }
 
 /// SHA-256 with the host's `sha256sum`.

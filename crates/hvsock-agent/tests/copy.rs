@@ -382,14 +382,7 @@ fn open_files_in(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-fn dir_entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
+use hvsock_testkit::fs::dir_entries;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_in_progress_has_no_name() {

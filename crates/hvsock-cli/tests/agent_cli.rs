@@ -8,7 +8,6 @@ use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr, VmId};
 use hvsock_agent::SERVICE_ID;
 use hvsock_agent::proto::VERSION;
-use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::fs::PermissionsExt;
@@ -21,7 +20,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::BIN;
-use common::limited::{LIMIT, run, wait_limit, wait_output};
+use common::limited::{LIMIT, run, wait_for, wait_limit, wait_output};
+use hvsock_testkit::data::{sha256_hex, xorshift_words as pseudo_random};
+use hvsock_testkit::fs::is_temp_file_name;
+use hvsock_testkit::proc::{read_line, read_stderr};
 
 struct Env {
     tmp: tempfile::TempDir,
@@ -165,36 +167,6 @@ fn code(out: &Output) -> i32 {
     out.status.code().expect("exited, not killed")
 }
 
-/// Polls `f` every 10 ms until it holds, for at most [`LIMIT`].
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < LIMIT, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Deterministic pseudo-random bytes (xorshift).
-fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut v = Vec::with_capacity(n + 8);
-    while v.len() < n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    v.truncate(n);
-    v
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn sha256_file(p: &Path) -> String {
     sha256_hex(&std::fs::read(p).unwrap())
 }
@@ -205,13 +177,9 @@ fn mode(p: &Path) -> u32 {
 
 /// Entries of `dir` that are copy temp files.
 fn temp_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| {
-            (n.starts_with(".hvsock-") && n.ends_with(".tmp")) || n.ends_with(".hvsock-tmp")
-        })
-        .collect()
+    let mut names = hvsock_testkit::fs::dir_entries(dir);
+    names.retain(|n| is_temp_file_name(n));
+    names
 }
 
 // ---------------------------------------------------------------------------------
@@ -368,18 +336,9 @@ fn exec_ends_quietly_when_its_stdout_closes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = read_line(child.stdout.take().unwrap());
     assert_eq!(line, "y\n");
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = read_stderr(&mut child);
     assert_eq!(wait_limit(&mut child).code(), Some(141));
     assert_eq!(err, "");
     // The agent saw the client go and ended `yes` (whether it noticed by reading or by
@@ -514,10 +473,7 @@ fn stopping_the_agent_ends_its_sessions_background_jobs_too() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = read_line(child.stdout.take().unwrap());
     let sh: i32 = line.trim().parse().unwrap();
     wait_for("the job's pid", || {
         std::fs::read_to_string(&job).is_ok_and(|s| s.ends_with('\n'))
@@ -550,10 +506,7 @@ fn agent_answers_busy_beyond_max_concurrent() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(first.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = read_line(first.stdout.as_mut().unwrap());
     assert_eq!(line, "up\n");
     let out = env.run(&["exec", "vm1", "--", "true"], b"");
     assert_eq!(code(&out), 255);
@@ -1345,7 +1298,7 @@ fn cp_from_a_fake_vm_cannot_replace_authorized_keys_nor_drive_the_terminal() {
             },
             Frame::Data(data.to_vec().into()),
             Frame::FileEnd {
-                sha256: Sha256::digest(data).into(),
+                sha256: hvsock_testkit::data::sha256(data),
             },
         ]
     };

@@ -166,15 +166,7 @@ impl Drop for Bg {
 
 /// Deterministic pseudo-random bytes (xorshift).
 fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e3779b97f4a7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    hvsock_testkit::data::xorshift_low_bytes(seed.wrapping_mul(0x9e3779b97f4a7c15) | 1, len)
 }
 
 /// `listen ADDR [EXTRA...] -v --exec sh -c SCRIPT`.

@@ -1,5 +1,5 @@
 //! Test harness: a real agent serving a Unix listener, one task per connection.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use hvsock_agent::framed::FrameError;
 use hvsock_agent::framed::{FrameReader, FrameWriter};
@@ -95,9 +95,7 @@ impl TestAgent {
     }
 }
 
-pub fn sha256(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
-}
+pub use hvsock_testkit::data::sha256;
 
 pub fn sha256_file(p: &Path) -> [u8; 32] {
     use std::io::Read;
@@ -115,24 +113,12 @@ pub fn sha256_file(p: &Path) -> [u8; 32] {
 }
 
 /// Deterministic pseudo-random bytes (xorshift64*).
-pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
+pub use hvsock_testkit::data::xorshift_star_words as pseudo_random;
 
 /// Whether `p`'s name is a copy temp file's: `.hvsock-XXXXXX.tmp` (or the older
 /// `.NAME.XXXXXX.hvsock-tmp`).
 pub fn is_temp_name(p: &Path) -> bool {
-    let n = p.file_name().unwrap_or_default().to_string_lossy();
-    (n.starts_with(".hvsock-") && n.ends_with(".tmp")) || n.ends_with(".hvsock-tmp")
+    hvsock_testkit::fs::is_temp_file_name(&p.file_name().unwrap_or_default().to_string_lossy())
 }
 
 /// Files in `dir` whose name marks them as copy temp files.

@@ -96,20 +96,10 @@ pub fn roundtrip(mut s: hvsock::HvStream, msg: &[u8]) -> Vec<u8> {
 
 /// A deterministic pseudo-random byte stream (xorshift), so both ends can check data.
 pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    hvsock_testkit::data::xorshift_low_bytes(seed | 1, len)
 }
 
 /// FNV-1a, for comparing what went in with what came out.
 pub fn checksum(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf29ce484222325u64, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
+    hvsock_testkit::data::fnv1a(data)
 }

@@ -1,0 +1,165 @@
+//! Child processes in tests: bounded in time, output collected.
+
+use std::collections::BTreeSet;
+use std::fmt::Display;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::Receiver;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Starts `cmd` with stdin, stdout and stderr piped.
+pub fn spawn_piped(mut cmd: Command) -> Child {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Runs `cmd` with `input` on stdin (then EOF); kills it if it outlives `limit`.
+pub fn run(cmd: Command, input: &[u8], limit: Duration) -> Output {
+    let mut child = spawn_piped(cmd);
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = wait_output(child, limit);
+    writer.join().unwrap();
+    out
+}
+
+/// Waits for a child whose stdout and stderr are piped, killing it after `limit`.
+pub fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let o = thread::spawn(move || {
+        let mut v = Vec::new();
+        so.read_to_end(&mut v).unwrap();
+        v
+    });
+    let e = thread::spawn(move || {
+        let mut v = Vec::new();
+        se.read_to_end(&mut v).unwrap();
+        v
+    });
+    let status = wait_limit(&mut child, limit);
+    Output {
+        status,
+        stdout: o.join().unwrap(),
+        stderr: e.join().unwrap(),
+    }
+}
+
+/// Waits for a child, killing it (and failing the test) after `limit`.
+pub fn wait_limit(child: &mut Child, limit: Duration) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("process {} did not end within {limit:?}", child.id());
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Polls `f` every 10 ms until it holds; panics (`timed out waiting for WHAT`) once
+/// `limit` has passed.
+pub fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The next line from `lines` that contains `needle`, waiting at most `limit` in all;
+/// `None` when none came in time (or the sender is gone).
+pub fn wait_line(lines: &Receiver<String>, needle: &str, limit: Duration) -> Option<String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(l) if l.contains(needle) => return Some(l),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+/// One line read from `r` (with its newline, if any; empty at EOF).
+pub fn read_line(r: impl Read) -> String {
+    let mut line = String::new();
+    BufReader::new(r).read_line(&mut line).unwrap();
+    line
+}
+
+/// All that is left on the child's piped stderr, read to EOF (taken from the child).
+pub fn read_stderr(child: &mut Child) -> String {
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    err
+}
+
+/// Asserts that `out` succeeded; the failure message is `CONTEXT: STDERR`.
+#[track_caller]
+pub fn assert_success(out: &Output, context: impl Display) {
+    assert!(
+        out.status.success(),
+        "{context}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Waits for each child (stdout and stderr piped), asserts it succeeded, and returns
+/// the set of what they printed on stdout, trimmed.
+pub fn stdout_lines_of_successes(children: Vec<Child>) -> BTreeSet<String> {
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{err}");
+            String::from_utf8(out.stdout).unwrap().trim().to_string()
+        })
+        .collect()
+}
+
+/// [`run`], [`wait_output`], [`wait_limit`] and [`wait_for`] with one safety net for
+/// every process.
+pub mod limited {
+    use std::process::{Child, Command, ExitStatus, Output};
+    use std::time::Duration;
+
+    /// A safety net for a process that should end: far above any expected run time.
+    pub const LIMIT: Duration = Duration::from_secs(30);
+
+    /// [`super::run`] within [`LIMIT`].
+    pub fn run(cmd: Command, input: &[u8]) -> Output {
+        super::run(cmd, input, LIMIT)
+    }
+
+    /// [`super::wait_output`] within [`LIMIT`].
+    pub fn wait_output(child: Child) -> Output {
+        super::wait_output(child, LIMIT)
+    }
+
+    /// [`super::wait_limit`] within [`LIMIT`].
+    pub fn wait_limit(child: &mut Child) -> ExitStatus {
+        super::wait_limit(child, LIMIT)
+    }
+
+    /// [`super::wait_for`] within [`LIMIT`].
+    pub fn wait_for(what: &str, f: impl FnMut() -> bool) {
+        super::wait_for(what, LIMIT, f)
+    }
+}
