@@ -6,7 +6,7 @@ use bytes::Bytes;
 use common::*;
 use hvsock_agent::client;
 use hvsock_agent::framed::{FrameReader, FrameWriter};
-use hvsock_agent::proto::{ErrorCode, Frame, VERSION};
+use hvsock_agent::proto::{ErrorCode, Frame};
 use hvsock_agent::{AgentError, AgentOptions, Progress};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -58,15 +58,10 @@ async fn big_file_both_ways() {
 
     // Agent → local, into an existing directory (keeps the name).
     let back_dir = tempfile::tempdir().unwrap();
-    let s = client::copy_from_remote(
-        agent.connect().await,
-        remote.to_str().unwrap(),
-        back_dir.path(),
-        false,
-        None,
-    )
-    .await
-    .unwrap();
+    let s = agent
+        .pull(remote.to_str().unwrap(), back_dir.path(), false)
+        .await
+        .unwrap();
     assert_eq!((s.files, s.bytes), (1, 100 << 20));
     let back = back_dir.path().join("copy.bin");
     assert_eq!(sha256_file(&back), want);
@@ -128,24 +123,14 @@ async fn directory_tree_both_ways_with_modes() {
     let want = listing(&src);
 
     // Without -r: a clear error.
-    let e = client::copy_to_remote(agent.connect().await, &src, "/tmp/x", false, None)
-        .await
-        .unwrap_err();
+    let e = agent.push(&src, "/tmp/x", false).await.unwrap_err();
     assert!(e.to_string().contains("is a directory (use -r)"), "{e}");
     let _ = agent.next_result().await;
 
     // To a new name on the agent: the tree becomes that directory.
     let remote = tempfile::tempdir().unwrap();
     let dst = remote.path().join("copied");
-    let s = client::copy_to_remote(
-        agent.connect().await,
-        &src,
-        dst.to_str().unwrap(),
-        true,
-        None,
-    )
-    .await
-    .unwrap();
+    let s = agent.push(&src, dst.to_str().unwrap(), true).await.unwrap();
     agent.next_result().await.unwrap();
     assert_eq!(s.files, 6);
     assert_eq!(s.dirs, 5);
@@ -155,41 +140,26 @@ async fn directory_tree_both_ways_with_modes() {
 
     // Into an existing directory on this side: dst/tree.
     let local = tempfile::tempdir().unwrap();
-    client::copy_from_remote(
-        agent.connect().await,
-        dst.to_str().unwrap(),
-        local.path(),
-        true,
-        None,
-    )
-    .await
-    .unwrap();
+    agent
+        .pull(dst.to_str().unwrap(), local.path(), true)
+        .await
+        .unwrap();
     agent.next_result().await.unwrap();
     assert_eq!(listing(&local.path().join("copied")), want);
 
     // Copying again over the existing tree updates it in place.
-    client::copy_from_remote(
-        agent.connect().await,
-        dst.to_str().unwrap(),
-        local.path(),
-        true,
-        None,
-    )
-    .await
-    .unwrap();
+    agent
+        .pull(dst.to_str().unwrap(), local.path(), true)
+        .await
+        .unwrap();
     agent.next_result().await.unwrap();
     assert_eq!(listing(&local.path().join("copied")), want);
 
     // A directory from the agent without -r.
-    let e = client::copy_from_remote(
-        agent.connect().await,
-        dst.to_str().unwrap(),
-        local.path(),
-        false,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let e = agent
+        .pull(dst.to_str().unwrap(), local.path(), false)
+        .await
+        .unwrap_err();
     assert_remote(&e, ErrorCode::BAD_REQUEST, "");
     assert!(e.to_string().contains("use -r"), "{e}");
 
@@ -201,15 +171,10 @@ async fn directory_tree_both_ways_with_modes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_source_and_bad_destination() {
     let mut agent = start_agent(AgentOptions::default());
-    let e = client::copy_from_remote(
-        agent.connect().await,
-        "/no/such/file/hvsock",
-        Path::new("/tmp"),
-        false,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let e = agent
+        .pull("/no/such/file/hvsock", Path::new("/tmp"), false)
+        .await
+        .unwrap_err();
     assert_remote(&e, ErrorCode::NOT_FOUND, "");
     assert!(e.to_string().contains("/no/such/file/hvsock"));
     let _ = agent.next_result().await;
@@ -217,15 +182,10 @@ async fn missing_source_and_bad_destination() {
     let work = tempfile::tempdir().unwrap();
     let f = work.path().join("f");
     std::fs::write(&f, "data").unwrap();
-    let e = client::copy_to_remote(
-        agent.connect().await,
-        &f,
-        "/no/such/dir/hvsock/f",
-        false,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let e = agent
+        .push(&f, "/no/such/dir/hvsock/f", false)
+        .await
+        .unwrap_err();
     assert_remote(&e, ErrorCode::NOT_FOUND, "");
 }
 
@@ -331,15 +291,7 @@ async fn interrupted_copy_from_agent_leaves_nothing() {
     // A fake agent that sends half a file and hangs up.
     let (client_side, agent_side) = tokio::net::UnixStream::pair().unwrap();
     let fake = tokio::spawn(async move {
-        let (r, w) = agent_side.into_split();
-        let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
-        assert!(matches!(
-            r.read_frame().await.unwrap(),
-            Some(Frame::Hello { .. })
-        ));
-        w.write_frame(&Frame::Hello { version: VERSION })
-            .await
-            .unwrap();
+        let (mut r, mut w) = fake_agent_hello(agent_side).await;
         assert!(matches!(
             r.read_frame().await.unwrap(),
             Some(Frame::CopyFrom { .. })
@@ -534,9 +486,7 @@ async fn copy_root_confines_paths() {
     let f = work.path().join("f");
     std::fs::write(&f, "inside").unwrap();
     // Relative paths land under the root.
-    client::copy_to_remote(agent.connect().await, &f, "g", false, None)
-        .await
-        .unwrap();
+    agent.push(&f, "g", false).await.unwrap();
     agent.next_result().await.unwrap();
     assert_eq!(
         std::fs::read_to_string(root.path().join("g")).unwrap(),
@@ -544,21 +494,14 @@ async fn copy_root_confines_paths() {
     );
     // Outside: refused.
     for bad in ["../escape", "/etc/passwd", "sub/../../escape"] {
-        let e = client::copy_to_remote(agent.connect().await, &f, bad, false, None)
-            .await
-            .unwrap_err();
+        let e = agent.push(&f, bad, false).await.unwrap_err();
         assert_remote(&e, ErrorCode::PERMISSION_DENIED, &format!("{bad}: "));
         let _ = agent.next_result().await;
     }
-    let e = client::copy_from_remote(
-        agent.connect().await,
-        "/etc/hostname",
-        work.path(),
-        false,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let e = agent
+        .pull("/etc/hostname", work.path(), false)
+        .await
+        .unwrap_err();
     assert!(
         e.to_string().contains("outside the agent's copy root"),
         "{e}"

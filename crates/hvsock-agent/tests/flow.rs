@@ -16,6 +16,21 @@ use hvsock_agent::server::{MAX_OUTPUT_BUFFERED, MAX_PENDING_EOF};
 use hvsock_agent::{AgentError, AgentOptions, ClientError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Asserts that the agent's next frame (credits aside) is a protocol `Error` whose
+/// message contains `needle`.
+async fn expect_protocol_error<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut FrameReader<R>,
+    needle: &str,
+) {
+    match next_frame(r).await.unwrap() {
+        Some(Frame::Error { code, message }) => {
+            assert_eq!(code, ErrorCode::PROTOCOL, "{message}");
+            assert!(message.contains(needle), "{message}");
+        }
+        other => panic!("expected an Error, got {other:?}"),
+    }
+}
+
 fn req(argv: &[&str]) -> ExecRequest {
     ExecRequest {
         argv: argv.iter().map(|s| s.to_string()).collect(),
@@ -148,13 +163,7 @@ async fn client_beyond_its_credit_is_refused() {
     w.write_frame(&Frame::Stdin(Bytes::from(vec![0u8; granted as usize + 1])))
         .await
         .unwrap();
-    match next_frame(&mut r).await.unwrap() {
-        Some(Frame::Error { code, message }) => {
-            assert_eq!(code, ErrorCode::PROTOCOL, "{message}");
-            assert!(message.contains("beyond the credit"), "{message}");
-        }
-        other => panic!("expected an Error, got {other:?}"),
-    }
+    expect_protocol_error(&mut r, "beyond the credit").await;
     assert!(matches!(
         agent.next_result().await,
         Err(AgentError::Request { .. })
@@ -169,13 +178,7 @@ async fn client_beyond_its_credit_is_refused() {
     })
     .await
     .unwrap();
-    match next_frame(&mut r).await.unwrap() {
-        Some(Frame::Error { code, message }) => {
-            assert_eq!(code, ErrorCode::PROTOCOL, "{message}");
-            assert!(message.contains("maximum window"), "{message}");
-        }
-        other => panic!("expected an Error, got {other:?}"),
-    }
+    expect_protocol_error(&mut r, "maximum window").await;
     // Stdin credit is the agent's to grant.
     let (mut r, mut w) = agent.raw_session(Frame::Exec(req(&["sleep", "100"]))).await;
     w.write_frame(&Frame::Credit {

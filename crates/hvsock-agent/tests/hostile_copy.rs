@@ -8,8 +8,7 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use hvsock_agent::client;
-use hvsock_agent::framed::{FrameReader, FrameWriter};
-use hvsock_agent::proto::{ErrorCode, Frame, VERSION};
+use hvsock_agent::proto::{ErrorCode, Frame};
 use hvsock_agent::{AgentOptions, ClientError};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -68,15 +67,7 @@ fn honest_total(frames: &[Frame]) -> Frame {
 fn fake_agent(frames: Vec<Frame>) -> (tokio::net::UnixStream, tokio::task::JoinHandle<Frame>) {
     let (client_side, agent_side) = tokio::net::UnixStream::pair().unwrap();
     let task = tokio::spawn(async move {
-        let (r, w) = agent_side.into_split();
-        let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
-        assert!(matches!(
-            r.read_frame().await.unwrap(),
-            Some(Frame::Hello { .. })
-        ));
-        w.write_frame(&Frame::Hello { version: VERSION })
-            .await
-            .unwrap();
+        let (mut r, mut w) = fake_agent_hello(agent_side).await;
         let request = r.read_frame().await.unwrap().unwrap();
         for f in &frames {
             if w.write_frame(f).await.is_err() {
@@ -286,15 +277,10 @@ async fn peer_modes_are_masked_and_existing_directories_keep_theirs() {
     std::fs::write(&src, "x").unwrap();
     set_mode(&src, 0o777);
     let remote = tempfile::tempdir().unwrap();
-    client::copy_to_remote(
-        agent.connect().await,
-        &src,
-        remote.path().to_str().unwrap(),
-        false,
-        None,
-    )
-    .await
-    .unwrap();
+    agent
+        .push(&src, remote.path().to_str().unwrap(), false)
+        .await
+        .unwrap();
     agent.next_result().await.unwrap();
     assert_eq!(mode(&remote.path().join("open")), 0o777 & !um);
 }
@@ -351,9 +337,7 @@ async fn a_symlink_inside_the_copy_root_leads_nowhere() {
     let work = tempfile::tempdir().unwrap();
     let f = work.path().join("pwned");
     std::fs::write(&f, "pwned").unwrap();
-    client::copy_to_remote(agent.connect().await, &f, "d/x/link", false, None)
-        .await
-        .unwrap();
+    agent.push(&f, "d/x/link", false).await.unwrap();
     agent.next_result().await.unwrap();
     assert!(
         std::fs::symlink_metadata(root.join("d/x/link"))
@@ -383,28 +367,18 @@ async fn names_of_255_bytes_copy_both_ways() {
     let src = work.path().join(&name);
     std::fs::write(&src, "long").unwrap();
     let remote = tempfile::tempdir().unwrap();
-    client::copy_to_remote(
-        agent.connect().await,
-        &src,
-        remote.path().to_str().unwrap(),
-        false,
-        None,
-    )
-    .await
-    .unwrap();
+    agent
+        .push(&src, remote.path().to_str().unwrap(), false)
+        .await
+        .unwrap();
     agent.next_result().await.unwrap();
     let there = remote.path().join(&name);
     assert_eq!(std::fs::read(&there).unwrap(), b"long");
     let back = tempfile::tempdir().unwrap();
-    client::copy_from_remote(
-        agent.connect().await,
-        there.to_str().unwrap(),
-        back.path(),
-        false,
-        None,
-    )
-    .await
-    .unwrap();
+    agent
+        .pull(there.to_str().unwrap(), back.path(), false)
+        .await
+        .unwrap();
     agent.next_result().await.unwrap();
     assert_eq!(std::fs::read(back.path().join(&name)).unwrap(), b"long");
 }

@@ -17,6 +17,21 @@ fn echo_req(s: &str) -> ExecRequest {
     }
 }
 
+/// `echo x` on `stream`, its output dropped.
+async fn exec_echo_x<S>(stream: S) -> Result<i32, ClientError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+{
+    client::exec(
+        stream,
+        echo_req("x"),
+        tokio::io::empty(),
+        tokio::io::sink(),
+        tokio::io::sink(),
+    )
+    .await
+}
+
 async fn expect_error(r: &mut FrameReader<tokio::net::unix::OwnedReadHalf>) -> (ErrorCode, String) {
     loop {
         match r.read_frame().await {
@@ -227,15 +242,7 @@ async fn version_mismatch_is_explained_on_both_sides() {
         .unwrap();
         let _ = r.read_frame().await;
     });
-    let e = client::exec(
-        c,
-        echo_req("x"),
-        tokio::io::empty(),
-        tokio::io::sink(),
-        tokio::io::sink(),
-    )
-    .await
-    .unwrap_err();
+    let e = exec_echo_x(c).await.unwrap_err();
     assert!(matches!(e, ClientError::VersionMismatch { .. }));
     assert_eq!(
         e.to_string(),
@@ -251,15 +258,7 @@ async fn version_mismatch_is_explained_on_both_sides() {
     let fake = tokio::spawn(async move {
         let _ = a.write_all(b"SSH-2.0-OpenSSH_9.2\r\n").await;
     });
-    let e = client::exec(
-        c,
-        echo_req("x"),
-        tokio::io::empty(),
-        tokio::io::sink(),
-        tokio::io::sink(),
-    )
-    .await
-    .unwrap_err();
+    let e = exec_echo_x(c).await.unwrap_err();
     assert!(
         e.to_string().contains("over the limit") || e.to_string().contains("magic"),
         "{e}"
@@ -299,15 +298,7 @@ async fn connection_limit_answers_busy() {
         next_frame(&mut r1).await.unwrap(),
         Some(Frame::Stdout("up\n".into()))
     );
-    let e = client::exec(
-        agent.connect().await,
-        echo_req("x"),
-        tokio::io::empty(),
-        tokio::io::sink(),
-        tokio::io::sink(),
-    )
-    .await
-    .unwrap_err();
+    let e = exec_echo_x(agent.connect().await).await.unwrap_err();
     assert_remote(&e, ErrorCode::BUSY, "");
     w1.write_frame(&Frame::StdinEof).await.unwrap();
     assert_eq!(

@@ -1,11 +1,12 @@
 //! Test harness: a real agent serving a Unix listener, one task per connection.
 #![allow(dead_code, unused_imports)]
 
+use hvsock_agent::client;
 use hvsock_agent::framed::FrameError;
 use hvsock_agent::framed::{FrameReader, FrameWriter};
 use hvsock_agent::proto::ErrorCode;
 use hvsock_agent::proto::{Frame, OUTPUT_WINDOW, Stream, VERSION};
-use hvsock_agent::{Agent, AgentError, AgentOptions, ClientError};
+use hvsock_agent::{Agent, AgentError, AgentOptions, ClientError, CopySummary};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::net::UnixStream;
@@ -89,10 +90,49 @@ impl TestAgent {
         (r, w)
     }
 
+    /// `client::copy_from_remote` of `remote` to `local` on a new connection, no
+    /// progress callback.
+    pub async fn pull(
+        &self,
+        remote: &str,
+        local: &Path,
+        recursive: bool,
+    ) -> Result<CopySummary, ClientError> {
+        client::copy_from_remote(self.connect().await, remote, local, recursive, None).await
+    }
+
+    /// `client::copy_to_remote` of `local` to `remote` on a new connection, no
+    /// progress callback.
+    pub async fn push(
+        &self,
+        local: &Path,
+        remote: &str,
+        recursive: bool,
+    ) -> Result<CopySummary, ClientError> {
+        client::copy_to_remote(self.connect().await, local, remote, recursive, None).await
+    }
+
     /// The result of the next connection to finish.
     pub async fn next_result(&mut self) -> Result<(), AgentError> {
         self.results.recv().await.unwrap()
     }
+}
+
+/// The agent's side of a fake agent on `s`: asserts that the client says Hello first
+/// and answers Hello with this [`VERSION`].
+pub async fn fake_agent_hello(
+    s: UnixStream,
+) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+    let (r, w) = s.into_split();
+    let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
+    assert!(matches!(
+        r.read_frame().await.unwrap(),
+        Some(Frame::Hello { .. })
+    ));
+    w.write_frame(&Frame::Hello { version: VERSION })
+        .await
+        .unwrap();
+    (r, w)
 }
 
 pub use hvsock_testkit::data::sha256;
