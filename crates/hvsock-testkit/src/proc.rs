@@ -120,6 +120,19 @@ pub fn assert_success(out: &Output, context: impl Display) {
     );
 }
 
+/// The libtest arguments that run only the `#[ignore]`d test `name` of the current
+/// test binary, alone, its output shown: how a test re-runs its own binary as a child
+/// process with a role.
+pub fn ignored_test_args(name: &str) -> [&str; 5] {
+    [
+        "--exact",
+        name,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]
+}
+
 /// Waits for each child (stdout and stderr piped), asserts it succeeded, and returns
 /// the set of what they printed on stdout, trimmed.
 pub fn stdout_lines_of_successes(children: Vec<Child>) -> BTreeSet<String> {

@@ -3,14 +3,17 @@
 
 mod common;
 use common::*;
-use hvsock::{Context, HvAddr, VmId, paths::Dirs};
+use hvsock::{Context, HvAddr, VmId};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn dirs_from_env() -> Dirs {
-    let base = std::path::PathBuf::from(std::env::var("HV_TEST_BASE").unwrap());
-    Dirs::new(base.join("c"), base.join("r"))
+/// Writes 64 KiB chunks of `byte` to `s` until the write fails (which panics).
+fn stream_forever(s: &mut impl Write, byte: u8) -> ! {
+    let chunk = vec![byte; 65536];
+    loop {
+        s.write_all(&chunk).unwrap();
+    }
 }
 
 /// The child side of the tests below, chosen by `HV_FAULT_ROLE`.
@@ -20,7 +23,7 @@ fn fault_child() {
     let Ok(role) = std::env::var("HV_FAULT_ROLE") else {
         return;
     };
-    let dirs = dirs_from_env();
+    let dirs = child_dirs().unwrap();
     match role.as_str() {
         // Connects from partition a and streams forever.
         "writer" => {
@@ -29,10 +32,7 @@ fn fault_child() {
                 .connect(HvAddr::new(VmId::PARENT, SVC))
                 .unwrap();
             println!("connected");
-            let chunk = vec![7u8; 65536];
-            loop {
-                s.write_all(&chunk).unwrap();
-            }
+            stream_forever(&mut s, 7);
         }
         // Listens on the host, accepts one and streams forever.
         "server" => {
@@ -41,10 +41,7 @@ fn fault_child() {
                 .unwrap();
             println!("listening");
             let (mut s, _) = l.accept().unwrap();
-            let chunk = vec![9u8; 65536];
-            loop {
-                s.write_all(&chunk).unwrap();
-            }
+            stream_forever(&mut s, 9);
         }
         // Runs with a low fd limit: accepts until it runs out, reports how it behaved.
         "fd-starved" => {
@@ -90,13 +87,7 @@ fn spawn_child(
     shell_prefix: Option<&str>,
 ) -> (Child, impl Iterator<Item = String>) {
     let exe = std::env::current_exe().unwrap();
-    let args = [
-        "--exact",
-        "fault_child",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ];
+    let args = hvsock_testkit::proc::ignored_test_args("fault_child");
     let mut cmd = match shell_prefix {
         None => {
             let mut c = Command::new(exe);

@@ -17,6 +17,13 @@ pub const SVC2: ServiceId = ServiceId(Guid::from_u128(0x12345678_9abc_4def_8123_
 /// Never registered.
 pub const UNREG: ServiceId = ServiceId::from_vsock_port(6000);
 
+/// In a child process started by a test with `HV_TEST_BASE` set to its fixture's dir:
+/// the config and runtime dirs in it; `None` when the variable is not set.
+pub fn child_dirs() -> Option<Dirs> {
+    let base = PathBuf::from(std::env::var("HV_TEST_BASE").ok()?);
+    Some(Dirs::new(base.join("c"), base.join("r")))
+}
+
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub dirs: Dirs,
