@@ -189,18 +189,6 @@ async fn missing_source_and_bad_destination() {
     assert_remote(&e, ErrorCode::NOT_FOUND, "");
 }
 
-/// The `CopyTotal` that announces exactly the `File` frames of `frames`.
-fn total_of(frames: &[Frame]) -> Frame {
-    let (mut files, mut bytes) = (0, 0);
-    for f in frames {
-        if let Frame::File { size, .. } = f {
-            files += 1;
-            bytes += size;
-        }
-    }
-    Frame::CopyTotal { files, bytes }
-}
-
 /// Sends a copy stream by hand (preceded by its `CopyTotal` if it has none).
 async fn raw_copy_to(
     agent: &TestAgent,
@@ -218,7 +206,7 @@ async fn raw_copy_to(
     .await
     .unwrap();
     if !matches!(frames.first(), Some(Frame::CopyTotal { .. })) {
-        w.write_frame(&total_of(frames)).await.unwrap();
+        w.write_frame(&copy_total(frames)).await.unwrap();
     }
     for f in frames {
         // The agent may reject the stream and hang up before reading all of it.

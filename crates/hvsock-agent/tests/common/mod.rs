@@ -13,6 +13,9 @@ use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
+/// What a client copy returns.
+pub type CopyResult = Result<CopySummary, ClientError>;
+
 pub struct TestAgent {
     pub path: PathBuf,
     pub dir: tempfile::TempDir,
@@ -90,32 +93,60 @@ impl TestAgent {
         (r, w)
     }
 
-    /// `client::copy_from_remote` of `remote` to `local` on a new connection, no
-    /// progress callback.
-    pub async fn pull(
-        &self,
-        remote: &str,
-        local: &Path,
-        recursive: bool,
-    ) -> Result<CopySummary, ClientError> {
-        client::copy_from_remote(self.connect().await, remote, local, recursive, None).await
+    /// `client::copy_from_remote` of `remote` to `local` (`-r` if `rec`) on a new
+    /// connection, no progress callback.
+    pub async fn pull(&self, remote: &str, local: &Path, rec: bool) -> CopyResult {
+        client::copy_from_remote(self.connect().await, remote, local, rec, None).await
     }
 
-    /// `client::copy_to_remote` of `local` to `remote` on a new connection, no
-    /// progress callback.
-    pub async fn push(
-        &self,
-        local: &Path,
-        remote: &str,
-        recursive: bool,
-    ) -> Result<CopySummary, ClientError> {
-        client::copy_to_remote(self.connect().await, local, remote, recursive, None).await
+    /// `client::copy_to_remote` of `local` to `remote` (`-r` if `rec`) on a new
+    /// connection, no progress callback.
+    pub async fn push(&self, local: &Path, remote: &str, rec: bool) -> CopyResult {
+        client::copy_to_remote(self.connect().await, local, remote, rec, None).await
     }
 
     /// The result of the next connection to finish.
     pub async fn next_result(&mut self) -> Result<(), AgentError> {
         self.results.recv().await.unwrap()
     }
+}
+
+/// Reads `r` into `seen` until `pat` appears after everything consumed so far; removes
+/// and returns the text up to and including it. At EOF first, panics with
+/// `ENDED before PAT; seen ...`.
+pub async fn expect_text<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut R,
+    seen: &mut Vec<u8>,
+    pat: &str,
+    ended: &str,
+) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(i) = seen.windows(pat.len()).position(|w| w == pat.as_bytes()) {
+            let upto: Vec<u8> = seen.drain(..i + pat.len()).collect();
+            return String::from_utf8_lossy(&upto).into_owned();
+        }
+        let n = r.read(&mut buf).await.unwrap();
+        assert!(
+            n > 0,
+            "{ended} before {pat:?}; seen {:?}",
+            String::from_utf8_lossy(seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// The honest `CopyTotal` of `frames`: how many `File` frames, and their sizes summed.
+pub fn copy_total(frames: &[Frame]) -> Frame {
+    let (mut files, mut bytes) = (0, 0);
+    for f in frames {
+        if let Frame::File { size, .. } = f {
+            files += 1;
+            bytes += size;
+        }
+    }
+    Frame::CopyTotal { files, bytes }
 }
 
 /// The agent's side of a fake agent on `s`: asserts that the client says Hello first
