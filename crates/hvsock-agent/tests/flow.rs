@@ -45,20 +45,12 @@ async fn full_stdin_does_not_block_signals() {
     let opts = AgentOptions::default();
     let stats = opts.stats.clone();
     let agent = start_agent(opts);
-    let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(4);
-    let (out_w, mut out_r) = tokio::io::duplex(1024);
-    let stream = agent.connect().await;
-    let session = tokio::spawn(async move {
-        client::run_session(
-            stream,
+    let (ctl_tx, mut out_r, session) = agent
+        .spawn_session(
             Session::Exec(req(&["sh", "-c", "echo started; exec sleep 40"])),
             tokio::io::repeat(0).take(100 << 20),
-            out_w,
-            tokio::io::sink(),
-            ctl_rx,
         )
-        .await
-    });
+        .await;
     let mut buf = [0u8; 64];
     let n = out_r.read(&mut buf).await.unwrap();
     assert_eq!(&buf[..n], b"started\n");
@@ -91,20 +83,12 @@ async fn unread_stdout_is_bounded_and_signals_still_work() {
     let agent = start_agent(opts);
     let pidfile = agent.dir.path().join("pid");
     let script = format!("echo $$ > {}; exec yes", pidfile.display());
-    let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(4);
-    let (out_w, mut out_r) = tokio::io::duplex(1024);
-    let stream = agent.connect().await;
-    let session = tokio::spawn(async move {
-        client::run_session(
-            stream,
+    let (ctl_tx, mut out_r, session) = agent
+        .spawn_session(
             Session::Exec(req(&["sh", "-c", &script])),
             tokio::io::empty(),
-            out_w,
-            tokio::io::sink(),
-            ctl_rx,
         )
-        .await
-    });
+        .await;
     let pid = read_pid(&pidfile).await;
     // Nobody reads `out_r`: the client's window (plus the duplex's 1 KiB) is all the
     // agent may send. Once it is used up the agent stops reading, and `yes` blocks

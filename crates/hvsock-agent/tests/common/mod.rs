@@ -1,17 +1,25 @@
 //! Test harness: a real agent serving a Unix listener, one task per connection.
 #![allow(dead_code, unused_imports)]
 
-use hvsock_agent::client;
+use hvsock_agent::client::{self, Control, Session};
 use hvsock_agent::framed::FrameError;
 use hvsock_agent::framed::{FrameReader, FrameWriter};
 use hvsock_agent::proto::ErrorCode;
-use hvsock_agent::proto::{Frame, OUTPUT_WINDOW, Stream, VERSION};
+use hvsock_agent::proto::{ExitStatus, Frame, OUTPUT_WINDOW, Stream, VERSION};
 use hvsock_agent::{Agent, AgentError, AgentOptions, ClientError, CopySummary};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
+
+/// What [`TestAgent::spawn_session`] returns: the control sender, the session's
+/// stdout, and the task that ends with the session's result.
+pub type SpawnedSession = (
+    mpsc::Sender<Control>,
+    tokio::io::DuplexStream,
+    tokio::task::JoinHandle<Result<ExitStatus, ClientError>>,
+);
 
 /// What a client copy returns.
 pub type CopyResult = Result<CopySummary, ClientError>;
@@ -103,6 +111,22 @@ impl TestAgent {
     /// connection, no progress callback.
     pub async fn push(&self, local: &Path, remote: &str, rec: bool) -> CopyResult {
         client::copy_to_remote(self.connect().await, local, remote, rec, None).await
+    }
+
+    /// `client::run_session` of `session` on a new connection, in a task: stdin read
+    /// from `stdin`, stdout into a 1 KiB duplex whose other end is returned, stderr
+    /// dropped, controls from the returned sender (4 deep).
+    pub async fn spawn_session<I>(&self, session: Session, stdin: I) -> SpawnedSession
+    where
+        I: tokio::io::AsyncRead + Unpin + Send + 'static,
+    {
+        let (ctl_tx, ctl_rx) = mpsc::channel(4);
+        let (out_w, out_r) = tokio::io::duplex(1024);
+        let stream = self.connect().await;
+        let task = tokio::spawn(async move {
+            client::run_session(stream, session, stdin, out_w, tokio::io::sink(), ctl_rx).await
+        });
+        (ctl_tx, out_r, task)
     }
 
     /// The result of the next connection to finish.
