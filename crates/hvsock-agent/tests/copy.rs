@@ -130,8 +130,7 @@ async fn directory_tree_both_ways_with_modes() {
     // To a new name on the agent: the tree becomes that directory.
     let remote = tempfile::tempdir().unwrap();
     let dst = remote.path().join("copied");
-    let s = agent.push(&src, dst.to_str().unwrap(), true).await.unwrap();
-    agent.next_result().await.unwrap();
+    let s = agent.push_ok(&src, dst.to_str().unwrap(), true).await;
     assert_eq!(s.files, 6);
     assert_eq!(s.dirs, 5);
     assert_eq!(s.skipped, 1); // the symlink
@@ -141,18 +140,14 @@ async fn directory_tree_both_ways_with_modes() {
     // Into an existing directory on this side: dst/tree.
     let local = tempfile::tempdir().unwrap();
     agent
-        .pull(dst.to_str().unwrap(), local.path(), true)
-        .await
-        .unwrap();
-    agent.next_result().await.unwrap();
+        .pull_ok(dst.to_str().unwrap(), local.path(), true)
+        .await;
     assert_eq!(listing(&local.path().join("copied")), want);
 
     // Copying again over the existing tree updates it in place.
     agent
-        .pull(dst.to_str().unwrap(), local.path(), true)
-        .await
-        .unwrap();
-    agent.next_result().await.unwrap();
+        .pull_ok(dst.to_str().unwrap(), local.path(), true)
+        .await;
     assert_eq!(listing(&local.path().join("copied")), want);
 
     // A directory from the agent without -r.
@@ -474,8 +469,7 @@ async fn copy_root_confines_paths() {
     let f = work.path().join("f");
     std::fs::write(&f, "inside").unwrap();
     // Relative paths land under the root.
-    agent.push(&f, "g", false).await.unwrap();
-    agent.next_result().await.unwrap();
+    agent.push_ok(&f, "g", false).await;
     assert_eq!(
         std::fs::read_to_string(root.path().join("g")).unwrap(),
         "inside"

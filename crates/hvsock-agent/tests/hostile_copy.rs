@@ -266,10 +266,8 @@ async fn peer_modes_are_masked_and_existing_directories_keep_theirs() {
     set_mode(&src, 0o777);
     let remote = tempfile::tempdir().unwrap();
     agent
-        .push(&src, remote.path().to_str().unwrap(), false)
-        .await
-        .unwrap();
-    agent.next_result().await.unwrap();
+        .push_ok(&src, remote.path().to_str().unwrap(), false)
+        .await;
     assert_eq!(mode(&remote.path().join("open")), 0o777 & !um);
 }
 
@@ -325,8 +323,7 @@ async fn a_symlink_inside_the_copy_root_leads_nowhere() {
     let work = tempfile::tempdir().unwrap();
     let f = work.path().join("pwned");
     std::fs::write(&f, "pwned").unwrap();
-    agent.push(&f, "d/x/link", false).await.unwrap();
-    agent.next_result().await.unwrap();
+    agent.push_ok(&f, "d/x/link", false).await;
     assert!(
         std::fs::symlink_metadata(root.join("d/x/link"))
             .unwrap()
@@ -356,18 +353,14 @@ async fn names_of_255_bytes_copy_both_ways() {
     std::fs::write(&src, "long").unwrap();
     let remote = tempfile::tempdir().unwrap();
     agent
-        .push(&src, remote.path().to_str().unwrap(), false)
-        .await
-        .unwrap();
-    agent.next_result().await.unwrap();
+        .push_ok(&src, remote.path().to_str().unwrap(), false)
+        .await;
     let there = remote.path().join(&name);
     assert_eq!(std::fs::read(&there).unwrap(), b"long");
     let back = tempfile::tempdir().unwrap();
     agent
-        .pull(there.to_str().unwrap(), back.path(), false)
-        .await
-        .unwrap();
-    agent.next_result().await.unwrap();
+        .pull_ok(there.to_str().unwrap(), back.path(), false)
+        .await;
     assert_eq!(std::fs::read(back.path().join(&name)).unwrap(), b"long");
 }
 

@@ -3,10 +3,20 @@
 
 mod common;
 use common::*;
-use hvsock::{Context, HvAddr, VmId};
+use hvsock::paths::Dirs;
+use hvsock::{Context, HvAddr, HvListener, VmId};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Binds the service on the host and says `listening` on stdout.
+fn host_listener(dirs: Dirs) -> HvListener {
+    let l = Context::host(dirs)
+        .bind(HvAddr::new(VmId::ZERO, SVC))
+        .unwrap();
+    println!("listening");
+    l
+}
 
 /// Writes 64 KiB chunks of `byte` to `s` until the write fails (which panics).
 fn stream_forever(s: &mut impl Write, byte: u8) -> ! {
@@ -36,19 +46,13 @@ fn fault_child() {
         }
         // Listens on the host, accepts one and streams forever.
         "server" => {
-            let l = Context::host(dirs)
-                .bind(HvAddr::new(VmId::ZERO, SVC))
-                .unwrap();
-            println!("listening");
+            let l = host_listener(dirs);
             let (mut s, _) = l.accept().unwrap();
             stream_forever(&mut s, 9);
         }
         // Runs with a low fd limit: accepts until it runs out, reports how it behaved.
         "fd-starved" => {
-            let l = Context::host(dirs)
-                .bind(HvAddr::new(VmId::ZERO, SVC))
-                .unwrap();
-            println!("listening");
+            let l = host_listener(dirs);
             let mut held = Vec::new();
             let (mut errors, mut calls) = (0u32, 0u32);
             let started = Instant::now();

@@ -129,6 +129,20 @@ impl TestAgent {
         (ctl_tx, out_r, task)
     }
 
+    /// [`pull`](Self::pull), which must succeed, and the agent's side too.
+    pub async fn pull_ok(&mut self, remote: &str, local: &Path, rec: bool) -> CopySummary {
+        let s = self.pull(remote, local, rec).await.unwrap();
+        self.next_result().await.unwrap();
+        s
+    }
+
+    /// [`push`](Self::push), which must succeed, and the agent's side too.
+    pub async fn push_ok(&mut self, local: &Path, remote: &str, rec: bool) -> CopySummary {
+        let s = self.push(local, remote, rec).await.unwrap();
+        self.next_result().await.unwrap();
+        s
+    }
+
     /// The result of the next connection to finish.
     pub async fn next_result(&mut self) -> Result<(), AgentError> {
         self.results.recv().await.unwrap()
