@@ -1016,14 +1016,11 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
     // Download, interrupted by SIGINT / SIGTERM: 128+N, no file, no temp file.
     let local = env.path("local");
     std::fs::create_dir(&local).unwrap();
+    let from_vm1 = format!("vm1:{}", src.display());
     for sig in [libc::SIGINT, libc::SIGTERM] {
         let out = interrupt_cp(
             &env,
-            &[
-                "cp",
-                &format!("vm1:{}", src.display()),
-                local.to_str().unwrap(),
-            ],
+            &["cp", &from_vm1, local.to_str().unwrap()],
             &local,
             sig,
         );
@@ -1040,11 +1037,7 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
     for dst in [&keep, &local] {
         let out = interrupt_cp(
             &env,
-            &[
-                "cp",
-                &format!("vm1:{}", src.display()),
-                dst.to_str().unwrap(),
-            ],
+            &["cp", &from_vm1, dst.to_str().unwrap()],
             &local,
             libc::SIGKILL,
         );

@@ -9,6 +9,21 @@ use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Reads `s` into `buf` (data dropped) until EOF or a connection reset; any other
+/// error fails the test.
+fn read_until_eof_or_reset(s: &mut impl Read, buf: &mut [u8]) {
+    loop {
+        match s.read(buf) {
+            Ok(0) => break,
+            Ok(_) => continue,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+                break;
+            }
+        }
+    }
+}
+
 /// Binds the service on the host and says `listening` on stdout.
 fn host_listener(dirs: Dirs) -> HvListener {
     let l = Context::host(dirs)
@@ -133,16 +148,7 @@ fn writer_killed_mid_stream_gives_eof_and_listener_serves_on() {
     child.wait().unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let t = Instant::now();
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(_) => continue,
-            Err(e) => {
-                assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
-                break;
-            }
-        }
-    }
+    read_until_eof_or_reset(&mut s, &mut buf);
     assert!(t.elapsed() < Duration::from_secs(5), "EOF came promptly");
     // The listener keeps serving.
     let b = f.local("b");
@@ -166,16 +172,7 @@ fn server_killed_mid_stream_gives_the_client_eof_then_refused() {
     child.kill().unwrap();
     child.wait().unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(_) => continue,
-            Err(e) => {
-                assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
-                break;
-            }
-        }
-    }
+    read_until_eof_or_reset(&mut s, &mut buf);
     // Writes fail rather than hang.
     let e = loop {
         if let Err(e) = s.write_all(&buf) {
