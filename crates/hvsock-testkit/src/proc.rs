@@ -176,3 +176,72 @@ pub mod limited {
         super::wait_for(what, LIMIT, f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(script);
+        c
+    }
+
+    #[test]
+    fn run_feeds_stdin_and_collects_both_outputs() {
+        let out = run(sh("cat; echo err >&2; exit 3"), b"in\n", limited::LIMIT);
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(out.stdout, b"in\n");
+        assert_eq!(out.stderr, b"err\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "did not end within")]
+    fn wait_limit_kills_and_fails() {
+        let mut child = sh("exec sleep 30").spawn().unwrap();
+        wait_limit(&mut child, Duration::from_millis(200));
+    }
+
+    #[test]
+    fn wait_line_finds_the_needle_or_gives_up() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        tx.send("one".to_string()).unwrap();
+        tx.send("two: ready".to_string()).unwrap();
+        assert_eq!(
+            wait_line(&rx, "ready", limited::LIMIT).as_deref(),
+            Some("two: ready")
+        );
+        drop(tx);
+        assert_eq!(wait_line(&rx, "ready", limited::LIMIT), None);
+    }
+
+    #[test]
+    fn lines_stderr_and_success() {
+        let mut child = spawn_piped(sh("echo oops >&2; echo first"));
+        assert_eq!(read_line(child.stdout.take().unwrap()), "first\n");
+        assert_eq!(read_stderr(&mut child), "oops\n");
+        assert!(wait_limit(&mut child, limited::LIMIT).success());
+        let out = sh("true").output().unwrap();
+        assert_success(&out, "true");
+        let failed = std::panic::catch_unwind(|| {
+            assert_success(&sh("echo why >&2; false").output().unwrap(), "false")
+        });
+        let msg = failed.unwrap_err();
+        let msg = msg.downcast_ref::<String>().unwrap();
+        assert_eq!(msg, "false: why\n");
+    }
+
+    #[test]
+    fn ignored_test_args_select_one_ignored_test() {
+        assert_eq!(
+            ignored_test_args("x"),
+            [
+                "--exact",
+                "x",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1"
+            ]
+        );
+    }
+}
