@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::BIN;
 use common::limited::{LIMIT, run, wait_for, wait_limit, wait_output};
+use common::{BIN, spawn_piped, spawn_with};
 use hvsock_testkit::data::{sha256_hex, xorshift_words as pseudo_random};
 use hvsock_testkit::fs::is_temp_file_name;
 use hvsock_testkit::proc::{read_line, read_stderr};
@@ -308,7 +308,7 @@ fn exec_streams_large_stdin_and_live_lines() {
         sha256_hex(&data)
     );
     // Live: each line comes back before stdin ends; EOF ends `cat`.
-    let mut child = common::spawn_piped(env.cmd(&["exec", "vm1", "--", "cat"]));
+    let mut child = spawn_piped(env.cmd(&["exec", "vm1", "--", "cat"]));
     let mut w = child.stdin.take().unwrap();
     let mut r = BufReader::new(child.stdout.take().unwrap());
     for i in 0..3 {
@@ -329,13 +329,10 @@ fn exec_streams_large_stdin_and_live_lines() {
 fn exec_ends_quietly_when_its_stdout_closes() {
     let env = Env::with_agent(&[]);
     // `hvsock exec vm1 -- yes | head -1`: the reader goes away, so does `yes`.
-    let mut child = env
-        .cmd(&["exec", "vm1", "--", "yes"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_with(
+        env.cmd(&["exec", "vm1", "--", "yes"]),
+        [Stdio::null(), Stdio::piped(), Stdio::piped()],
+    );
     let line = read_line(child.stdout.take().unwrap());
     assert_eq!(line, "y\n");
     let err = read_stderr(&mut child);
@@ -357,20 +354,8 @@ fn exec_ends_quietly_when_its_stdout_closes() {
 #[test]
 fn exec_forwards_signals_to_the_remote_command() {
     let env = Env::with_agent(&[]);
-    let mut child = env
-        .cmd(&[
-            "exec",
-            "vm1",
-            "--",
-            "sh",
-            "-c",
-            "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let script = "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done";
+    let mut child = spawn_piped(env.cmd(&["exec", "vm1", "--", "sh", "-c", script]));
     let mut r = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
@@ -387,13 +372,10 @@ fn exec_forwards_signals_to_the_remote_command() {
 /// `pidfile` and never reads. Returns the client and the remote pid.
 fn exec_with_flooded_stdin(env: &Env, pidfile: &Path) -> (Child, i32) {
     let script = format!("echo $$ > {}; exec sleep 40", pidfile.display());
-    let mut child = env
-        .cmd(&["exec", "vm1", "--", "sh", "-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_with(
+        env.cmd(&["exec", "vm1", "--", "sh", "-c", &script]),
+        [Stdio::piped(), Stdio::null(), Stdio::piped()],
+    );
     let mut stdin = child.stdin.take().unwrap();
     thread::spawn(move || {
         let zeros = vec![0u8; 1 << 20];
@@ -466,13 +448,10 @@ fn stopping_the_agent_ends_its_sessions_background_jobs_too() {
          echo $! > {}; echo $$; sleep 100",
         job.display()
     );
-    let mut child = env
-        .cmd(&["exec", "vm1", "--", "sh", "-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_with(
+        env.cmd(&["exec", "vm1", "--", "sh", "-c", &script]),
+        [Stdio::piped(), Stdio::piped(), Stdio::null()],
+    );
     let line = read_line(child.stdout.take().unwrap());
     let sh: i32 = line.trim().parse().unwrap();
     wait_for("the job's pid", || {
@@ -499,13 +478,10 @@ fn stopping_the_agent_ends_its_sessions_background_jobs_too() {
 #[test]
 fn agent_answers_busy_beyond_max_concurrent() {
     let env = Env::with_agent(&["--max-concurrent", "1"]);
-    let mut first = env
-        .cmd(&["exec", "vm1", "--", "sh", "-c", "echo up; cat"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_with(
+        env.cmd(&["exec", "vm1", "--", "sh", "-c", "echo up; cat"]),
+        [Stdio::piped(), Stdio::piped(), Stdio::null()],
+    );
     let line = read_line(first.stdout.as_mut().unwrap());
     assert_eq!(line, "up\n");
     let out = env.run(&["exec", "vm1", "--", "true"], b"");
@@ -958,13 +934,10 @@ fn has_file_open_in(pid: u32, dir: &Path) -> bool {
 /// Starts `hvsock cp`, waits until the receiver (the agent or `hvsock cp`) has a file
 /// open in `watch`, then signals `hvsock cp`.
 fn interrupt_cp(env: &Env, args: &[&str], watch: &Path, sig: i32) -> Output {
-    let child = env
-        .cmd(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_with(
+        env.cmd(args),
+        [Stdio::null(), Stdio::piped(), Stdio::piped()],
+    );
     let watch = watch.canonicalize().unwrap();
     let agent = env.agent.as_ref().expect("an agent").child.id();
     wait_for("a file being received at the destination", || {

@@ -17,6 +17,16 @@ pub fn spawn_piped(mut cmd: Command) -> Child {
         .unwrap()
 }
 
+/// Starts `cmd` with its stdin, stdout and stderr set to `io`, in that order.
+pub fn spawn_with(mut cmd: Command, io: [Stdio; 3]) -> Child {
+    let [stdin, stdout, stderr] = io;
+    cmd.stdin(stdin)
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 /// Runs `cmd` with `input` on stdin (then EOF); kills it if it outlives `limit`.
 pub fn run(cmd: Command, input: &[u8], limit: Duration) -> Output {
     let mut child = spawn_piped(cmd);

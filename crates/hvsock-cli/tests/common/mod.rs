@@ -7,7 +7,8 @@ use std::process::Command;
 
 pub use hvsock_testkit::env::temp_dirs;
 pub use hvsock_testkit::proc::{
-    limited, run, spawn_piped, stdout_lines_of_successes, wait_limit, wait_line, wait_output,
+    limited, run, spawn_piped, spawn_with, stdout_lines_of_successes, wait_limit, wait_line,
+    wait_output,
 };
 
 /// A temp dir with the config and runtime dirs of the tests that need nothing else
