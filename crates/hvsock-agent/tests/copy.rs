@@ -193,13 +193,12 @@ async fn raw_copy_to(
     FrameReader<tokio::net::unix::OwnedReadHalf>,
     FrameWriter<tokio::net::unix::OwnedWriteHalf>,
 ) {
-    let (r, mut w) = agent.raw().await;
-    w.write_frame(&Frame::CopyTo {
-        path: dst.to_str().unwrap().into(),
-        recursive: true,
-    })
-    .await
-    .unwrap();
+    let (r, mut w) = agent
+        .raw_request(Frame::CopyTo {
+            path: dst.to_str().unwrap().into(),
+            recursive: true,
+        })
+        .await;
     if !matches!(frames.first(), Some(Frame::CopyTotal { .. })) {
         w.write_frame(&copy_total(frames)).await.unwrap();
     }

@@ -297,13 +297,12 @@ async fn a_symlink_inside_the_copy_root_leads_nowhere() {
     let mut no_dir = vec![dir("x", 0o755)];
     no_dir.extend(file("x/link/pwned", 0o644, b"pwned"));
     for (dst, frames) in [("d", through_dir), ("d", no_dir)] {
-        let (mut r, mut w) = agent.raw().await;
-        w.write_frame(&Frame::CopyTo {
-            path: dst.into(),
-            recursive: true,
-        })
-        .await
-        .unwrap();
+        let (mut r, mut w) = agent
+            .raw_request(Frame::CopyTo {
+                path: dst.into(),
+                recursive: true,
+            })
+            .await;
         let mut all = vec![copy_total(&frames)];
         all.extend(frames);
         all.push(Frame::CopyEnd);

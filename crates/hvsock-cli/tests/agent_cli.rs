@@ -163,6 +163,12 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Asserts that `out`'s stderr contains `needle` (the message shows all of it).
+#[track_caller]
+fn assert_stderr_has(out: &Output, needle: &str) {
+    assert!(stderr(out).contains(needle), "{}", stderr(out));
+}
+
 fn code(out: &Output) -> i32 {
     out.status.code().expect("exited, not killed")
 }
@@ -233,11 +239,7 @@ fn exec_connection_errors_exit_255_with_one_line() {
     // An unknown VM.
     let out = env.run(&["exec", "nosuchvm", "--", "true"], b"");
     assert_eq!(code(&out), 255);
-    assert!(
-        stderr(&out).contains("unknown VM \"nosuchvm\""),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "unknown VM \"nosuchvm\"");
     // Usage errors are clap's 2.
     let out = env.run(&["exec", "vm1"], b"");
     assert_eq!(code(&out), 2);
@@ -293,7 +295,7 @@ fn exec_separates_stdout_and_stderr_and_passes_env_and_cwd() {
     // A missing cwd is an error of the request, not of the connection.
     let out = env.run(&["exec", "vm1", "--cwd", "/no/such/dir", "--", "true"], b"");
     assert_ne!(code(&out), 0);
-    assert!(stderr(&out).contains("/no/such/dir"), "{}", stderr(&out));
+    assert_stderr_has(&out, "/no/such/dir");
 }
 
 #[test]
@@ -486,7 +488,7 @@ fn agent_answers_busy_beyond_max_concurrent() {
     assert_eq!(line, "up\n");
     let out = env.run(&["exec", "vm1", "--", "true"], b"");
     assert_eq!(code(&out), 255);
-    assert!(stderr(&out).contains("maximum of 1"), "{}", stderr(&out));
+    assert_stderr_has(&out, "maximum of 1");
     drop(first.stdin.take());
     assert!(wait_limit(&mut first).success());
     // The slot is free again.
@@ -511,11 +513,7 @@ fn install_service_is_idempotent_and_agent_refuses_the_host() {
     // On the host, serving "the parent" makes no sense: a clear error.
     let out = env.run(&["agent"], b"");
     assert_eq!(code(&out), 1);
-    assert!(
-        stderr(&out).contains("HVSOCK_PARTITION"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "HVSOCK_PARTITION");
     let help = env.ok(&["agent", "--help"]);
     assert!(help.contains("dist/hvsock-agent.service"), "{help}");
 }
@@ -557,11 +555,7 @@ fn agent_any_and_copy_root() {
     // Not a directory: the agent refuses to start, with one line.
     let out = env.run(&["agent", "--any", "--copy-root", "/no/such/dir"], b"");
     assert_eq!(code(&out), 1);
-    assert!(
-        stderr(&out).contains("--copy-root /no/such/dir"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "--copy-root /no/such/dir");
 }
 
 // ---------------------------------------------------------------------------------
@@ -918,7 +912,7 @@ fn cp_directory_tree_keeps_modes() {
         b"",
     );
     assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("-r"), "{}", stderr(&out));
+    assert_stderr_has(&out, "-r");
 }
 
 /// Whether process `pid` has a file open in `dir`. A file being received shows up in
@@ -998,7 +992,7 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
             sig,
         );
         assert_eq!(code(&out), 128 + sig, "{}", stderr(&out));
-        assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+        assert_stderr_has(&out, "interrupted");
         assert_eq!(temp_files(&local), Vec::<String>::new());
         assert!(!local.join("huge.bin").exists());
     }

@@ -82,6 +82,16 @@ impl TestAgent {
         (r, w)
     }
 
+    /// A raw connection that has done the Hello exchange and sent `request`.
+    pub async fn raw_request(
+        &self,
+        request: Frame,
+    ) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+        let (r, mut w) = self.raw().await;
+        w.write_frame(&request).await.unwrap();
+        (r, w)
+    }
+
     /// A raw connection that has sent `request` (an `Exec` or `Shell`) and granted the
     /// usual output windows, as the real client does.
     pub async fn raw_session(
