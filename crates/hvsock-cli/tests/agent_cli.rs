@@ -77,11 +77,7 @@ impl Env {
             vm1: VmId::ZERO,
             agent: None,
         };
-        env.vm1 = env
-            .ok(&["vm", "add", "vm1", "--local"])
-            .trim()
-            .parse()
-            .unwrap();
+        env.vm1 = common::printed_id(&env.ok(&["vm", "add", "vm1", "--local"]));
         env
     }
 

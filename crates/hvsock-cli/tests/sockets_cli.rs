@@ -37,11 +37,7 @@ impl Env {
             a: VmId::ZERO,
         };
         env.ok(&["service", "add", "echo", "--vsock-port", "5000"]);
-        env.a = env
-            .ok(&["vm", "add", "a", "--local"])
-            .trim()
-            .parse()
-            .unwrap();
+        env.a = common::printed_id(&env.ok(&["vm", "add", "a", "--local"]));
         env
     }
 

@@ -30,6 +30,11 @@ impl TempEnv {
     }
 }
 
+/// The VM id that `hvsock vm add` printed (all of its stdout, trimmed).
+pub fn printed_id(stdout: &str) -> hvsock::VmId {
+    stdout.trim().parse().unwrap()
+}
+
 /// The `hvsock` binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_hvsock");
 
