@@ -21,6 +21,9 @@ pub type SpawnedSession = (
     tokio::task::JoinHandle<Result<ExitStatus, ClientError>>,
 );
 
+/// Both halves of a framed connection to the agent.
+pub type RawConn = (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>);
+
 /// What a client copy returns.
 pub type CopyResult = Result<CopySummary, ClientError>;
 
@@ -69,7 +72,7 @@ impl TestAgent {
     }
 
     /// A raw framed connection that has done the Hello exchange.
-    pub async fn raw(&self) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+    pub async fn raw(&self) -> RawConn {
         let (r, w) = self.connect().await.into_split();
         let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
         w.write_frame(&Frame::Hello { version: VERSION })
@@ -83,10 +86,7 @@ impl TestAgent {
     }
 
     /// A raw connection that has done the Hello exchange and sent `request`.
-    pub async fn raw_request(
-        &self,
-        request: Frame,
-    ) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+    pub async fn raw_request(&self, request: Frame) -> RawConn {
         let (r, mut w) = self.raw().await;
         w.write_frame(&request).await.unwrap();
         (r, w)
@@ -94,12 +94,8 @@ impl TestAgent {
 
     /// A raw connection that has sent `request` (an `Exec` or `Shell`) and granted the
     /// usual output windows, as the real client does.
-    pub async fn raw_session(
-        &self,
-        request: Frame,
-    ) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
-        let (r, mut w) = self.raw().await;
-        w.write_frame(&request).await.unwrap();
+    pub async fn raw_session(&self, request: Frame) -> RawConn {
+        let (r, mut w) = self.raw_request(request).await;
         for stream in [Stream::Stdout, Stream::Stderr] {
             w.write_frame(&Frame::Credit {
                 stream,
@@ -199,9 +195,7 @@ pub fn copy_total(frames: &[Frame]) -> Frame {
 
 /// The agent's side of a fake agent on `s`: asserts that the client says Hello first
 /// and answers Hello with this [`VERSION`].
-pub async fn fake_agent_hello(
-    s: UnixStream,
-) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+pub async fn fake_agent_hello(s: UnixStream) -> RawConn {
     let (r, w) = s.into_split();
     let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
     assert!(matches!(
