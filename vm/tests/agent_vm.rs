@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use hvsock_testkit::data::xorshift_words as pseudo_random;
 use hvsock_vm::{Vm, VmConfig, build_static_bin};
 
 /// The agent's vsock port (hvsock_agent::VSOCK_PORT).
@@ -90,28 +91,16 @@ impl Host {
         out
     }
 
+    /// `exec guest -- sh -c SCRIPT` with nothing on stdin.
+    fn guest_sh(&self, script: &str) -> Output {
+        self.run(&["exec", "guest", "--", "sh", "-c", script], b"")
+    }
+
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args, b"");
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        hvsock_testkit::proc::assert_success(&out, format_args!("{args:?}"));
         String::from_utf8(out.stdout).unwrap()
     }
-}
-
-fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut v = Vec::with_capacity(n + 8);
-    while v.len() < n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    v.truncate(n);
-    v
 }
 
 /// SHA-256 with the host's `sha256sum`.
@@ -176,23 +165,13 @@ fn exec_and_cp_against_the_agent_in_a_real_guest() {
         "{}",
         text(&out.stderr)
     );
-    let out = host.run(
-        &[
-            "exec",
-            "guest",
-            "--",
-            "sh",
-            "-c",
-            "echo out; echo err >&2; exit 3",
-        ],
-        b"",
-    );
+    let out = host.guest_sh("echo out; echo err >&2; exit 3");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert_eq!(
         (text(&out.stdout), text(&out.stderr)),
         ("out\n".into(), "err\n".into())
     );
-    let out = host.run(&["exec", "guest", "--", "sh", "-c", "kill -TERM $$"], b"");
+    let out = host.guest_sh("kill -TERM $$");
     assert_eq!(out.status.code(), Some(143));
     let out = host.run(&["exec", "guest", "--", "no-such-command"], b"");
     assert_eq!(out.status.code(), Some(127));
@@ -237,17 +216,7 @@ fn exec_and_cp_against_the_agent_in_a_real_guest() {
     let t = Instant::now();
     host.ok(&["cp", src.to_str().unwrap(), "guest:/tmp/work/"]);
     let up = t.elapsed();
-    let out = host.run(
-        &[
-            "exec",
-            "guest",
-            "--",
-            "sh",
-            "-c",
-            "sha256sum payload.bin; stat -c %a payload.bin",
-        ],
-        b"",
-    );
+    let out = host.guest_sh("sha256sum payload.bin; stat -c %a payload.bin");
     let s = text(&out.stdout);
     assert_eq!(
         s.split_whitespace().collect::<Vec<_>>(),
@@ -275,17 +244,7 @@ fn exec_and_cp_against_the_agent_in_a_real_guest() {
     .unwrap();
     std::fs::set_permissions(tree.join("sub"), std::fs::Permissions::from_mode(0o750)).unwrap();
     host.ok(&["cp", "-r", tree.to_str().unwrap(), "guest:/tmp/work/tree"]);
-    let out = host.run(
-        &[
-            "exec",
-            "guest",
-            "--",
-            "sh",
-            "-c",
-            "stat -c %a tree/sub; tree/sub/run.sh",
-        ],
-        b"",
-    );
+    let out = host.guest_sh("stat -c %a tree/sub; tree/sub/run.sh");
     assert_eq!(text(&out.stdout), "750\nran\n", "{}", text(&out.stderr));
     let back_tree = host.tmp.0.join("tree-back");
     host.ok(&[

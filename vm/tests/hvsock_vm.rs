@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use hvsock::paths::Dirs;
 use hvsock::{Context, Guid, HvAddr, HvListener, HvStream, ServiceId, VmId};
+use hvsock_testkit::data::{clock_seed, env_seed};
 use hvsock_vm::{GUEST_HELPER, GuestOutput, Vm, VmConfig, build_static_bin_profile};
 
 /// The VM's name and fixed id in the host's partition table.
@@ -137,15 +138,7 @@ impl Env {
             .tempdir_in("/tmp")
             .unwrap();
         let dirs = Dirs::new(tmp.path().join("config"), tmp.path().join("run"));
-        let seed = std::env::var("HVSOCK_VM_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-            });
+        let seed = env_seed("HVSOCK_VM_SEED").unwrap_or_else(clock_seed);
         eprintln!("HVSOCK_VM_SEED={seed}");
         let env = Env {
             host: Context::host(dirs.clone()),
@@ -178,11 +171,7 @@ impl Env {
     /// Runs the host CLI, which must succeed; returns its stdout.
     fn cli_ok(&self, args: &[&str]) -> String {
         let out = self.cli().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "hvsock {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        hvsock_testkit::proc::assert_success(&out, format_args!("hvsock {args:?}"));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -410,13 +399,7 @@ fn host_to_guest_cli_echo(env: &Env) {
     };
     let mut rest = Vec::new();
     stdout.read_to_end(&mut rest).unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = hvsock_testkit::proc::read_stderr(&mut child);
     assert!(status.success(), "{status}: {err}");
     assert!(rest.is_empty(), "extra output {rest:?}");
     assert_eq!(err, "");

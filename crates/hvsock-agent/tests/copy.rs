@@ -6,7 +6,7 @@ use bytes::Bytes;
 use common::*;
 use hvsock_agent::client;
 use hvsock_agent::framed::{FrameReader, FrameWriter};
-use hvsock_agent::proto::{ErrorCode, Frame, VERSION};
+use hvsock_agent::proto::{ErrorCode, Frame};
 use hvsock_agent::{AgentError, AgentOptions, Progress};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -58,15 +58,10 @@ async fn big_file_both_ways() {
 
     // Agent → local, into an existing directory (keeps the name).
     let back_dir = tempfile::tempdir().unwrap();
-    let s = client::copy_from_remote(
-        agent.connect().await,
-        remote.to_str().unwrap(),
-        back_dir.path(),
-        false,
-        None,
-    )
-    .await
-    .unwrap();
+    let s = agent
+        .pull(remote.to_str().unwrap(), back_dir.path(), false)
+        .await
+        .unwrap();
     assert_eq!((s.files, s.bytes), (1, 100 << 20));
     let back = back_dir.path().join("copy.bin");
     assert_eq!(sha256_file(&back), want);
@@ -128,25 +123,14 @@ async fn directory_tree_both_ways_with_modes() {
     let want = listing(&src);
 
     // Without -r: a clear error.
-    let e = client::copy_to_remote(agent.connect().await, &src, "/tmp/x", false, None)
-        .await
-        .unwrap_err();
+    let e = agent.push(&src, "/tmp/x", false).await.unwrap_err();
     assert!(e.to_string().contains("is a directory (use -r)"), "{e}");
     let _ = agent.next_result().await;
 
     // To a new name on the agent: the tree becomes that directory.
     let remote = tempfile::tempdir().unwrap();
     let dst = remote.path().join("copied");
-    let s = client::copy_to_remote(
-        agent.connect().await,
-        &src,
-        dst.to_str().unwrap(),
-        true,
-        None,
-    )
-    .await
-    .unwrap();
-    agent.next_result().await.unwrap();
+    let s = agent.push_ok(&src, dst.to_str().unwrap(), true).await;
     assert_eq!(s.files, 6);
     assert_eq!(s.dirs, 5);
     assert_eq!(s.skipped, 1); // the symlink
@@ -155,41 +139,22 @@ async fn directory_tree_both_ways_with_modes() {
 
     // Into an existing directory on this side: dst/tree.
     let local = tempfile::tempdir().unwrap();
-    client::copy_from_remote(
-        agent.connect().await,
-        dst.to_str().unwrap(),
-        local.path(),
-        true,
-        None,
-    )
-    .await
-    .unwrap();
-    agent.next_result().await.unwrap();
+    agent
+        .pull_ok(dst.to_str().unwrap(), local.path(), true)
+        .await;
     assert_eq!(listing(&local.path().join("copied")), want);
 
     // Copying again over the existing tree updates it in place.
-    client::copy_from_remote(
-        agent.connect().await,
-        dst.to_str().unwrap(),
-        local.path(),
-        true,
-        None,
-    )
-    .await
-    .unwrap();
-    agent.next_result().await.unwrap();
+    agent
+        .pull_ok(dst.to_str().unwrap(), local.path(), true)
+        .await;
     assert_eq!(listing(&local.path().join("copied")), want);
 
     // A directory from the agent without -r.
-    let e = client::copy_from_remote(
-        agent.connect().await,
-        dst.to_str().unwrap(),
-        local.path(),
-        false,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let e = agent
+        .pull(dst.to_str().unwrap(), local.path(), false)
+        .await
+        .unwrap_err();
     assert_remote(&e, ErrorCode::BAD_REQUEST, "");
     assert!(e.to_string().contains("use -r"), "{e}");
 
@@ -201,15 +166,10 @@ async fn directory_tree_both_ways_with_modes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_source_and_bad_destination() {
     let mut agent = start_agent(AgentOptions::default());
-    let e = client::copy_from_remote(
-        agent.connect().await,
-        "/no/such/file/hvsock",
-        Path::new("/tmp"),
-        false,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let e = agent
+        .pull("/no/such/file/hvsock", Path::new("/tmp"), false)
+        .await
+        .unwrap_err();
     assert_remote(&e, ErrorCode::NOT_FOUND, "");
     assert!(e.to_string().contains("/no/such/file/hvsock"));
     let _ = agent.next_result().await;
@@ -217,28 +177,11 @@ async fn missing_source_and_bad_destination() {
     let work = tempfile::tempdir().unwrap();
     let f = work.path().join("f");
     std::fs::write(&f, "data").unwrap();
-    let e = client::copy_to_remote(
-        agent.connect().await,
-        &f,
-        "/no/such/dir/hvsock/f",
-        false,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let e = agent
+        .push(&f, "/no/such/dir/hvsock/f", false)
+        .await
+        .unwrap_err();
     assert_remote(&e, ErrorCode::NOT_FOUND, "");
-}
-
-/// The `CopyTotal` that announces exactly the `File` frames of `frames`.
-fn total_of(frames: &[Frame]) -> Frame {
-    let (mut files, mut bytes) = (0, 0);
-    for f in frames {
-        if let Frame::File { size, .. } = f {
-            files += 1;
-            bytes += size;
-        }
-    }
-    Frame::CopyTotal { files, bytes }
 }
 
 /// Sends a copy stream by hand (preceded by its `CopyTotal` if it has none).
@@ -250,15 +193,14 @@ async fn raw_copy_to(
     FrameReader<tokio::net::unix::OwnedReadHalf>,
     FrameWriter<tokio::net::unix::OwnedWriteHalf>,
 ) {
-    let (r, mut w) = agent.raw().await;
-    w.write_frame(&Frame::CopyTo {
-        path: dst.to_str().unwrap().into(),
-        recursive: true,
-    })
-    .await
-    .unwrap();
+    let (r, mut w) = agent
+        .raw_request(Frame::CopyTo {
+            path: dst.to_str().unwrap().into(),
+            recursive: true,
+        })
+        .await;
     if !matches!(frames.first(), Some(Frame::CopyTotal { .. })) {
-        w.write_frame(&total_of(frames)).await.unwrap();
+        w.write_frame(&copy_total(frames)).await.unwrap();
     }
     for f in frames {
         // The agent may reject the stream and hang up before reading all of it.
@@ -331,15 +273,7 @@ async fn interrupted_copy_from_agent_leaves_nothing() {
     // A fake agent that sends half a file and hangs up.
     let (client_side, agent_side) = tokio::net::UnixStream::pair().unwrap();
     let fake = tokio::spawn(async move {
-        let (r, w) = agent_side.into_split();
-        let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
-        assert!(matches!(
-            r.read_frame().await.unwrap(),
-            Some(Frame::Hello { .. })
-        ));
-        w.write_frame(&Frame::Hello { version: VERSION })
-            .await
-            .unwrap();
+        let (mut r, mut w) = fake_agent_hello(agent_side).await;
         assert!(matches!(
             r.read_frame().await.unwrap(),
             Some(Frame::CopyFrom { .. })
@@ -382,14 +316,7 @@ fn open_files_in(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-fn dir_entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
+use hvsock_testkit::fs::dir_entries;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn file_in_progress_has_no_name() {
@@ -541,31 +468,21 @@ async fn copy_root_confines_paths() {
     let f = work.path().join("f");
     std::fs::write(&f, "inside").unwrap();
     // Relative paths land under the root.
-    client::copy_to_remote(agent.connect().await, &f, "g", false, None)
-        .await
-        .unwrap();
-    agent.next_result().await.unwrap();
+    agent.push_ok(&f, "g", false).await;
     assert_eq!(
         std::fs::read_to_string(root.path().join("g")).unwrap(),
         "inside"
     );
     // Outside: refused.
     for bad in ["../escape", "/etc/passwd", "sub/../../escape"] {
-        let e = client::copy_to_remote(agent.connect().await, &f, bad, false, None)
-            .await
-            .unwrap_err();
+        let e = agent.push(&f, bad, false).await.unwrap_err();
         assert_remote(&e, ErrorCode::PERMISSION_DENIED, &format!("{bad}: "));
         let _ = agent.next_result().await;
     }
-    let e = client::copy_from_remote(
-        agent.connect().await,
-        "/etc/hostname",
-        work.path(),
-        false,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let e = agent
+        .pull("/etc/hostname", work.path(), false)
+        .await
+        .unwrap_err();
     assert!(
         e.to_string().contains("outside the agent's copy root"),
         "{e}"

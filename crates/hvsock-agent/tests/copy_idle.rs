@@ -156,13 +156,12 @@ async fn the_agent_times_out_a_client_that_stops_reading() {
     let remote = tempfile::tempdir().unwrap();
     let src = remote.path().join("unread.bin");
     std::fs::write(&src, pseudo_random(16 << 20, 5)).unwrap();
-    let (_r, mut w) = agent.raw().await;
-    w.write_frame(&Frame::CopyFrom {
-        path: src.to_str().unwrap().into(),
-        recursive: false,
-    })
-    .await
-    .unwrap();
+    let (_r, _w) = agent
+        .raw_request(Frame::CopyFrom {
+            path: src.to_str().unwrap().into(),
+            recursive: false,
+        })
+        .await;
     // Never read: the agent's writes stall once the socket is full.
     let res = tokio::time::timeout(GUARD, agent.next_result())
         .await

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use hvsock_agent::{AgentOptions, client};
+use hvsock_agent::AgentOptions;
 use rustix::fs::{CWD, RenameFlags};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,7 +96,7 @@ async fn swapping_a_directory_for_a_symlink_during_an_upload() {
             }
             swapper(pairs, stop2, swaps2).join().unwrap();
         });
-        let r = client::copy_to_remote(agent.connect().await, &src, "up", true, None).await;
+        let r = agent.push(&src, "up", true).await;
         stop.store(true, Ordering::Relaxed);
         planter.join().unwrap();
         let _ = agent.next_result().await;
@@ -154,8 +154,7 @@ async fn swapping_files_and_directories_for_symlinks_during_a_download() {
     let (mut ok, mut failed) = (0, 0);
     for round in 0..ROUNDS {
         let local = tempfile::tempdir().unwrap();
-        let r =
-            client::copy_from_remote(agent.connect().await, "src", local.path(), true, None).await;
+        let r = agent.pull("src", local.path(), true).await;
         let _ = agent.next_result().await;
         if r.is_ok() {
             ok += 1

@@ -172,27 +172,19 @@ async fn live_streaming_and_stdin_eof() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signal_frame_reaches_process_group() {
     let agent = start_agent(AgentOptions::default());
-    let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(4);
-    let (out_w, mut out_r) = tokio::io::duplex(1024);
-    let stream = agent.connect().await;
     // The shell's child `sleep` is in the same process group and gets the signal too.
     // (SIGTERM: dash catches SIGINT under `-c` and may lose one that arrives while it
     // forks, a shell race unrelated to the agent.)
-    let session = tokio::spawn(async move {
-        client::run_session(
-            stream,
+    let (ctl_tx, mut out_r, session) = agent
+        .spawn_session(
             Session::Exec(req(&[
                 "sh",
                 "-c",
                 "echo started; sleep 100; echo not-reached",
             ])),
             tokio::io::empty(),
-            out_w,
-            tokio::io::sink(),
-            ctl_rx,
         )
-        .await
-    });
+        .await;
     let mut buf = [0u8; 64];
     let n = out_r.read(&mut buf).await.unwrap();
     assert_eq!(&buf[..n], b"started\n");

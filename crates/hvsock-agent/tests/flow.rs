@@ -16,6 +16,21 @@ use hvsock_agent::server::{MAX_OUTPUT_BUFFERED, MAX_PENDING_EOF};
 use hvsock_agent::{AgentError, AgentOptions, ClientError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Asserts that the agent's next frame (credits aside) is a protocol `Error` whose
+/// message contains `needle`.
+async fn expect_protocol_error<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut FrameReader<R>,
+    needle: &str,
+) {
+    match next_frame(r).await.unwrap() {
+        Some(Frame::Error { code, message }) => {
+            assert_eq!(code, ErrorCode::PROTOCOL, "{message}");
+            assert!(message.contains(needle), "{message}");
+        }
+        other => panic!("expected an Error, got {other:?}"),
+    }
+}
+
 fn req(argv: &[&str]) -> ExecRequest {
     ExecRequest {
         argv: argv.iter().map(|s| s.to_string()).collect(),
@@ -30,20 +45,12 @@ async fn full_stdin_does_not_block_signals() {
     let opts = AgentOptions::default();
     let stats = opts.stats.clone();
     let agent = start_agent(opts);
-    let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(4);
-    let (out_w, mut out_r) = tokio::io::duplex(1024);
-    let stream = agent.connect().await;
-    let session = tokio::spawn(async move {
-        client::run_session(
-            stream,
+    let (ctl_tx, mut out_r, session) = agent
+        .spawn_session(
             Session::Exec(req(&["sh", "-c", "echo started; exec sleep 40"])),
             tokio::io::repeat(0).take(100 << 20),
-            out_w,
-            tokio::io::sink(),
-            ctl_rx,
         )
-        .await
-    });
+        .await;
     let mut buf = [0u8; 64];
     let n = out_r.read(&mut buf).await.unwrap();
     assert_eq!(&buf[..n], b"started\n");
@@ -76,20 +83,12 @@ async fn unread_stdout_is_bounded_and_signals_still_work() {
     let agent = start_agent(opts);
     let pidfile = agent.dir.path().join("pid");
     let script = format!("echo $$ > {}; exec yes", pidfile.display());
-    let (ctl_tx, ctl_rx) = tokio::sync::mpsc::channel(4);
-    let (out_w, mut out_r) = tokio::io::duplex(1024);
-    let stream = agent.connect().await;
-    let session = tokio::spawn(async move {
-        client::run_session(
-            stream,
+    let (ctl_tx, mut out_r, session) = agent
+        .spawn_session(
             Session::Exec(req(&["sh", "-c", &script])),
             tokio::io::empty(),
-            out_w,
-            tokio::io::sink(),
-            ctl_rx,
         )
-        .await
-    });
+        .await;
     let pid = read_pid(&pidfile).await;
     // Nobody reads `out_r`: the client's window (plus the duplex's 1 KiB) is all the
     // agent may send. Once it is used up the agent stops reading, and `yes` blocks
@@ -148,13 +147,7 @@ async fn client_beyond_its_credit_is_refused() {
     w.write_frame(&Frame::Stdin(Bytes::from(vec![0u8; granted as usize + 1])))
         .await
         .unwrap();
-    match next_frame(&mut r).await.unwrap() {
-        Some(Frame::Error { code, message }) => {
-            assert_eq!(code, ErrorCode::PROTOCOL, "{message}");
-            assert!(message.contains("beyond the credit"), "{message}");
-        }
-        other => panic!("expected an Error, got {other:?}"),
-    }
+    expect_protocol_error(&mut r, "beyond the credit").await;
     assert!(matches!(
         agent.next_result().await,
         Err(AgentError::Request { .. })
@@ -169,13 +162,7 @@ async fn client_beyond_its_credit_is_refused() {
     })
     .await
     .unwrap();
-    match next_frame(&mut r).await.unwrap() {
-        Some(Frame::Error { code, message }) => {
-            assert_eq!(code, ErrorCode::PROTOCOL, "{message}");
-            assert!(message.contains("maximum window"), "{message}");
-        }
-        other => panic!("expected an Error, got {other:?}"),
-    }
+    expect_protocol_error(&mut r, "maximum window").await;
     // Stdin credit is the agent's to grant.
     let (mut r, mut w) = agent.raw_session(Frame::Exec(req(&["sleep", "100"]))).await;
     w.write_frame(&Frame::Credit {

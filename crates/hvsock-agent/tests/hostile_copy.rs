@@ -8,8 +8,7 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use hvsock_agent::client;
-use hvsock_agent::framed::{FrameReader, FrameWriter};
-use hvsock_agent::proto::{ErrorCode, Frame, VERSION};
+use hvsock_agent::proto::{ErrorCode, Frame};
 use hvsock_agent::{AgentOptions, ClientError};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -51,32 +50,12 @@ fn dir(path: &str, mode: u32) -> Frame {
     }
 }
 
-/// The `CopyTotal` announcing exactly the files of `frames`.
-fn honest_total(frames: &[Frame]) -> Frame {
-    let (mut files, mut bytes) = (0, 0);
-    for f in frames {
-        if let Frame::File { size, .. } = f {
-            files += 1;
-            bytes += size;
-        }
-    }
-    Frame::CopyTotal { files, bytes }
-}
-
 /// A fake agent on one end of a socket pair: answers Hello, reads the request, sends
 /// `frames`, then reads (and drops) whatever the client says until it hangs up.
 fn fake_agent(frames: Vec<Frame>) -> (tokio::net::UnixStream, tokio::task::JoinHandle<Frame>) {
     let (client_side, agent_side) = tokio::net::UnixStream::pair().unwrap();
     let task = tokio::spawn(async move {
-        let (r, w) = agent_side.into_split();
-        let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
-        assert!(matches!(
-            r.read_frame().await.unwrap(),
-            Some(Frame::Hello { .. })
-        ));
-        w.write_frame(&Frame::Hello { version: VERSION })
-            .await
-            .unwrap();
+        let (mut r, mut w) = fake_agent_hello(agent_side).await;
         let request = r.read_frame().await.unwrap().unwrap();
         for f in &frames {
             if w.write_frame(f).await.is_err() {
@@ -159,7 +138,7 @@ async fn a_fake_agent_cannot_replace_authorized_keys() {
     a.extend(file("syslog/x", 0o644, b"x"));
     attacks.push(("a directory for a non-recursive request", a));
     for (what, mut frames) in attacks {
-        frames.insert(0, honest_total(&frames));
+        frames.insert(0, copy_total(&frames));
         frames.push(Frame::CopyEnd);
         let home = home();
         let r = fake_copy_from(frames, "/var/log/syslog", home.path(), false).await;
@@ -180,7 +159,7 @@ async fn a_fake_agent_cannot_replace_authorized_keys() {
     // Recursive, into ~: the root must still be the requested name.
     let mut frames = vec![dir(".ssh", 0o700)];
     frames.extend(file(".ssh/authorized_keys", 0o600, key));
-    frames.insert(0, honest_total(&frames));
+    frames.insert(0, copy_total(&frames));
     frames.push(Frame::CopyEnd);
     let home = home();
     let e = fake_copy_from(frames, "/srv/site", home.path(), true)
@@ -233,7 +212,7 @@ async fn counts_sizes_and_repeats_must_match_the_announcement() {
     }));
     for (what, mut frames) in cases {
         if what != "no CopyTotal" && !matches!(frames[0], Frame::CopyTotal { .. }) {
-            frames.insert(0, honest_total(&frames));
+            frames.insert(0, copy_total(&frames));
         }
         frames.push(Frame::CopyEnd);
         let local = tempfile::tempdir().unwrap();
@@ -270,7 +249,7 @@ async fn peer_modes_are_masked_and_existing_directories_keep_theirs() {
     let mut frames = vec![dir("t", 0o777)];
     frames.extend(file("t/f", 0o6777, b"x"));
     frames.push(dir("t/d", 0o777));
-    frames.insert(0, honest_total(&frames));
+    frames.insert(0, copy_total(&frames));
     frames.push(Frame::CopyEnd);
     fake_copy_from(frames, "t", local.path(), true)
         .await
@@ -286,16 +265,9 @@ async fn peer_modes_are_masked_and_existing_directories_keep_theirs() {
     std::fs::write(&src, "x").unwrap();
     set_mode(&src, 0o777);
     let remote = tempfile::tempdir().unwrap();
-    client::copy_to_remote(
-        agent.connect().await,
-        &src,
-        remote.path().to_str().unwrap(),
-        false,
-        None,
-    )
-    .await
-    .unwrap();
-    agent.next_result().await.unwrap();
+    agent
+        .push_ok(&src, remote.path().to_str().unwrap(), false)
+        .await;
     assert_eq!(mode(&remote.path().join("open")), 0o777 & !um);
 }
 
@@ -325,14 +297,13 @@ async fn a_symlink_inside_the_copy_root_leads_nowhere() {
     let mut no_dir = vec![dir("x", 0o755)];
     no_dir.extend(file("x/link/pwned", 0o644, b"pwned"));
     for (dst, frames) in [("d", through_dir), ("d", no_dir)] {
-        let (mut r, mut w) = agent.raw().await;
-        w.write_frame(&Frame::CopyTo {
-            path: dst.into(),
-            recursive: true,
-        })
-        .await
-        .unwrap();
-        let mut all = vec![honest_total(&frames)];
+        let (mut r, mut w) = agent
+            .raw_request(Frame::CopyTo {
+                path: dst.into(),
+                recursive: true,
+            })
+            .await;
+        let mut all = vec![copy_total(&frames)];
         all.extend(frames);
         all.push(Frame::CopyEnd);
         for f in &all {
@@ -351,10 +322,7 @@ async fn a_symlink_inside_the_copy_root_leads_nowhere() {
     let work = tempfile::tempdir().unwrap();
     let f = work.path().join("pwned");
     std::fs::write(&f, "pwned").unwrap();
-    client::copy_to_remote(agent.connect().await, &f, "d/x/link", false, None)
-        .await
-        .unwrap();
-    agent.next_result().await.unwrap();
+    agent.push_ok(&f, "d/x/link", false).await;
     assert!(
         std::fs::symlink_metadata(root.join("d/x/link"))
             .unwrap()
@@ -383,30 +351,27 @@ async fn names_of_255_bytes_copy_both_ways() {
     let src = work.path().join(&name);
     std::fs::write(&src, "long").unwrap();
     let remote = tempfile::tempdir().unwrap();
-    client::copy_to_remote(
-        agent.connect().await,
-        &src,
-        remote.path().to_str().unwrap(),
-        false,
-        None,
-    )
-    .await
-    .unwrap();
-    agent.next_result().await.unwrap();
+    agent
+        .push_ok(&src, remote.path().to_str().unwrap(), false)
+        .await;
     let there = remote.path().join(&name);
     assert_eq!(std::fs::read(&there).unwrap(), b"long");
     let back = tempfile::tempdir().unwrap();
-    client::copy_from_remote(
-        agent.connect().await,
-        there.to_str().unwrap(),
-        back.path(),
-        false,
-        None,
-    )
-    .await
-    .unwrap();
-    agent.next_result().await.unwrap();
+    agent
+        .pull_ok(there.to_str().unwrap(), back.path(), false)
+        .await;
     assert_eq!(std::fs::read(back.path().join(&name)).unwrap(), b"long");
+}
+
+/// Replaces the last frame (a `FileEnd`) with one whose digest is wrong, then adds the
+/// honest total in front and `CopyEnd` behind.
+fn spoil_last_digest_and_frame(frames: &mut Vec<Frame>) {
+    let n = frames.len();
+    frames[n - 1] = Frame::FileEnd {
+        sha256: sha256(b"not x"),
+    };
+    frames.insert(0, copy_total(frames));
+    frames.push(Frame::CopyEnd);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -414,12 +379,7 @@ async fn a_failed_copy_removes_its_empty_directories_and_restores_modes() {
     // Fails in an empty subdirectory: the whole new tree goes.
     let mut frames = vec![dir("t", 0o755), dir("t/a", 0o755)];
     frames.extend(file("t/a/f", 0o644, b"x"));
-    let n = frames.len();
-    frames[n - 1] = Frame::FileEnd {
-        sha256: sha256(b"not x"),
-    };
-    frames.insert(0, honest_total(&frames));
-    frames.push(Frame::CopyEnd);
+    spoil_last_digest_and_frame(&mut frames);
     let local = tempfile::tempdir().unwrap();
     let e = fake_copy_from(frames, "t", local.path(), true)
         .await
@@ -432,12 +392,7 @@ async fn a_failed_copy_removes_its_empty_directories_and_restores_modes() {
     frames.extend(file("t/ok", 0o644, b"ok"));
     frames.push(dir("t/b", 0o755));
     frames.extend(file("t/b/f", 0o644, b"x"));
-    let n = frames.len();
-    frames[n - 1] = Frame::FileEnd {
-        sha256: sha256(b"not x"),
-    };
-    frames.insert(0, honest_total(&frames));
-    frames.push(Frame::CopyEnd);
+    spoil_last_digest_and_frame(&mut frames);
     let local = tempfile::tempdir().unwrap();
     fake_copy_from(frames, "t", local.path(), true)
         .await
@@ -453,7 +408,7 @@ async fn peer_names_in_messages_are_escaped() {
     let local = tempfile::tempdir().unwrap();
     let evil = "\x1b]0;owned\x07\x1b[2J";
     let mut frames = file(evil, 0o644, b"x");
-    frames.insert(0, honest_total(&frames));
+    frames.insert(0, copy_total(&frames));
     frames.push(Frame::CopyEnd);
     let e = fake_copy_from(frames, "f", local.path(), false)
         .await

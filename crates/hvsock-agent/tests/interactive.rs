@@ -12,7 +12,7 @@ use hvsock_agent::proto::{ShellRequest, WindowSize};
 use hvsock_agent::sys::{self, PtyMaster};
 use std::os::fd::AsFd;
 use std::process::Stdio;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncWriteExt, ReadHalf, WriteHalf};
 
 const SOCK_ENV: &str = "HVSOCK_AGENT_TEST_INTERACTIVE_SOCK";
 
@@ -38,24 +38,7 @@ struct Term {
 
 impl Term {
     async fn expect(&mut self, pat: &str) -> String {
-        let mut buf = [0u8; 4096];
-        loop {
-            if let Some(i) = self
-                .seen
-                .windows(pat.len())
-                .position(|w| w == pat.as_bytes())
-            {
-                let upto: Vec<u8> = self.seen.drain(..i + pat.len()).collect();
-                return String::from_utf8_lossy(&upto).into_owned();
-            }
-            let n = self.r.read(&mut buf).await.unwrap();
-            assert!(
-                n > 0,
-                "terminal closed before {pat:?}; seen {:?}",
-                String::from_utf8_lossy(&self.seen)
-            );
-            self.seen.extend_from_slice(&buf[..n]);
-        }
+        expect_text(&mut self.r, &mut self.seen, pat, "terminal closed").await
     }
 
     async fn send(&mut self, s: &str) {

@@ -40,20 +40,7 @@ impl Tty {
     /// Reads output until `pat` appears after everything consumed so far; returns the
     /// text up to and including it.
     async fn expect(&mut self, pat: &str) -> String {
-        let mut buf = [0u8; 4096];
-        loop {
-            if let Some(i) = find(&self.seen, pat.as_bytes()) {
-                let upto: Vec<u8> = self.seen.drain(..i + pat.len()).collect();
-                return String::from_utf8_lossy(&upto).into_owned();
-            }
-            let n = self.output.read(&mut buf).await.unwrap();
-            assert!(
-                n > 0,
-                "output ended before {pat:?}; seen {:?}",
-                String::from_utf8_lossy(&self.seen)
-            );
-            self.seen.extend_from_slice(&buf[..n]);
-        }
+        expect_text(&mut self.output, &mut self.seen, pat, "output ended").await
     }
 
     async fn send(&mut self, s: &str) {
@@ -74,10 +61,6 @@ impl Tty {
         drain.await.unwrap();
         st
     }
-}
-
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    h.windows(n.len()).position(|w| w == n)
 }
 
 fn tty_req(argv: &[&str], rows: u16, cols: u16) -> Session {

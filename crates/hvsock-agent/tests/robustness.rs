@@ -17,6 +17,16 @@ fn echo_req(s: &str) -> ExecRequest {
     }
 }
 
+/// `echo WORD` on `stream`, its stdout to `out`, stderr dropped.
+async fn exec_echo<S, O>(stream: S, word: &str, out: O) -> Result<i32, ClientError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+    O: tokio::io::AsyncWrite + Unpin,
+{
+    let (stdin, stderr) = (tokio::io::empty(), tokio::io::sink());
+    client::exec(stream, echo_req(word), stdin, out, stderr).await
+}
+
 async fn expect_error(r: &mut FrameReader<tokio::net::unix::OwnedReadHalf>) -> (ErrorCode, String) {
     loop {
         match r.read_frame().await {
@@ -139,15 +149,9 @@ async fn malformed_frames_get_errors_and_others_keep_working() {
 
     // And new connections too.
     let mut out = Vec::new();
-    let code = client::exec(
-        agent.connect().await,
-        echo_req("new"),
-        tokio::io::empty(),
-        &mut out,
-        tokio::io::sink(),
-    )
-    .await
-    .unwrap();
+    let code = exec_echo(agent.connect().await, "new", &mut out)
+        .await
+        .unwrap();
     assert_eq!((code, out.as_slice()), (0, &b"new\n"[..]));
 }
 
@@ -172,15 +176,9 @@ async fn truncated_stream_and_random_garbage_never_kill_the_agent() {
         let _ = agent.next_result().await;
     }
     let mut out = Vec::new();
-    client::exec(
-        agent.connect().await,
-        echo_req("ok"),
-        tokio::io::empty(),
-        &mut out,
-        tokio::io::sink(),
-    )
-    .await
-    .unwrap();
+    exec_echo(agent.connect().await, "ok", &mut out)
+        .await
+        .unwrap();
     assert_eq!(out, b"ok\n");
 }
 
@@ -227,15 +225,7 @@ async fn version_mismatch_is_explained_on_both_sides() {
         .unwrap();
         let _ = r.read_frame().await;
     });
-    let e = client::exec(
-        c,
-        echo_req("x"),
-        tokio::io::empty(),
-        tokio::io::sink(),
-        tokio::io::sink(),
-    )
-    .await
-    .unwrap_err();
+    let e = exec_echo(c, "x", tokio::io::sink()).await.unwrap_err();
     assert!(matches!(e, ClientError::VersionMismatch { .. }));
     assert_eq!(
         e.to_string(),
@@ -251,15 +241,7 @@ async fn version_mismatch_is_explained_on_both_sides() {
     let fake = tokio::spawn(async move {
         let _ = a.write_all(b"SSH-2.0-OpenSSH_9.2\r\n").await;
     });
-    let e = client::exec(
-        c,
-        echo_req("x"),
-        tokio::io::empty(),
-        tokio::io::sink(),
-        tokio::io::sink(),
-    )
-    .await
-    .unwrap_err();
+    let e = exec_echo(c, "x", tokio::io::sink()).await.unwrap_err();
     assert!(
         e.to_string().contains("over the limit") || e.to_string().contains("magic"),
         "{e}"
@@ -299,15 +281,9 @@ async fn connection_limit_answers_busy() {
         next_frame(&mut r1).await.unwrap(),
         Some(Frame::Stdout("up\n".into()))
     );
-    let e = client::exec(
-        agent.connect().await,
-        echo_req("x"),
-        tokio::io::empty(),
-        tokio::io::sink(),
-        tokio::io::sink(),
-    )
-    .await
-    .unwrap_err();
+    let e = exec_echo(agent.connect().await, "x", tokio::io::sink())
+        .await
+        .unwrap_err();
     assert_remote(&e, ErrorCode::BUSY, "");
     w1.write_frame(&Frame::StdinEof).await.unwrap();
     assert_eq!(

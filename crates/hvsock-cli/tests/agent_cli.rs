@@ -8,7 +8,6 @@ use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr, VmId};
 use hvsock_agent::SERVICE_ID;
 use hvsock_agent::proto::VERSION;
-use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::fs::PermissionsExt;
@@ -20,8 +19,11 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::BIN;
-use common::limited::{LIMIT, run, wait_limit, wait_output};
+use common::limited::{LIMIT, run, wait_for, wait_limit, wait_output};
+use common::{BIN, spawn_piped, spawn_with};
+use hvsock_testkit::data::{sha256_hex, xorshift_words as pseudo_random};
+use hvsock_testkit::fs::is_temp_file_name;
+use hvsock_testkit::proc::{read_line, read_stderr};
 
 struct Env {
     tmp: tempfile::TempDir,
@@ -77,11 +79,7 @@ impl Env {
             vm1: VmId::ZERO,
             agent: None,
         };
-        env.vm1 = env
-            .ok(&["vm", "add", "vm1", "--local"])
-            .trim()
-            .parse()
-            .unwrap();
+        env.vm1 = common::printed_id(&env.ok(&["vm", "add", "vm1", "--local"]));
         env
     }
 
@@ -163,38 +161,14 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Asserts that `out`'s stderr contains `needle` (the message shows all of it).
+#[track_caller]
+fn assert_stderr_has(out: &Output, needle: &str) {
+    assert!(stderr(out).contains(needle), "{}", stderr(out));
+}
+
 fn code(out: &Output) -> i32 {
     out.status.code().expect("exited, not killed")
-}
-
-/// Polls `f` every 10 ms until it holds, for at most [`LIMIT`].
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < LIMIT, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Deterministic pseudo-random bytes (xorshift).
-fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut v = Vec::with_capacity(n + 8);
-    while v.len() < n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    v.truncate(n);
-    v
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn sha256_file(p: &Path) -> String {
@@ -207,13 +181,9 @@ fn mode(p: &Path) -> u32 {
 
 /// Entries of `dir` that are copy temp files.
 fn temp_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| {
-            (n.starts_with(".hvsock-") && n.ends_with(".tmp")) || n.ends_with(".hvsock-tmp")
-        })
-        .collect()
+    let mut names = hvsock_testkit::fs::dir_entries(dir);
+    names.retain(|n| is_temp_file_name(n));
+    names
 }
 
 // ---------------------------------------------------------------------------------
@@ -267,11 +237,7 @@ fn exec_connection_errors_exit_255_with_one_line() {
     // An unknown VM.
     let out = env.run(&["exec", "nosuchvm", "--", "true"], b"");
     assert_eq!(code(&out), 255);
-    assert!(
-        stderr(&out).contains("unknown VM \"nosuchvm\""),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "unknown VM \"nosuchvm\"");
     // Usage errors are clap's 2.
     let out = env.run(&["exec", "vm1"], b"");
     assert_eq!(code(&out), 2);
@@ -327,7 +293,7 @@ fn exec_separates_stdout_and_stderr_and_passes_env_and_cwd() {
     // A missing cwd is an error of the request, not of the connection.
     let out = env.run(&["exec", "vm1", "--cwd", "/no/such/dir", "--", "true"], b"");
     assert_ne!(code(&out), 0);
-    assert!(stderr(&out).contains("/no/such/dir"), "{}", stderr(&out));
+    assert_stderr_has(&out, "/no/such/dir");
 }
 
 #[test]
@@ -342,7 +308,7 @@ fn exec_streams_large_stdin_and_live_lines() {
         sha256_hex(&data)
     );
     // Live: each line comes back before stdin ends; EOF ends `cat`.
-    let mut child = common::spawn_piped(env.cmd(&["exec", "vm1", "--", "cat"]));
+    let mut child = spawn_piped(env.cmd(&["exec", "vm1", "--", "cat"]));
     let mut w = child.stdin.take().unwrap();
     let mut r = BufReader::new(child.stdout.take().unwrap());
     for i in 0..3 {
@@ -363,25 +329,13 @@ fn exec_streams_large_stdin_and_live_lines() {
 fn exec_ends_quietly_when_its_stdout_closes() {
     let env = Env::with_agent(&[]);
     // `hvsock exec vm1 -- yes | head -1`: the reader goes away, so does `yes`.
-    let mut child = env
-        .cmd(&["exec", "vm1", "--", "yes"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut child = spawn_with(
+        env.cmd(&["exec", "vm1", "--", "yes"]),
+        [Stdio::null(), Stdio::piped(), Stdio::piped()],
+    );
+    let line = read_line(child.stdout.take().unwrap());
     assert_eq!(line, "y\n");
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = read_stderr(&mut child);
     assert_eq!(wait_limit(&mut child).code(), Some(141));
     assert_eq!(err, "");
     // The agent saw the client go and ended `yes` (whether it noticed by reading or by
@@ -400,20 +354,8 @@ fn exec_ends_quietly_when_its_stdout_closes() {
 #[test]
 fn exec_forwards_signals_to_the_remote_command() {
     let env = Env::with_agent(&[]);
-    let mut child = env
-        .cmd(&[
-            "exec",
-            "vm1",
-            "--",
-            "sh",
-            "-c",
-            "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let script = "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done";
+    let mut child = spawn_piped(env.cmd(&["exec", "vm1", "--", "sh", "-c", script]));
     let mut r = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
@@ -432,13 +374,10 @@ fn exec_forwards_signals_to_the_remote_command() {
 /// `pidfile` and never reads. Returns the client and the remote pid.
 fn exec_with_flooded_stdin(env: &Env, pidfile: &Path) -> (Child, i32) {
     let script = format!("echo $$ > {}; exec sleep 40", pidfile.display());
-    let mut child = env
-        .cmd(&["exec", "vm1", "--", "sh", "-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_with(
+        env.cmd(&["exec", "vm1", "--", "sh", "-c", &script]),
+        [Stdio::piped(), Stdio::null(), Stdio::piped()],
+    );
     let mut stdin = child.stdin.take().unwrap();
     thread::spawn(move || {
         let zeros = vec![0u8; 1 << 20];
@@ -513,17 +452,11 @@ fn stopping_the_agent_ends_its_sessions_background_jobs_too() {
          echo $! > {}; echo $$; sleep 100",
         job.display()
     );
-    let mut child = env
-        .cmd(&["exec", "vm1", "--", "sh", "-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut child = spawn_with(
+        env.cmd(&["exec", "vm1", "--", "sh", "-c", &script]),
+        [Stdio::piped(), Stdio::piped(), Stdio::null()],
+    );
+    let line = read_line(child.stdout.take().unwrap());
     let sh: i32 = line.trim().parse().unwrap();
     wait_for("the job's pid", || {
         std::fs::read_to_string(&job).is_ok_and(|s| s.ends_with('\n'))
@@ -549,21 +482,15 @@ fn stopping_the_agent_ends_its_sessions_background_jobs_too() {
 #[test]
 fn agent_answers_busy_beyond_max_concurrent() {
     let env = Env::with_agent(&["--max-concurrent", "1"]);
-    let mut first = env
-        .cmd(&["exec", "vm1", "--", "sh", "-c", "echo up; cat"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(first.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut first = spawn_with(
+        env.cmd(&["exec", "vm1", "--", "sh", "-c", "echo up; cat"]),
+        [Stdio::piped(), Stdio::piped(), Stdio::null()],
+    );
+    let line = read_line(first.stdout.as_mut().unwrap());
     assert_eq!(line, "up\n");
     let out = env.run(&["exec", "vm1", "--", "true"], b"");
     assert_eq!(code(&out), 255);
-    assert!(stderr(&out).contains("maximum of 1"), "{}", stderr(&out));
+    assert_stderr_has(&out, "maximum of 1");
     drop(first.stdin.take());
     assert!(wait_limit(&mut first).success());
     // The slot is free again.
@@ -588,11 +515,7 @@ fn install_service_is_idempotent_and_agent_refuses_the_host() {
     // On the host, serving "the parent" makes no sense: a clear error.
     let out = env.run(&["agent"], b"");
     assert_eq!(code(&out), 1);
-    assert!(
-        stderr(&out).contains("HVSOCK_PARTITION"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "HVSOCK_PARTITION");
     let help = env.ok(&["agent", "--help"]);
     assert!(help.contains("dist/hvsock-agent.service"), "{help}");
 }
@@ -634,11 +557,7 @@ fn agent_any_and_copy_root() {
     // Not a directory: the agent refuses to start, with one line.
     let out = env.run(&["agent", "--any", "--copy-root", "/no/such/dir"], b"");
     assert_eq!(code(&out), 1);
-    assert!(
-        stderr(&out).contains("--copy-root /no/such/dir"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr_has(&out, "--copy-root /no/such/dir");
 }
 
 // ---------------------------------------------------------------------------------
@@ -995,7 +914,7 @@ fn cp_directory_tree_keeps_modes() {
         b"",
     );
     assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("-r"), "{}", stderr(&out));
+    assert_stderr_has(&out, "-r");
 }
 
 /// Whether process `pid` has a file open in `dir`. A file being received shows up in
@@ -1011,13 +930,10 @@ fn has_file_open_in(pid: u32, dir: &Path) -> bool {
 /// Starts `hvsock cp`, waits until the receiver (the agent or `hvsock cp`) has a file
 /// open in `watch`, then signals `hvsock cp`.
 fn interrupt_cp(env: &Env, args: &[&str], watch: &Path, sig: i32) -> Output {
-    let child = env
-        .cmd(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_with(
+        env.cmd(args),
+        [Stdio::null(), Stdio::piped(), Stdio::piped()],
+    );
     let watch = watch.canonicalize().unwrap();
     let agent = env.agent.as_ref().expect("an agent").child.id();
     wait_for("a file being received at the destination", || {
@@ -1071,19 +987,16 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
     // Download, interrupted by SIGINT / SIGTERM: 128+N, no file, no temp file.
     let local = env.path("local");
     std::fs::create_dir(&local).unwrap();
+    let from_vm1 = format!("vm1:{}", src.display());
     for sig in [libc::SIGINT, libc::SIGTERM] {
         let out = interrupt_cp(
             &env,
-            &[
-                "cp",
-                &format!("vm1:{}", src.display()),
-                local.to_str().unwrap(),
-            ],
+            &["cp", &from_vm1, local.to_str().unwrap()],
             &local,
             sig,
         );
         assert_eq!(code(&out), 128 + sig, "{}", stderr(&out));
-        assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+        assert_stderr_has(&out, "interrupted");
         assert_eq!(temp_files(&local), Vec::<String>::new());
         assert!(!local.join("huge.bin").exists());
     }
@@ -1095,11 +1008,7 @@ fn interrupted_copies_leave_nothing_at_the_destination() {
     for dst in [&keep, &local] {
         let out = interrupt_cp(
             &env,
-            &[
-                "cp",
-                &format!("vm1:{}", src.display()),
-                dst.to_str().unwrap(),
-            ],
+            &["cp", &from_vm1, dst.to_str().unwrap()],
             &local,
             libc::SIGKILL,
         );
@@ -1353,7 +1262,7 @@ fn cp_from_a_fake_vm_cannot_replace_authorized_keys_nor_drive_the_terminal() {
             },
             Frame::Data(data.to_vec().into()),
             Frame::FileEnd {
-                sha256: Sha256::digest(data).into(),
+                sha256: hvsock_testkit::data::sha256(data),
             },
         ]
     };

@@ -58,11 +58,7 @@ impl Env {
         let mut all = args.to_vec();
         all.push("--json");
         let out = self.output(&all);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        hvsock_testkit::proc::assert_success(&out, format_args!("{args:?}"));
         let text = String::from_utf8(out.stdout).unwrap();
         assert_eq!(text.trim().lines().count(), 1, "one JSON object: {text}");
         serde_json::from_str(&text).unwrap()

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::spawn_with;
+
 const LIMIT: Duration = Duration::from_secs(20);
 
 struct Env {
@@ -125,13 +127,10 @@ fn listen_refuses_to_take_over_another_vms_socket() {
     assert_vmm_untouched(&six, ino, &vmm);
 
     // A wildcard listener warns, skips one, and serves six at six's own PATH_5000.
-    let mut l = env
-        .cmd(&["listen", "any:echo", "-k", "-v", "-e", "cat"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut l = spawn_with(
+        env.cmd(&["listen", "any:echo", "-k", "-v", "-e", "cat"]),
+        [Stdio::null(), Stdio::piped(), Stdio::piped()],
+    );
     let served = six.with_file_name("v.sock_5000_5000");
     let deadline = Instant::now() + LIMIT;
     while !served.exists() {

@@ -25,11 +25,7 @@ impl Env {
     /// Runs, expects exit 0, returns stdout.
     fn ok(&self, args: &[&str]) -> String {
         let out = self.cmd().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        hvsock_testkit::proc::assert_success(&out, format_args!("{args:?} failed"));
         String::from_utf8(out.stdout).unwrap()
     }
 

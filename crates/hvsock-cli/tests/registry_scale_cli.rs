@@ -28,11 +28,7 @@ fn import_and_list_100k_services() {
     let cmd = |args: &[&str]| {
         let c = common::hvsock(tmp.path().join("c"), tmp.path().join("r"), args);
         let out = common::run(c, b"", LIMIT);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        hvsock_testkit::proc::assert_success(&out, format_args!("{args:?}"));
         String::from_utf8(out.stdout).unwrap()
     };
     let out = cmd(&["service", "import", file.to_str().unwrap()]);

@@ -37,11 +37,7 @@ impl Env {
             a: VmId::ZERO,
         };
         env.ok(&["service", "add", "echo", "--vsock-port", "5000"]);
-        env.a = env
-            .ok(&["vm", "add", "a", "--local"])
-            .trim()
-            .parse()
-            .unwrap();
+        env.a = common::printed_id(&env.ok(&["vm", "add", "a", "--local"]));
         env
     }
 
@@ -166,15 +162,7 @@ impl Drop for Bg {
 
 /// Deterministic pseudo-random bytes (xorshift).
 fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e3779b97f4a7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    hvsock_testkit::data::xorshift_low_bytes(seed.wrapping_mul(0x9e3779b97f4a7c15) | 1, len)
 }
 
 /// `listen ADDR [EXTRA...] -v --exec sh -c SCRIPT`.

@@ -43,11 +43,7 @@ impl Env {
     /// Runs, expects success, returns stdout.
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        hvsock_testkit::proc::assert_success(&out, format_args!("{args:?} failed"));
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -119,16 +115,8 @@ struct Rng(u64);
 
 impl Rng {
     fn new() -> Rng {
-        let seed = std::env::var("HVSOCK_TEST_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-                    | 1
-            });
+        let seed = hvsock_testkit::data::env_seed("HVSOCK_TEST_SEED")
+            .unwrap_or_else(|| hvsock_testkit::data::clock_seed() | 1);
         println!("HVSOCK_TEST_SEED={seed}");
         Rng(seed)
     }

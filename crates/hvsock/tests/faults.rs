@@ -3,14 +3,42 @@
 
 mod common;
 use common::*;
-use hvsock::{Context, HvAddr, VmId, paths::Dirs};
+use hvsock::paths::Dirs;
+use hvsock::{Context, HvAddr, HvListener, VmId};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn dirs_from_env() -> Dirs {
-    let base = std::path::PathBuf::from(std::env::var("HV_TEST_BASE").unwrap());
-    Dirs::new(base.join("c"), base.join("r"))
+/// Reads `s` into `buf` (data dropped) until EOF or a connection reset; any other
+/// error fails the test.
+fn read_until_eof_or_reset(s: &mut impl Read, buf: &mut [u8]) {
+    loop {
+        match s.read(buf) {
+            Ok(0) => break,
+            Ok(_) => continue,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
+                break;
+            }
+        }
+    }
+}
+
+/// Binds the service on the host and says `listening` on stdout.
+fn host_listener(dirs: Dirs) -> HvListener {
+    let l = Context::host(dirs)
+        .bind(HvAddr::new(VmId::ZERO, SVC))
+        .unwrap();
+    println!("listening");
+    l
+}
+
+/// Writes 64 KiB chunks of `byte` to `s` until the write fails (which panics).
+fn stream_forever(s: &mut impl Write, byte: u8) -> ! {
+    let chunk = vec![byte; 65536];
+    loop {
+        s.write_all(&chunk).unwrap();
+    }
 }
 
 /// The child side of the tests below, chosen by `HV_FAULT_ROLE`.
@@ -20,7 +48,7 @@ fn fault_child() {
     let Ok(role) = std::env::var("HV_FAULT_ROLE") else {
         return;
     };
-    let dirs = dirs_from_env();
+    let dirs = child_dirs().unwrap();
     match role.as_str() {
         // Connects from partition a and streams forever.
         "writer" => {
@@ -29,29 +57,17 @@ fn fault_child() {
                 .connect(HvAddr::new(VmId::PARENT, SVC))
                 .unwrap();
             println!("connected");
-            let chunk = vec![7u8; 65536];
-            loop {
-                s.write_all(&chunk).unwrap();
-            }
+            stream_forever(&mut s, 7);
         }
         // Listens on the host, accepts one and streams forever.
         "server" => {
-            let l = Context::host(dirs)
-                .bind(HvAddr::new(VmId::ZERO, SVC))
-                .unwrap();
-            println!("listening");
+            let l = host_listener(dirs);
             let (mut s, _) = l.accept().unwrap();
-            let chunk = vec![9u8; 65536];
-            loop {
-                s.write_all(&chunk).unwrap();
-            }
+            stream_forever(&mut s, 9);
         }
         // Runs with a low fd limit: accepts until it runs out, reports how it behaved.
         "fd-starved" => {
-            let l = Context::host(dirs)
-                .bind(HvAddr::new(VmId::ZERO, SVC))
-                .unwrap();
-            println!("listening");
+            let l = host_listener(dirs);
             let mut held = Vec::new();
             let (mut errors, mut calls) = (0u32, 0u32);
             let started = Instant::now();
@@ -90,13 +106,7 @@ fn spawn_child(
     shell_prefix: Option<&str>,
 ) -> (Child, impl Iterator<Item = String>) {
     let exe = std::env::current_exe().unwrap();
-    let args = [
-        "--exact",
-        "fault_child",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ];
+    let args = hvsock_testkit::proc::ignored_test_args("fault_child");
     let mut cmd = match shell_prefix {
         None => {
             let mut c = Command::new(exe);
@@ -138,16 +148,7 @@ fn writer_killed_mid_stream_gives_eof_and_listener_serves_on() {
     child.wait().unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let t = Instant::now();
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(_) => continue,
-            Err(e) => {
-                assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
-                break;
-            }
-        }
-    }
+    read_until_eof_or_reset(&mut s, &mut buf);
     assert!(t.elapsed() < Duration::from_secs(5), "EOF came promptly");
     // The listener keeps serving.
     let b = f.local("b");
@@ -171,16 +172,7 @@ fn server_killed_mid_stream_gives_the_client_eof_then_refused() {
     child.kill().unwrap();
     child.wait().unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(_) => continue,
-            Err(e) => {
-                assert_eq!(e.kind(), ErrorKind::ConnectionReset, "{e}");
-                break;
-            }
-        }
-    }
+    read_until_eof_or_reset(&mut s, &mut buf);
     // Writes fail rather than hang.
     let e = loop {
         if let Err(e) = s.write_all(&buf) {

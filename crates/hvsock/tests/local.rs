@@ -383,11 +383,9 @@ fn text_addresses_resolve_names() {
 #[test]
 #[ignore = "helper process, run by killed_listener_leaves_nothing_that_blocks"]
 fn helper_listener_process() {
-    let Ok(base) = std::env::var("HV_TEST_BASE") else {
+    let Some(dirs) = child_dirs() else {
         return;
     };
-    let base = std::path::PathBuf::from(base);
-    let dirs = hvsock::paths::Dirs::new(base.join("c"), base.join("r"));
     let _l = hvsock::Context::host(dirs)
         .bind(at(VmId::ZERO, SVC))
         .unwrap();
@@ -400,13 +398,9 @@ fn killed_listener_leaves_nothing_that_blocks() {
     use std::io::BufRead;
     let f = Fixture::new();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
+        .args(hvsock_testkit::proc::ignored_test_args(
             "helper_listener_process",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        ))
         .env("HV_TEST_BASE", f.dir.path())
         .stdout(std::process::Stdio::piped())
         .spawn()

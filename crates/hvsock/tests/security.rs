@@ -123,11 +123,9 @@ fn handshakes_in_progress_are_capped_and_time_out() {
 #[test]
 #[ignore = "child process of owner_uid_is_checked_with_kernel_credentials"]
 fn uid_child() {
-    let Ok(base) = std::env::var("HV_TEST_BASE") else {
+    let Some(dirs) = child_dirs() else {
         return;
     };
-    let base = std::path::PathBuf::from(base);
-    let dirs = hvsock::paths::Dirs::new(base.join("c"), base.join("r"));
     let ctx = match std::env::var("HV_AS").unwrap().as_str() {
         "host" => hvsock::Context::host(dirs),
         name => hvsock::Context::local(dirs, name).unwrap(),
@@ -174,13 +172,7 @@ fn owner_uid_is_checked_with_kernel_credentials() {
                 "--clear-groups",
             ])
             .arg(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "uid_child",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(hvsock_testkit::proc::ignored_test_args("uid_child"))
             .env("HV_TEST_BASE", f.dir.path())
             .env("HV_AS", who)
             .output()

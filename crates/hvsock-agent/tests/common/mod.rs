@@ -1,16 +1,31 @@
 //! Test harness: a real agent serving a Unix listener, one task per connection.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
+use hvsock_agent::client::{self, Control, Session};
 use hvsock_agent::framed::FrameError;
 use hvsock_agent::framed::{FrameReader, FrameWriter};
 use hvsock_agent::proto::ErrorCode;
-use hvsock_agent::proto::{Frame, OUTPUT_WINDOW, Stream, VERSION};
-use hvsock_agent::{Agent, AgentError, AgentOptions, ClientError};
+use hvsock_agent::proto::{ExitStatus, Frame, OUTPUT_WINDOW, Stream, VERSION};
+use hvsock_agent::{Agent, AgentError, AgentOptions, ClientError, CopySummary};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
+
+/// What [`TestAgent::spawn_session`] returns: the control sender, the session's
+/// stdout, and the task that ends with the session's result.
+pub type SpawnedSession = (
+    mpsc::Sender<Control>,
+    tokio::io::DuplexStream,
+    tokio::task::JoinHandle<Result<ExitStatus, ClientError>>,
+);
+
+/// Both halves of a framed connection to the agent.
+pub type RawConn = (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>);
+
+/// What a client copy returns.
+pub type CopyResult = Result<CopySummary, ClientError>;
 
 pub struct TestAgent {
     pub path: PathBuf,
@@ -57,7 +72,7 @@ impl TestAgent {
     }
 
     /// A raw framed connection that has done the Hello exchange.
-    pub async fn raw(&self) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+    pub async fn raw(&self) -> RawConn {
         let (r, w) = self.connect().await.into_split();
         let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
         w.write_frame(&Frame::Hello { version: VERSION })
@@ -70,14 +85,17 @@ impl TestAgent {
         (r, w)
     }
 
-    /// A raw connection that has sent `request` (an `Exec` or `Shell`) and granted the
-    /// usual output windows, as the real client does.
-    pub async fn raw_session(
-        &self,
-        request: Frame,
-    ) -> (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>) {
+    /// A raw connection that has done the Hello exchange and sent `request`.
+    pub async fn raw_request(&self, request: Frame) -> RawConn {
         let (r, mut w) = self.raw().await;
         w.write_frame(&request).await.unwrap();
+        (r, w)
+    }
+
+    /// A raw connection that has sent `request` (an `Exec` or `Shell`) and granted the
+    /// usual output windows, as the real client does.
+    pub async fn raw_session(&self, request: Frame) -> RawConn {
+        let (r, mut w) = self.raw_request(request).await;
         for stream in [Stream::Stdout, Stream::Stderr] {
             w.write_frame(&Frame::Credit {
                 stream,
@@ -89,15 +107,108 @@ impl TestAgent {
         (r, w)
     }
 
+    /// `client::copy_from_remote` of `remote` to `local` (`-r` if `rec`) on a new
+    /// connection, no progress callback.
+    pub async fn pull(&self, remote: &str, local: &Path, rec: bool) -> CopyResult {
+        client::copy_from_remote(self.connect().await, remote, local, rec, None).await
+    }
+
+    /// `client::copy_to_remote` of `local` to `remote` (`-r` if `rec`) on a new
+    /// connection, no progress callback.
+    pub async fn push(&self, local: &Path, remote: &str, rec: bool) -> CopyResult {
+        client::copy_to_remote(self.connect().await, local, remote, rec, None).await
+    }
+
+    /// `client::run_session` of `session` on a new connection, in a task: stdin read
+    /// from `stdin`, stdout into a 1 KiB duplex whose other end is returned, stderr
+    /// dropped, controls from the returned sender (4 deep).
+    pub async fn spawn_session<I>(&self, session: Session, stdin: I) -> SpawnedSession
+    where
+        I: tokio::io::AsyncRead + Unpin + Send + 'static,
+    {
+        let (ctl_tx, ctl_rx) = mpsc::channel(4);
+        let (out_w, out_r) = tokio::io::duplex(1024);
+        let stream = self.connect().await;
+        let task = tokio::spawn(async move {
+            client::run_session(stream, session, stdin, out_w, tokio::io::sink(), ctl_rx).await
+        });
+        (ctl_tx, out_r, task)
+    }
+
+    /// [`pull`](Self::pull), which must succeed, and the agent's side too.
+    pub async fn pull_ok(&mut self, remote: &str, local: &Path, rec: bool) -> CopySummary {
+        let s = self.pull(remote, local, rec).await.unwrap();
+        self.next_result().await.unwrap();
+        s
+    }
+
+    /// [`push`](Self::push), which must succeed, and the agent's side too.
+    pub async fn push_ok(&mut self, local: &Path, remote: &str, rec: bool) -> CopySummary {
+        let s = self.push(local, remote, rec).await.unwrap();
+        self.next_result().await.unwrap();
+        s
+    }
+
     /// The result of the next connection to finish.
     pub async fn next_result(&mut self) -> Result<(), AgentError> {
         self.results.recv().await.unwrap()
     }
 }
 
-pub fn sha256(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
+/// Reads `r` into `seen` until `pat` appears after everything consumed so far; removes
+/// and returns the text up to and including it. At EOF first, panics with
+/// `ENDED before PAT; seen ...`.
+pub async fn expect_text<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut R,
+    seen: &mut Vec<u8>,
+    pat: &str,
+    ended: &str,
+) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(i) = seen.windows(pat.len()).position(|w| w == pat.as_bytes()) {
+            let upto: Vec<u8> = seen.drain(..i + pat.len()).collect();
+            return String::from_utf8_lossy(&upto).into_owned();
+        }
+        let n = r.read(&mut buf).await.unwrap();
+        assert!(
+            n > 0,
+            "{ended} before {pat:?}; seen {:?}",
+            String::from_utf8_lossy(seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
 }
+
+/// The honest `CopyTotal` of `frames`: how many `File` frames, and their sizes summed.
+pub fn copy_total(frames: &[Frame]) -> Frame {
+    let (mut files, mut bytes) = (0, 0);
+    for f in frames {
+        if let Frame::File { size, .. } = f {
+            files += 1;
+            bytes += size;
+        }
+    }
+    Frame::CopyTotal { files, bytes }
+}
+
+/// The agent's side of a fake agent on `s`: asserts that the client says Hello first
+/// and answers Hello with this [`VERSION`].
+pub async fn fake_agent_hello(s: UnixStream) -> RawConn {
+    let (r, w) = s.into_split();
+    let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
+    assert!(matches!(
+        r.read_frame().await.unwrap(),
+        Some(Frame::Hello { .. })
+    ));
+    w.write_frame(&Frame::Hello { version: VERSION })
+        .await
+        .unwrap();
+    (r, w)
+}
+
+pub use hvsock_testkit::data::sha256;
 
 pub fn sha256_file(p: &Path) -> [u8; 32] {
     use std::io::Read;
@@ -115,24 +226,12 @@ pub fn sha256_file(p: &Path) -> [u8; 32] {
 }
 
 /// Deterministic pseudo-random bytes (xorshift64*).
-pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(&x.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
+pub use hvsock_testkit::data::xorshift_star_words as pseudo_random;
 
 /// Whether `p`'s name is a copy temp file's: `.hvsock-XXXXXX.tmp` (or the older
 /// `.NAME.XXXXXX.hvsock-tmp`).
 pub fn is_temp_name(p: &Path) -> bool {
-    let n = p.file_name().unwrap_or_default().to_string_lossy();
-    (n.starts_with(".hvsock-") && n.ends_with(".tmp")) || n.ends_with(".hvsock-tmp")
+    hvsock_testkit::fs::is_temp_file_name(&p.file_name().unwrap_or_default().to_string_lossy())
 }
 
 /// Files in `dir` whose name marks them as copy temp files.

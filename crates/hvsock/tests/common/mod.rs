@@ -17,6 +17,13 @@ pub const SVC2: ServiceId = ServiceId(Guid::from_u128(0x12345678_9abc_4def_8123_
 /// Never registered.
 pub const UNREG: ServiceId = ServiceId::from_vsock_port(6000);
 
+/// In a child process started by a test with `HV_TEST_BASE` set to its fixture's dir:
+/// the config and runtime dirs in it; `None` when the variable is not set.
+pub fn child_dirs() -> Option<Dirs> {
+    let base = PathBuf::from(std::env::var("HV_TEST_BASE").ok()?);
+    Some(Dirs::new(base.join("c"), base.join("r")))
+}
+
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub dirs: Dirs,
@@ -96,20 +103,10 @@ pub fn roundtrip(mut s: hvsock::HvStream, msg: &[u8]) -> Vec<u8> {
 
 /// A deterministic pseudo-random byte stream (xorshift), so both ends can check data.
 pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    hvsock_testkit::data::xorshift_low_bytes(seed | 1, len)
 }
 
 /// FNV-1a, for comparing what went in with what came out.
 pub fn checksum(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf29ce484222325u64, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
+    hvsock_testkit::data::fnv1a(data)
 }

@@ -1,0 +1,14 @@
+//! Test support shared by hvsock's test crates (library, CLI, agent, VM tests).
+//!
+//! Deliberately free of any hvsock crate, so that every test crate (hvsock's own
+//! integration tests included) can use it as a dev-dependency without type clashes.
+//!
+//! - [`env`]: temp config and runtime dirs, an `hvsock` command bound to them.
+//! - [`proc`]: child processes bounded in time, their output collected.
+//! - [`data`]: deterministic test data, checksums and seeds.
+//! - [`fs`]: small file-system listings.
+
+pub mod data;
+pub mod env;
+pub mod fs;
+pub mod proc;
