@@ -3,7 +3,7 @@
 //! Deliberately free of any hvsock crate, so that every test crate (hvsock's own
 //! integration tests included) can use it as a dev-dependency without type clashes.
 //!
-//! - [`env`]: temp config and runtime dirs, an `hvsock` command bound to them.
+//! - [`env`](mod@env): temp config and runtime dirs, an `hvsock` command bound to them.
 //! - [`proc`]: child processes bounded in time, their output collected.
 //! - [`data`]: deterministic test data, checksums and seeds.
 //! - [`fs`]: small file-system listings.
