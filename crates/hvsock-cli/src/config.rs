@@ -66,10 +66,11 @@ impl Config {
     }
 
     /// Resolves a VM:SERVICE address, reading the registry and the partition table of
-    /// these directories only when a name needs them.
+    /// these directories only when a name needs them. The error carries the typed
+    /// [`AddrSyntaxError`](hvsock::syntax::AddrSyntaxError), for [`crate::hints`].
     pub fn resolve(&self, text: &str) -> io::Result<HvAddr> {
         hvsock::syntax::resolve_addr_in(text, &self.dirs)
-            .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e.to_string()))
+            .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))
     }
 
     /// The environment a command started by hvsock for a connection gets on top of

@@ -125,3 +125,105 @@ impl From<HvError> for io::Error {
         io::Error::new(e.kind(), e)
     }
 }
+
+/// Whether `msg` names an `hvsock` command (`` `hvsock service add` ``, `hvsock vm list`):
+/// the library's messages must not, since the commands are the CLI's business (tests
+/// of every error type check their every variant with this).
+#[cfg(test)]
+pub(crate) fn names_a_command(msg: &str) -> bool {
+    const COMMANDS: [&str; 12] = [
+        "addr", "service", "vm", "listen", "connect", "relay", "agent", "exec", "shell", "cp",
+        "demo", "bench",
+    ];
+    msg.contains("`hvsock")
+        || COMMANDS
+            .iter()
+            .any(|c| msg.contains(&format!("hvsock {c}")))
+}
+
+/// One of each [`StoreError`](crate::config::store::StoreError) variant, for the scans
+/// of the partition table's and registry's messages (which wrap them).
+#[cfg(test)]
+pub(crate) fn store_errors() -> Vec<crate::config::store::StoreError> {
+    use crate::config::store::StoreError;
+    let path = std::path::PathBuf::from("/etc/hvsock/services.toml");
+    vec![
+        StoreError::Io {
+            path: path.clone(),
+            source: io::Error::from(ErrorKind::PermissionDenied),
+        },
+        StoreError::Parse {
+            path: path.clone(),
+            message: "line 1".into(),
+        },
+        StoreError::Serialize {
+            path,
+            message: "x".into(),
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_a_command_sees_commands_not_paths() {
+        assert!(names_a_command("x (see `hvsock vm list`)"));
+        assert!(names_a_command("run hvsock service add"));
+        assert!(!names_a_command("/etc/hvsock/services.toml: denied"));
+        assert!(!names_a_command("hvsock.toml: bad"));
+        assert!(!names_a_command("this hvsock speaks version 1"));
+    }
+
+    #[test]
+    fn no_message_names_a_command() {
+        let service = ServiceId::from_vsock_port(6000);
+        let every = [
+            HvError::NotRegistered { service },
+            HvError::Disabled {
+                service,
+                name: "echo".into(),
+            },
+            HvError::UnknownPartition {
+                shown: "\"nosuch\"".into(),
+            },
+            HvError::NotAllowed {
+                from: "a".into(),
+                to: "b".into(),
+            },
+            HvError::Busy {
+                target: "t".into(),
+                message: "busy".into(),
+            },
+            HvError::Refused {
+                target: "t".into(),
+                status: Status::Refused,
+                message: "no".into(),
+            },
+            HvError::NothingListens {
+                target: "t".into(),
+                on: "vsock port 6000".into(),
+            },
+            HvError::TimedOut {
+                what: "connect".into(),
+                during: " in the handshake",
+            },
+            HvError::unknown_id(VmId::ZERO),
+        ];
+        for e in &every {
+            // Exhaustive: a new variant fails to compile here until it is added above.
+            match e {
+                HvError::NotRegistered { .. }
+                | HvError::Disabled { .. }
+                | HvError::UnknownPartition { .. }
+                | HvError::NotAllowed { .. }
+                | HvError::Busy { .. }
+                | HvError::Refused { .. }
+                | HvError::NothingListens { .. }
+                | HvError::TimedOut { .. } => {}
+            }
+            assert!(!names_a_command(&e.to_string()), "{e}");
+        }
+    }
+}

@@ -154,7 +154,11 @@ pub(super) enum Acceptor {
 impl Acceptor {
     pub(super) fn bind(t: &Endpoint, config: &Config) -> io::Result<Acceptor> {
         Ok(match t {
-            Endpoint::Hv(text) => Acceptor::Hv(Box::new(config.context()?.bind(text.as_str())?)),
+            // Resolved by `Config::resolve`, whose error stays typed for the hints.
+            Endpoint::Hv(text) => {
+                let ctx = config.context()?;
+                Acceptor::Hv(Box::new(ctx.bind(config.resolve(text)?)?))
+            }
             Endpoint::Unix(p) => Acceptor::Unix(bind_unix(p)?),
             Endpoint::Tcp { host, port } => {
                 Acceptor::Tcp(TcpListener::bind((host.as_str(), *port))?)

@@ -103,10 +103,10 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
 pub(crate) fn resolve(vm: &str, dirs: &Dirs) -> Result<VmId, String> {
     let spec = parse_vm(vm);
     let table = match &spec {
-        VmSpec::Name(_) => PartitionTable::load(dirs).map_err(|e| e.to_string())?,
+        VmSpec::Name(_) => PartitionTable::load(dirs).map_err(|e| crate::hints::full(&e))?,
         VmSpec::Id(_) => PartitionTable::new(),
     };
-    resolve_vm(&spec, &table).map_err(|e| e.to_string())
+    resolve_vm(&spec, &table).map_err(|e| crate::hints::full(&e))
 }
 
 /// Connects to the agent of `vm`, with a hint on the usual mistakes.

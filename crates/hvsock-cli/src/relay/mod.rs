@@ -200,8 +200,8 @@ pub struct Relay {
 impl Relay {
     /// Relays until SIGINT or SIGTERM; removes a Unix FROM's socket file at the end.
     pub async fn run(self, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
-        let target =
-            Target::resolve(&self.to, config).map_err(|e| format!("relay to {}: {e}", self.to))?;
+        let target = Target::resolve(&self.to, config)
+            .map_err(|e| format!("relay to {}: {}", self.to, crate::hints::full(&e)))?;
         let stop = stop_signal();
         tokio::pin!(stop);
         let listener = Listener::bind(&self.from, config)

@@ -107,10 +107,9 @@ pub enum PartitionError {
         /// Why.
         reason: String,
     },
-    /// No partition has that id or name.
-    #[error(
-        "no VM {0:?} in the partition table (see `hvsock vm list`, or add it with `hvsock vm add`)"
-    )]
+    /// No partition has that id or name. (What to run about it, listing or adding VMs,
+    /// is the business of the tool that shows the message.)
+    #[error("no VM {0:?} in the partition table")]
     NotFound(String),
     /// An owner uid was given for a VM.
     #[error("{0:?} is a VM: only a --local partition has an owner uid")]

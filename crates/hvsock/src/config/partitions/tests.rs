@@ -360,3 +360,84 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn not_found_describes_without_naming_a_command() {
+    let e = PartitionTable::new().remove("nosuch").unwrap_err();
+    assert_eq!(e.to_string(), "no VM \"nosuch\" in the partition table");
+}
+
+#[test]
+fn no_message_names_a_command() {
+    let id: VmId = "0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22".parse().unwrap();
+    let path = PathBuf::from("/run/fc1/v.sock");
+    let mut every: Vec<PartitionError> = crate::error::store_errors()
+        .into_iter()
+        .map(PartitionError::Store)
+        .collect();
+    every.extend([
+        PartitionError::Invalid {
+            path: path.clone(),
+            message: "m".into(),
+        },
+        PartitionError::DuplicateId {
+            id,
+            existing_name: "a".into(),
+        },
+        PartitionError::DuplicateName {
+            name: "a".into(),
+            existing_id: id,
+        },
+        PartitionError::DuplicateCid {
+            cid: 3,
+            existing_name: "a".into(),
+            existing_id: id,
+        },
+        PartitionError::DuplicatePath {
+            path: path.clone(),
+            existing_name: "a".into(),
+            existing_id: id,
+        },
+        PartitionError::PathClash {
+            path: path.clone(),
+            existing_name: "a".into(),
+            existing_id: id,
+            existing_path: path.clone(),
+            reason: "r".into(),
+        },
+        PartitionError::WildcardId {
+            id: VmId::PARENT,
+            name: "parent",
+        },
+        PartitionError::BadName {
+            name: "a b".into(),
+            reason: "r".into(),
+        },
+        PartitionError::ReservedCid(2),
+        PartitionError::BadPath {
+            path,
+            reason: "r".into(),
+        },
+        PartitionError::NotFound("nosuch".into()),
+        PartitionError::NotLocal("fc1".into()),
+    ]);
+    for e in &every {
+        // Exhaustive: a new variant fails to compile here until it is added above.
+        match e {
+            PartitionError::Store(_)
+            | PartitionError::Invalid { .. }
+            | PartitionError::DuplicateId { .. }
+            | PartitionError::DuplicateName { .. }
+            | PartitionError::DuplicateCid { .. }
+            | PartitionError::DuplicatePath { .. }
+            | PartitionError::PathClash { .. }
+            | PartitionError::WildcardId { .. }
+            | PartitionError::BadName { .. }
+            | PartitionError::ReservedCid(_)
+            | PartitionError::BadPath { .. }
+            | PartitionError::NotFound(_)
+            | PartitionError::NotLocal(_) => {}
+        }
+        assert!(!crate::error::names_a_command(&e.to_string()), "{e}");
+    }
+}

@@ -146,11 +146,9 @@ pub enum RegistryError {
         /// The rule it breaks.
         reason: &'static str,
     },
-    /// No service has that id or name.
-    #[error(
-        "no service {0:?} in the registry (see `hvsock service list`, or register it with \
-         `hvsock service add`)"
-    )]
+    /// No service has that id or name. (What to run about it, listing or registering
+    /// services, is the business of the tool that shows the message.)
+    #[error("no service {0:?} in the registry")]
     NotFound(String),
     /// No random GUID with a usable Data1 was found (practically impossible).
     #[error("could not generate a service id with a free vsock port")]

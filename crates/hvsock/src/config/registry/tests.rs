@@ -390,3 +390,64 @@ mod fast_path {
         assert_eq!(canonical::parse(ok).unwrap()[0].name, "a b");
     }
 }
+
+#[test]
+fn not_found_describes_without_naming_a_command() {
+    let e = Registry::new().remove("nosuch").unwrap_err();
+    assert_eq!(e.to_string(), "no service \"nosuch\" in the registry");
+}
+
+#[test]
+fn no_message_names_a_command() {
+    let id = ServiceId::from_vsock_port(6000);
+    let mut every: Vec<RegistryError> = crate::error::store_errors()
+        .into_iter()
+        .map(RegistryError::Store)
+        .collect();
+    every.extend([
+        RegistryError::Invalid {
+            path: PathBuf::from("/etc/hvsock/services.toml"),
+            message: "m".into(),
+        },
+        RegistryError::DuplicateId {
+            id,
+            existing_name: "a".into(),
+        },
+        RegistryError::DuplicateName {
+            name: "a".into(),
+            existing_id: id,
+        },
+        RegistryError::PortClash {
+            id,
+            port: 6000,
+            existing_id: id,
+            existing_name: "a".into(),
+        },
+        RegistryError::BadPort {
+            id,
+            port: 1,
+            reason: "it is below 1024",
+        },
+        RegistryError::BadName {
+            name: "".into(),
+            reason: "empty",
+        },
+        RegistryError::NotFound("nosuch".into()),
+        RegistryError::NoFreeId,
+    ]);
+    for e in &every {
+        // Exhaustive: a new variant fails to compile here until it is added above.
+        match e {
+            RegistryError::Store(_)
+            | RegistryError::Invalid { .. }
+            | RegistryError::DuplicateId { .. }
+            | RegistryError::DuplicateName { .. }
+            | RegistryError::PortClash { .. }
+            | RegistryError::BadPort { .. }
+            | RegistryError::BadName { .. }
+            | RegistryError::NotFound(_)
+            | RegistryError::NoFreeId => {}
+        }
+        assert!(!crate::error::names_a_command(&e.to_string()), "{e}");
+    }
+}
