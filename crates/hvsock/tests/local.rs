@@ -204,7 +204,7 @@ fn registration_is_permission() {
     let e = f.host().bind(at(VmId::ZERO, UNREG)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
     // The library says what is wrong; the `hvsock service add` hint is the CLI's
-    // (asserted in hvsock-cli's sockets_cli::unregistered_or_disabled_service_...).
+    // (asserted in hvsock-cli's sockets_cli::connect::unregistered_or_disabled_service_...).
     assert_eq!(
         hvsock::HvError::of(&e),
         Some(&hvsock::HvError::NotRegistered { service: UNREG }),
