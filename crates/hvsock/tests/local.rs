@@ -11,6 +11,11 @@ fn at(v: VmId, s: hvsock::ServiceId) -> HvAddr {
     HvAddr::new(v, s)
 }
 
+/// `msg` from the local partition `name` to `SVC` on its parent, echoed back.
+fn to_parent(f: &Fixture, name: &str, msg: &[u8]) -> Vec<u8> {
+    roundtrip(f.local(name).connect(at(VmId::PARENT, SVC)).unwrap(), msg)
+}
+
 /// Accepts one connection and echoes it until EOF, then closes.
 fn echo_once(l: HvListener) -> thread::JoinHandle<VmId> {
     thread::spawn(move || {
@@ -58,10 +63,7 @@ fn children_listener_accepts_children_only() {
     let f = Fixture::new();
     let l = f.host().bind(at(VmId::CHILDREN, SVC)).unwrap();
     let h = echo_once(l);
-    assert_eq!(
-        roundtrip(f.local("b").connect(at(VmId::PARENT, SVC)).unwrap(), b"x"),
-        b"x"
-    );
+    assert_eq!(to_parent(&f, "b", b"x"), b"x");
     assert_eq!(h.join().unwrap(), B);
     // The host itself is not its own child.
     let _l = f.host().bind(at(VmId::CHILDREN, SVC)).unwrap();
@@ -77,7 +79,7 @@ fn specific_id_listener_accepts_that_partition_only() {
     assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
     let l = f.host().bind(at(B, SVC)).unwrap();
     let h = echo_once(l);
-    roundtrip(f.local("b").connect(at(VmId::PARENT, SVC)).unwrap(), b"b");
+    to_parent(&f, "b", b"b");
     assert_eq!(h.join().unwrap(), B);
 }
 
@@ -89,15 +91,15 @@ fn most_specific_listener_wins() {
     let only_a = f.host().bind(at(A, SVC)).unwrap();
     let loopback = f.host().bind(at(VmId::LOOPBACK, SVC)).unwrap();
     let (ha, hc, hl) = (echo_once(only_a), echo_once(children), echo_once(loopback));
-    roundtrip(f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(), b"1");
+    to_parent(&f, "a", b"1");
     assert_eq!(ha.join().unwrap(), A, "id beats CHILDREN and ANY");
-    roundtrip(f.local("b").connect(at(VmId::PARENT, SVC)).unwrap(), b"2");
+    to_parent(&f, "b", b"2");
     assert_eq!(hc.join().unwrap(), B, "CHILDREN beats ANY");
     roundtrip(f.host().connect(at(VmId::LOOPBACK, SVC)).unwrap(), b"3");
     assert_eq!(hl.join().unwrap(), VmId::LOOPBACK, "LOOPBACK beats ANY");
     // With the specific ones gone, ANY takes everyone.
     let h = echo_once(any);
-    roundtrip(f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(), b"4");
+    to_parent(&f, "a", b"4");
     assert_eq!(h.join().unwrap(), A);
 }
 
@@ -237,10 +239,7 @@ fn registration_is_permission() {
     f.set_enabled(SVC, true);
     l.set_nonblocking(false).unwrap();
     let h = echo_once(l);
-    roundtrip(
-        f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(),
-        b"again",
-    );
+    to_parent(&f, "a", b"again");
     assert_eq!(h.join().unwrap(), A);
 }
 
@@ -253,10 +252,7 @@ fn wildcard_covers_partitions_added_after_bind() {
         t.add("late", Some(late), hvsock::partitions::PartitionKind::Local)
     })
     .unwrap();
-    roundtrip(
-        f.local("late").connect(at(VmId::PARENT, SVC)).unwrap(),
-        b"hi",
-    );
+    to_parent(&f, "late", b"hi");
     assert_eq!(h.join().unwrap(), late);
 }
 
@@ -293,7 +289,7 @@ fn garbage_preamble_gets_an_error_and_listener_keeps_serving() {
     };
     spoof.write_all(&fake.encode()).unwrap();
     let h = echo_once(l);
-    roundtrip(f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(), b"ok");
+    to_parent(&f, "a", b"ok");
     assert_eq!(h.join().unwrap(), A);
     let mut reply = Vec::new();
     bad.read_to_end(&mut reply).unwrap();
@@ -426,9 +422,6 @@ fn killed_listener_leaves_nothing_that_blocks() {
     assert!(t.elapsed() < Duration::from_secs(10));
     // And the next bind takes the address over.
     let h = echo_once(f.host().bind(at(VmId::ZERO, SVC)).unwrap());
-    roundtrip(
-        f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(),
-        b"after",
-    );
+    to_parent(&f, "a", b"after");
     assert_eq!(h.join().unwrap(), A);
 }

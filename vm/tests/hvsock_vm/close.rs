@@ -27,10 +27,7 @@ pub(super) fn half_close_over_this_backend(env: &Env) {
             s.write_all(b"bye").unwrap();
             eof
         });
-        let out = env.guest(&format!(
-            "printf five5 | hvsock connect parent:vsock:{}",
-            HALF.port()
-        ));
+        let out = env.guest_connect("printf five5", HALF);
         (out, server.join().unwrap())
     });
     assert!(

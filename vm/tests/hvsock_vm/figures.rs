@@ -58,10 +58,7 @@ pub(super) fn figures(env: &Env) {
             let (_, _, verdict) = receive_framed(s);
             (verdict, t.elapsed())
         });
-        let out = env.guest(&format!(
-            "{GUEST_HELPER} gen 78 {SIZE} | hvsock connect parent:vsock:{}",
-            UPLOAD.port()
-        ));
+        let out = env.guest_connect(&format!("{GUEST_HELPER} gen 78 {SIZE}"), UPLOAD);
         (out, server.join().unwrap())
     });
     assert!(verdict.starts_with("ok "), "{verdict}");

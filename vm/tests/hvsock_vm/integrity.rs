@@ -10,18 +10,27 @@ fn integrity_plan(env: &Env, step: u64) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// `run(seed, size)` for each of `plan` at once, one thread each; the results in plan
+/// order.
+fn in_parallel<T: Send>(plan: &[(u64, u64)], run: impl Fn(u64, u64) -> T + Sync) -> Vec<T> {
+    let run = &run;
+    thread::scope(|sc| {
+        let handles: Vec<_> = plan
+            .iter()
+            .map(|&(seed, size)| sc.spawn(move || run(seed, size)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 /// 16 parallel host -> guest -> host echoes of random sizes up to 4 MiB, checksums
 /// compared (at most WINDOW bytes in flight per connection).
 pub(super) fn integrity_echo_16_parallel(env: &Env) {
     let plan = integrity_plan(env, 1);
     let total: u64 = plan.iter().map(|p| p.1).sum();
     let t = Instant::now();
-    let results: Vec<_> = thread::scope(|sc| {
-        let handles: Vec<_> = plan
-            .iter()
-            .map(|&(seed, size)| sc.spawn(move || windowed_echo(env.connect(ECHO), seed, size)))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    let results = in_parallel(&plan, |seed, size| {
+        windowed_echo(env.connect(ECHO), seed, size)
     });
     let d = t.elapsed();
     for ((sent, got, n), (seed, size)) in results.iter().zip(&plan) {
@@ -40,18 +49,8 @@ pub(super) fn integrity_echo_16_parallel(env: &Env) {
 pub(super) fn send_framed(env: &Env, seed: u64, size: u64) -> (String, u64) {
     let mut s = env.connect(CHECK);
     s.write_all(format!("{seed} {size}\n").as_bytes()).unwrap();
-    let mut g = Gen::new(seed);
-    let mut sum = Sum::new();
-    let mut buf = vec![0u8; 64 << 10];
-    let mut left = size;
-    while left > 0 {
-        let k = left.min(buf.len() as u64) as usize;
-        g.fill(&mut buf[..k]);
-        sum.update(&buf[..k]);
-        s.write_all(&buf[..k]).unwrap();
-        left -= k as u64;
-    }
-    (read_line(&s).unwrap(), sum.finish())
+    let sum = gen_chunks(seed, size, |chunk| s.write_all(chunk).unwrap());
+    (read_line(&s).unwrap(), sum)
 }
 
 /// 16 parallel host -> guest streams of random sizes, verified in the guest
@@ -61,13 +60,7 @@ pub(super) fn integrity_host_to_guest_16_parallel(env: &Env) {
     let plan = integrity_plan(env, 2);
     let total: u64 = plan.iter().map(|p| p.1).sum();
     let t = Instant::now();
-    let results: Vec<_> = thread::scope(|sc| {
-        let handles: Vec<_> = plan
-            .iter()
-            .map(|&(seed, size)| sc.spawn(move || send_framed(env, seed, size)))
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let results = in_parallel(&plan, |seed, size| send_framed(env, seed, size));
     let d = t.elapsed();
     for ((verdict, sum), (seed, size)) in results.iter().zip(&plan) {
         assert_eq!(

@@ -186,6 +186,14 @@ impl Env {
             .unwrap_or_else(|e| panic!("guest {script:?}: {e}"))
     }
 
+    /// `INPUT | hvsock connect parent:vsock:PORT` in the guest, `PORT` that of `svc`.
+    fn guest_connect(&self, input: &str, svc: ServiceId) -> GuestOutput {
+        self.guest(&format!(
+            "{input} | hvsock connect parent:vsock:{}",
+            svc.port()
+        ))
+    }
+
     /// Starts `hvsock listen any:SVC --keep-open [--exec CMD]` in the guest and waits
     /// until its vsock port (the service's Data1) takes connections.
     fn guest_listen(&self, svc: ServiceId, exec: Option<&str>) -> GuestProc<'_> {
@@ -220,6 +228,12 @@ use stream::{Gen, Sum};
 
 /// Checksum of `Gen::new(seed)`'s first `len` bytes.
 fn gen_sum(seed: u64, len: u64) -> u64 {
+    gen_chunks(seed, len, |_| {})
+}
+
+/// Hands `Gen::new(seed)`'s first `len` bytes to `each`, 64 KiB at a time; returns
+/// their checksum.
+fn gen_chunks(seed: u64, len: u64, mut each: impl FnMut(&[u8])) -> u64 {
     let mut g = Gen::new(seed);
     let mut s = Sum::new();
     let mut buf = vec![0u8; 64 << 10];
@@ -228,6 +242,7 @@ fn gen_sum(seed: u64, len: u64) -> u64 {
         let k = left.min(buf.len() as u64) as usize;
         g.fill(&mut buf[..k]);
         s.update(&buf[..k]);
+        each(&buf[..k]);
         left -= k as u64;
     }
     s.finish()

@@ -26,10 +26,7 @@ pub(super) fn registry_enforcement(env: &Env) {
         assert_eq!(e.kind(), ErrorKind::PermissionDenied, "bind {bind}: {e}");
     }
     // So nothing on the host takes the guest's connection to it.
-    let out = env.guest(&format!(
-        "printf x | hvsock connect parent:vsock:{}",
-        UNREG.port()
-    ));
+    let out = env.guest_connect("printf x", UNREG);
     assert!(!out.success(), "{out:?}");
     assert_eq!(out.stdout_str(), "");
     eprintln!(
@@ -104,10 +101,7 @@ pub(super) fn registry_enforcement(env: &Env) {
             s.write_all(b"welcome back").unwrap();
             peer
         });
-        let out = env.guest(&format!(
-            "printf x | hvsock connect parent:vsock:{}",
-            TOGGLE.port()
-        ));
+        let out = env.guest_connect("printf x", TOGGLE);
         (out, server.join().unwrap())
     });
     assert_eq!(peer, HvAddr::new(VM_ID, TOGGLE));

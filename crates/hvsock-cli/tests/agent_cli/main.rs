@@ -5,7 +5,6 @@
 
 #[path = "../common/mod.rs"]
 mod common;
-use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr, VmId};
 use hvsock_agent::SERVICE_ID;
 use hvsock_agent::proto::VERSION;
@@ -27,9 +26,7 @@ use hvsock_testkit::fs::is_temp_file_name;
 use hvsock_testkit::proc::{read_line, read_stderr};
 
 struct Env {
-    tmp: tempfile::TempDir,
-    cfg: PathBuf,
-    run: PathBuf,
+    base: common::HostEnv,
     vm1: VmId,
     agent: Option<Agent>,
 }
@@ -72,11 +69,8 @@ impl Env {
 
     /// Temp dirs and `vm1`, nothing else.
     fn bare() -> Env {
-        let (tmp, cfg, run) = common::temp_dirs("hva");
         let mut env = Env {
-            tmp,
-            cfg,
-            run,
+            base: common::HostEnv::in_tmp("hva"),
             vm1: VmId::ZERO,
             agent: None,
         };
@@ -122,29 +116,17 @@ impl Env {
         a.child.try_wait().unwrap().is_none()
     }
 
-    fn dirs(&self) -> Dirs {
-        Dirs::new(&self.cfg, &self.run)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.tmp.path().join(name)
-    }
-
-    /// `hvsock ARGS` on the host.
-    fn cmd(&self, args: &[&str]) -> Command {
-        common::hvsock(&self.cfg, &self.run, args)
-    }
-
-    /// Runs to completion, expects exit 0, returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = run(self.cmd(args), b"");
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        String::from_utf8(out.stdout).unwrap()
-    }
-
     /// `hvsock ARGS` with `input` on stdin.
     fn run(&self, args: &[&str], input: &[u8]) -> Output {
         run(self.cmd(args), input)
+    }
+}
+
+impl std::ops::Deref for Env {
+    type Target = common::HostEnv;
+
+    fn deref(&self) -> &common::HostEnv {
+        &self.base
     }
 }
 

@@ -30,6 +30,51 @@ impl TempEnv {
     }
 }
 
+/// The temp dirs of a test that drives `hvsock` on the host, with the helpers every
+/// such test needs (test files wrap it in their own `Env` and deref to it).
+pub struct HostEnv {
+    /// Removed on drop.
+    pub tmp: tempfile::TempDir,
+    /// The config dir (not created).
+    pub cfg: std::path::PathBuf,
+    /// The runtime dir (not created).
+    pub run: std::path::PathBuf,
+}
+
+impl HostEnv {
+    /// [`temp_dirs`] as a [`HostEnv`].
+    pub fn in_tmp(prefix: &str) -> HostEnv {
+        let (tmp, cfg, run) = temp_dirs(prefix);
+        HostEnv { tmp, cfg, run }
+    }
+
+    /// The config and runtime dirs as the library's [`hvsock::paths::Dirs`].
+    pub fn dirs(&self) -> hvsock::paths::Dirs {
+        hvsock::paths::Dirs::new(&self.cfg, &self.run)
+    }
+
+    /// `name` in the temp dir.
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// `hvsock ARGS` on the host.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        hvsock(&self.cfg, &self.run, args)
+    }
+
+    /// Runs to completion, expects exit 0, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = limited::run(self.cmd(args), b"");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
 /// The VM id that `hvsock vm add` printed (all of its stdout, trimmed).
 pub fn printed_id(stdout: &str) -> hvsock::VmId {
     stdout.trim().parse().unwrap()

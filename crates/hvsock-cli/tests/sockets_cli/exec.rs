@@ -5,12 +5,11 @@ use super::*;
 #[test]
 fn keep_open_exec_serves_connections_concurrently() {
     let env = Env::new();
-    let listen = env.cmd(&listen_sh(
+    let mut bg = env.listening(
         "any:echo",
         &["--keep-open"],
         "read line; echo \"$line from $HVSOCK_PEER\"",
-    ));
-    let (mut bg, _) = Bg::start(listen, None, "listening on");
+    );
     // A first connection stays open, its command waiting for a line ...
     let mut first = common::spawn_piped(env.cmd(&["connect", "loopback:echo"]));
     let mut first_in: ChildStdin = first.stdin.take().unwrap();
@@ -52,12 +51,11 @@ fn keep_open_exec_serves_connections_concurrently() {
 #[test]
 fn exec_child_gets_the_socket_itself_and_nothing_else() {
     let env = Env::new();
-    let listen = env.cmd(&listen_sh(
+    let bg = env.listening(
         "any:echo",
         &[],
         "for f in /proc/$$/fd/*; do echo \"${f##*/} $(readlink $f)\"; done",
-    ));
-    let (bg, _) = Bg::start(listen, None, "listening on");
+    );
     let out = run(env.in_a(&["connect", "parent:echo"]), b"");
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();

@@ -6,12 +6,7 @@ use super::*;
 fn exec_cat_between_partition_and_host() {
     let env = Env::new();
     // Partition a -> host: the host's command sees a's id in HVSOCK_PEER.
-    let listen = env.cmd(&listen_sh(
-        "any:echo",
-        &[],
-        "echo \"peer=$HVSOCK_PEER\"; exec cat",
-    ));
-    let (mut bg, _) = Bg::start(listen, None, "listening on");
+    let mut bg = env.listening("any:echo", &[], "echo \"peer=$HVSOCK_PEER\"; exec cat");
     let data = pattern(1, 300_000);
     let out = run(env.in_a(&["connect", "parent:echo"]), &data);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -46,8 +41,7 @@ fn exec_cat_between_partition_and_host() {
 #[test]
 fn half_close_lets_the_peer_answer_after_eof() {
     let env = Env::new();
-    let listen = env.cmd(&listen_sh("loopback:echo", &[], "cat; echo done"));
-    let (bg, _) = Bg::start(listen, None, "listening on");
+    let bg = env.listening("loopback:echo", &[], "cat; echo done");
     let data = pattern(2, 1 << 20);
     let out = run(env.cmd(&["connect", "loopback:echo"]), &data);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -55,9 +49,8 @@ fn half_close_lets_the_peer_answer_after_eof() {
     want.extend_from_slice(b"done\n");
     assert!(out.stdout == want, "got {} bytes", out.stdout.len());
     // The exit status of the command is listen's.
-    let listen = env.cmd(&listen_sh("loopback:echo", &[], "cat >/dev/null; exit 3"));
     drop(bg);
-    let (bg, _) = Bg::start(listen, None, "listening on");
+    let bg = env.listening("loopback:echo", &[], "cat >/dev/null; exit 3");
     assert!(
         run(env.cmd(&["connect", "loopback:echo"]), b"x")
             .status

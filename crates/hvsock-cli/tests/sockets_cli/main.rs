@@ -3,12 +3,10 @@
 
 #[path = "../common/mod.rs"]
 mod common;
-use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr, HvListener, ServiceId, VmId};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
@@ -19,9 +17,7 @@ const ECHO: ServiceId = ServiceId::from_vsock_port(5000);
 use common::limited::{LIMIT, run, wait_limit, wait_output};
 
 struct Env {
-    tmp: tempfile::TempDir,
-    cfg: PathBuf,
-    run: PathBuf,
+    base: common::HostEnv,
     /// The id of the `--local` partition `a`.
     a: VmId,
 }
@@ -30,11 +26,8 @@ impl Env {
     /// A registry with `echo` (vsock port 5000) and a table with the local partition `a`,
     /// both made with the CLI.
     fn new() -> Env {
-        let (tmp, cfg, run) = common::temp_dirs("hvc");
         let mut env = Env {
-            tmp,
-            cfg,
-            run,
+            base: common::HostEnv::in_tmp("hvc"),
             a: VmId::ZERO,
         };
         env.ok(&["service", "add", "echo", "--vsock-port", "5000"]);
@@ -42,21 +35,8 @@ impl Env {
         env
     }
 
-    fn dirs(&self) -> Dirs {
-        Dirs::new(&self.cfg, &self.run)
-    }
-
     fn host(&self) -> Context {
         Context::host(self.dirs())
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.tmp.path().join(name)
-    }
-
-    /// `hvsock ARGS` on the host.
-    fn cmd(&self, args: &[&str]) -> Command {
-        common::hvsock(&self.cfg, &self.run, args)
     }
 
     /// `hvsock ARGS` in the local partition `a`.
@@ -65,12 +45,25 @@ impl Env {
         c.env("HVSOCK_PARTITION", "a");
         c
     }
+}
 
-    /// Runs to completion, expects exit 0, returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = run(self.cmd(args), b"");
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-        String::from_utf8(out.stdout).unwrap()
+impl Env {
+    /// `hvsock listen ADDR EXTRA --exec sh -c SCRIPT` on the host, once it listens.
+    fn listening(&self, addr: &str, extra: &[&str], script: &str) -> Bg {
+        Bg::start(
+            self.cmd(&listen_sh(addr, extra, script)),
+            None,
+            "listening on",
+        )
+        .0
+    }
+}
+
+impl std::ops::Deref for Env {
+    type Target = common::HostEnv;
+
+    fn deref(&self) -> &common::HostEnv {
+        &self.base
     }
 }
 
