@@ -243,12 +243,7 @@ fn thousand_concurrent_connections_every_byte_checked() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     const N: usize = 1000;
     let f = Fixture::new();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .max_blocking_threads(64)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime(Some(64));
     rt.block_on(async {
         let l = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, SVC)).unwrap();
         let server = tokio::spawn(async move {

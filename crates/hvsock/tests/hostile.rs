@@ -14,7 +14,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use vmm::{FakeVmm, Reply};
+use vmm::FakeVmm;
 
 const VM2: VmId = VmId(Guid::from_u128(0xdddddddd_0000_4000_8000_00000000000d));
 const WAIT: Duration = Duration::from_secs(3);
@@ -95,8 +95,7 @@ fn carries(from: &mut impl Write, to: &mut impl Read, msg: &[u8]) {
 #[test]
 fn vm_forging_a_local_preamble_stays_the_vm_and_its_bytes_stay_data() {
     let f = Fixture::new();
-    let path = f.add_hybrid("vm1", VM);
-    let vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    let vmm = FakeVmm::for_vm(&f, "vm1", VM);
     for bind in [VmId::ZERO, VmId::CHILDREN, VM] {
         let l = f.host().bind(at(bind, SVC)).unwrap();
         // Claim to be the host itself, a local partition, another VM.
@@ -191,8 +190,8 @@ fn local_partition_cannot_bind_host_only_addresses_or_reach_siblings() {
 fn one_vm_over_its_connection_cap_does_not_starve_another() {
     let f = Fixture::new();
     f.settings("max_connections_per_partition = 3\n");
-    let vmm1 = FakeVmm::start(&f.add_hybrid("vm1", VM), Reply::Port, &[]);
-    let vmm2 = FakeVmm::start(&f.add_hybrid("vm2", VM2), Reply::Port, &[]);
+    let vmm1 = FakeVmm::for_vm(&f, "vm1", VM);
+    let vmm2 = FakeVmm::for_vm(&f, "vm2", VM2);
     let rx = accept_all(f.host().bind(at(VmId::ZERO, SVC)).unwrap());
     let mut held = Vec::new();
     let mut guests = Vec::new();

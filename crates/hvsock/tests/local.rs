@@ -11,6 +11,13 @@ fn at(v: VmId, s: hvsock::ServiceId) -> HvAddr {
     HvAddr::new(v, s)
 }
 
+/// The peer id that `l` saw when it echoed `msg` from the local partition `name`.
+fn served_by(f: &Fixture, l: HvListener, name: &str, msg: &[u8]) -> VmId {
+    let h = echo_once(l);
+    to_parent(f, name, msg);
+    h.join().unwrap()
+}
+
 /// `msg` from the local partition `name` to `SVC` on its parent, echoed back.
 fn to_parent(f: &Fixture, name: &str, msg: &[u8]) -> Vec<u8> {
     roundtrip(f.local(name).connect(at(VmId::PARENT, SVC)).unwrap(), msg)
@@ -78,9 +85,7 @@ fn specific_id_listener_accepts_that_partition_only() {
     let e = f.local("b").connect(at(VmId::PARENT, SVC)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
     let l = f.host().bind(at(B, SVC)).unwrap();
-    let h = echo_once(l);
-    to_parent(&f, "b", b"b");
-    assert_eq!(h.join().unwrap(), B);
+    assert_eq!(served_by(&f, l, "b", b"b"), B);
 }
 
 #[test]
@@ -98,9 +103,7 @@ fn most_specific_listener_wins() {
     roundtrip(f.host().connect(at(VmId::LOOPBACK, SVC)).unwrap(), b"3");
     assert_eq!(hl.join().unwrap(), VmId::LOOPBACK, "LOOPBACK beats ANY");
     // With the specific ones gone, ANY takes everyone.
-    let h = echo_once(any);
-    to_parent(&f, "a", b"4");
-    assert_eq!(h.join().unwrap(), A);
+    assert_eq!(served_by(&f, any, "a", b"4"), A);
 }
 
 #[test]
@@ -238,9 +241,7 @@ fn registration_is_permission() {
     // Re-enabled: works again, nothing restarted.
     f.set_enabled(SVC, true);
     l.set_nonblocking(false).unwrap();
-    let h = echo_once(l);
-    to_parent(&f, "a", b"again");
-    assert_eq!(h.join().unwrap(), A);
+    assert_eq!(served_by(&f, l, "a", b"again"), A);
 }
 
 #[test]
@@ -288,9 +289,7 @@ fn garbage_preamble_gets_an_error_and_listener_keeps_serving() {
         service: SVC,
     };
     spoof.write_all(&fake.encode()).unwrap();
-    let h = echo_once(l);
-    to_parent(&f, "a", b"ok");
-    assert_eq!(h.join().unwrap(), A);
+    assert_eq!(served_by(&f, l, "a", b"ok"), A);
     let mut reply = Vec::new();
     bad.read_to_end(&mut reply).unwrap();
     assert_eq!(&reply[..4], b"HV\x01\x03", "BadRequest reply");
@@ -421,7 +420,6 @@ fn killed_listener_leaves_nothing_that_blocks() {
     assert_eq!(e.kind(), ErrorKind::ConnectionRefused, "{e}");
     assert!(t.elapsed() < Duration::from_secs(10));
     // And the next bind takes the address over.
-    let h = echo_once(f.host().bind(at(VmId::ZERO, SVC)).unwrap());
-    to_parent(&f, "a", b"after");
-    assert_eq!(h.join().unwrap(), A);
+    let l = f.host().bind(at(VmId::ZERO, SVC)).unwrap();
+    assert_eq!(served_by(&f, l, "a", b"after"), A);
 }

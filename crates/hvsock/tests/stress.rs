@@ -83,11 +83,7 @@ fn tokio_echo_stress_between_partitions() {
     use hvsock::net::tokio::{HvListener, HvStream};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let f = Fixture::new();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime(None);
     rt.block_on(async {
         let l = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, SVC)).unwrap();
         let server = tokio::spawn(async move {

@@ -9,10 +9,9 @@ pub(super) fn half_close_over_this_backend(env: &Env) {
     // Guest `hvsock connect` whose stdin ends: it shuts down writing, which the host
     // never sees as EOF; the host can still answer and the guest gets the answer.
     let l = env.host.bind((VM_ID, HALF)).unwrap();
-    let (out, eof) = thread::scope(|sc| {
-        let server = sc.spawn(|| {
-            let (mut s, _) = accept_within(&l, Duration::from_secs(30)).expect("no guest");
-            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let (out, eof) = with_guest_client(
+        &l,
+        |mut s, _| {
             let mut got = [0u8; 5];
             s.read_exact(&mut got).unwrap();
             assert_eq!(&got, b"five5");
@@ -26,10 +25,9 @@ pub(super) fn half_close_over_this_backend(env: &Env) {
             };
             s.write_all(b"bye").unwrap();
             eof
-        });
-        let out = env.guest_connect("printf five5", HALF);
-        (out, server.join().unwrap())
-    });
+        },
+        || env.guest_connect("printf five5", HALF),
+    );
     assert!(
         !eof,
         "the host read EOF after the guest's SHUT_WR: the backend propagates half-close \

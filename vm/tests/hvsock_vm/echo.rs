@@ -23,14 +23,9 @@ pub(super) fn host_to_guest_library_echo(env: &Env) {
 
 /// Host -> guest with the CLI: `hvsock connect NAME:SERVICE` on stdin/stdout.
 pub(super) fn host_to_guest_cli_echo(env: &Env) {
-    let mut child = env
-        .cli()
-        .args(["connect", &format!("{VM_NAME}:echo")])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut cli = env.cli();
+    cli.args(["connect", &format!("{VM_NAME}:echo")]);
+    let mut child = hvsock_testkit::proc::spawn_piped(cli);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     for line in ["line one\n", "line two\n"] {

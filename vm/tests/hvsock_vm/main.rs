@@ -294,6 +294,25 @@ fn accept_within(l: &HvListener, timeout: Duration) -> Option<(HvStream, HvAddr)
     }
 }
 
+/// Runs `guest` (a guest command that connects to `l`) while a host thread accepts its
+/// connection on `l`, sets a 30 s read timeout and hands it to `serve`; returns the
+/// guest's output and what `serve` returned.
+fn with_guest_client<T: Send>(
+    l: &HvListener,
+    serve: impl FnOnce(HvStream, HvAddr) -> T + Send,
+    guest: impl FnOnce() -> GuestOutput,
+) -> (GuestOutput, T) {
+    thread::scope(|sc| {
+        let server = sc.spawn(move || {
+            let (s, peer) = accept_within(l, Duration::from_secs(30)).expect("no guest");
+            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            serve(s, peer)
+        });
+        let out = guest();
+        (out, server.join().unwrap())
+    })
+}
+
 /// Echoes `data` through `s` piecewise (at most 64 KiB in flight) and checks it.
 fn echo_check(s: &mut HvStream, data: &[u8]) {
     for piece in data.chunks(64 << 10) {
@@ -364,44 +383,27 @@ mod registry;
 
 type Step = (&'static str, fn(&Env));
 
-const STEPS: &[Step] = &[
-    (
-        "host_to_guest_library_echo",
-        echo::host_to_guest_library_echo,
-    ),
-    ("host_to_guest_cli_echo", echo::host_to_guest_cli_echo),
-    (
-        "guest_to_host_wildcard_and_vm_id",
-        echo::guest_to_host_wildcard_and_vm_id,
-    ),
-    (
-        "guest_clients_end_cleanly_when_the_host_closes",
-        echo::guest_clients_end_cleanly_when_the_host_closes,
-    ),
-    (
-        "half_close_over_this_backend",
-        close::half_close_over_this_backend,
-    ),
-    (
-        "host_close_with_unread_data_is_lost",
-        close::host_close_with_unread_data_is_lost,
-    ),
-    ("registry_enforcement", registry::registry_enforcement),
-    ("non_template_guid", registry::non_template_guid),
-    (
-        "integrity_echo_16_parallel",
-        integrity::integrity_echo_16_parallel,
-    ),
-    (
-        "integrity_host_to_guest_16_parallel",
-        integrity::integrity_host_to_guest_16_parallel,
-    ),
-    (
-        "integrity_guest_to_host_16_parallel",
-        integrity::integrity_guest_to_host_16_parallel,
-    ),
-    ("guest_listener_killed", close::guest_listener_killed),
-    ("figures", figures::figures),
+/// `(name, step)` for each `module::step`, the name being the function's.
+macro_rules! steps {
+    ($($m:ident::$f:ident),* $(,)?) => {
+        &[$((stringify!($f), $m::$f as fn(&Env))),*]
+    };
+}
+
+const STEPS: &[Step] = steps![
+    echo::host_to_guest_library_echo,
+    echo::host_to_guest_cli_echo,
+    echo::guest_to_host_wildcard_and_vm_id,
+    echo::guest_clients_end_cleanly_when_the_host_closes,
+    close::half_close_over_this_backend,
+    close::host_close_with_unread_data_is_lost,
+    registry::registry_enforcement,
+    registry::non_template_guid,
+    integrity::integrity_echo_16_parallel,
+    integrity::integrity_host_to_guest_16_parallel,
+    integrity::integrity_guest_to_host_16_parallel,
+    close::guest_listener_killed,
+    figures::figures,
 ];
 
 #[test]

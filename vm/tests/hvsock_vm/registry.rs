@@ -92,18 +92,16 @@ pub(super) fn registry_enforcement(env: &Env) {
     }
     eprintln!("guest connects to a disabled service: {statuses:?}");
     env.set_enabled("toggle", true);
-    let (out, peer) = thread::scope(|sc| {
-        let server = sc.spawn(|| {
-            let (mut s, peer) = accept_within(&l, Duration::from_secs(30)).expect("no guest");
-            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let (out, peer) = with_guest_client(
+        &l,
+        |mut s, peer| {
             let mut b = [0u8; 1];
             s.read_exact(&mut b).unwrap();
             s.write_all(b"welcome back").unwrap();
             peer
-        });
-        let out = env.guest_connect("printf x", TOGGLE);
-        (out, server.join().unwrap())
-    });
+        },
+        || env.guest_connect("printf x", TOGGLE),
+    );
     assert_eq!(peer, HvAddr::new(VM_ID, TOGGLE));
     assert_eq!(out.stdout_str(), "welcome back", "{out:?}");
 }
@@ -121,19 +119,17 @@ pub(super) fn non_template_guid(env: &Env) {
     // Guest -> host: the host listens on the hybrid socket for port Data1.
     let l = env.host.bind((VM_ID, GUID_SVC)).unwrap();
     assert!(env.vm.host_port_path(GUID_SVC.port()).exists());
-    let (out, peer) = thread::scope(|sc| {
-        let server = sc.spawn(|| {
-            let (mut s, peer) = accept_within(&l, Duration::from_secs(30)).expect("no guest");
-            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let (out, peer) = with_guest_client(
+        &l,
+        |mut s, peer| {
             let mut b = [0u8; 4];
             s.read_exact(&mut b).unwrap();
             assert_eq!(&b, b"guid");
             s.write_all(b"GUID").unwrap();
             peer
-        });
-        let out = env.guest(&format!("printf guid | hvsock connect parent:{GUID_SVC}"));
-        (out, server.join().unwrap())
-    });
+        },
+        || env.guest(&format!("printf guid | hvsock connect parent:{GUID_SVC}")),
+    );
     assert_eq!(peer, HvAddr::new(VM_ID, GUID_SVC));
     assert_eq!(out.stdout_str(), "GUID", "{out:?}");
 }

@@ -14,7 +14,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -88,16 +87,7 @@ impl Env {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx): (_, Receiver<String>) = channel();
-        let (se, l) = (child.stderr.take().unwrap(), log.clone());
-        thread::spawn(move || {
-            for line in BufReader::new(se).lines() {
-                let Ok(line) = line else { break };
-                l.lock().unwrap().push_str(&format!("{line}\n"));
-                let _ = tx.send(line);
-            }
-        });
+        let (log, rx) = common::collect_lines(child.stderr.take().unwrap());
         let agent = Agent { child, log };
         match rx.recv_timeout(LIMIT) {
             Ok(line) if line.contains("serving") => {}

@@ -15,7 +15,7 @@ pub use hvsock_testkit::proc::{
 /// (local, so that test files can add methods to it).
 pub struct TempEnv {
     /// Removed on drop.
-    pub _tmp: tempfile::TempDir,
+    pub tmp: tempfile::TempDir,
     /// The config dir (not created).
     pub cfg: std::path::PathBuf,
     /// The runtime dir (not created).
@@ -25,27 +25,27 @@ pub struct TempEnv {
 impl TempEnv {
     /// [`temp_dirs`] as a [`TempEnv`].
     pub fn in_tmp(prefix: &str) -> TempEnv {
-        let (_tmp, cfg, run) = temp_dirs(prefix);
-        TempEnv { _tmp, cfg, run }
+        let (tmp, cfg, run) = temp_dirs(prefix);
+        TempEnv { tmp, cfg, run }
     }
 }
 
 /// The temp dirs of a test that drives `hvsock` on the host, with the helpers every
 /// such test needs (test files wrap it in their own `Env` and deref to it).
-pub struct HostEnv {
-    /// Removed on drop.
-    pub tmp: tempfile::TempDir,
-    /// The config dir (not created).
-    pub cfg: std::path::PathBuf,
-    /// The runtime dir (not created).
-    pub run: std::path::PathBuf,
+pub struct HostEnv(pub TempEnv);
+
+impl std::ops::Deref for HostEnv {
+    type Target = TempEnv;
+
+    fn deref(&self) -> &TempEnv {
+        &self.0
+    }
 }
 
 impl HostEnv {
-    /// [`temp_dirs`] as a [`HostEnv`].
+    /// [`TempEnv::in_tmp`] as a [`HostEnv`].
     pub fn in_tmp(prefix: &str) -> HostEnv {
-        let (tmp, cfg, run) = temp_dirs(prefix);
-        HostEnv { tmp, cfg, run }
+        HostEnv(TempEnv::in_tmp(prefix))
     }
 
     /// The config and runtime dirs as the library's [`hvsock::paths::Dirs`].
@@ -73,6 +73,28 @@ impl HostEnv {
         );
         String::from_utf8(out.stdout).unwrap()
     }
+}
+
+/// Collects `stderr` on a thread: every line appended to the log and sent on the
+/// channel, as it comes.
+pub fn collect_lines(
+    stderr: std::process::ChildStderr,
+) -> (
+    std::sync::Arc<std::sync::Mutex<String>>,
+    std::sync::mpsc::Receiver<String>,
+) {
+    use std::io::BufRead;
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let l = log.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            l.lock().unwrap().push_str(&format!("{line}\n"));
+            let _ = tx.send(line);
+        }
+    });
+    (log, rx)
 }
 
 /// The VM id that `hvsock vm add` printed (all of its stdout, trimmed).

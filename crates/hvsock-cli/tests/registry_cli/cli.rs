@@ -5,7 +5,7 @@ use super::*;
 #[test]
 fn config_dir_flag_and_help() {
     let e = Env::new();
-    let other = e._tmp.path().join("other");
+    let other = e.tmp.path().join("other");
     e.ok(&[
         "--config-dir",
         other.to_str().unwrap(),

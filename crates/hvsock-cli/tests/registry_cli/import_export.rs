@@ -130,7 +130,7 @@ fn import_regedit_file_with_unrelated_keys() {
          [{gcs}\\00000050-FACB-11E6-BD58-64006A7986D3]\r\n\"ElementName\"=\"Low port\"\r\n\r\n\
          [HKEY_CURRENT_USER\\Software\\Unrelated]\r\n\"ElementName\"=\"no\"\r\n\r\n"
     );
-    let f = e._tmp.path().join("gcs.reg");
+    let f = e.tmp.path().join("gcs.reg");
     std::fs::write(&f, utf16le_bom(&text)).unwrap();
     let out = e.json(&["service", "import", f.to_str().unwrap(), "--json"]);
     let added: Vec<&str> = out["added"]
@@ -168,7 +168,7 @@ fn import_regedit_file_with_unrelated_keys() {
     let r4 = format!(
         "REGEDIT4\n\n[{gcs}\\00001234-facb-11e6-bd58-64006a7986d3]\n\"ElementName\"=\"old\"\n"
     );
-    let f4 = e._tmp.path().join("old.reg");
+    let f4 = e.tmp.path().join("old.reg");
     std::fs::write(&f4, r4).unwrap();
     let out = e.ok(&["service", "import", f4.to_str().unwrap()]);
     assert!(
@@ -177,7 +177,7 @@ fn import_regedit_file_with_unrelated_keys() {
     );
 
     // Not a .reg file: error with line number, nothing imported.
-    let bad = e._tmp.path().join("bad.reg");
+    let bad = e.tmp.path().join("bad.reg");
     std::fs::write(&bad, "REGEDIT4\n[x]\nnonsense\n").unwrap();
     let err = e.fail(&["service", "import", bad.to_str().unwrap()]);
     assert!(err.contains("line 3") && err.contains("bad.reg"), "{err}");

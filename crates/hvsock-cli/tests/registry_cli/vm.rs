@@ -5,7 +5,7 @@ use super::*;
 #[test]
 fn vm_add_list_show_remove() {
     let e = Env::new();
-    let sock_dir = e._tmp.path().join("vms");
+    let sock_dir = e.tmp.path().join("vms");
     std::fs::create_dir(&sock_dir).unwrap();
     let hy = e.ok(&[
         "vm",

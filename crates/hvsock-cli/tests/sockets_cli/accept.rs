@@ -64,8 +64,7 @@ fn relay_accept_errors_are_logged_and_retried() {
     let env = Env::new();
     let listen = env.cmd(&["listen", "loopback:echo", "-k", "-v", "-e", "cat"]);
     let (_server, _) = Bg::start(listen, None, "listening on");
-    let relay = env.cmd(&["relay", "-v", "tcp:127.0.0.1:0", "hvsock:loopback:echo"]);
-    let (mut bg, line) = Bg::start(relay, None, "relay listening on");
+    let (mut bg, line) = env.relaying("tcp:127.0.0.1:0", "hvsock:loopback:echo");
     let port = relay_port(&line);
     let pid = bg.child.id();
     set_nofile(pid, lowest_free_fd(pid));

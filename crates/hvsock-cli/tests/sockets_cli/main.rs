@@ -4,11 +4,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 use hvsock::{Context, HvAddr, HvListener, ServiceId, VmId};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -48,6 +48,15 @@ impl Env {
 }
 
 impl Env {
+    /// `hvsock relay -v FROM TO` on the host, once it listens; with its ready line.
+    fn relaying(&self, from: &str, to: &str) -> (Bg, String) {
+        Bg::start(
+            self.cmd(&["relay", "-v", from, to]),
+            None,
+            "relay listening on",
+        )
+    }
+
     /// `hvsock listen ADDR EXTRA --exec sh -c SCRIPT` on the host, once it listens.
     fn listening(&self, addr: &str, extra: &[&str], script: &str) -> Bg {
         Bg::start(
@@ -106,16 +115,7 @@ impl Bg {
             let _ = so.read_to_end(&mut v);
             v
         });
-        let (tx, lines) = channel();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (se, l) = (child.stderr.take().unwrap(), log.clone());
-        thread::spawn(move || {
-            for line in BufReader::new(se).lines() {
-                let Ok(line) = line else { break };
-                l.lock().unwrap().push_str(&format!("{line}\n"));
-                let _ = tx.send(line);
-            }
-        });
+        let (log, lines) = common::collect_lines(child.stderr.take().unwrap());
         let mut bg = Bg {
             child,
             lines,

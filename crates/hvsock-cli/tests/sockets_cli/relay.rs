@@ -73,13 +73,7 @@ fn relay_tcp_to_hvsock_from_a_partition_concurrent_clients() {
 fn relay_unix_to_hvsock_loopback_with_errors_and_half_close_both_ways() {
     let env = Env::new();
     let sock = env.path("echo.sock");
-    let relay = env.cmd(&[
-        "relay",
-        "-v",
-        &format!("unix:{}", sock.display()),
-        "hvsock:loopback:echo",
-    ]);
-    let (mut bg, _) = Bg::start(relay, None, "relay listening on");
+    let (mut bg, _) = env.relaying(&format!("unix:{}", sock.display()), "hvsock:loopback:echo");
 
     // Nothing listens behind the relay yet: the client is closed, the error logged,
     // and the relay goes on.
@@ -123,13 +117,10 @@ fn relay_unix_to_hvsock_loopback_with_errors_and_half_close_both_ways() {
         v
     });
     let gsock = env.path("greet.sock");
-    let relay = env.cmd(&[
-        "relay",
-        "-v",
+    let (_bg2, _) = env.relaying(
         &format!("unix:{}", gsock.display()),
         "hvsock:loopback:vsock:5001",
-    ]);
-    let (_bg2, _) = Bg::start(relay, None, "relay listening on");
+    );
     let mut c = UnixStream::connect(&gsock).unwrap();
     let mut hello = Vec::new();
     c.read_to_end(&mut hello).unwrap();

@@ -110,3 +110,14 @@ pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
 pub fn checksum(data: &[u8]) -> u64 {
     hvsock_testkit::data::fnv1a(data)
 }
+
+/// A multi-thread tokio runtime with two workers and at most `max_blocking` blocking
+/// threads (tokio's default when `None`).
+pub fn two_worker_runtime(max_blocking: Option<usize>) -> tokio::runtime::Runtime {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    b.worker_threads(2).enable_all();
+    if let Some(n) = max_blocking {
+        b.max_blocking_threads(n);
+    }
+    b.build().unwrap()
+}
