@@ -246,19 +246,7 @@ fn thousand_concurrent_connections_every_byte_checked() {
     let rt = two_worker_runtime(Some(64));
     rt.block_on(async {
         let l = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, SVC)).unwrap();
-        let server = tokio::spawn(async move {
-            let mut tasks = Vec::new();
-            for _ in 0..N {
-                let (s, _) = l.accept().await.unwrap();
-                tasks.push(tokio::spawn(async move {
-                    let (mut r, mut w) = s.into_split();
-                    tokio::io::copy(&mut r, &mut w).await.unwrap();
-                }));
-            }
-            for t in tasks {
-                t.await.unwrap();
-            }
-        });
+        let server = tokio_echo_n(l, N, false, |_| {});
         let sizes = pattern(99, N * 2);
         let mut clients = Vec::new();
         // Every connection is open at the same time: all connect before any sends.
