@@ -11,6 +11,13 @@ fn at(v: VmId, s: hvsock::ServiceId) -> HvAddr {
     HvAddr::new(v, s)
 }
 
+/// A raw connection to the listener socket `sock` that has sent `bytes`.
+fn raw_client(sock: &std::path::Path, bytes: &[u8]) -> std::os::unix::net::UnixStream {
+    let mut c = std::os::unix::net::UnixStream::connect(sock).unwrap();
+    c.write_all(bytes).unwrap();
+    c
+}
+
 /// The peer id that `l` saw when it echoed `msg` from the local partition `name`.
 fn served_by(f: &Fixture, l: HvListener, name: &str, msg: &[u8]) -> VmId {
     let h = echo_once(l);
@@ -264,8 +271,7 @@ fn silent_peer_does_not_delay_others() {
     // A raw client that connects to the listener's socket and says nothing.
     let sock = f.host_listener_socket();
     let _silent = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    let mut half = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    half.write_all(b"HVSK\x01").unwrap();
+    let _half = raw_client(&sock, b"HVSK\x01");
     let h = echo_once(l);
     let s = f
         .local("a")
@@ -280,15 +286,13 @@ fn garbage_preamble_gets_an_error_and_listener_keeps_serving() {
     let f = Fixture::new();
     let l = f.host().bind(at(VmId::ZERO, SVC)).unwrap();
     let sock = f.host_listener_socket();
-    let mut bad = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    bad.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut bad = raw_client(&sock, b"GET / HTTP/1.0\r\n\r\n");
     // A partition claiming an id that is not in the table is refused too.
-    let mut spoof = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     let fake = hvsock::handshake::Preamble {
         caller: VmId(hvsock::Guid::from_u128(77)),
         service: SVC,
     };
-    spoof.write_all(&fake.encode()).unwrap();
+    let mut spoof = raw_client(&sock, &fake.encode());
     assert_eq!(served_by(&f, l, "a", b"ok"), A);
     let mut reply = Vec::new();
     bad.read_to_end(&mut reply).unwrap();
