@@ -59,13 +59,7 @@ impl Host {
 
     /// Runs with `input` on stdin; a 120 s bound (TCG is slow).
     fn run(&self, args: &[&str], input: &[u8]) -> Output {
-        let mut child = self
-            .cmd(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = hvsock_testkit::proc::spawn_piped(self.cmd(args));
         let mut w = child.stdin.take().unwrap();
         let input = input.to_vec();
         let writer = thread::spawn(move || {

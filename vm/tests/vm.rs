@@ -4,7 +4,7 @@
 //! Run alone: `vm/setup.sh && cargo test -p hvsock-vm -- --test-threads=1`.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixListener;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
@@ -49,6 +49,17 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// Binds host port `port` of `vm` and serves its first guest connection with `serve`
+/// on a thread.
+fn serve_one<T: Send + 'static>(
+    vm: &Vm,
+    port: u32,
+    serve: impl FnOnce(UnixStream) -> T + Send + 'static,
+) -> thread::JoinHandle<T> {
+    let listener = UnixListener::bind(vm.host_port_path(port)).unwrap();
+    thread::spawn(move || serve(listener.accept().unwrap().0))
 }
 
 #[test]
@@ -107,9 +118,7 @@ fn host_to_guest_echo() {
 fn backend_does_not_propagate_guest_half_close() {
     let vm = Vm::start(VmConfig::default()).expect("start VM");
     let port = 6200;
-    let listener = UnixListener::bind(vm.host_port_path(port)).unwrap();
-    let host = thread::spawn(move || {
-        let (s, _) = listener.accept().unwrap();
+    let host = serve_one(&vm, port, move |s| {
         s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
         let mut got = Vec::new();
         let eof = (&s).read_to_end(&mut got).is_ok();
@@ -150,9 +159,7 @@ fn connect_to_port_without_listener_is_closed() {
 fn guest_to_host() {
     let vm = Vm::start(VmConfig::default()).expect("start VM");
     let port = 6000;
-    let listener = UnixListener::bind(vm.host_port_path(port)).unwrap();
-    let host = thread::spawn(move || {
-        let (s, _) = listener.accept().unwrap();
+    let host = serve_one(&vm, port, move |s| {
         let mut line = String::new();
         BufReader::new(&s).read_line(&mut line).unwrap();
         (&s).write_all(format!("ack {line}").as_bytes()).unwrap();
@@ -421,9 +428,7 @@ fn figures_boot_connect_throughput() {
 
     // 100 MiB guest -> host.
     let port = 6100;
-    let listener = UnixListener::bind(vm.host_port_path(port)).unwrap();
-    let host = thread::spawn(move || {
-        let (s, _) = listener.accept().unwrap();
+    let host = serve_one(&vm, port, move |s| {
         let t = Instant::now();
         let got = read_pattern(&s, SIZE, &AtomicU64::new(0));
         (&s).write_all(b"done\n").unwrap();

@@ -15,6 +15,14 @@ const IDLE: Duration = Duration::from_millis(300);
 /// A hang guard, far above IDLE.
 const GUARD: Duration = Duration::from_secs(60);
 
+/// An agent whose copies time out after [`IDLE`] without progress.
+fn idle_agent() -> TestAgent {
+    start_agent(AgentOptions {
+        copy_idle_timeout: IDLE,
+        ..AgentOptions::default()
+    })
+}
+
 fn opts() -> CopyOptions {
     CopyOptions {
         recursive: false,
@@ -107,10 +115,7 @@ async fn a_stalled_upload_times_out_naming_the_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_times_out_a_stalled_client() {
-    let mut agent = start_agent(AgentOptions {
-        copy_idle_timeout: IDLE,
-        ..AgentOptions::default()
-    });
+    let mut agent = idle_agent();
     let remote = tempfile::tempdir().unwrap();
     let (mut r, mut w) = agent.raw().await;
     let dst = remote.path().join("stalled.txt");
@@ -149,10 +154,7 @@ async fn the_agent_times_out_a_stalled_client() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_agent_times_out_a_client_that_stops_reading() {
-    let mut agent = start_agent(AgentOptions {
-        copy_idle_timeout: IDLE,
-        ..AgentOptions::default()
-    });
+    let mut agent = idle_agent();
     let remote = tempfile::tempdir().unwrap();
     let src = remote.path().join("unread.bin");
     std::fs::write(&src, pseudo_random(16 << 20, 5)).unwrap();

@@ -109,16 +109,23 @@ async fn stdio_streams_separately() {
     assert!(stderr.contains("CHILD-CODE=9"), "{stderr}");
 }
 
-/// Starts `sleep 40` through a child client whose stdin is flooded, and waits until the
-/// agent holds a full stdin window for it. Returns the child, the remote pid and the
-/// task feeding the child's stdin.
-async fn flooded(
-    agent: &TestAgent,
-    stats: &hvsock_agent::server::SessionStats,
-) -> (tokio::process::Child, i32, tokio::task::JoinHandle<()>) {
+/// A default agent and its session stats, and `sleep 40` started in it through a child
+/// client whose stdin is flooded; waits until the agent holds a full stdin window for
+/// it. Returns the agent, its stats, the child, the remote pid and the task feeding the
+/// child's stdin.
+async fn flooded() -> (
+    TestAgent,
+    std::sync::Arc<hvsock_agent::server::SessionStats>,
+    tokio::process::Child,
+    i32,
+    tokio::task::JoinHandle<()>,
+) {
+    let opts = AgentOptions::default();
+    let stats = opts.stats.clone();
+    let agent = start_agent(opts);
     let pidfile = agent.dir.path().join("pid");
     let script = format!("echo $$ > {}; exec sleep 40", pidfile.display());
-    let mut c = child(agent, &["sh", "-c", &script]);
+    let mut c = child(&agent, &["sh", "-c", &script]);
     let mut stdin = c.stdin.take().unwrap();
     let feeder = tokio::spawn(async move {
         let zeros = vec![0u8; 1 << 20];
@@ -133,7 +140,7 @@ async fn flooded(
         stats.stdin_buffered() == STDIN_WINDOW as u64
     })
     .await;
-    (c, pid, feeder)
+    (agent, stats, c, pid, feeder)
 }
 
 /// `head -c 100M /dev/zero | hvsock exec v -- sleep 40`, then `kill -9` of the client:
@@ -143,10 +150,7 @@ async fn killed_client_with_full_stdin_ends_the_remote_process() {
     if std::env::var_os(SOCK_ENV).is_some() {
         return;
     }
-    let opts = AgentOptions::default();
-    let stats = opts.stats.clone();
-    let mut agent = start_agent(opts);
-    let (mut c, pid, feeder) = flooded(&agent, &stats).await;
+    let (mut agent, stats, mut c, pid, feeder) = flooded().await;
     assert!(alive(pid));
     c.kill().await.unwrap();
     wait_until("the remote sleep to die", || !alive(pid)).await;
@@ -167,10 +171,7 @@ async fn local_sigterm_with_full_stdin_is_forwarded() {
     if std::env::var_os(SOCK_ENV).is_some() {
         return;
     }
-    let opts = AgentOptions::default();
-    let stats = opts.stats.clone();
-    let agent = start_agent(opts);
-    let (mut c, pid, feeder) = flooded(&agent, &stats).await;
+    let (_agent, _, mut c, pid, feeder) = flooded().await;
     let _ = rustix::process::kill_process(
         rustix::process::Pid::from_raw(c.id().unwrap() as i32).unwrap(),
         rustix::process::Signal::TERM,

@@ -20,6 +20,11 @@ struct Tty {
 }
 
 impl Tty {
+    /// `argv` on a PTY of `rows` x `cols` ([`tty_req`]).
+    async fn exec(agent: &TestAgent, argv: &[&str], rows: u16, cols: u16) -> Tty {
+        Tty::start(agent, tty_req(argv, rows, cols)).await
+    }
+
     async fn start(agent: &TestAgent, session: Session) -> Tty {
         let (input, in_r) = tokio::io::duplex(4096);
         let (out_w, output) = tokio::io::duplex(4096);
@@ -76,18 +81,14 @@ fn tty_req(argv: &[&str], rows: u16, cols: u16) -> Session {
 async fn stty_size_sees_window_and_resize() {
     let agent = start_agent(AgentOptions::default());
     // Initial size, and stdout/stderr both on the terminal.
-    let mut t = Tty::start(
-        &agent,
-        tty_req(&["sh", "-c", "stty size; tty; echo e >&2"], 31, 101),
-    )
-    .await;
+    let mut t = Tty::exec(&agent, &["sh", "-c", "stty size; tty; echo e >&2"], 31, 101).await;
     t.expect("31 101\r\n").await;
     t.expect("/dev/pts/").await;
     t.expect("e\r\n").await;
     assert_eq!(t.finish().await, ExitStatus::Code(0));
 
     // A resize while it runs is seen by the next `stty size`.
-    let mut t = Tty::start(&agent, tty_req(&["sh"], 24, 80)).await;
+    let mut t = Tty::exec(&agent, &["sh"], 24, 80).await;
     t.send("stty size; echo A$((40+2))\n").await;
     t.expect("24 80\r\nA42").await;
     t.ctl
@@ -116,11 +117,7 @@ async fn stty_size_sees_window_and_resize() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_byte_interrupts_sleep() {
     let agent = start_agent(AgentOptions::default());
-    let mut t = Tty::start(
-        &agent,
-        tty_req(&["sh", "-c", "echo ready; exec sleep 100"], 24, 80),
-    )
-    .await;
+    let mut t = Tty::exec(&agent, &["sh", "-c", "echo ready; exec sleep 100"], 24, 80).await;
     t.expect("ready\r\n").await;
     // The terminal's line discipline turns ^C into SIGINT for the foreground group.
     // A ^C typed in the instant between `echo` and `exec` can be swallowed by the shell
@@ -152,11 +149,7 @@ async fn ctrl_c_byte_interrupts_sleep() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_in_interactive_shell_keeps_shell() {
     let agent = start_agent(AgentOptions::default());
-    let mut t = Tty::start(
-        &agent,
-        tty_req(&["bash", "--norc", "--noprofile", "-i"], 24, 80),
-    )
-    .await;
+    let mut t = Tty::exec(&agent, &["bash", "--norc", "--noprofile", "-i"], 24, 80).await;
     t.send("PS1=P$((1+1))-; echo sh-up\n").await;
     t.expect("P2-").await;
     // The job announces itself once it is the terminal's foreground process group.
@@ -200,7 +193,7 @@ async fn login_shell_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdin_eof_on_tty_ends_cat() {
     let agent = start_agent(AgentOptions::default());
-    let mut t = Tty::start(&agent, tty_req(&["cat"], 24, 80)).await;
+    let mut t = Tty::exec(&agent, &["cat"], 24, 80).await;
     t.send("line one\n").await;
     t.expect("line one\r\nline one\r\n").await; // echo + cat's output
     let Tty {

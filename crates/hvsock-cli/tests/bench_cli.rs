@@ -280,13 +280,8 @@ fn a_server_process_on_hvsock_and_unix_and_a_bad_header() {
 #[test]
 fn a_client_of_something_else_fails_with_one_line() {
     let env = Env::new();
-    let out = env.output(&[
-        "bench",
-        "client",
-        &format!("unix:{}", env.path("none.sock").display()),
-        "--count",
-        "1",
-    ]);
+    let none = format!("unix:{}", env.path("none.sock").display());
+    let out = env.output(&["bench", "client", &none, "--count", "1"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("hvsock: "), "{err}");

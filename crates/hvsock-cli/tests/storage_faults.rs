@@ -19,6 +19,11 @@ const PARTITIONS: &str = "partitions.toml";
 
 use common::TempEnv as Env;
 
+/// The loaded file, or a panic naming `what` and the error.
+fn loaded<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> T {
+    r.unwrap_or_else(|e| panic!("{what} unreadable: {e}"))
+}
+
 impl Env {
     fn new() -> Env {
         Env::in_tmp("hvs")
@@ -60,22 +65,17 @@ impl Env {
     /// Service names in the registry, in file order; the file must load (parse and
     /// pass every registry rule).
     fn service_names(&self) -> Vec<String> {
-        Registry::load_file(&self.cfg.join(SERVICES))
-            .unwrap_or_else(|e| panic!("registry unreadable: {e}"))
-            .services()
-            .iter()
-            .map(|s| s.name.clone())
-            .collect()
+        let registry = loaded(Registry::load_file(&self.cfg.join(SERVICES)), "registry");
+        registry.services().iter().map(|s| s.name.clone()).collect()
     }
 
     /// Partition names in the table, in file order; the file must load.
     fn partition_names(&self) -> Vec<String> {
-        PartitionTable::load_file(&self.cfg.join(PARTITIONS))
-            .unwrap_or_else(|e| panic!("partition table unreadable: {e}"))
-            .partitions()
-            .iter()
-            .map(|p| p.name.clone())
-            .collect()
+        let table = loaded(
+            PartitionTable::load_file(&self.cfg.join(PARTITIONS)),
+            "partition table",
+        );
+        table.partitions().iter().map(|p| p.name.clone()).collect()
     }
 
     fn files(&self) -> Vec<String> {

@@ -29,6 +29,12 @@ fn connect_a(f: &Fixture) -> std::io::Result<HvStream> {
     f.local("a").connect(HvAddr::new(VmId::PARENT, SVC))
 }
 
+/// A connection from `a` and the stream that the listener behind `rx` accepted for it.
+fn served(f: &Fixture, rx: &Receiver<HvStream>) -> (HvStream, HvStream) {
+    let client = connect_a(f).unwrap();
+    (client, rx.recv().unwrap())
+}
+
 /// Partition a's place is taken: a further connection is refused, naming the limit.
 fn assert_full(f: &Fixture, what: &str) {
     let e = connect_a(f).expect_err(what);
@@ -50,8 +56,7 @@ fn assert_free(f: &Fixture, rx: &Receiver<HvStream>, what: &str) -> (HvStream, H
 fn a_descriptor_taken_with_its_guard_keeps_the_count() {
     let f = Fixture::new();
     let rx = capped_listener(&f);
-    let mut client = connect_a(&f).unwrap();
-    let server = rx.recv().unwrap();
+    let (mut client, server) = served(&f, &rx);
     let (fd, guard): (OwnedFd, ConnectionGuard) = server.into_fd_and_guard();
     assert!(
         guard.is_counted(),
@@ -80,8 +85,7 @@ fn a_descriptor_taken_with_its_guard_keeps_the_count() {
 fn a_guard_outlives_the_stream_it_came_from() {
     let f = Fixture::new();
     let rx = capped_listener(&f);
-    let _client = connect_a(&f).unwrap();
-    let server = rx.recv().unwrap();
+    let (_client, server) = served(&f, &rx);
     let guard = server.connection_guard();
     drop(server);
     assert_full(&f, "the stream is gone but its guard is held");
@@ -93,8 +97,7 @@ fn a_guard_outlives_the_stream_it_came_from() {
 fn std_clones_keep_the_count_until_the_last_one() {
     let f = Fixture::new();
     let rx = capped_listener(&f);
-    let _client = connect_a(&f).unwrap();
-    let server = rx.recv().unwrap();
+    let (_client, server) = served(&f, &rx);
     let clones: Vec<HvStream> = (0..3).map(|_| server.try_clone().unwrap()).collect();
     drop(server);
     for (i, c) in clones.into_iter().enumerate() {

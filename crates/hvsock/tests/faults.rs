@@ -243,27 +243,10 @@ fn thousand_concurrent_connections_every_byte_checked() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     const N: usize = 1000;
     let f = Fixture::new();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .max_blocking_threads(64)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime(Some(64));
     rt.block_on(async {
         let l = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, SVC)).unwrap();
-        let server = tokio::spawn(async move {
-            let mut tasks = Vec::new();
-            for _ in 0..N {
-                let (s, _) = l.accept().await.unwrap();
-                tasks.push(tokio::spawn(async move {
-                    let (mut r, mut w) = s.into_split();
-                    tokio::io::copy(&mut r, &mut w).await.unwrap();
-                }));
-            }
-            for t in tasks {
-                t.await.unwrap();
-            }
-        });
+        let server = tokio_echo_n(l, N, false, |_| {});
         let sizes = pattern(99, N * 2);
         let mut clients = Vec::new();
         // Every connection is open at the same time: all connect before any sends.

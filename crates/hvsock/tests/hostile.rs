@@ -14,7 +14,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use vmm::{FakeVmm, Reply};
+use vmm::FakeVmm;
 
 const VM2: VmId = VmId(Guid::from_u128(0xdddddddd_0000_4000_8000_00000000000d));
 const WAIT: Duration = Duration::from_secs(3);
@@ -84,11 +84,18 @@ fn closed_by_peer(s: &mut UnixStream) -> bool {
     }
 }
 
+/// `msg` written to `from` arrives, whole and unchanged, at `to`.
+fn carries(from: &mut impl Write, to: &mut impl Read, msg: &[u8]) {
+    from.write_all(msg).unwrap();
+    let mut got = vec![0u8; msg.len()];
+    to.read_exact(&mut got).unwrap();
+    assert_eq!(got, msg);
+}
+
 #[test]
 fn vm_forging_a_local_preamble_stays_the_vm_and_its_bytes_stay_data() {
     let f = Fixture::new();
-    let path = f.add_hybrid("vm1", VM);
-    let vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    let vmm = FakeVmm::for_vm(&f, "vm1", VM);
     for bind in [VmId::ZERO, VmId::CHILDREN, VM] {
         let l = f.host().bind(at(bind, SVC)).unwrap();
         // Claim to be the host itself, a local partition, another VM.
@@ -110,10 +117,7 @@ fn vm_forging_a_local_preamble_stays_the_vm_and_its_bytes_stay_data() {
             s.read_exact(&mut got).unwrap();
             assert_eq!(got, forged);
             // And no hvsock reply was injected towards the guest.
-            s.write_all(b"hello vm").unwrap();
-            let mut back = [0u8; 8];
-            g.read_exact(&mut back).unwrap();
-            assert_eq!(&back, b"hello vm");
+            carries(&mut s, &mut g, b"hello vm");
         }
     }
     // Listeners that serve no VM leave no socket for the VMM to reach.
@@ -186,8 +190,8 @@ fn local_partition_cannot_bind_host_only_addresses_or_reach_siblings() {
 fn one_vm_over_its_connection_cap_does_not_starve_another() {
     let f = Fixture::new();
     f.settings("max_connections_per_partition = 3\n");
-    let vmm1 = FakeVmm::start(&f.add_hybrid("vm1", VM), Reply::Port, &[]);
-    let vmm2 = FakeVmm::start(&f.add_hybrid("vm2", VM2), Reply::Port, &[]);
+    let vmm1 = FakeVmm::for_vm(&f, "vm1", VM);
+    let vmm2 = FakeVmm::for_vm(&f, "vm2", VM2);
     let rx = accept_all(f.host().bind(at(VmId::ZERO, SVC)).unwrap());
     let mut held = Vec::new();
     let mut guests = Vec::new();
@@ -206,10 +210,7 @@ fn one_vm_over_its_connection_cap_does_not_starve_another() {
     let mut g2 = vmm2.guest_connect(SVC.port()).unwrap();
     let (mut s2, vm) = rx.recv_timeout(WAIT).unwrap();
     assert_eq!(vm, VM2);
-    s2.write_all(b"vm2 ok").unwrap();
-    let mut b = [0u8; 6];
-    g2.read_exact(&mut b).unwrap();
-    assert_eq!(&b, b"vm2 ok");
+    carries(&mut s2, &mut g2, b"vm2 ok");
     // The first three still work.
     for (s, g) in held.iter_mut().zip(&mut guests) {
         g.write_all(b"x").unwrap();
@@ -266,10 +267,7 @@ fn half_open_flood_does_not_lock_out_well_behaved_partitions() {
             .unwrap_or_else(|e| panic!("connect {i} from {name}: {e}"));
         let (mut s, peer) = rx.recv_timeout(WAIT).unwrap();
         assert_eq!(peer, id);
-        c.write_all(b"data").unwrap();
-        let mut got = [0u8; 4];
-        s.read_exact(&mut got).unwrap();
-        assert_eq!(&got, b"data");
+        carries(&mut c, &mut s, b"data");
     }
     // The silent peers never got anything but "busy" (or are still waiting).
     for (s, done) in flood.iter_mut().zip(answered) {

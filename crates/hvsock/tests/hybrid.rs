@@ -76,8 +76,7 @@ fn wait_for(p: &std::path::Path) {
 #[test]
 fn vm_to_host_peer_id_comes_from_the_transport() {
     let f = Fixture::new();
-    let path = f.add_hybrid("vm1", VM);
-    let vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    let vmm = FakeVmm::for_vm(&f, "vm1", VM);
     for bind in [VmId::ZERO, VmId::CHILDREN, VM] {
         let l = f.host().bind(HvAddr::new(bind, SVC)).unwrap();
         let mut g = vmm.guest_connect(SVC.port()).unwrap();
@@ -100,8 +99,7 @@ fn wildcard_listener_serves_vms_added_after_bind() {
     let f = Fixture::new();
     let l = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap();
     let late = VmId(hvsock::Guid::new_v4());
-    let path = f.add_hybrid("late", late);
-    let vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    let vmm = FakeVmm::for_vm(&f, "late", late);
     let t = std::thread::spawn(move || l.accept().unwrap().1);
     wait_for(&vmm.host_socket_for(SVC.port()));
     let _g = vmm.guest_connect(SVC.port()).unwrap();
@@ -111,8 +109,7 @@ fn wildcard_listener_serves_vms_added_after_bind() {
 #[test]
 fn disabled_service_drops_guest_connections_and_reenabling_works() {
     let f = Fixture::new();
-    let path = f.add_hybrid("vm1", VM);
-    let vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    let vmm = FakeVmm::for_vm(&f, "vm1", VM);
     let l = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap();
     f.set_enabled(SVC, false);
     let mut g = vmm.guest_connect(SVC.port()).unwrap();
@@ -140,8 +137,7 @@ fn disabled_service_drops_guest_connections_and_reenabling_works() {
 #[test]
 fn specific_vm_listener_conflicts_are_addr_in_use() {
     let f = Fixture::new();
-    let path = f.add_hybrid("vm1", VM);
-    let _vmm = FakeVmm::start(&path, Reply::Port, &[]);
+    let _vmm = FakeVmm::for_vm(&f, "vm1", VM);
     let _l = f.host().bind(HvAddr::new(VM, SVC)).unwrap();
     let e = f.host().bind(HvAddr::new(VM, SVC)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AddrInUse);

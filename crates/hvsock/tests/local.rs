@@ -11,6 +11,25 @@ fn at(v: VmId, s: hvsock::ServiceId) -> HvAddr {
     HvAddr::new(v, s)
 }
 
+/// A raw connection to the listener socket `sock` that has sent `bytes`.
+fn raw_client(sock: &std::path::Path, bytes: &[u8]) -> std::os::unix::net::UnixStream {
+    let mut c = std::os::unix::net::UnixStream::connect(sock).unwrap();
+    c.write_all(bytes).unwrap();
+    c
+}
+
+/// The peer id that `l` saw when it echoed `msg` from the local partition `name`.
+fn served_by(f: &Fixture, l: HvListener, name: &str, msg: &[u8]) -> VmId {
+    let h = echo_once(l);
+    to_parent(f, name, msg);
+    h.join().unwrap()
+}
+
+/// `msg` from the local partition `name` to `SVC` on its parent, echoed back.
+fn to_parent(f: &Fixture, name: &str, msg: &[u8]) -> Vec<u8> {
+    roundtrip(f.local(name).connect(at(VmId::PARENT, SVC)).unwrap(), msg)
+}
+
 /// Accepts one connection and echoes it until EOF, then closes.
 fn echo_once(l: HvListener) -> thread::JoinHandle<VmId> {
     thread::spawn(move || {
@@ -58,10 +77,7 @@ fn children_listener_accepts_children_only() {
     let f = Fixture::new();
     let l = f.host().bind(at(VmId::CHILDREN, SVC)).unwrap();
     let h = echo_once(l);
-    assert_eq!(
-        roundtrip(f.local("b").connect(at(VmId::PARENT, SVC)).unwrap(), b"x"),
-        b"x"
-    );
+    assert_eq!(to_parent(&f, "b", b"x"), b"x");
     assert_eq!(h.join().unwrap(), B);
     // The host itself is not its own child.
     let _l = f.host().bind(at(VmId::CHILDREN, SVC)).unwrap();
@@ -76,9 +92,7 @@ fn specific_id_listener_accepts_that_partition_only() {
     let e = f.local("b").connect(at(VmId::PARENT, SVC)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
     let l = f.host().bind(at(B, SVC)).unwrap();
-    let h = echo_once(l);
-    roundtrip(f.local("b").connect(at(VmId::PARENT, SVC)).unwrap(), b"b");
-    assert_eq!(h.join().unwrap(), B);
+    assert_eq!(served_by(&f, l, "b", b"b"), B);
 }
 
 #[test]
@@ -89,16 +103,14 @@ fn most_specific_listener_wins() {
     let only_a = f.host().bind(at(A, SVC)).unwrap();
     let loopback = f.host().bind(at(VmId::LOOPBACK, SVC)).unwrap();
     let (ha, hc, hl) = (echo_once(only_a), echo_once(children), echo_once(loopback));
-    roundtrip(f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(), b"1");
+    to_parent(&f, "a", b"1");
     assert_eq!(ha.join().unwrap(), A, "id beats CHILDREN and ANY");
-    roundtrip(f.local("b").connect(at(VmId::PARENT, SVC)).unwrap(), b"2");
+    to_parent(&f, "b", b"2");
     assert_eq!(hc.join().unwrap(), B, "CHILDREN beats ANY");
     roundtrip(f.host().connect(at(VmId::LOOPBACK, SVC)).unwrap(), b"3");
     assert_eq!(hl.join().unwrap(), VmId::LOOPBACK, "LOOPBACK beats ANY");
     // With the specific ones gone, ANY takes everyone.
-    let h = echo_once(any);
-    roundtrip(f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(), b"4");
-    assert_eq!(h.join().unwrap(), A);
+    assert_eq!(served_by(&f, any, "a", b"4"), A);
 }
 
 #[test]
@@ -204,7 +216,7 @@ fn registration_is_permission() {
     let e = f.host().bind(at(VmId::ZERO, UNREG)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
     // The library says what is wrong; the `hvsock service add` hint is the CLI's
-    // (asserted in hvsock-cli's sockets_cli::unregistered_or_disabled_service_...).
+    // (asserted in hvsock-cli's sockets_cli::connect::unregistered_or_disabled_service_...).
     assert_eq!(
         hvsock::HvError::of(&e),
         Some(&hvsock::HvError::NotRegistered { service: UNREG }),
@@ -236,12 +248,7 @@ fn registration_is_permission() {
     // Re-enabled: works again, nothing restarted.
     f.set_enabled(SVC, true);
     l.set_nonblocking(false).unwrap();
-    let h = echo_once(l);
-    roundtrip(
-        f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(),
-        b"again",
-    );
-    assert_eq!(h.join().unwrap(), A);
+    assert_eq!(served_by(&f, l, "a", b"again"), A);
 }
 
 #[test]
@@ -253,10 +260,7 @@ fn wildcard_covers_partitions_added_after_bind() {
         t.add("late", Some(late), hvsock::partitions::PartitionKind::Local)
     })
     .unwrap();
-    roundtrip(
-        f.local("late").connect(at(VmId::PARENT, SVC)).unwrap(),
-        b"hi",
-    );
+    to_parent(&f, "late", b"hi");
     assert_eq!(h.join().unwrap(), late);
 }
 
@@ -267,8 +271,7 @@ fn silent_peer_does_not_delay_others() {
     // A raw client that connects to the listener's socket and says nothing.
     let sock = f.host_listener_socket();
     let _silent = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    let mut half = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    half.write_all(b"HVSK\x01").unwrap();
+    let _half = raw_client(&sock, b"HVSK\x01");
     let h = echo_once(l);
     let s = f
         .local("a")
@@ -283,18 +286,14 @@ fn garbage_preamble_gets_an_error_and_listener_keeps_serving() {
     let f = Fixture::new();
     let l = f.host().bind(at(VmId::ZERO, SVC)).unwrap();
     let sock = f.host_listener_socket();
-    let mut bad = std::os::unix::net::UnixStream::connect(&sock).unwrap();
-    bad.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut bad = raw_client(&sock, b"GET / HTTP/1.0\r\n\r\n");
     // A partition claiming an id that is not in the table is refused too.
-    let mut spoof = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     let fake = hvsock::handshake::Preamble {
         caller: VmId(hvsock::Guid::from_u128(77)),
         service: SVC,
     };
-    spoof.write_all(&fake.encode()).unwrap();
-    let h = echo_once(l);
-    roundtrip(f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(), b"ok");
-    assert_eq!(h.join().unwrap(), A);
+    let mut spoof = raw_client(&sock, &fake.encode());
+    assert_eq!(served_by(&f, l, "a", b"ok"), A);
     let mut reply = Vec::new();
     bad.read_to_end(&mut reply).unwrap();
     assert_eq!(&reply[..4], b"HV\x01\x03", "BadRequest reply");
@@ -425,10 +424,6 @@ fn killed_listener_leaves_nothing_that_blocks() {
     assert_eq!(e.kind(), ErrorKind::ConnectionRefused, "{e}");
     assert!(t.elapsed() < Duration::from_secs(10));
     // And the next bind takes the address over.
-    let h = echo_once(f.host().bind(at(VmId::ZERO, SVC)).unwrap());
-    roundtrip(
-        f.local("a").connect(at(VmId::PARENT, SVC)).unwrap(),
-        b"after",
-    );
-    assert_eq!(h.join().unwrap(), A);
+    let l = f.host().bind(at(VmId::ZERO, SVC)).unwrap();
+    assert_eq!(served_by(&f, l, "a", b"after"), A);
 }

@@ -83,28 +83,10 @@ fn tokio_echo_stress_between_partitions() {
     use hvsock::net::tokio::{HvListener, HvStream};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let f = Fixture::new();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = two_worker_runtime(None);
     rt.block_on(async {
         let l = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, SVC)).unwrap();
-        let server = tokio::spawn(async move {
-            let mut tasks = Vec::new();
-            for _ in 0..CONNECTIONS {
-                let (s, peer) = l.accept().await.unwrap();
-                assert_eq!(peer.vm_id, A);
-                tasks.push(tokio::spawn(async move {
-                    let (mut r, mut w) = s.into_split();
-                    tokio::io::copy(&mut r, &mut w).await.unwrap();
-                    w.shutdown().await.unwrap();
-                }));
-            }
-            for t in tasks {
-                t.await.unwrap();
-            }
-        });
+        let server = tokio_echo_n(l, CONNECTIONS, true, |peer| assert_eq!(peer.vm_id, A));
         let mut clients = Vec::new();
         for (i, len) in lengths().into_iter().enumerate() {
             let ctx = f.local("a");

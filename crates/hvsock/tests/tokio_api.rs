@@ -8,6 +8,11 @@ use std::io::ErrorKind;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Connects from `ctx` to `SVC` on `vm`, within `secs` seconds.
+async fn connect(ctx: &hvsock::Context, vm: VmId, secs: u64) -> std::io::Result<HvStream> {
+    HvStream::connect_with(ctx, HvAddr::new(vm, SVC), Duration::from_secs(secs)).await
+}
+
 #[tokio::test]
 async fn echo_with_half_close_and_peer_names() {
     let f = Fixture::new();
@@ -23,13 +28,7 @@ async fn echo_with_half_close_and_peer_names() {
         s.write_all(b"!").await.unwrap();
         peer.vm_id
     });
-    let mut s = HvStream::connect_with(
-        &f.local("a"),
-        HvAddr::new(VmId::PARENT, SVC),
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
+    let mut s = connect(&f.local("a"), VmId::PARENT, 5).await.unwrap();
     assert_eq!(s.peer_addr().unwrap().vm_id, VmId::PARENT);
     s.write_all(b"ping").await.unwrap();
     s.shutdown().await.unwrap();
@@ -42,22 +41,14 @@ async fn echo_with_half_close_and_peer_names() {
 #[tokio::test]
 async fn errors_match_std() {
     let f = Fixture::new();
-    let e = HvStream::connect_with(&f.host(), HvAddr::new(A, SVC), Duration::from_secs(5))
-        .await
-        .unwrap_err();
+    let e = connect(&f.host(), A, 5).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
     let e = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, UNREG)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
     let _l = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, SVC)).unwrap();
     let e = HvListener::bind_with(&f.host(), HvAddr::new(VmId::ZERO, SVC)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AddrInUse);
-    let e = HvStream::connect_with(
-        &f.host(),
-        HvAddr::new(VmId::CHILDREN, SVC),
-        Duration::from_secs(1),
-    )
-    .await
-    .unwrap_err();
+    let e = connect(&f.host(), VmId::CHILDREN, 1).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
 
@@ -77,13 +68,7 @@ async fn owned_halves_in_two_tasks_and_std_round_trip() {
         drop(w); // dropping the owned write half half-closes
         t.await.unwrap()
     });
-    let s = HvStream::connect_with(
-        &f.host(),
-        HvAddr::new(VmId::LOOPBACK, SVC),
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
+    let s = connect(&f.host(), VmId::LOOPBACK, 5).await.unwrap();
     // Into std and back keeps the connection.
     let std = s.into_std().unwrap();
     let mut s = HvStream::from_std(std).unwrap();
@@ -101,12 +86,6 @@ async fn silent_peer_does_not_block_async_accept() {
     let sock = f.host_listener_socket();
     let _silent = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     let accept = tokio::spawn(async move { l.accept().await.unwrap().1 });
-    let _s = HvStream::connect_with(
-        &f.local("b"),
-        HvAddr::new(VmId::PARENT, SVC),
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
+    let _s = connect(&f.local("b"), VmId::PARENT, 5).await.unwrap();
     assert_eq!(accept.await.unwrap().vm_id, B);
 }

@@ -2,7 +2,7 @@
 //! produce data that the other side verifies without both holding a copy.
 //!
 //! A framed stream is the line `SEED BYTES\n` followed by `BYTES` bytes of
-//! [`Gen::new(SEED)`](Gen::new). The host tests (`vm/tests/hvsock_vm.rs`) include this
+//! [`Gen::new(SEED)`](Gen::new). The host tests (`vm/tests/hvsock_vm/`) include this
 //! very file, so both sides of a check run the same generator and checksum.
 
 use std::io::{self, BufRead, Read, Write};

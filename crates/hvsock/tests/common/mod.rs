@@ -110,3 +110,44 @@ pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
 pub fn checksum(data: &[u8]) -> u64 {
     hvsock_testkit::data::fnv1a(data)
 }
+
+/// A multi-thread tokio runtime with two workers and at most `max_blocking` blocking
+/// threads (tokio's default when `None`).
+pub fn two_worker_runtime(max_blocking: Option<usize>) -> tokio::runtime::Runtime {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    b.worker_threads(2).enable_all();
+    if let Some(n) = max_blocking {
+        b.max_blocking_threads(n);
+    }
+    b.build().unwrap()
+}
+
+/// A task that accepts `n` connections on `l`, echoes each back to its EOF on a task of
+/// its own and then, if `shutdown`, shuts it down for writing; `peer` sees each peer's
+/// address. The task ends when every echo has.
+#[cfg(feature = "tokio")]
+pub fn tokio_echo_n(
+    l: hvsock::net::tokio::HvListener,
+    n: usize,
+    shutdown: bool,
+    peer: impl Fn(hvsock::HvAddr) + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    use tokio::io::AsyncWriteExt;
+    tokio::spawn(async move {
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            let (s, addr) = l.accept().await.unwrap();
+            peer(addr);
+            tasks.push(tokio::spawn(async move {
+                let (mut r, mut w) = s.into_split();
+                tokio::io::copy(&mut r, &mut w).await.unwrap();
+                if shutdown {
+                    w.shutdown().await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    })
+}

@@ -28,6 +28,12 @@ pub struct FakeVmm {
 }
 
 impl FakeVmm {
+    /// A VMM for the hybrid VM `name` (`id`), added to `f`'s table, answering `OK <port>`
+    /// and with no guest ports open.
+    pub fn for_vm(f: &super::common::Fixture, name: &str, id: hvsock::VmId) -> FakeVmm {
+        FakeVmm::start(&f.add_hybrid(name, id), Reply::Port, &[])
+    }
+
     pub fn start(path: &Path, reply: Reply, ports: &[u32]) -> FakeVmm {
         let listener = UnixListener::bind(path).unwrap();
         listener.set_nonblocking(true).unwrap();
