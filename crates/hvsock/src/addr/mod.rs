@@ -7,6 +7,23 @@ use crate::addr::guid::Guid;
 use std::fmt;
 use std::str::FromStr;
 
+/// `From<Guid>` and `Display` (the GUID's text) for a newtype over [`Guid`].
+macro_rules! guid_newtype {
+    ($t:ident) => {
+        impl From<Guid> for $t {
+            fn from(g: Guid) -> Self {
+                $t(g)
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
 /// `AF_HYPERV`, the Windows address family of Hyper-V sockets.
 pub const AF_HYPERV: u16 = 34;
 /// `HV_PROTOCOL_RAW`, the only Hyper-V socket protocol.
@@ -88,17 +105,7 @@ impl VmId {
     }
 }
 
-impl From<Guid> for VmId {
-    fn from(g: Guid) -> Self {
-        VmId(g)
-    }
-}
-
-impl fmt::Display for VmId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+guid_newtype!(VmId);
 
 impl fmt::Debug for VmId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,17 +173,7 @@ impl ServiceId {
     }
 }
 
-impl From<Guid> for ServiceId {
-    fn from(g: Guid) -> Self {
-        ServiceId(g)
-    }
-}
-
-impl fmt::Display for ServiceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+guid_newtype!(ServiceId);
 
 impl fmt::Debug for ServiceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
