@@ -138,15 +138,12 @@ impl Reader {
         }
     }
     fn str(&mut self, field: &'static str, max: usize) -> Result<String, ProtoError> {
-        let len = self.u32(field)? as usize;
-        if len > max {
-            return Err(ProtoError::FieldTooLong {
-                frame: self.frame,
-                field,
-                len: len as u64,
-                max,
-            });
-        }
+        let len = self.bounded(field, max, |frame, len| ProtoError::FieldTooLong {
+            frame,
+            field,
+            len,
+            max,
+        })?;
         self.need(len, field)?;
         let bytes = self.buf.split_to(len);
         String::from_utf8(bytes.to_vec()).map_err(|_| ProtoError::BadUtf8 {
@@ -155,14 +152,23 @@ impl Reader {
         })
     }
     fn count(&mut self, field: &'static str, max: usize) -> Result<usize, ProtoError> {
+        self.bounded(field, max, |frame, count| ProtoError::TooMany {
+            frame,
+            field,
+            count,
+            max,
+        })
+    }
+    /// A `u32` length or count of at most `max`; else the error `too_big(frame, value)`.
+    fn bounded(
+        &mut self,
+        field: &'static str,
+        max: usize,
+        too_big: impl FnOnce(&'static str, u64) -> ProtoError,
+    ) -> Result<usize, ProtoError> {
         let n = self.u32(field)? as usize;
         if n > max {
-            return Err(ProtoError::TooMany {
-                frame: self.frame,
-                field,
-                count: n as u64,
-                max,
-            });
+            return Err(too_big(self.frame, n as u64));
         }
         Ok(n)
     }
