@@ -200,9 +200,25 @@ impl Reader {
         Ok(env)
     }
     fn path(&mut self) -> Result<String, ProtoError> {
-        let p = self.str("path", MAX_PATH)?;
-        no_nul(self.frame, "path", &p)?;
-        Ok(p)
+        self.text("path", MAX_PATH)
+    }
+    /// A string of at most `max` bytes without NUL.
+    fn text(&mut self, field: &'static str, max: usize) -> Result<String, ProtoError> {
+        let t = self.str(field, max)?;
+        no_nul(self.frame, field, &t)?;
+        Ok(t)
+    }
+    /// The `present` flag, then (when it is set) a [`text`](Self::text) `field`.
+    fn opt_text(
+        &mut self,
+        present: &'static str,
+        field: &'static str,
+        max: usize,
+    ) -> Result<Option<String>, ProtoError> {
+        match self.bool(present)? {
+            true => self.text(field, max).map(Some),
+            false => Ok(None),
+        }
     }
     fn rest(&mut self) -> Bytes {
         self.buf.split_off(0)
@@ -251,8 +267,7 @@ fn decode_body(mut body: Bytes) -> Result<Frame, ProtoError> {
             let mut argv = Vec::new();
             let mut total = 0usize;
             for _ in 0..argc {
-                let a = r.str("argv", MAX_ARGV_BYTES)?;
-                no_nul(frame, "argv", &a)?;
+                let a = r.text("argv", MAX_ARGV_BYTES)?;
                 total += a.len();
                 if total > MAX_ARGV_BYTES {
                     return Err(ProtoError::FieldTooLong {
@@ -265,13 +280,7 @@ fn decode_body(mut body: Bytes) -> Result<Frame, ProtoError> {
                 argv.push(a);
             }
             let env = r.env()?;
-            let cwd = if r.bool("cwd present")? {
-                let c = r.str("cwd", MAX_PATH)?;
-                no_nul(frame, "cwd", &c)?;
-                Some(c)
-            } else {
-                None
-            };
+            let cwd = r.opt_text("cwd present", "cwd", MAX_PATH)?;
             Frame::Exec(ExecRequest {
                 argv,
                 env,
@@ -282,13 +291,7 @@ fn decode_body(mut body: Bytes) -> Result<Frame, ProtoError> {
         }
         ty::SHELL => {
             let window = r.window()?;
-            let term = if r.bool("term present")? {
-                let t = r.str("term", MAX_TERM)?;
-                no_nul(frame, "term", &t)?;
-                Some(t)
-            } else {
-                None
-            };
+            let term = r.opt_text("term present", "term", MAX_TERM)?;
             let env = r.env()?;
             Frame::Shell(ShellRequest { term, env, window })
         }
