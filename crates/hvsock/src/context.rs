@@ -169,3 +169,33 @@ impl Context {
             .unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_parts_reads_the_partition_the_guest_flag_and_the_settings() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dirs = Dirs::new(tmp.path().join("c"), tmp.path().join("r"));
+        let loc = |p, g| Context::from_parts(dirs.clone(), p, g).map(|c| c.location());
+        assert_eq!(loc(None, None).unwrap(), Location::Host);
+        assert_eq!(loc(Some(""), Some("")).unwrap(), Location::Host);
+        assert_eq!(loc(None, Some("no")).unwrap(), Location::Host);
+        assert_eq!(loc(None, Some("true")).unwrap(), Location::Guest);
+        let e = loc(None, Some("2")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert_eq!(e.to_string(), "HVSOCK_GUEST=\"2\": expected 1 or 0");
+        let e = loc(Some("box"), Some("1")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "HVSOCK_PARTITION and guest mode exclude each other"
+        );
+        // Not in the (empty) partition table.
+        assert!(loc(Some("box"), None).is_err());
+        std::fs::create_dir_all(&dirs.config).unwrap();
+        std::fs::write(dirs.settings_file(), "guest = true\n").unwrap();
+        assert_eq!(loc(None, None).unwrap(), Location::Guest);
+        assert_eq!(loc(None, Some("0")).unwrap(), Location::Host);
+    }
+}
