@@ -37,9 +37,15 @@ fn sha256_file(p: &Path) -> std::io::Result<String> {
     Ok(hex(&Sha256::digest(&data)))
 }
 
-/// Deterministic pseudo-random bytes (xorshift), so the copy has real content.
+/// Seed of [`payload`].
+const PAYLOAD_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Deterministic pseudo-random bytes (xorshift), so the copy has real content: the
+/// test data generator `hvsock_testkit::data::xorshift_words(n, PAYLOAD_SEED)`, kept
+/// here because the CLI binary does not link the test kit (a unit test pins the two
+/// to the same bytes).
 fn payload(n: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut x = PAYLOAD_SEED;
     let mut v = Vec::with_capacity(n + 8);
     while v.len() < n {
         x ^= x << 13;
@@ -329,4 +335,20 @@ The same with a real VM:
                   hvsock cp ./file myvm:/tmp/"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_payload_is_the_test_kits_xorshift_words() {
+        for n in [0, 1, 7, 8, 9, 4096 + 3] {
+            assert_eq!(
+                payload(n),
+                hvsock_testkit::data::xorshift_words(n, PAYLOAD_SEED),
+                "{n}"
+            );
+        }
+    }
 }
