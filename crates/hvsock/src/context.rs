@@ -178,24 +178,27 @@ mod tests {
     fn from_parts_reads_the_partition_the_guest_flag_and_the_settings() {
         let tmp = tempfile::tempdir().unwrap();
         let dirs = Dirs::new(tmp.path().join("c"), tmp.path().join("r"));
-        let loc = |p, g| Context::from_parts(dirs.clone(), p, g).map(|c| c.location());
-        assert_eq!(loc(None, None).unwrap(), Location::Host);
-        assert_eq!(loc(Some(""), Some("")).unwrap(), Location::Host);
-        assert_eq!(loc(None, Some("no")).unwrap(), Location::Host);
-        assert_eq!(loc(None, Some("true")).unwrap(), Location::Guest);
-        let e = loc(None, Some("2")).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::InvalidInput);
-        assert_eq!(e.to_string(), "HVSOCK_GUEST=\"2\": expected 1 or 0");
-        let e = loc(Some("box"), Some("1")).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "HVSOCK_PARTITION and guest mode exclude each other"
-        );
+        let shown = |p, g| match Context::from_parts(dirs.clone(), p, g) {
+            Ok(c) => format!("{:?}", c.location()),
+            Err(e) => format!("{:?}: {e}", e.kind()),
+        };
+        let guest = "HVSOCK_GUEST=\"2\": expected 1 or 0";
+        let both = "HVSOCK_PARTITION and guest mode exclude each other";
+        for (partition, flag, want) in [
+            (None, None, "Host".to_string()),
+            (Some(""), Some(""), "Host".to_string()),
+            (None, Some("no"), "Host".to_string()),
+            (None, Some("true"), "Guest".to_string()),
+            (None, Some("2"), format!("InvalidInput: {guest}")),
+            (Some("box"), Some("1"), format!("InvalidInput: {both}")),
+        ] {
+            assert_eq!(shown(partition, flag), want, "{partition:?} {flag:?}");
+        }
         // Not in the (empty) partition table.
-        assert!(loc(Some("box"), None).is_err());
+        assert!(Context::from_parts(dirs.clone(), Some("box"), None).is_err());
         std::fs::create_dir_all(&dirs.config).unwrap();
         std::fs::write(dirs.settings_file(), "guest = true\n").unwrap();
-        assert_eq!(loc(None, None).unwrap(), Location::Guest);
-        assert_eq!(loc(None, Some("0")).unwrap(), Location::Host);
+        assert_eq!(shown(None, None), "Guest");
+        assert_eq!(shown(None, Some("0")), "Host");
     }
 }
