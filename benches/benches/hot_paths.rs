@@ -72,6 +72,18 @@ fn serve_hv(listener: hvsock::HvListener) {
     });
 }
 
+/// `connect_accept_byte/NAME`: `ctx` connects to service `SVC` of `vm` and reads the
+/// one byte [`serve_hv`] sends.
+fn bench_connect(c: &mut Criterion, name: &str, ctx: &Context, vm: VmId) {
+    c.bench_function(&format!("connect_accept_byte/{name}"), |b| {
+        b.iter(|| {
+            let mut s = ctx.connect(HvAddr::new(vm, SVC)).unwrap();
+            let mut x = [0u8; 1];
+            s.read_exact(&mut x).unwrap();
+        })
+    });
+}
+
 fn connect_round_trip(c: &mut Criterion) {
     let tmp = tempfile::Builder::new()
         .prefix("hvb")
@@ -84,22 +96,10 @@ fn connect_round_trip(c: &mut Criterion) {
     let child = Context::local(dirs.clone(), "a").unwrap();
 
     serve_hv(host.bind(HvAddr::new(VmId::LOOPBACK, SVC)).unwrap());
-    c.bench_function("connect_accept_byte/hvsock_loopback", |b| {
-        b.iter(|| {
-            let mut s = host.connect(HvAddr::new(VmId::LOOPBACK, SVC)).unwrap();
-            let mut x = [0u8; 1];
-            s.read_exact(&mut x).unwrap();
-        })
-    });
+    bench_connect(c, "hvsock_loopback", &host, VmId::LOOPBACK);
 
     serve_hv(host.bind(HvAddr::new(VmId::CHILDREN, SVC)).unwrap());
-    c.bench_function("connect_accept_byte/hvsock_partition_to_host", |b| {
-        b.iter(|| {
-            let mut s = child.connect(HvAddr::new(VmId::PARENT, SVC)).unwrap();
-            let mut x = [0u8; 1];
-            s.read_exact(&mut x).unwrap();
-        })
-    });
+    bench_connect(c, "hvsock_partition_to_host", &child, VmId::PARENT);
 
     let path = tmp.path().join("raw.sock");
     let raw = UnixListener::bind(&path).unwrap();

@@ -6,6 +6,8 @@
 //! `to_toml` writes for it loads back equal.
 #![no_main]
 
+mod common;
+
 use hvsock::ServiceId;
 use hvsock::partitions::{self, PartitionKind, PartitionTable};
 use hvsock::registry::Registry;
@@ -66,14 +68,8 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(want, s.as_os_str(), "{c}");
                 assert!(!c.to_string().is_empty());
             }
-            let out = table.to_toml();
-            let back = PartitionTable::from_toml(path, &out)
-                .unwrap_or_else(|e| panic!("{out:?} does not load back: {e}"));
-            assert_eq!(back, table);
+            common::loads_back(&table, table.to_toml(), |t| PartitionTable::from_toml(path, t));
         }
-        Err(e) => {
-            let msg = e.to_string();
-            assert!(msg.contains("partitions.toml"), "{msg}");
-        }
+        Err(e) => common::names_file(&e, "partitions.toml"),
     }
 });

@@ -6,6 +6,8 @@
 //! the line-by-line fast path gives what the general TOML parser gives.
 #![no_main]
 
+mod common;
+
 use hvsock::partitions::PartitionTable;
 use hvsock::registry::{self, Registry};
 use hvsock::syntax;
@@ -46,14 +48,8 @@ fuzz_target!(|data: &[u8]| {
                         .unwrap_or_else(|e| panic!("service {:?} is not addressable: {e}", s.name));
                 assert_eq!(a.service_id, s.id, "{:?}", s.name);
             }
-            let out = reg.to_toml();
-            let back = Registry::from_toml(path, &out)
-                .unwrap_or_else(|e| panic!("{out:?} does not load back: {e}"));
-            assert_eq!(back, reg);
+            common::loads_back(&reg, reg.to_toml(), |t| Registry::from_toml(path, t));
         }
-        Err(e) => {
-            let msg = e.to_string();
-            assert!(msg.contains("services.toml"), "{msg}");
-        }
+        Err(e) => common::names_file(&e, "services.toml"),
     }
 });

@@ -1,7 +1,6 @@
 //! The configuration of one run of `hvsock`, built once in `main` from `--config-dir` and
 //! the environment, then passed to each command (nothing else reads the environment).
 
-use hvsock::Settings;
 use hvsock::context::{GUEST_ENV, PARTITION_ENV};
 use hvsock::paths::{CONFIG_DIR_ENV, Dirs};
 use hvsock::{Context, HvAddr};
@@ -38,31 +37,15 @@ impl Config {
     }
 
     /// The context of this process, as [`Context::from_env`] builds it but with these
-    /// directories: `HVSOCK_PARTITION` (a local partition), `HVSOCK_GUEST=1` or
-    /// `guest = true` in `hvsock.toml` (a VM guest), else the host.
+    /// directories and the environment captured at start ([`Context::from_parts`]):
+    /// `HVSOCK_PARTITION` (a local partition), `HVSOCK_GUEST=1` or `guest = true` in
+    /// `hvsock.toml` (a VM guest), else the host.
     pub fn context(&self) -> io::Result<Context> {
-        let dirs = self.dirs.clone();
-        let partition = self.partition.clone().filter(|s| !s.is_empty());
-        let guest = match self.guest.as_deref() {
-            None | Some("") => settings(&dirs)?.guest,
-            Some("1" | "true" | "yes") => true,
-            Some("0" | "false" | "no") => false,
-            Some(other) => {
-                return Err(io::Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("{GUEST_ENV}={other:?}: expected 1 or 0"),
-                ));
-            }
-        };
-        match (partition, guest) {
-            (Some(_), true) => Err(io::Error::new(
-                ErrorKind::InvalidInput,
-                format!("{PARTITION_ENV} and guest mode exclude each other"),
-            )),
-            (Some(p), false) => Context::local(dirs, &p),
-            (None, true) => Ok(Context::guest(dirs)),
-            (None, false) => Ok(Context::host(dirs)),
-        }
+        Context::from_parts(
+            self.dirs.clone(),
+            self.partition.as_deref(),
+            self.guest.as_deref(),
+        )
     }
 
     /// Resolves a VM:SERVICE address, reading the registry and the partition table of
@@ -80,17 +63,6 @@ impl Config {
             .iter()
             .map(|d| (CONFIG_DIR_ENV, d.clone()))
             .collect()
-    }
-}
-
-/// `hvsock.toml` (defaults when it is missing), read as the library reads it.
-fn settings(dirs: &Dirs) -> io::Result<Settings> {
-    let p = dirs.settings_file();
-    match std::fs::read_to_string(&p) {
-        Ok(s) => toml::from_str(&s)
-            .map_err(|e| io::Error::new(ErrorKind::InvalidData, format!("{}: {e}", p.display()))),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(Settings::default()),
-        Err(e) => Err(io::Error::new(e.kind(), format!("{}: {e}", p.display()))),
     }
 }
 

@@ -4,6 +4,9 @@ use sha2::{Digest, Sha256};
 
 /// `len` pseudo-random bytes: the little-endian words of xorshift64 (13, 7, 17)
 /// started at `seed | 1`.
+///
+/// `hvsock demo` makes its payload with a copy of this generator (the CLI does not
+/// link the test kit); its unit test checks that the two agree.
 pub fn xorshift_words(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     let mut v = Vec::with_capacity(len + 8);

@@ -87,9 +87,25 @@ impl Context {
     /// Guest mode is never guessed from `/dev/vsock`: a machine that is itself a VM
     /// would then reach its own hypervisor's host.
     pub fn from_env() -> io::Result<Context> {
-        let dirs = Dirs::from_env();
-        let partition = std::env::var(PARTITION_ENV).ok().filter(|s| !s.is_empty());
-        let guest = match std::env::var(GUEST_ENV).ok().as_deref() {
+        let partition = std::env::var(PARTITION_ENV).ok();
+        let guest = std::env::var(GUEST_ENV).ok();
+        Context::from_parts(Dirs::from_env(), partition.as_deref(), guest.as_deref())
+    }
+
+    /// The context [`Context::from_env`] builds, from facts the caller read itself:
+    /// `dirs`, and the values of `HVSOCK_PARTITION` (`partition`: a local partition
+    /// when non-empty) and `HVSOCK_GUEST` (`guest`: `1`/`true`/`yes` or
+    /// `0`/`false`/`no`; unset or empty defers to `guest` in `hvsock.toml`).
+    ///
+    /// A partition together with guest mode, or another `guest` value, is an
+    /// `InvalidInput` error.
+    pub fn from_parts(
+        dirs: Dirs,
+        partition: Option<&str>,
+        guest: Option<&str>,
+    ) -> io::Result<Context> {
+        let partition = partition.filter(|s| !s.is_empty());
+        let guest = match guest {
             None | Some("") => snapshot::settings(&dirs)?.guest,
             Some("1" | "true" | "yes") => true,
             Some("0" | "false" | "no") => false,
@@ -105,7 +121,7 @@ impl Context {
                 ErrorKind::InvalidInput,
                 format!("{PARTITION_ENV} and guest mode exclude each other"),
             )),
-            (Some(p), false) => Context::local(dirs, &p),
+            (Some(p), false) => Context::local(dirs, p),
             (None, true) => Ok(Context::guest(dirs)),
             (None, false) => Ok(Context::host(dirs)),
         }
@@ -151,5 +167,38 @@ impl Context {
             .and_then(|s| s.handshake_timeout_ms)
             .map(Duration::from_millis)
             .unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_parts_reads_the_partition_the_guest_flag_and_the_settings() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dirs = Dirs::new(tmp.path().join("c"), tmp.path().join("r"));
+        let shown = |p, g| match Context::from_parts(dirs.clone(), p, g) {
+            Ok(c) => format!("{:?}", c.location()),
+            Err(e) => format!("{:?}: {e}", e.kind()),
+        };
+        let guest = "HVSOCK_GUEST=\"2\": expected 1 or 0";
+        let both = "HVSOCK_PARTITION and guest mode exclude each other";
+        for (partition, flag, want) in [
+            (None, None, "Host".to_string()),
+            (Some(""), Some(""), "Host".to_string()),
+            (None, Some("no"), "Host".to_string()),
+            (None, Some("true"), "Guest".to_string()),
+            (None, Some("2"), format!("InvalidInput: {guest}")),
+            (Some("box"), Some("1"), format!("InvalidInput: {both}")),
+        ] {
+            assert_eq!(shown(partition, flag), want, "{partition:?} {flag:?}");
+        }
+        // Not in the (empty) partition table.
+        assert!(Context::from_parts(dirs.clone(), Some("box"), None).is_err());
+        std::fs::create_dir_all(&dirs.config).unwrap();
+        std::fs::write(dirs.settings_file(), "guest = true\n").unwrap();
+        assert_eq!(shown(None, None), "Guest");
+        assert_eq!(shown(None, Some("0")), "Host");
     }
 }

@@ -80,11 +80,21 @@ fn agent(port: u32, hello: Option<u32>) -> io::Result<()> {
         let stream = Stream::connect(2, hello)?;
         (&stream).write_all(format!("READY {port}\n").as_bytes())?;
     }
+    serve(&listener, "agent request", agent_request)
+}
+
+/// Accepts forever, handling each connection on its own thread with `handle`; its
+/// error is logged as `vm-guest: WHAT: ERROR`.
+fn serve(
+    listener: &Listener,
+    what: &'static str,
+    handle: fn(&Stream) -> io::Result<()>,
+) -> io::Result<()> {
     loop {
         let (stream, _) = listener.accept()?;
         thread::spawn(move || {
-            if let Err(e) = agent_request(&stream) {
-                eprintln!("vm-guest: agent request: {e}");
+            if let Err(e) = handle(&stream) {
+                eprintln!("vm-guest: {what}: {e}");
             }
         });
     }
@@ -142,28 +152,15 @@ fn agent_request(stream: &Stream) -> io::Result<()> {
 fn echo(port: u32) -> io::Result<()> {
     let listener = Listener::bind(port)?;
     println!("vm-guest: echo listening on vsock port {port}");
-    loop {
-        let (stream, _) = listener.accept()?;
-        thread::spawn(move || {
-            let result = copy(&stream).and_then(|_| stream.shutdown_write());
-            if let Err(e) = result {
-                eprintln!("vm-guest: echo: {e}");
-            }
-        });
-    }
+    serve(&listener, "echo", |stream| {
+        copy(stream).and_then(|_| stream.shutdown_write())
+    })
 }
 
 fn sink(port: u32) -> io::Result<()> {
     let listener = Listener::bind(port)?;
     println!("vm-guest: sink listening on vsock port {port}");
-    loop {
-        let (stream, _) = listener.accept()?;
-        thread::spawn(move || {
-            if let Err(e) = sink_one(&stream) {
-                eprintln!("vm-guest: sink: {e}");
-            }
-        });
-    }
+    serve(&listener, "sink", sink_one)
 }
 
 fn sink_one(stream: &Stream) -> io::Result<()> {

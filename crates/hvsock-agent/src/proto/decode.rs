@@ -138,15 +138,12 @@ impl Reader {
         }
     }
     fn str(&mut self, field: &'static str, max: usize) -> Result<String, ProtoError> {
-        let len = self.u32(field)? as usize;
-        if len > max {
-            return Err(ProtoError::FieldTooLong {
-                frame: self.frame,
-                field,
-                len: len as u64,
-                max,
-            });
-        }
+        let len = self.bounded(field, max, |frame, len| ProtoError::FieldTooLong {
+            frame,
+            field,
+            len,
+            max,
+        })?;
         self.need(len, field)?;
         let bytes = self.buf.split_to(len);
         String::from_utf8(bytes.to_vec()).map_err(|_| ProtoError::BadUtf8 {
@@ -155,14 +152,23 @@ impl Reader {
         })
     }
     fn count(&mut self, field: &'static str, max: usize) -> Result<usize, ProtoError> {
+        self.bounded(field, max, |frame, count| ProtoError::TooMany {
+            frame,
+            field,
+            count,
+            max,
+        })
+    }
+    /// A `u32` length or count of at most `max`; else the error `too_big(frame, value)`.
+    fn bounded(
+        &mut self,
+        field: &'static str,
+        max: usize,
+        too_big: impl FnOnce(&'static str, u64) -> ProtoError,
+    ) -> Result<usize, ProtoError> {
         let n = self.u32(field)? as usize;
         if n > max {
-            return Err(ProtoError::TooMany {
-                frame: self.frame,
-                field,
-                count: n as u64,
-                max,
-            });
+            return Err(too_big(self.frame, n as u64));
         }
         Ok(n)
     }
@@ -194,9 +200,25 @@ impl Reader {
         Ok(env)
     }
     fn path(&mut self) -> Result<String, ProtoError> {
-        let p = self.str("path", MAX_PATH)?;
-        no_nul(self.frame, "path", &p)?;
-        Ok(p)
+        self.text("path", MAX_PATH)
+    }
+    /// A string of at most `max` bytes without NUL.
+    fn text(&mut self, field: &'static str, max: usize) -> Result<String, ProtoError> {
+        let t = self.str(field, max)?;
+        no_nul(self.frame, field, &t)?;
+        Ok(t)
+    }
+    /// The `present` flag, then (when it is set) a [`text`](Self::text) `field`.
+    fn opt_text(
+        &mut self,
+        present: &'static str,
+        field: &'static str,
+        max: usize,
+    ) -> Result<Option<String>, ProtoError> {
+        match self.bool(present)? {
+            true => self.text(field, max).map(Some),
+            false => Ok(None),
+        }
     }
     fn rest(&mut self) -> Bytes {
         self.buf.split_off(0)
@@ -245,8 +267,7 @@ fn decode_body(mut body: Bytes) -> Result<Frame, ProtoError> {
             let mut argv = Vec::new();
             let mut total = 0usize;
             for _ in 0..argc {
-                let a = r.str("argv", MAX_ARGV_BYTES)?;
-                no_nul(frame, "argv", &a)?;
+                let a = r.text("argv", MAX_ARGV_BYTES)?;
                 total += a.len();
                 if total > MAX_ARGV_BYTES {
                     return Err(ProtoError::FieldTooLong {
@@ -259,13 +280,7 @@ fn decode_body(mut body: Bytes) -> Result<Frame, ProtoError> {
                 argv.push(a);
             }
             let env = r.env()?;
-            let cwd = if r.bool("cwd present")? {
-                let c = r.str("cwd", MAX_PATH)?;
-                no_nul(frame, "cwd", &c)?;
-                Some(c)
-            } else {
-                None
-            };
+            let cwd = r.opt_text("cwd present", "cwd", MAX_PATH)?;
             Frame::Exec(ExecRequest {
                 argv,
                 env,
@@ -276,13 +291,7 @@ fn decode_body(mut body: Bytes) -> Result<Frame, ProtoError> {
         }
         ty::SHELL => {
             let window = r.window()?;
-            let term = if r.bool("term present")? {
-                let t = r.str("term", MAX_TERM)?;
-                no_nul(frame, "term", &t)?;
-                Some(t)
-            } else {
-                None
-            };
+            let term = r.opt_text("term present", "term", MAX_TERM)?;
             let env = r.env()?;
             Frame::Shell(ShellRequest { term, env, window })
         }

@@ -37,9 +37,15 @@ fn sha256_file(p: &Path) -> std::io::Result<String> {
     Ok(hex(&Sha256::digest(&data)))
 }
 
-/// Deterministic pseudo-random bytes (xorshift), so the copy has real content.
+/// Seed of [`payload`].
+const PAYLOAD_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Deterministic pseudo-random bytes (xorshift), so the copy has real content: the
+/// test data generator `hvsock_testkit::data::xorshift_words(n, PAYLOAD_SEED)`, kept
+/// here because the CLI binary does not link the test kit (a unit test pins the two
+/// to the same bytes).
 fn payload(n: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut x = PAYLOAD_SEED;
     let mut v = Vec::with_capacity(n + 8);
     while v.len() < n {
         x ^= x << 13;
@@ -95,6 +101,63 @@ fn indent(label: &str, b: &[u8]) {
         println!("        {label}{line}");
     }
 }
+
+/// One exec of step 4: the command as shown, its argv and stdin, the exit code it must
+/// have and, where checked, its stdout and stderr (else the error `bad`).
+struct ExecStep {
+    shown: &'static str,
+    argv: &'static [&'static str],
+    stdin: &'static [u8],
+    code: i32,
+    /// Label stdout and stderr apart.
+    split: bool,
+    out: Option<&'static [u8]>,
+    err: Option<&'static [u8]>,
+    bad: &'static str,
+}
+
+const EXEC_STEPS: [ExecStep; 4] = [
+    ExecStep {
+        shown: "uname -a",
+        argv: &["uname", "-a"],
+        stdin: b"",
+        code: 0,
+        split: false,
+        out: None,
+        err: None,
+        bad: "",
+    },
+    ExecStep {
+        shown: "tr a-z A-Z   <<< 'hello over a hyper-v socket'",
+        argv: &["tr", "a-z", "A-Z"],
+        stdin: b"hello over a hyper-v socket\n",
+        code: 0,
+        split: false,
+        out: Some(b"HELLO OVER A HYPER-V SOCKET\n"),
+        err: None,
+        bad: "tr: unexpected output",
+    },
+    ExecStep {
+        shown: "sh -c 'echo to stdout; echo to stderr >&2; exit 3'",
+        argv: &["sh", "-c", "echo to stdout; echo to stderr >&2; exit 3"],
+        stdin: b"",
+        code: 3,
+        split: true,
+        out: Some(b"to stdout\n"),
+        err: Some(b"to stderr\n"),
+        bad: "sh: stdout and stderr were not kept apart",
+    },
+    ExecStep {
+        shown: "no-such-command",
+        argv: &["no-such-command"],
+        stdin: b"",
+        code: 127,
+        split: false,
+        out: None,
+        err: None,
+        bad: "",
+    },
+];
 
 /// Runs `argv`, prints it, checks the exit code.
 async fn show(
@@ -170,40 +233,15 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
 
     let host = Context::host(dirs.clone());
     println!("[4/6] exec from the host through hvsock ({VM}:{SERVICE_NAME})");
-    show(&host, "uname -a", &["uname", "-a"], b"", 0, false).await?;
-    let r = show(
-        &host,
-        "tr a-z A-Z   <<< 'hello over a hyper-v socket'",
-        &["tr", "a-z", "A-Z"],
-        b"hello over a hyper-v socket\n",
-        0,
-        false,
-    )
-    .await?;
-    if r.out != b"HELLO OVER A HYPER-V SOCKET\n" {
-        return Err("tr: unexpected output".into());
+    for step in EXEC_STEPS {
+        let r = show(
+            &host, step.shown, step.argv, step.stdin, step.code, step.split,
+        )
+        .await?;
+        if step.out.is_some_and(|o| r.out != o) || step.err.is_some_and(|e| r.err != e) {
+            return Err(step.bad.into());
+        }
     }
-    let r = show(
-        &host,
-        "sh -c 'echo to stdout; echo to stderr >&2; exit 3'",
-        &["sh", "-c", "echo to stdout; echo to stderr >&2; exit 3"],
-        b"",
-        3,
-        true,
-    )
-    .await?;
-    if r.out != b"to stdout\n" || r.err != b"to stderr\n" {
-        return Err("sh: stdout and stderr were not kept apart".into());
-    }
-    show(
-        &host,
-        "no-such-command",
-        &["no-such-command"],
-        b"",
-        127,
-        false,
-    )
-    .await?;
 
     println!("[5/6] cp through hvsock, verified with SHA-256");
     let host_dir = root.join("host");
@@ -297,4 +335,20 @@ The same with a real VM:
                   hvsock cp ./file myvm:/tmp/"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_payload_is_the_test_kits_xorshift_words() {
+        for n in [0, 1, 7, 8, 9, 4096 + 3] {
+            assert_eq!(
+                payload(n),
+                hvsock_testkit::data::xorshift_words(n, PAYLOAD_SEED),
+                "{n}"
+            );
+        }
+    }
 }

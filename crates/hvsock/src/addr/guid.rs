@@ -253,39 +253,43 @@ mod tests {
         ] {
             assert_eq!(s.parse::<Guid>().unwrap(), want, "{s}");
         }
-        assert_eq!("".parse::<Guid>(), Err(GuidParseError::Length(0)));
-        assert_eq!(
-            "999e53d4-3d5c-4c3e-8779-bed06ec056e".parse::<Guid>(),
-            Err(GuidParseError::Length(35))
-        );
-        assert_eq!(
-            "999e53d4x3d5c-4c3e-8779-bed06ec056e1".parse::<Guid>(),
-            Err(GuidParseError::Hyphens)
-        );
-        assert_eq!(
-            "999e53d4-3d5c-4c3e-8779-bed06ec056eg".parse::<Guid>(),
-            Err(GuidParseError::Digit('g'))
-        );
-        assert_eq!(
-            "{999e53d4-3d5c-4c3e-8779-bed06ec056e1)".parse::<Guid>(),
-            Err(GuidParseError::Braces)
-        );
-        assert_eq!(
-            "{99e53d4-3d5c-4c3e-8779-bed06ec056e1}".parse::<Guid>(),
-            Err(GuidParseError::Length(37))
-        );
+        for (s, want) in [
+            ("", GuidParseError::Length(0)),
+            (
+                "999e53d4-3d5c-4c3e-8779-bed06ec056e",
+                GuidParseError::Length(35),
+            ),
+            (
+                "999e53d4x3d5c-4c3e-8779-bed06ec056e1",
+                GuidParseError::Hyphens,
+            ),
+            (
+                "999e53d4-3d5c-4c3e-8779-bed06ec056eg",
+                GuidParseError::Digit('g'),
+            ),
+            (
+                "{999e53d4-3d5c-4c3e-8779-bed06ec056e1)",
+                GuidParseError::Braces,
+            ),
+            (
+                "{99e53d4-3d5c-4c3e-8779-bed06ec056e1}",
+                GuidParseError::Length(37),
+            ),
+            (
+                "{999e53d4-3d5c-4c3e-8779-bed06ec056e1",
+                GuidParseError::Length(37),
+            ),
+            (
+                "{999e53d4-3d5c-4c3e-8779-bed06ec056}",
+                GuidParseError::Braces,
+            ),
+        ] {
+            assert_eq!(s.parse::<Guid>(), Err(want), "{s:?}");
+        }
         assert!(
             "999e53d4-3d5c-4c3e-8779-bed06ec056é"
                 .parse::<Guid>()
                 .is_err()
-        );
-        assert_eq!(
-            "{999e53d4-3d5c-4c3e-8779-bed06ec056e1".parse::<Guid>(),
-            Err(GuidParseError::Length(37))
-        );
-        assert_eq!(
-            "{999e53d4-3d5c-4c3e-8779-bed06ec056}".parse::<Guid>(),
-            Err(GuidParseError::Braces)
         );
     }
 

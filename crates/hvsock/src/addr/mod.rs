@@ -7,6 +7,23 @@ use crate::addr::guid::Guid;
 use std::fmt;
 use std::str::FromStr;
 
+/// `From<Guid>` and `Display` (the GUID's text) for a newtype over [`Guid`].
+macro_rules! guid_newtype {
+    ($t:ident) => {
+        impl From<Guid> for $t {
+            fn from(g: Guid) -> Self {
+                $t(g)
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
 /// `AF_HYPERV`, the Windows address family of Hyper-V sockets.
 pub const AF_HYPERV: u16 = 34;
 /// `HV_PROTOCOL_RAW`, the only Hyper-V socket protocol.
@@ -88,17 +105,7 @@ impl VmId {
     }
 }
 
-impl From<Guid> for VmId {
-    fn from(g: Guid) -> Self {
-        VmId(g)
-    }
-}
-
-impl fmt::Display for VmId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+guid_newtype!(VmId);
 
 impl fmt::Debug for VmId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -166,17 +173,7 @@ impl ServiceId {
     }
 }
 
-impl From<Guid> for ServiceId {
-    fn from(g: Guid) -> Self {
-        ServiceId(g)
-    }
-}
-
-impl fmt::Display for ServiceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
+guid_newtype!(ServiceId);
 
 impl fmt::Debug for ServiceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -339,26 +336,15 @@ mod tests {
     fn wildcard_constants_match_hvsocket_h() {
         assert_eq!(VmId::ZERO.0.to_u128(), 0);
         assert_eq!(VmId::WILDCARD, VmId::ZERO);
-        assert_eq!(
-            VmId::BROADCAST.to_string(),
-            "ffffffff-ffff-ffff-ffff-ffffffffffff"
-        );
-        assert_eq!(
-            VmId::CHILDREN.to_string(),
-            "90db8b89-0d35-4f79-8ce9-49ea0ac8b7cd"
-        );
-        assert_eq!(
-            VmId::LOOPBACK.to_string(),
-            "e0e16197-dd56-4a10-9195-5ee7a155a838"
-        );
-        assert_eq!(
-            VmId::PARENT.to_string(),
-            "a42e7cda-d03f-480c-9cc2-a4de20abb878"
-        );
-        assert_eq!(
-            VmId::SILOHOST.to_string(),
-            "36bd0c5c-7276-4223-88ba-7d03b654c568"
-        );
+        for (id, text) in [
+            (VmId::BROADCAST, "ffffffff-ffff-ffff-ffff-ffffffffffff"),
+            (VmId::CHILDREN, "90db8b89-0d35-4f79-8ce9-49ea0ac8b7cd"),
+            (VmId::LOOPBACK, "e0e16197-dd56-4a10-9195-5ee7a155a838"),
+            (VmId::PARENT, "a42e7cda-d03f-480c-9cc2-a4de20abb878"),
+            (VmId::SILOHOST, "36bd0c5c-7276-4223-88ba-7d03b654c568"),
+        ] {
+            assert_eq!(id.to_string(), text);
+        }
         for (name, id) in VmId::WILDCARDS {
             assert_eq!(VmId::from_wildcard_name(name), Some(id));
             assert_eq!(name.to_uppercase().parse::<VmId>().unwrap(), id);
