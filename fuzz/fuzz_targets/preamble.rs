@@ -3,7 +3,8 @@
 //!
 //! Properties: never panics; a complete preamble re-encodes to the first 40 bytes; a
 //! prefix of a valid preamble asks for more bytes and never fails; the reply decoders
-//! accept only what `encode_reply` can produce.
+//! accept only what `encode_reply` can produce, and a refusal's text comes out with
+//! control characters escaped.
 #![no_main]
 
 use hvsock::handshake::{self, MAX_REPLY_MESSAGE, PREAMBLE_LEN, Preamble, REPLY_LEN, Status};
@@ -53,8 +54,14 @@ fuzz_target!(|data: &[u8]| {
                     let n = u16::from_le_bytes([enc[4], enc[5]]) as usize;
                     assert!(n <= MAX_REPLY_MESSAGE);
                     assert_eq!(enc.len(), REPLY_LEN + 2 + n);
-                    // A valid UTF-8 message within the limit survives unchanged.
-                    if body.len() <= MAX_REPLY_MESSAGE && std::str::from_utf8(body).is_ok() {
+                    // The message is shown escaped: nothing in it can drive a terminal.
+                    assert!(!msg.chars().any(char::is_control), "{msg:?}");
+                    // A valid UTF-8 message within the limit with nothing to escape
+                    // survives unchanged.
+                    if body.len() <= MAX_REPLY_MESSAGE
+                        && std::str::from_utf8(body)
+                            .is_ok_and(|t| hvsock::text::escape_untrusted(t) == t)
+                    {
                         assert_eq!(msg.as_bytes(), body);
                         assert_eq!(&enc[REPLY_LEN + 2..], body);
                     }

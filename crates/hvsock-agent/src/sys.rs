@@ -130,7 +130,9 @@ pub fn parse_proc_stat(stat: &[u8]) -> Option<(u8, i32)> {
     let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
     let mut fields = rest.split_ascii_whitespace();
     let state = fields.next()?;
-    if state.len() != 1 {
+    // The kernel's states are letters (R, S, D, Z, T, t, X, I...); anything else is not
+    // a stat line.
+    if state.len() != 1 || !state.as_bytes()[0].is_ascii_alphabetic() {
         return None;
     }
     let _ppid = fields.next()?;

@@ -177,6 +177,9 @@ fn proc_stat_parsing() {
         b"1 (x) S 1 2",
         b"1 (x) SS 1 2 3",
         b"1 (x) S 1 2 z",
+        // Found by the proc_stat fuzz target: a NUL (not ASCII whitespace) as the state.
+        b"7 (a) b) \x0c\x14\xebZ 1 (c) R 5 6 7)\t\0 1\"9!9 0 -1\n",
+        b"1 (x) 3 1 2 3",
     ] {
         assert_eq!(
             parse_proc_stat(bad),
