@@ -37,6 +37,11 @@ pub struct AgentOptions {
     /// After the process exits, how long to wait for its output pipes to reach end of
     /// file (a background child may hold them open). Default 2 s.
     pub drain_timeout: Duration,
+    /// Variables every exec and shell session gets on top of the agent's own
+    /// environment (a request's own `env` comes after and wins). The CLI passes its
+    /// `--config-dir` here as `HVSOCK_CONFIG_DIR`, so `hvsock` run in a session uses
+    /// the agent's configuration. Default: none.
+    pub env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
     /// When the client of an exec or shell session goes away (or misbehaves), how long
     /// the session's processes have after the hang-up (SIGHUP) before whatever is left
     /// of the session gets SIGKILL. Default 2 s.
@@ -57,6 +62,7 @@ impl Default for AgentOptions {
             max_concurrent: 64,
             shell: None,
             drain_timeout: Duration::from_secs(2),
+            env: Vec::new(),
             hangup_grace: Duration::from_secs(2),
             copy_idle_timeout: crate::tree::DEFAULT_IDLE_TIMEOUT,
             stats: Arc::default(),

@@ -244,3 +244,24 @@ async fn background_child_does_not_block_exit() {
     assert_eq!(code.unwrap(), 6);
     assert_eq!(out, b"started-bg\n");
 }
+
+/// The agent's own extra variables reach every session; the request's `env` wins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_env_reaches_sessions_and_the_request_wins() {
+    let agent = start_agent(AgentOptions {
+        env: vec![
+            ("HVSOCK_AGENT_TEST_A".into(), "from-agent".into()),
+            ("HVSOCK_AGENT_TEST_B".into(), "from-agent".into()),
+        ],
+        ..AgentOptions::default()
+    });
+    let mut r = req(&[
+        "sh",
+        "-c",
+        "echo \"$HVSOCK_AGENT_TEST_A $HVSOCK_AGENT_TEST_B\"",
+    ]);
+    r.env = vec![("HVSOCK_AGENT_TEST_B".into(), "from-request".into())];
+    let (code, out, _) = run(&agent, r, b"").await;
+    assert_eq!(code.unwrap(), 0);
+    assert_eq!(out, b"from-agent from-request\n");
+}

@@ -49,6 +49,7 @@ where
     }
     let mut cmd = tokio::process::Command::new(&req.argv[0]);
     cmd.args(&req.argv[1..]);
+    cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
     cmd.envs(req.env.iter().map(|(k, v)| (k, v)));
     if let Some(cwd) = &req.cwd {
         cmd.current_dir(cwd);
@@ -91,6 +92,7 @@ where
     if let Some(t) = &req.term {
         cmd.env("TERM", t);
     }
+    cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
     cmd.envs(req.env.iter().map(|(k, v)| (k, v)));
     let name = shell.display().to_string();
     run_on_pty(c, cmd, &name, req.window, opts).await

@@ -136,6 +136,12 @@ pub fn run(config: &Config, args: AgentArgs) -> Result<ExitCode, Box<dyn std::er
         copy_root,
         copy_idle_timeout: args.copy_idle_timeout,
         max_concurrent: args.max_concurrent as usize,
+        // What `--config-dir` means for the commands a session runs (no set_var).
+        env: config
+            .child_env()
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into_os_string()))
+            .collect(),
         ..AgentOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
