@@ -167,6 +167,16 @@ pub fn session_processes(sid: i32) -> Vec<i32> {
     out
 }
 
+/// The caller's own session id, read from `/proc/self/stat`.
+///
+/// Not `getsid(0)`: in a container whose session leader lives outside its pid namespace
+/// the kernel reports session 0, and rustix's `getsid` panics on a zero pid (CI ran
+/// into exactly that). `/proc` reports 0 too, which [`signal_session`] refuses anyway.
+pub fn own_session() -> Option<i32> {
+    let stat = std::fs::read("/proc/self/stat").ok()?;
+    parse_proc_stat(&stat).map(|(_, session)| session)
+}
+
 /// Sends `sig` to every live process of session `sid` (a session the agent started with
 /// `setsid`: its id is its leader's pid). Refuses (returns 0) for the caller's own
 /// session and for ids below 2. Returns how many processes were signalled.
@@ -174,8 +184,8 @@ pub fn session_processes(sid: i32) -> Vec<i32> {
 /// A process may start another in the same session between the scan and the signal;
 /// callers repeat this until [`session_processes`] is empty.
 pub fn signal_session(sid: i32, sig: rustix::process::Signal) -> usize {
-    use rustix::process::{Pid, getsid, kill_process};
-    if sid < 2 || getsid(None).ok().map(Pid::as_raw_nonzero).map(|p| p.get()) == Some(sid) {
+    use rustix::process::{Pid, kill_process};
+    if sid < 2 || own_session() == Some(sid) {
         return 0;
     }
     session_processes(sid)
