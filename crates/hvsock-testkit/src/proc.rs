@@ -255,3 +255,52 @@ mod tests {
         );
     }
 }
+
+/// Whether process `pid` has ended: it is gone, or it is a zombie. A zombie counts as
+/// ended because it runs nothing any more and its reaping is not ours to wait for:
+/// an orphan is reparented to the pid namespace's init, which in a container may be a
+/// process that never reaps (CI runs in one).
+pub fn ended(pid: i32) -> bool {
+    match std::fs::read(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => {
+            // The state is the field after the command name, which ends at the last ')'.
+            let state = stat
+                .iter()
+                .rposition(|&b| b == b')')
+                .and_then(|close| stat.get(close + 2).copied());
+            matches!(state, Some(b'Z' | b'X') | None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod ended_tests {
+    use super::ended;
+
+    #[test]
+    fn a_running_process_has_not_ended_and_a_reaped_or_zombie_one_has() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        assert!(!ended(pid));
+        child.kill().unwrap();
+        // Killed but not reaped yet: a zombie once the signal is delivered.
+        let start = std::time::Instant::now();
+        while !ended(pid) {
+            assert!(
+                start.elapsed().as_secs() < 10,
+                "the killed child never ended"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(
+            std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "a zombie until waited for"
+        );
+        child.wait().unwrap();
+        assert!(ended(pid));
+    }
+}

@@ -294,7 +294,8 @@ pub async fn read_pid(file: &Path) -> i32 {
         .unwrap()
 }
 
-/// Whether process `pid` exists (a zombie counts: it is not reaped yet).
+/// Whether process `pid` still runs (a zombie does not: in a container the orphans of
+/// a session may be reparented to an init that never reaps them).
 pub fn alive(pid: i32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+    !hvsock_testkit::proc::ended(pid)
 }

@@ -229,7 +229,7 @@ fn exec_with_a_full_stdin_still_forwards_signals() {
         );
         assert_eq!(wait_limit(&mut child).code(), Some(want), "signal {sig}");
         wait_for("the remote sleep to end", || {
-            !Path::new(&format!("/proc/{pid}")).exists()
+            hvsock_testkit::proc::ended(pid)
         });
     }
 }
@@ -243,7 +243,7 @@ fn killed_exec_client_ends_the_remote_command_and_frees_its_slot() {
     child.kill().unwrap();
     let _ = child.wait();
     wait_for("the remote sleep to end", || {
-        !Path::new(&format!("/proc/{pid}")).exists()
+        hvsock_testkit::proc::ended(pid)
     });
     // The only slot is free again.
     let out = env.run(&["exec", "vm1", "--", "echo", "next"], b"");
@@ -286,7 +286,7 @@ fn stopping_the_agent_ends_its_sessions_background_jobs_too() {
     drop(env.agent.take());
     for pid in [sh, job] {
         wait_for("the session's processes to end", || {
-            !Path::new(&format!("/proc/{pid}")).exists()
+            hvsock_testkit::proc::ended(pid)
         });
     }
     assert_eq!(wait_limit(&mut child).code(), Some(255));
