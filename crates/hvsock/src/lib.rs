@@ -1,11 +1,13 @@
-//! # hvsock: Hyper-V sockets for Linux
+//! # hvsock: Hyper-V sockets for Linux and Windows
 //!
 //! Hyper-V sockets (`AF_HYPERV`) are stream sockets between a host and its VMs and
 //! containers that need no network. An endpoint is a pair of GUIDs, the VM id and the
-//! service id. This crate gives Linux one addressing model, one service registry and
-//! one socket API (std and tokio) over the kernel's AF_VSOCK, "hybrid vsock" Unix
-//! sockets (Firecracker, Cloud Hypervisor, OpenVMM, vhost-device-vsock) and local
-//! partitions (processes and containers on one machine).
+//! service id. This crate gives one addressing model, one service registry and one
+//! socket API (std and tokio) over the kernel's AF_VSOCK, "hybrid vsock" Unix sockets
+//! (Firecracker, Cloud Hypervisor, OpenVMM, vhost-device-vsock) and local partitions
+//! (processes and containers on one machine) on Linux, and over Windows' own
+//! AF_HYPERV sockets on a Windows (Hyper-V) host, where Windows routes and enforces
+//! registration and hvsock adds its names, its registry commands and its errors.
 //!
 //! ```
 //! use hvsock::{HvAddr, ServiceId, VmId};

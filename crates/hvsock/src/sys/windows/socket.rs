@@ -96,3 +96,40 @@ fn last_wsa_error() -> io::Error {
     // SAFETY: WSAGetLastError only reads the calling thread's last WinSock error.
     io::Error::from_raw_os_error(unsafe { WinSock::WSAGetLastError() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::{ServiceId, VmId};
+
+    #[test]
+    fn sockaddr_hv_goes_through_socket2_unchanged() {
+        for addr in [
+            HvAddr::new(VmId::PARENT, ServiceId::from_vsock_port(5000)),
+            HvAddr::new(VmId::ZERO, ServiceId::from_vsock_port(u32::MAX)),
+            HvAddr::new(
+                VmId("0123abcd-4567-89ef-0123-456789abcdef".parse().unwrap()),
+                ServiceId("999e53d4-3d5c-4c3e-8779-bed06ec056e1".parse().unwrap()),
+            ),
+        ] {
+            let sa = sockaddr_hv(&addr);
+            assert_eq!(sa.family(), AF_HYPERV);
+            assert_eq!(sa.len() as usize, SOCKADDR_HV_LEN);
+            assert_eq!(hv_addr_of(&sa), Some(addr));
+        }
+        let inet: SockAddr = "127.0.0.1:80"
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+            .into();
+        assert_eq!(hv_addr_of(&inet), None);
+    }
+
+    #[test]
+    fn the_real_socket_call_fails_as_windows_without_hyperv_does() {
+        // Under wine (and on Windows without Hyper-V) there is no AF_HYPERV provider.
+        // On a Hyper-V host this succeeds, and the test checks nothing more.
+        if let Err(e) = hyperv_socket() {
+            assert_eq!(e.raw_os_error(), Some(10047), "{e}");
+        }
+    }
+}
