@@ -434,6 +434,13 @@ fn no_message_names_a_command() {
         },
         RegistryError::NotFound("nosuch".into()),
         RegistryError::NoFreeId,
+        RegistryError::AdminRequired {
+            key: windows::GCS_SUBKEY.into(),
+        },
+        RegistryError::Windows {
+            key: windows::GCS_SUBKEY.into(),
+            source: std::io::Error::other("x"),
+        },
     ]);
     for e in &every {
         // Exhaustive: a new variant fails to compile here until it is added above.
@@ -446,7 +453,9 @@ fn no_message_names_a_command() {
             | RegistryError::BadPort { .. }
             | RegistryError::BadName { .. }
             | RegistryError::NotFound(_)
-            | RegistryError::NoFreeId => {}
+            | RegistryError::NoFreeId
+            | RegistryError::AdminRequired { .. }
+            | RegistryError::Windows { .. } => {}
         }
         assert!(!crate::error::names_a_command(&e.to_string()), "{e}");
     }
