@@ -143,16 +143,18 @@ pub use imp::{Fault, ServicesKey};
 #[cfg(windows)]
 mod imp {
     use super::*;
-    use crate::sys::registry::{Access, Hive, Key};
+    use crate::sys::registry::{Access, Hive, Key, win32_error};
     use std::io;
+    use windows_sys::Win32::Foundation::ERROR_ACCESS_DENIED;
 
     /// A failure to simulate, **for tests only** (see [`ServicesKey::with_fault`]).
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     #[non_exhaustive]
     pub enum Fault {
-        /// The key is opened read-only for an update, as if the process were not
-        /// elevated: Windows itself then refuses the first write (access denied).
-        ReadOnly,
+        /// Opening the key for writing is refused with `ERROR_ACCESS_DENIED`, the
+        /// answer Windows gives a process without administrator rights for Hyper-V's
+        /// key (there the refusal comes at this first step, before any write).
+        NotElevated,
         /// Writing a new service's `ElementName` fails after its key was created.
         ValueWriteFails,
     }
@@ -234,12 +236,15 @@ mod imp {
             &self,
             f: impl FnOnce(&mut Registry) -> Result<T, RegistryError>,
         ) -> Result<T, RegistryError> {
-            let access = match self.fault {
-                Some(Fault::ReadOnly) => Access::Read,
-                _ => Access::ReadWrite,
+            let opened = if self.fault == Some(Fault::NotElevated) {
+                Err(win32_error(
+                    ERROR_ACCESS_DENIED,
+                    &format!("opening {} for writing (simulated)", self.full_name()),
+                ))
+            } else {
+                Key::create(self.hive, &self.path, Access::ReadWrite)
             };
-            let (root, _) =
-                Key::create(self.hive, &self.path, access).map_err(|e| self.error(e))?;
+            let (root, _) = opened.map_err(|e| self.error(e))?;
             let (old, keys) = read_services(&root).map_err(|e| self.error(e))?;
             let mut new = old.clone();
             let out = f(&mut new)?;
