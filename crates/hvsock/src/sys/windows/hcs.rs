@@ -27,7 +27,8 @@ const ACCESS_DENIED_HRESULT: HRESULT = 0x8007_0005_u32 as HRESULT;
 type HcsOperation = *mut c_void;
 type HcsCreateOperation = unsafe extern "system" fn(*const c_void, *const c_void) -> HcsOperation;
 type HcsEnumerateComputeSystems = unsafe extern "system" fn(PCWSTR, HcsOperation) -> HRESULT;
-type HcsWaitForOperationResult = unsafe extern "system" fn(HcsOperation, u32, *mut PWSTR) -> HRESULT;
+type HcsWaitForOperationResult =
+    unsafe extern "system" fn(HcsOperation, u32, *mut PWSTR) -> HRESULT;
 type HcsCloseOperation = unsafe extern "system" fn(HcsOperation);
 
 /// A loaded DLL, freed on drop.
@@ -61,12 +62,19 @@ impl Library {
         let wname = wide(name);
         // SAFETY: `wname` is a NUL-terminated UTF-16 string alive for the call; the
         // file handle must be NULL; the flag restricts the search to System32.
-        let module =
-            unsafe { LoadLibraryExW(wname.as_ptr(), std::ptr::null_mut(), LOAD_LIBRARY_SEARCH_SYSTEM32) };
+        let module = unsafe {
+            LoadLibraryExW(
+                wname.as_ptr(),
+                std::ptr::null_mut(),
+                LOAD_LIBRARY_SEARCH_SYSTEM32,
+            )
+        };
         if module.is_null() {
             // SAFETY: reads this thread's last error, set by the failed call above.
             let code = unsafe { GetLastError() };
-            return Err(unsupported(&format!("{name} could not be loaded: Win32 error {code}")));
+            return Err(unsupported(&format!(
+                "{name} could not be loaded: Win32 error {code}"
+            )));
         }
         Ok(Library(module))
     }
@@ -159,7 +167,10 @@ fn hcs_error(hr: HRESULT, doc: Option<&str>) -> io::Error {
         TIMEOUT_HRESULT => io::ErrorKind::TimedOut,
         _ => io::ErrorKind::Other,
     };
-    let mut msg = format!("HcsEnumerateComputeSystems failed: HRESULT {:#010x}", hr as u32);
+    let mut msg = format!(
+        "HcsEnumerateComputeSystems failed: HRESULT {:#010x}",
+        hr as u32
+    );
     if kind == io::ErrorKind::PermissionDenied {
         msg.push_str(" (access denied: the Host Compute Service answers administrators only)");
     }
@@ -180,15 +191,24 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::Unsupported);
         let s = e.to_string();
         assert!(s.contains("Host Compute Service is not available"), "{s}");
-        assert!(s.contains("hvsock-no-such-library.dll") && s.contains("126"), "{s}");
+        assert!(
+            s.contains("hvsock-no-such-library.dll") && s.contains("126"),
+            "{s}"
+        );
     }
 
     #[test]
     fn hcs_errors_keep_their_kind_and_escape_the_document() {
-        let e = hcs_error(ACCESS_DENIED_HRESULT, Some("{\"Error\":-2147024891}\u{1b}[2J"));
+        let e = hcs_error(
+            ACCESS_DENIED_HRESULT,
+            Some("{\"Error\":-2147024891}\u{1b}[2J"),
+        );
         assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
         let s = e.to_string();
         assert!(s.contains("0x80070005") && !s.contains('\u{1b}'), "{s}");
-        assert_eq!(hcs_error(TIMEOUT_HRESULT, None).kind(), io::ErrorKind::TimedOut);
+        assert_eq!(
+            hcs_error(TIMEOUT_HRESULT, None).kind(),
+            io::ErrorKind::TimedOut
+        );
     }
 }

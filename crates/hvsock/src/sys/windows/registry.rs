@@ -16,9 +16,9 @@ use windows_sys::Win32::Foundation::{
 };
 use windows_sys::Win32::System::Registry::{
     HKEY, HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_64KEY, KEY_WRITE,
-    REG_CREATED_NEW_KEY, REG_DWORD, REG_EXPAND_SZ, REG_OPTION_NON_VOLATILE, REG_SZ,
-    REG_VALUE_TYPE, RegCloseKey, RegCreateKeyExW, RegDeleteTreeW, RegDeleteValueW,
-    RegEnumKeyExW, RegOpenKeyExW, RegQueryValueExW, RegSetValueExW,
+    REG_CREATED_NEW_KEY, REG_DWORD, REG_EXPAND_SZ, REG_OPTION_NON_VOLATILE, REG_SZ, REG_VALUE_TYPE,
+    RegCloseKey, RegCreateKeyExW, RegDeleteTreeW, RegDeleteValueW, RegEnumKeyExW, RegOpenKeyExW,
+    RegQueryValueExW, RegSetValueExW,
 };
 
 /// `DELETE` (winnt.h): needed, besides `KEY_WRITE`, to delete a key's subkeys.
@@ -302,9 +302,8 @@ impl Key {
 
     fn set(&self, name: &str, ty: REG_VALUE_TYPE, data: &[u8]) -> io::Result<()> {
         let wname = wide(name);
-        let len = u32::try_from(data.len()).map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidInput, "registry value too large")
-        })?;
+        let len = u32::try_from(data.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "registry value too large"))?;
         // SAFETY: `wname` is NUL-terminated and `data` holds `len` bytes, both alive
         // for the call, which only reads them.
         let rc = unsafe { RegSetValueExW(self.hkey, wname.as_ptr(), 0, ty, data.as_ptr(), len) };
@@ -349,6 +348,96 @@ impl Key {
         match rc {
             ERROR_FILE_NOT_FOUND => Ok(false),
             _ => check(rc, || format!("deleting {}\\{name}", self.path)).map(|()| true),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every operation, in a key of this test's own under `HKCU\Software\hvsock-tests`.
+    #[test]
+    fn keys_and_values_round_trip() {
+        let leaf = crate::Guid::new_v4().to_string();
+        let path = format!("Software\\hvsock-tests\\{leaf}");
+        let (k, created) = Key::create(Hive::CurrentUser, &path, Access::ReadWrite).unwrap();
+        assert!(created);
+        assert!(
+            !Key::create(Hive::CurrentUser, &path, Access::Read)
+                .unwrap()
+                .1
+        );
+        let (s, created) = k.create_sub("{ABC}", Access::ReadWrite).unwrap();
+        assert!(created && s.path().ends_with(&format!("{leaf}\\{{ABC}}")));
+        let name = "Службa ✓ 𝄞";
+        s.set_string("ElementName", name).unwrap();
+        assert_eq!(s.get_string("ElementName").unwrap().as_deref(), Some(name));
+        assert_eq!(s.get_string("missing").unwrap(), None);
+        s.set_string("long", &"x".repeat(5000)).unwrap();
+        assert_eq!(s.get_string("long").unwrap().unwrap().len(), 5000);
+        s.set_dword("D", 7).unwrap();
+        assert_eq!(s.get_dword("D").unwrap(), Some(7));
+        assert_eq!(
+            s.get_string("D").unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        assert_eq!(
+            s.get_dword("ElementName").unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+        assert!(s.delete_value("D").unwrap());
+        assert!(!s.delete_value("D").unwrap());
+        s.create_sub("deeper", Access::ReadWrite).unwrap();
+        k.create_sub("other", Access::Read).unwrap();
+        let mut names = k.subkey_names().unwrap();
+        names.sort();
+        assert_eq!(names, ["other", "{ABC}"]);
+        drop(s);
+        assert!(
+            k.delete_tree("{ABC}").unwrap(),
+            "a key with a subkey goes whole"
+        );
+        assert!(!k.delete_tree("{ABC}").unwrap());
+        assert_eq!(k.subkey_names().unwrap(), ["other"]);
+        assert_eq!(
+            k.delete_tree("").unwrap_err().kind(),
+            io::ErrorKind::InvalidInput
+        );
+        let e = k.open_sub("missing", Access::Read).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(e.to_string().contains("ERROR_FILE_NOT_FOUND (2)"), "{e}");
+        // A handle opened for reading cannot write: access denied, PermissionDenied.
+        let ro = Key::open(Hive::CurrentUser, &path, Access::Read).unwrap();
+        let e = ro.set_string("x", "y").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        assert!(e.to_string().contains("ERROR_ACCESS_DENIED (5)"), "{e}");
+        drop((k, ro));
+        let parent = Key::open(
+            Hive::CurrentUser,
+            "Software\\hvsock-tests",
+            Access::ReadWrite,
+        )
+        .unwrap();
+        assert!(parent.delete_tree(&leaf).unwrap());
+        let e = Key::open(Hive::CurrentUser, &path, Access::Read).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn win32_codes_map_to_kinds_without_format_message() {
+        for (code, kind) in [
+            (ERROR_ACCESS_DENIED, io::ErrorKind::PermissionDenied),
+            (ERROR_FILE_NOT_FOUND, io::ErrorKind::NotFound),
+            (ERROR_KEY_DELETED, io::ErrorKind::NotFound),
+            (1234, io::ErrorKind::Other),
+        ] {
+            let e = win32_error(code, "doing x");
+            assert_eq!(e.kind(), kind, "{code}");
+            assert!(
+                e.to_string().starts_with("doing x: ")
+                    && e.to_string().contains(&format!("({code})"))
+            );
         }
     }
 }
