@@ -402,24 +402,28 @@ fn without_administrator_rights_nothing_is_written() {
 }
 
 #[test]
-fn a_half_written_key_is_rolled_back() {
+fn a_half_written_update_is_rolled_back() {
     let t = TestKey::new();
     t.key().update(|r| r.add("kept", None)).unwrap();
-    let failing = t.key().with_fault(Fault::ValueWriteFails);
-    let mut new_ids = Vec::new();
-    let e = failing
-        .update(|r| {
-            for n in ["a", "b", "c"] {
-                new_ids.push(r.add(n, None)?);
-            }
-            Ok(())
-        })
-        .unwrap_err();
-    assert!(matches!(e, RegistryError::Windows { .. }), "{e:?}");
-    assert!(e.to_string().contains("simulated"), "{e}");
-    assert_eq!(t.load().services().len(), 1);
-    for id in new_ids {
-        assert!(!t.exists(&id.to_string()), "{id} left behind");
+    // The 1st, then the 3rd new key fails: the keys created before it go too.
+    for nth in [1, 3] {
+        let failing = t.key().with_fault(Fault::ValueWriteFails { nth });
+        let mut new_ids = Vec::new();
+        let e = failing
+            .update(|r| {
+                for n in ["a", "b", "c"] {
+                    new_ids.push(r.add(n, None)?);
+                }
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(matches!(e, RegistryError::Windows { .. }), "{e:?}");
+        assert!(e.to_string().contains("simulated"), "{e}");
+        assert_eq!(t.load().services().len(), 1);
+        assert_eq!(t.subkeys().len(), 1);
+        for id in new_ids {
+            assert!(!t.exists(&id.to_string()), "{id} left behind ({nth})");
+        }
     }
 }
 

@@ -19,8 +19,9 @@
 //!   the bare lowercase GUID (what the Hyper-V guide's
 //!   `New-Item -Name ((New-Guid).Guid)` creates) with its `ElementName`; a removed
 //!   service's key is deleted with everything under it; a changed name is rewritten.
-//!   New keys are written first, and if writing a value of one fails, every key this
-//!   update created is deleted again, so no service is left half-written. Writing under
+//!   New keys are written first, and if writing one fails, every key this update
+//!   created is deleted again, so no service is left half-written (renames, flags and
+//!   deletions come after the new keys and are not undone). Writing under
 //!   `HKLM` needs administrator rights: without them the update fails with
 //!   [`RegistryError::AdminRequired`] before anything is written.
 //! - **Enabled / disabled**: Hyper-V has no per-service switch; a registered service is
@@ -155,8 +156,12 @@ mod imp {
         /// answer Windows gives a process without administrator rights for Hyper-V's
         /// key (there the refusal comes at this first step, before any write).
         NotElevated,
-        /// Writing a new service's `ElementName` fails after its key was created.
-        ValueWriteFails,
+        /// Writing the `ElementName` of the `nth` new key of an update (from 1) fails
+        /// after the key was created.
+        ValueWriteFails {
+            /// Which new key fails.
+            nth: usize,
+        },
     }
 
     /// The key that holds the services, and how to read and change them.
@@ -248,15 +253,31 @@ mod imp {
             let (old, keys) = read_services(&root).map_err(|e| self.error(e))?;
             let mut new = old.clone();
             let out = f(&mut new)?;
+            // Creations come first: when one fails, deleting the keys created before
+            // it leaves the registry as it was. Renames, flags and deletions follow.
+            let mut created: Vec<String> = Vec::new();
             for change in plan(&old, &keys, &new) {
-                self.apply(&root, change).map_err(|e| self.error(e))?;
+                let new_key = match &change {
+                    Change::Create(s) => Some(key_name(s.id)),
+                    _ => None,
+                };
+                if let Err(e) = self.apply(&root, change, created.len() + 1) {
+                    if new_key.is_some() {
+                        for k in &created {
+                            let _ = root.delete_tree(k);
+                        }
+                    }
+                    return Err(self.error(e));
+                }
+                created.extend(new_key);
             }
             Ok(out)
         }
 
-        fn apply(&self, root: &Key, change: Change) -> io::Result<()> {
+        /// Makes one change; `nth` counts the new keys of this update (from 1).
+        fn apply(&self, root: &Key, change: Change, nth: usize) -> io::Result<()> {
             match change {
-                Change::Create(s) => self.create(root, &s),
+                Change::Create(s) => self.create(root, &s, nth),
                 Change::Rename(keys, name) => {
                     for k in keys {
                         root.open_sub(&k, Access::ReadWrite)?
@@ -281,7 +302,7 @@ mod imp {
 
         /// Creates the key of `s` with its values; deletes the key again if a value
         /// cannot be written.
-        fn create(&self, root: &Key, s: &Service) -> io::Result<()> {
+        fn create(&self, root: &Key, s: &Service, nth: usize) -> io::Result<()> {
             let name = key_name(s.id);
             let (key, created) = root.create_sub(&name, Access::ReadWrite)?;
             if !created {
@@ -294,7 +315,7 @@ mod imp {
                     ),
                 ));
             }
-            let written = if self.fault == Some(Fault::ValueWriteFails) {
+            let written = if self.fault == Some(Fault::ValueWriteFails { nth }) {
                 Err(io::Error::other(format!(
                     "writing {}\\{ELEMENT_NAME}: simulated failure",
                     key.path()
