@@ -4,7 +4,7 @@
 //! `RuntimeId`, `State`, and many more that are not needed here and are ignored).
 //!
 //! [`parse`] is pure and builds everywhere (tests and the `hcs_document` fuzz target
-//! run it on Linux); on Windows, [`enumerate`] asks the HCS itself.
+//! run it on Linux); on Windows, `enumerate` asks the HCS itself.
 //!
 //! ```
 //! use hvsock::config::compute_systems::parse;
