@@ -31,7 +31,9 @@ pub(crate) fn hint(e: &(dyn Error + 'static)) -> Option<String> {
     }
     if let Some(e) = e.downcast_ref::<AddrSyntaxError>() {
         return match e {
-            AddrSyntaxError::UnknownVm { .. } => Some(SEE_VM_LIST.to_string()),
+            AddrSyntaxError::UnknownVm { .. } | AddrSyntaxError::UnknownComputeSystem { .. } => {
+                Some(SEE_VM_LIST.to_string())
+            }
             AddrSyntaxError::UnknownService { .. } => Some(SEE_OR_ADD_SERVICE.to_string()),
             AddrSyntaxError::Registry(r) => hint(r),
             AddrSyntaxError::Partitions(p) => hint(p),

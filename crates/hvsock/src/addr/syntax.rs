@@ -75,6 +75,18 @@ pub enum AddrSyntaxError {
         /// Extra detail (why it is not a GUID), may be empty.
         hint: String,
     },
+    /// Windows: the VM part names none of the compute systems the Host Compute
+    /// Service lists (or the HCS could not be asked).
+    #[error(
+        "unknown VM {name:?}: not a GUID, a wildcard (any, children, loopback, parent, \
+         broadcast, silohost) or a compute system Windows lists{detail}"
+    )]
+    UnknownComputeSystem {
+        /// The name as given.
+        name: String,
+        /// Why (the HCS's error, or which systems have the name), may be empty.
+        detail: String,
+    },
     /// The registry could not be loaded.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -207,6 +219,36 @@ pub fn resolve_service(
     }
 }
 
+/// Resolves a VM name among compute systems (Windows: what the Host Compute Service
+/// lists). Names are compared ignoring case, as Hyper-V Manager does; a name two
+/// systems share is an error rather than a guess.
+pub fn resolve_compute_system(
+    name: &str,
+    systems: &[crate::config::compute_systems::ComputeSystem],
+) -> Result<VmId, AddrSyntaxError> {
+    let found: Vec<_> = systems
+        .iter()
+        .filter(|s| s.name.to_lowercase() == name.to_lowercase())
+        .collect();
+    let unknown = |detail: String| AddrSyntaxError::UnknownComputeSystem {
+        name: name.to_string(),
+        detail,
+    };
+    match found.as_slice() {
+        [one] => one.vm_id().ok_or_else(|| {
+            unknown(format!(
+                " ({:?} has no Hyper-V VM id: is it running?)",
+                one.name
+            ))
+        }),
+        [] => Err(unknown(String::new())),
+        many => Err(unknown(format!(
+            " ({} compute systems have this name: give the VM's GUID)",
+            many.len()
+        ))),
+    }
+}
+
 impl AddrSpec {
     /// Whether resolving needs the partition table.
     pub fn needs_table(&self) -> bool {
@@ -232,7 +274,26 @@ impl AddrSpec {
 
     /// Looks up names, loading the registry and table of `dirs` only if a name needs
     /// them (so pure GUID addresses work with no config at all).
+    ///
+    /// On Windows a VM name is looked up among the compute systems of the Host
+    /// Compute Service (there is no partition table).
     pub fn resolve_in(&self, dirs: &Dirs) -> Result<HvAddr, AddrSyntaxError> {
+        #[cfg(windows)]
+        if let VmSpec::Name(name) = &self.vm {
+            let systems = crate::config::compute_systems::enumerate().map_err(|e| {
+                AddrSyntaxError::UnknownComputeSystem {
+                    name: name.clone(),
+                    detail: format!(" ({e}; give the VM's GUID instead)"),
+                }
+            })?;
+            let vm = resolve_compute_system(name, &systems)?;
+            let registry = if self.needs_registry() {
+                Registry::load(dirs)?
+            } else {
+                Registry::new()
+            };
+            return Ok(HvAddr::new(vm, resolve_service(&self.service, &registry)?));
+        }
         let table = if self.needs_table() {
             PartitionTable::load(dirs)?
         } else {
@@ -264,6 +325,41 @@ pub fn resolve_addr_in(s: &str, dirs: &Dirs) -> Result<HvAddr, AddrSyntaxError> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn vm_names_resolve_among_compute_systems() {
+        let doc = r#"[
+          {"Id":"1F0C1E39-8B2D-4C5A-9E0B-6C7D8E9FA0B1","SystemType":"VirtualMachine",
+           "Name":"Ubuntu 24.04","RuntimeId":"1f0c1e39-8b2d-4c5a-9e0b-6c7d8e9fa0b1","State":"Running"},
+          {"Id":"twin-1","Name":"twin","SystemType":"VirtualMachine","RuntimeId":"0d2e3f40-5162-4738-89ab-cdef01234567"},
+          {"Id":"twin-2","Name":"Twin","SystemType":"VirtualMachine","RuntimeId":"0d2e3f40-5162-4738-89ab-cdef01234568"},
+          {"Id":"abc123","Name":"stopped","SystemType":"Container"}
+        ]"#;
+        let systems = crate::config::compute_systems::parse(doc).unwrap();
+        let id = resolve_compute_system("ubuntu 24.04", &systems).unwrap();
+        assert_eq!(id.to_string(), "1f0c1e39-8b2d-4c5a-9e0b-6c7d8e9fa0b1");
+        let shown = |n: &str| resolve_compute_system(n, &systems).unwrap_err().to_string();
+        assert!(
+            shown("twin").contains("2 compute systems have this name"),
+            "{}",
+            shown("twin")
+        );
+        assert!(
+            shown("stopped").contains("has no Hyper-V VM id"),
+            "{}",
+            shown("stopped")
+        );
+        assert!(
+            shown("nosuch").starts_with("unknown VM \"nosuch\": not a GUID"),
+            "{}",
+            shown("nosuch")
+        );
+        assert!(
+            shown("nosuch").ends_with("a compute system Windows lists"),
+            "{}",
+            shown("nosuch")
+        );
+    }
+
     use super::*;
     use crate::config::partitions::PartitionKind;
     use proptest::prelude::*;
@@ -388,6 +484,10 @@ mod tests {
         .collect();
         every.push(RegistryError::NotFound("x".into()).into());
         every.push(PartitionError::NotFound("x".into()).into());
+        every.push(AddrSyntaxError::UnknownComputeSystem {
+            name: "x".into(),
+            detail: " (2 compute systems have this name: give the VM's GUID)".into(),
+        });
         for e in &every {
             // Exhaustive: a new variant fails to compile here until it is added above.
             match e {
@@ -397,6 +497,7 @@ mod tests {
                 | AddrSyntaxError::BadVsockPort(_)
                 | AddrSyntaxError::UnknownVm { .. }
                 | AddrSyntaxError::UnknownService { .. }
+                | AddrSyntaxError::UnknownComputeSystem { .. }
                 | AddrSyntaxError::Registry(_)
                 | AddrSyntaxError::Partitions(_) => {}
             }

@@ -17,7 +17,8 @@ use std::time::Duration;
 
 /// Keeps an accepted connection counted against its partition's limit
 /// (`max_connections_per_partition`) on the listener that accepted it, after the
-/// stream itself is gone: see [`HvStream::into_fd_and_guard`].
+/// stream itself is gone: see `HvStream::into_fd_and_guard` (Unix) and
+/// `HvStream::into_socket_and_guard` (Windows).
 ///
 /// Hold it as long as the socket it came with is open (e.g. until the child process
 /// that got the fd has exited), then drop it. Clones share one count: the place is
