@@ -13,6 +13,11 @@ use std::time::Duration;
 pub const PARTITION_ENV: &str = "HVSOCK_PARTITION";
 /// Environment variable saying the process runs inside a VM guest (`1`).
 pub const GUEST_ENV: &str = "HVSOCK_GUEST";
+/// Tests only (feature `inet-standin`, Windows): `IP:PORT` of the TCP stand-in for
+/// every AF_HYPERV socket of the process ([`Context::inet_standin`]).
+#[cfg(all(windows, feature = "inet-standin"))]
+#[doc(hidden)]
+pub const INET_STANDIN_ENV: &str = "HVSOCK_INET_STANDIN";
 /// Default connect timeout, as Linux AF_VSOCK's.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Largest connect timeout (`HVSOCKET_CONNECT_TIMEOUT_MAX`).
@@ -20,6 +25,20 @@ pub const MAX_CONNECT_TIMEOUT: Duration =
     Duration::from_millis(crate::addr::HVSOCKET_CONNECT_TIMEOUT_MAX as u64);
 /// Default time a listener gives a local peer to send its preamble.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Checks a connect timeout: more than zero and at most 300 s.
+pub(crate) fn check_connect_timeout(timeout: Duration) -> io::Result<()> {
+    if timeout.is_zero() || timeout > MAX_CONNECT_TIMEOUT {
+        return Err(err(
+            ErrorKind::InvalidInput,
+            format!(
+                "connect timeout must be more than 0 and at most {} s (HVSOCKET_CONNECT_TIMEOUT_MAX)",
+                MAX_CONNECT_TIMEOUT.as_secs()
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Where sockets live: the directories and the partition.
 ///
@@ -42,12 +61,33 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Context {
     pub(crate) dirs: Dirs,
     pub(crate) location: Location,
+    /// How sockets are made on Windows (AF_HYPERV; a TCP stand-in in tests).
+    #[cfg(windows)]
+    pub(crate) family: crate::transport::hyperv::Family,
 }
 
 impl Context {
     /// A context from explicit parts.
     pub fn new(dirs: Dirs, location: Location) -> Context {
-        Context { dirs, location }
+        Context {
+            dirs,
+            location,
+            #[cfg(windows)]
+            family: crate::transport::hyperv::Family::HyperV,
+        }
+    }
+
+    /// Tests only (feature `inet-standin`, Windows): a host context whose every
+    /// AF_HYPERV socket is a TCP socket on `at` instead, so the WinSock code paths run
+    /// where Hyper-V sockets do not exist (wine). Connects go to `at`, listeners bind
+    /// it, and accepted peers are reported as LOOPBACK.
+    #[cfg(all(windows, feature = "inet-standin"))]
+    #[doc(hidden)]
+    pub fn inet_standin(dirs: Dirs, at: std::net::SocketAddr) -> Context {
+        Context {
+            family: crate::transport::hyperv::Family::InetStandIn(at),
+            ..Context::host(dirs)
+        }
     }
 
     /// The root partition (host) with these directories.
@@ -89,7 +129,21 @@ impl Context {
     pub fn from_env() -> io::Result<Context> {
         let partition = std::env::var(PARTITION_ENV).ok();
         let guest = std::env::var(GUEST_ENV).ok();
-        Context::from_parts(Dirs::from_env(), partition.as_deref(), guest.as_deref())
+        let ctx = Context::from_parts(Dirs::from_env(), partition.as_deref(), guest.as_deref())?;
+        #[cfg(all(windows, feature = "inet-standin"))]
+        if let Some(at) = std::env::var(INET_STANDIN_ENV)
+            .ok()
+            .filter(|s| !s.is_empty())
+        {
+            let at = at.parse().map_err(|e| {
+                err(
+                    ErrorKind::InvalidInput,
+                    format!("{INET_STANDIN_ENV}={at:?}: {e}"),
+                )
+            })?;
+            return Ok(Context::inet_standin(ctx.dirs, at));
+        }
+        Ok(ctx)
     }
 
     /// The context [`Context::from_env`] builds, from facts the caller read itself:
@@ -156,11 +210,40 @@ impl Context {
         crate::net::dial::connect(self, addr.to_hv_addr(&self.dirs)?, timeout)
     }
 
+    /// Connects with explicit [`ConnectOptions`](crate::net::ConnectOptions).
+    ///
+    /// ```no_run
+    /// use hvsock::net::ConnectOptions;
+    /// use hvsock::{Context, ServiceId, VmId};
+    /// use std::time::Duration;
+    /// let ctx = Context::from_env()?;
+    /// let opts = ConnectOptions::new().timeout(Duration::from_secs(30));
+    /// let s = ctx.connect_with((VmId::PARENT, ServiceId::from_vsock_port(5000)), &opts)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn connect_with(
+        &self,
+        addr: impl ToHvAddr,
+        opts: &crate::net::ConnectOptions,
+    ) -> io::Result<crate::HvStream> {
+        let addr = addr.to_hv_addr(&self.dirs)?;
+        #[cfg(unix)]
+        {
+            opts.check_unix_like()?;
+            crate::net::dial::connect(self, addr, opts.timeout_or_default())
+        }
+        #[cfg(windows)]
+        {
+            crate::net::dial::connect_with(self, addr, opts)
+        }
+    }
+
     /// Binds a listener. See [`HvListener::bind`](crate::HvListener::bind).
     pub fn bind(&self, addr: impl ToHvAddr) -> io::Result<crate::HvListener> {
         crate::net::listener::HvListener::bind_in(self, addr.to_hv_addr(&self.dirs)?)
     }
 
+    #[cfg(unix)]
     pub(crate) fn handshake_timeout(&self) -> Duration {
         snapshot::settings(&self.dirs)
             .ok()

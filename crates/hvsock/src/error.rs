@@ -92,6 +92,33 @@ pub enum HvError {
         /// Which step, as a phrase (` in the handshake`), or empty.
         during: &'static str,
     },
+    /// Hyper-V sockets do not exist on this system (Windows: WSAEAFNOSUPPORT). Kind:
+    /// [`ErrorKind::Unsupported`].
+    #[error("{reason}")]
+    Unavailable {
+        /// Why, and what they need.
+        reason: String,
+    },
+    /// Windows refused the connection or bind (WSAEACCES): the service is not registered
+    /// on the host, or this VM may not use it. Kind: [`ErrorKind::PermissionDenied`].
+    #[error(
+        "{target}: access denied: service {service} is not registered on the host (GuestCommunicationServices in the registry) or may not be used from here"
+    )]
+    AccessDenied {
+        /// What was being done.
+        target: String,
+        /// The service.
+        service: ServiceId,
+    },
+    /// The VM cannot be reached: it is not running, or there is no such VM. Kind:
+    /// [`ErrorKind::HostUnreachable`].
+    #[error("{target}: VM {vm} is not running or does not exist")]
+    Unreachable {
+        /// What was being done.
+        target: String,
+        /// The VM.
+        vm: VmId,
+    },
 }
 
 impl HvError {
@@ -104,6 +131,9 @@ impl HvError {
             HvError::Busy { .. } | HvError::NothingListens { .. } => ErrorKind::ConnectionRefused,
             HvError::Refused { status, .. } => status.error_kind(),
             HvError::TimedOut { .. } => ErrorKind::TimedOut,
+            HvError::Unavailable { .. } => ErrorKind::Unsupported,
+            HvError::AccessDenied { .. } => ErrorKind::PermissionDenied,
+            HvError::Unreachable { .. } => ErrorKind::HostUnreachable,
         }
     }
 
@@ -210,6 +240,17 @@ mod tests {
                 during: " in the handshake",
             },
             HvError::unknown_id(VmId::ZERO),
+            HvError::Unavailable {
+                reason: crate::transport::hyperv::errors::NEEDS.into(),
+            },
+            HvError::AccessDenied {
+                target: "connect to x".into(),
+                service,
+            },
+            HvError::Unreachable {
+                target: "connect to x".into(),
+                vm: VmId::ZERO,
+            },
         ];
         for e in &every {
             // Exhaustive: a new variant fails to compile here until it is added above.
@@ -221,7 +262,10 @@ mod tests {
                 | HvError::Busy { .. }
                 | HvError::Refused { .. }
                 | HvError::NothingListens { .. }
-                | HvError::TimedOut { .. } => {}
+                | HvError::TimedOut { .. }
+                | HvError::Unavailable { .. }
+                | HvError::AccessDenied { .. }
+                | HvError::Unreachable { .. } => {}
             }
             assert!(!names_a_command(&e.to_string()), "{e}");
         }

@@ -15,12 +15,18 @@
 //!     "a42e7cda-d03f-480c-9cc2-a4de20abb878:00001388-facb-11e6-bd58-64006a7986d3");
 //! ```
 #![warn(missing_docs)]
+// A `PathBuf` is 32 bytes on Windows (24 on Linux), which tips the path-carrying config
+// errors over clippy's 128-byte line there; they are cold-path values either way.
+#![cfg_attr(windows, allow(clippy::result_large_err))]
 
 pub mod addr;
 pub mod config;
 pub mod context;
 pub mod error;
 pub mod net;
+// Route planning serves the Unix transports; on Windows (where the kernel routes) only
+// `Location` and the error helper are used.
+#[cfg_attr(windows, allow(dead_code))]
 pub(crate) mod policy;
 pub(crate) mod sys;
 pub mod text;

@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! The per-partition connection count lives as long as the connection does, whatever
 //! form the accepted stream takes: a descriptor with its guard, clones, tokio streams
 //! and their split halves, and the way back to std.

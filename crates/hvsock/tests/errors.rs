@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! Every [`HvError`] variant the library raises, seen through `io::Error`: the right
 //! kind, the typed error inside, and a message that describes without naming CLI
 //! commands (the CLI adds those).

@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! Faults and load: 1,000 concurrent connections, peers killed mid-stream, running out
 //! of file descriptors. Child processes are this test binary re-run with a role.
 

@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! Hostile peers: a VM guest forging a local preamble, a local partition reaching for
 //! host-only addresses and siblings, one VM opening more connections than its share, and
 //! a flood of half-open local connections. Each test is bounded to a few seconds.

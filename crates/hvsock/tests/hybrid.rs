@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! Hybrid vsock (Firecracker, Cloud Hypervisor, vhost-device-vsock) against a test VMM:
 //! host -> VM, VM -> host, and the peer's VM id from the transport.
 

@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! Every semantics row of Hyper-V sockets on local partitions, and every error kind.
 
 mod common;

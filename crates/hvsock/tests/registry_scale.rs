@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! Big registries and tables load, import and answer lookups in linear time: 100,000
 //! services imported from a `.reg` file, loaded back and looked up; 20,000 partitions.
 //! (Sized to run in seconds in a debug build; before the hash indexes, the import

@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! Limits and access: modes of the runtime dir, per-partition connection limits, the
 //! cap on handshakes in progress, and the handshake timeout.
 

@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! Echo stress in the style of linuxkit's sock_stress: many parallel connections,
 //! random lengths up to 1 MiB, checksums compared; std and tokio types.
 

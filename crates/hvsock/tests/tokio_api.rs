@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! The tokio types: same semantics and errors as std, split halves, half-close.
 
 mod common;

@@ -1,3 +1,4 @@
+#![cfg(unix)]
 //! The tokio twins' surface matches tokio's own net types: `poll_accept`, `from_std`
 //! and `into_std` both ways, `AsFd` on the listener, addresses on every half,
 //! `reunite`, and `readable`/`writable`/`try_read`/`try_write`.

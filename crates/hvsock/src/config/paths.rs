@@ -1,7 +1,9 @@
 //! Where hvsock keeps its files: the config directory (registry, partition table,
 //! settings) and the runtime directory (listener sockets of local partitions).
 
-use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::path::Path;
+use std::path::PathBuf;
 
 /// Environment variable naming the config directory.
 pub const CONFIG_DIR_ENV: &str = "HVSOCK_CONFIG_DIR";
@@ -63,28 +65,52 @@ fn env_dir(var: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+#[cfg(unix)]
 fn is_root() -> bool {
     crate::sys::geteuid() == 0
 }
 
 /// `/etc/hvsock` as root, `$XDG_CONFIG_HOME/hvsock` (or `~/.config/hvsock`) otherwise.
+/// On Windows `%ProgramData%\hvsock` (settings and exports; the service registry is
+/// the Windows registry there).
 pub fn default_config_dir() -> PathBuf {
-    if is_root() {
-        return PathBuf::from("/etc/hvsock");
+    #[cfg(windows)]
+    {
+        program_data().join("hvsock")
     }
-    env_dir("XDG_CONFIG_HOME")
-        .or_else(|| env_dir("HOME").map(|h| h.join(".config")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("hvsock")
+    #[cfg(unix)]
+    {
+        if is_root() {
+            return PathBuf::from("/etc/hvsock");
+        }
+        env_dir("XDG_CONFIG_HOME")
+            .or_else(|| env_dir("HOME").map(|h| h.join(".config")))
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("hvsock")
+    }
 }
 
 /// `/run/hvsock` as root, `$XDG_RUNTIME_DIR/hvsock` (or `/tmp/hvsock-UID`) otherwise.
+/// On Windows `%ProgramData%\hvsock\run` (hvsock keeps no sockets there: Windows
+/// routes Hyper-V sockets itself).
 pub fn default_runtime_dir() -> PathBuf {
-    if is_root() {
-        return PathBuf::from("/run/hvsock");
+    #[cfg(windows)]
+    {
+        program_data().join("hvsock").join("run")
     }
-    match env_dir("XDG_RUNTIME_DIR") {
-        Some(d) => d.join("hvsock"),
-        None => Path::new("/tmp").join(format!("hvsock-{}", crate::sys::getuid())),
+    #[cfg(unix)]
+    {
+        if is_root() {
+            return PathBuf::from("/run/hvsock");
+        }
+        match env_dir("XDG_RUNTIME_DIR") {
+            Some(d) => d.join("hvsock"),
+            None => Path::new("/tmp").join(format!("hvsock-{}", crate::sys::getuid())),
+        }
     }
+}
+
+#[cfg(windows)]
+fn program_data() -> PathBuf {
+    env_dir("ProgramData").unwrap_or_else(|| PathBuf::from(r"C:\ProgramData"))
 }

@@ -4,11 +4,13 @@
 
 use crate::config::partitions::PartitionTable;
 use crate::config::paths::Dirs;
+#[cfg(unix)]
 use crate::config::registry::Registry;
 use crate::config::settings::Settings;
 use std::any::Any;
 use std::collections::HashMap;
 use std::io;
+#[cfg(unix)]
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -24,11 +26,25 @@ struct Stamp {
 
 fn stamp(path: &Path) -> io::Result<Option<Stamp>> {
     match std::fs::metadata(path) {
+        #[cfg(unix)]
         Ok(m) => Ok(Some(Stamp {
             dev: m.dev(),
             ino: m.ino(),
             size: m.size(),
             mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+        })),
+        // Windows has no inode in std's metadata: size and modification time (100 ns
+        // resolution there) say when a file changed.
+        #[cfg(windows)]
+        Ok(m) => Ok(Some(Stamp {
+            dev: 0,
+            ino: 0,
+            size: m.len(),
+            mtime_ns: m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i128),
         })),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
@@ -67,6 +83,7 @@ pub(crate) fn invalid(e: impl std::fmt::Display) -> io::Error {
 }
 
 /// The service registry as it is on disk now.
+#[cfg(unix)]
 pub(crate) fn registry(dirs: &Dirs) -> io::Result<Arc<Registry>> {
     cached(dirs.services_file(), |p| {
         Registry::load_file(p).map_err(invalid)

@@ -4,29 +4,16 @@
 
 use crate::addr::HvAddr;
 use crate::config::snapshot;
-use crate::context::{Context, MAX_CONNECT_TIMEOUT};
+use crate::context::{Context, check_connect_timeout};
 use crate::net::stream::HvStream;
-use crate::policy::{self, Route, err};
+use crate::policy::{self, Route};
 use crate::transport::local::wire::Preamble;
 use crate::transport::{hybrid, local, vsock};
-use std::io::{self, ErrorKind};
+use std::io;
 use std::time::{Duration, Instant};
 
-pub(crate) fn check_timeout(timeout: Duration) -> io::Result<()> {
-    if timeout.is_zero() || timeout > MAX_CONNECT_TIMEOUT {
-        return Err(err(
-            ErrorKind::InvalidInput,
-            format!(
-                "connect timeout must be more than 0 and at most {} s (HVSOCKET_CONNECT_TIMEOUT_MAX)",
-                MAX_CONNECT_TIMEOUT.as_secs()
-            ),
-        ));
-    }
-    Ok(())
-}
-
 pub(crate) fn connect(ctx: &Context, addr: HvAddr, timeout: Duration) -> io::Result<HvStream> {
-    check_timeout(timeout)?;
+    check_connect_timeout(timeout)?;
     let deadline = Instant::now() + timeout;
     let table = snapshot::table(&ctx.dirs)?;
     let plan = policy::plan_connect(ctx.location, addr, &table)?;

@@ -2,13 +2,21 @@
 
 use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::Context;
+#[cfg(unix)]
 use crate::net::accept::Core;
 use crate::net::stream::HvStream;
+#[cfg(unix)]
 use crate::sys::Epoll;
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsRawSocket, AsSocket, BorrowedSocket, RawSocket};
+#[cfg(unix)]
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(unix)]
 use std::sync::{Arc, Mutex};
+#[cfg(unix)]
 use std::time::Instant;
 
 /// A listening Hyper-V socket, like [`std::net::TcpListener`].
@@ -33,12 +41,19 @@ use std::time::Instant;
 /// ```
 #[derive(Debug)]
 pub struct HvListener {
+    #[cfg(unix)]
     core: Mutex<Core>,
+    #[cfg(unix)]
     nonblocking: AtomicBool,
+    #[cfg(unix)]
     epoll: Arc<Epoll>,
+    /// Windows: the one AF_HYPERV socket; Windows routes.
+    #[cfg(windows)]
+    listening: crate::net::accept::Listening,
     addr: HvAddr,
 }
 
+#[cfg(unix)]
 impl std::fmt::Debug for Core {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Core")
@@ -65,11 +80,35 @@ impl HvListener {
         Context::from_env()?.bind(addr)
     }
 
+    #[cfg(unix)]
     pub(crate) fn bind_in(ctx: &Context, addr: HvAddr) -> io::Result<HvListener> {
         Ok(HvListener::from_core(Core::bind(ctx, addr)?))
     }
 
+    #[cfg(windows)]
+    pub(crate) fn bind_in(ctx: &Context, addr: HvAddr) -> io::Result<HvListener> {
+        Ok(HvListener::from_listening(
+            crate::net::accept::Listening::bind(ctx, addr)?,
+        ))
+    }
+
+    /// Windows: a std listener over its bound socket.
+    #[cfg(windows)]
+    pub(crate) fn from_listening(listening: crate::net::accept::Listening) -> HvListener {
+        HvListener {
+            addr: listening.local_addr(),
+            listening,
+        }
+    }
+
+    /// Windows: the bound socket (what the tokio listener takes).
+    #[cfg(windows)]
+    pub(crate) fn into_listening(self) -> crate::net::accept::Listening {
+        self.listening
+    }
+
     /// A std listener over an accept loop (what the tokio listener gives back).
+    #[cfg(unix)]
     pub(crate) fn from_core(core: Core) -> HvListener {
         let addr = core.local_addr();
         HvListener {
@@ -91,6 +130,17 @@ impl HvListener {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn accept(&self) -> io::Result<(HvStream, HvAddr)> {
+        #[cfg(windows)]
+        {
+            let (sock, peer) = self.listening.accept()?;
+            Ok((HvStream::from_parts(sock, self.addr, peer, None), peer))
+        }
+        #[cfg(unix)]
+        self.accept_unix()
+    }
+
+    #[cfg(unix)]
+    fn accept_unix(&self) -> io::Result<(HvStream, HvAddr)> {
         let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some((sock, peer, ticket)) = core.pop() {
@@ -153,10 +203,18 @@ impl HvListener {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        self.nonblocking.store(nonblocking, Ordering::Relaxed);
-        Ok(())
+        #[cfg(windows)]
+        {
+            self.listening.socket().set_nonblocking(nonblocking)
+        }
+        #[cfg(unix)]
+        {
+            self.nonblocking.store(nonblocking, Ordering::Relaxed);
+            Ok(())
+        }
     }
 
+    #[cfg(unix)]
     pub(crate) fn into_core(self) -> Core {
         self.core.into_inner().unwrap_or_else(|e| e.into_inner())
     }
@@ -188,5 +246,20 @@ impl AsRawFd for HvListener {
 impl AsFd for HvListener {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.epoll.as_fd()
+    }
+}
+
+#[cfg(windows)]
+/// The listening AF_HYPERV socket.
+impl AsSocket for HvListener {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.listening.socket().as_socket()
+    }
+}
+
+#[cfg(windows)]
+impl AsRawSocket for HvListener {
+    fn as_raw_socket(&self) -> RawSocket {
+        self.listening.socket().as_raw_socket()
     }
 }

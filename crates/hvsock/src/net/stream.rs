@@ -6,7 +6,12 @@ use crate::net::accept::Ticket;
 use socket2::Socket;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{
+    AsRawSocket, AsSocket, BorrowedSocket, IntoRawSocket, OwnedSocket, RawSocket,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -238,8 +243,82 @@ impl HvStream {
     /// drop(guard);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[cfg(unix)]
     pub fn into_fd_and_guard(self) -> (OwnedFd, ConnectionGuard) {
         (self.sock.into(), ConnectionGuard(self.ticket))
+    }
+
+    /// Windows: gives up the stream for its socket handle, with its (always uncounted:
+    /// Windows keeps no hvsock limits) [`ConnectionGuard`].
+    #[cfg(windows)]
+    pub fn into_socket_and_guard(self) -> (OwnedSocket, ConnectionGuard) {
+        (self.sock.into(), ConnectionGuard(self.ticket))
+    }
+
+    /// Connects with explicit [`ConnectOptions`](crate::net::ConnectOptions): the
+    /// timeout and, on Windows, the Hyper-V socket options.
+    ///
+    /// ```no_run
+    /// use hvsock::net::ConnectOptions;
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let opts = ConnectOptions::new().connected_suspend(true); // Windows only
+    /// let s = HvStream::connect_with((VmId::PARENT, ServiceId::from_vsock_port(5000)), &opts)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn connect_with(
+        addr: impl ToHvAddr,
+        opts: &crate::net::ConnectOptions,
+    ) -> io::Result<HvStream> {
+        Context::from_env()?.connect_with(addr, opts)
+    }
+
+    /// `HVSOCKET_CONNECTED_SUSPEND` on a connected stream (Windows): whether it stays
+    /// connected while the VM is paused. `Unsupported` elsewhere.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// s.set_connected_suspend(true)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_connected_suspend(&self, on: bool) -> io::Result<()> {
+        #[cfg(windows)]
+        {
+            crate::sys::set_hv_option(
+                &self.sock,
+                crate::addr::HVSOCKET_CONNECTED_SUSPEND,
+                u32::from(on),
+            )
+        }
+        #[cfg(unix)]
+        {
+            let _ = on;
+            Err(crate::net::options::unsupported(
+                "HVSOCKET_CONNECTED_SUSPEND",
+            ))
+        }
+    }
+
+    /// Whether `HVSOCKET_CONNECTED_SUSPEND` is on (Windows); `Unsupported` elsewhere.
+    ///
+    /// ```no_run
+    /// use hvsock::{HvStream, ServiceId, VmId};
+    /// let s = HvStream::connect((VmId::PARENT, ServiceId::from_vsock_port(5000)))?;
+    /// println!("survives a paused VM: {}", s.connected_suspend()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn connected_suspend(&self) -> io::Result<bool> {
+        #[cfg(windows)]
+        {
+            crate::sys::hv_option(&self.sock, crate::addr::HVSOCKET_CONNECTED_SUSPEND)
+                .map(|v| v != 0)
+        }
+        #[cfg(unix)]
+        {
+            Err(crate::net::options::unsupported(
+                "HVSOCKET_CONNECTED_SUSPEND",
+            ))
+        }
     }
 
     /// A guard sharing this connection's count (see [`ConnectionGuard`]): the place
@@ -375,6 +454,36 @@ impl IntoRawFd for HvStream {
 /// stays open; [`HvStream::into_fd_and_guard`] keeps it.
 impl From<HvStream> for OwnedFd {
     fn from(s: HvStream) -> OwnedFd {
+        s.sock.into()
+    }
+}
+
+#[cfg(windows)]
+impl AsSocket for HvStream {
+    fn as_socket(&self) -> BorrowedSocket<'_> {
+        self.sock.as_socket()
+    }
+}
+
+#[cfg(windows)]
+impl AsRawSocket for HvStream {
+    fn as_raw_socket(&self) -> RawSocket {
+        self.sock.as_raw_socket()
+    }
+}
+
+#[cfg(windows)]
+/// Gives up the stream for its raw socket handle.
+impl IntoRawSocket for HvStream {
+    fn into_raw_socket(self) -> RawSocket {
+        self.sock.into_raw_socket()
+    }
+}
+
+#[cfg(windows)]
+/// Gives up the stream for its socket handle.
+impl From<HvStream> for OwnedSocket {
+    fn from(s: HvStream) -> OwnedSocket {
         s.sock.into()
     }
 }

@@ -174,6 +174,121 @@ pub(crate) fn async_fd<T: OwnsFd>(
         .map_err(|e| e.into())
 }
 
+/// `SO_VM_SOCKETS_CONNECT_TIMEOUT` (`_OLD`: a `struct timeval`, 64-bit on the 64-bit
+/// targets hvsock builds for), level `AF_VSOCK`. libc does not name it.
+const SO_VM_SOCKETS_CONNECT_TIMEOUT: libc::c_int = 6;
+
+/// Sets an AF_VSOCK socket's connect timeout. The kernel's default is 2 s and it
+/// applies to non-blocking connects too, so a longer deadline needs this.
+pub(crate) fn set_vsock_connect_timeout(sock: &impl AsFd, timeout: Duration) -> io::Result<()> {
+    let tv = libc::timeval {
+        tv_sec: timeout.as_secs() as libc::time_t,
+        tv_usec: timeout.subsec_micros() as libc::suseconds_t,
+    };
+    // SAFETY: the fd is valid while `sock` is borrowed; `tv` is a timeval on our stack,
+    // passed with its size.
+    let r = unsafe {
+        libc::setsockopt(
+            sock.as_fd().as_raw_fd(),
+            libc::AF_VSOCK,
+            SO_VM_SOCKETS_CONNECT_TIMEOUT,
+            (&tv as *const libc::timeval).cast(),
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// A socket registered with tokio's reactor, with the readiness calls the tokio types
+/// need; `sys/windows` has the same type over WinSock.
+#[cfg(feature = "tokio")]
+#[derive(Debug)]
+pub(crate) struct AsyncSocket(tokio::io::unix::AsyncFd<socket2::Socket>);
+
+#[cfg(feature = "tokio")]
+impl AsyncSocket {
+    /// Registers `sock` (switched to non-blocking) for reading and writing.
+    pub(crate) fn new(sock: socket2::Socket) -> io::Result<AsyncSocket> {
+        sock.set_nonblocking(true)?;
+        let interest = tokio::io::Interest::READABLE | tokio::io::Interest::WRITABLE;
+        async_fd(sock, interest).map(AsyncSocket)
+    }
+
+    /// The socket.
+    pub(crate) fn socket(&self) -> &socket2::Socket {
+        self.0.get_ref()
+    }
+
+    /// Runs `f` once the socket is ready for `interest`, again after each `WouldBlock`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        interest: tokio::io::Interest,
+        mut f: impl FnMut(&socket2::Socket) -> io::Result<R>,
+    ) -> std::task::Poll<io::Result<R>> {
+        loop {
+            let ready = if interest.is_readable() {
+                self.0.poll_read_ready(cx)
+            } else {
+                self.0.poll_write_ready(cx)
+            };
+            let mut guard = std::task::ready!(ready)?;
+            match guard.try_io(|s| f(s.get_ref())) {
+                Ok(r) => return std::task::Poll::Ready(r),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// Runs `f` now; `WouldBlock` clears the readiness it reported.
+    pub(crate) fn try_io<R>(
+        &self,
+        interest: tokio::io::Interest,
+        f: impl FnOnce(&socket2::Socket) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.0.try_io(interest, |s| f(s))
+    }
+
+    /// Runs `f` whenever the socket is ready for `interest`, until it returns anything
+    /// but `WouldBlock`.
+    pub(crate) async fn async_io<R>(
+        &self,
+        interest: tokio::io::Interest,
+        f: impl FnMut(&socket2::Socket) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.0.async_io(interest, f).await
+    }
+
+    /// Waits until the socket is ready for `interest` (the readiness stays set).
+    pub(crate) async fn ready(&self, interest: tokio::io::Interest) -> io::Result<()> {
+        self.0.ready(interest).await?.retain_ready();
+        Ok(())
+    }
+
+    /// Deregisters the socket and gives it back (still non-blocking).
+    pub(crate) fn into_socket(self) -> io::Result<socket2::Socket> {
+        Ok(self.0.into_inner())
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl AsRawFd for AsyncSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl AsFd for AsyncSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.get_ref().as_fd()
+    }
+}
+
 /// Types that own one file descriptor for their whole life.
 #[cfg(feature = "tokio")]
 pub(crate) trait OwnsFd: AsRawFd {}

@@ -12,7 +12,16 @@
 //! ([`crate::policy::Route`] for a connect, the accept loop's `Source` for a listener):
 //! a new transport is one module here plus one arm per enum.
 
+//!
+//! On Windows the kernel itself is the transport: [`hyperv`] is AF_HYPERV, where
+//! Windows routes, enforces registration and resolves the wildcards. The wire formats
+//! of `local` and `hybrid` are pure bytes and build everywhere (they are public as
+//! [`crate::handshake`] and fuzzed); their sockets are Unix-only.
+
+#[cfg(unix)]
 pub(crate) mod deadline;
 pub(crate) mod hybrid;
+pub(crate) mod hyperv;
 pub(crate) mod local;
+#[cfg(unix)]
 pub(crate) mod vsock;

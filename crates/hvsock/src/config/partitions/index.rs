@@ -5,7 +5,6 @@
 use super::{Partition, PartitionKind, normalize_hybrid_path};
 use crate::addr::VmId;
 use std::collections::{BTreeMap, HashMap};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -68,6 +67,5 @@ pub(super) fn normalized_bytes(path: &Path) -> Vec<u8> {
     normalize_hybrid_path(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .into_os_string()
-        .as_bytes()
-        .to_vec()
+        .into_encoded_bytes()
 }

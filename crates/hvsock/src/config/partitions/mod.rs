@@ -519,4 +519,5 @@ impl Document for PartitionTable {
 }
 
 #[cfg(test)]
+#[cfg(unix)] // symlinks and Unix modes
 mod tests;

@@ -37,6 +37,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+#[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -177,11 +178,21 @@ pub fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(DIR_MODE)
-        .create(dir)
-        .map_err(|e| StoreError::io(dir, e))
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    builder.mode(DIR_MODE);
+    builder.create(dir).map_err(|e| StoreError::io(dir, e))
+}
+
+/// Opens new files with Unix mode `mode` and close-on-exec. On Windows a new file
+/// takes its directory's ACL and handles are not inherited by default.
+fn with_mode(options: &mut OpenOptions, mode: u32) -> &mut OpenOptions {
+    #[cfg(unix)]
+    options.mode(mode).custom_flags(crate::sys::O_CLOEXEC);
+    #[cfg(windows)]
+    let _ = mode;
+    options
 }
 
 /// `flock(LOCK_EX)` through std; released when `file` is closed.
@@ -266,17 +277,19 @@ pub fn lock(path: &Path) -> Result<FileLock, StoreError> {
         ensure_dir(dir)?;
     }
     let lp = lock_path(path);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(LOCK_MODE)
-        .custom_flags(crate::sys::O_CLOEXEC)
-        .open(&lp)
-        .map_err(|e| StoreError::io(&lp, e))?;
+    let file = with_mode(
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false),
+        LOCK_MODE,
+    )
+    .open(&lp)
+    .map_err(|e| StoreError::io(&lp, e))?;
     // A lock file made by an older version may be wider: narrow it (best effort: only
     // its owner may).
+    #[cfg(unix)]
     if let Ok(m) = file.metadata()
         && m.permissions().mode() & 0o077 != 0
     {
@@ -369,11 +382,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     ));
     // Errors name the data file: the temp file is gone by the time anyone reads them.
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(FILE_MODE)
-            .custom_flags(crate::sys::O_CLOEXEC)
+        let mut f = with_mode(OpenOptions::new().write(true).create_new(true), FILE_MODE)
             .open(&tmp)
             .map_err(|e| StoreError::io(path, e))?;
         f.write_all(bytes).map_err(|e| StoreError::io(path, e))?;
@@ -386,11 +395,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         let _ = fs::remove_file(&tmp);
         return result;
     }
-    // Make the rename itself durable.
+    // Make the rename itself durable. (Windows: NTFS journals the rename; a directory
+    // cannot be opened as a std `File` there.)
+    #[cfg(unix)]
     File::open(&dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| StoreError::io(&dir, e))
+        .map_err(|e| StoreError::io(&dir, e))?;
+    #[cfg(windows)]
+    let _ = &dir;
+    Ok(())
 }
 
 #[cfg(test)]
+#[cfg(unix)] // symlinks and Unix modes
 mod tests;

@@ -1,79 +1,59 @@
 //! What the tokio stream and its halves share: the poll functions over the registered
 //! socket, and the macros that implement `AsyncRead`/`AsyncWrite` and the fd traits.
 
-use socket2::Socket;
+use crate::sys::AsyncSocket;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
-use std::task::{Context as TaskContext, Poll, ready};
-use tokio::io::unix::AsyncFd;
+use std::task::{Context as TaskContext, Poll};
 use tokio::io::{Interest, ReadBuf};
 
 pub(super) fn poll_read(
-    io: &AsyncFd<Socket>,
+    io: &AsyncSocket,
     cx: &mut TaskContext<'_>,
     buf: &mut ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
-    loop {
-        let mut guard = ready!(io.poll_read_ready(cx))?;
-        let unfilled = buf.initialize_unfilled();
-        let read = |s: &AsyncFd<Socket>| {
-            crate::net::stream::ended_if_not_connected(s.get_ref().read(unfilled))
-        };
-        match guard.try_io(read) {
-            Ok(Ok(n)) => {
-                buf.advance(n);
-                return Poll::Ready(Ok(()));
-            }
-            Ok(Err(e)) => return Poll::Ready(Err(e)),
-            Err(_would_block) => continue,
+    let unfilled = buf.initialize_unfilled();
+    let r = io.poll_io(cx, Interest::READABLE, |s| {
+        crate::net::stream::ended_if_not_connected((&*s).read(unfilled))
+    });
+    match r {
+        Poll::Ready(Ok(n)) => {
+            buf.advance(n);
+            Poll::Ready(Ok(()))
         }
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
     }
 }
 
 pub(super) fn poll_write(
-    io: &AsyncFd<Socket>,
+    io: &AsyncSocket,
     cx: &mut TaskContext<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
-    poll_write_with(io, cx, |mut s| s.write(buf))
+    io.poll_io(cx, Interest::WRITABLE, |mut s| s.write(buf))
 }
 
 pub(super) fn poll_write_vectored(
-    io: &AsyncFd<Socket>,
+    io: &AsyncSocket,
     cx: &mut TaskContext<'_>,
     bufs: &[IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
-    poll_write_with(io, cx, |mut s| s.write_vectored(bufs))
+    io.poll_io(cx, Interest::WRITABLE, |mut s| s.write_vectored(bufs))
 }
 
-/// Runs a non-blocking `write` once the socket is writable, waiting again on
-/// `WouldBlock`.
-fn poll_write_with(
-    io: &AsyncFd<Socket>,
-    cx: &mut TaskContext<'_>,
-    mut write: impl FnMut(&Socket) -> io::Result<usize>,
-) -> Poll<io::Result<usize>> {
-    loop {
-        let mut guard = ready!(io.poll_write_ready(cx))?;
-        match guard.try_io(|s| write(s.get_ref())) {
-            Ok(r) => return Poll::Ready(r),
-            Err(_would_block) => continue,
-        }
-    }
-}
-
-pub(super) fn try_read(io: &AsyncFd<Socket>, buf: &mut [u8]) -> io::Result<usize> {
+pub(super) fn try_read(io: &AsyncSocket, buf: &mut [u8]) -> io::Result<usize> {
     io.try_io(Interest::READABLE, |s| {
         crate::net::stream::ended_if_not_connected(Read::read(&mut &*s, buf))
     })
 }
 
-pub(super) fn try_write(io: &AsyncFd<Socket>, buf: &[u8]) -> io::Result<usize> {
+pub(super) fn try_write(io: &AsyncSocket, buf: &[u8]) -> io::Result<usize> {
     io.try_io(Interest::WRITABLE, |s| Write::write(&mut &*s, buf))
 }
 
-pub(super) fn shutdown_write(io: &AsyncFd<Socket>) -> Poll<io::Result<()>> {
-    match io.get_ref().shutdown(Shutdown::Write) {
+pub(super) fn shutdown_write(io: &AsyncSocket) -> Poll<io::Result<()>> {
+    match io.socket().shutdown(Shutdown::Write) {
         // Already shut down or the peer is gone: nothing left to do.
         Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
         r => Poll::Ready(r),
@@ -82,7 +62,7 @@ pub(super) fn shutdown_write(io: &AsyncFd<Socket>) -> Poll<io::Result<()>> {
 
 /// Gives the registered socket behind a stream or half.
 pub(super) trait Io {
-    fn io(&self) -> &AsyncFd<Socket>;
+    fn io(&self) -> &AsyncSocket;
 }
 
 macro_rules! async_io_impls {
@@ -131,6 +111,12 @@ macro_rules! async_io_impls {
 
 macro_rules! fd_impls {
     ($($t:ty),*) => {$(
+        #[cfg(windows)]
+        impl AsRawSocket for $t {
+            fn as_raw_socket(&self) -> RawSocket {
+                Io::io(self).as_raw_socket()
+            }
+        }
         #[cfg(unix)]
         impl AsRawFd for $t {
             fn as_raw_fd(&self) -> RawFd {
@@ -140,7 +126,7 @@ macro_rules! fd_impls {
         #[cfg(unix)]
         impl AsFd for $t {
             fn as_fd(&self) -> BorrowedFd<'_> {
-                Io::io(self).get_ref().as_fd()
+                Io::io(self).as_fd()
             }
         }
     )*};

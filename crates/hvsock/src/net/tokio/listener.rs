@@ -2,16 +2,26 @@
 
 use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::Context;
+#[cfg(unix)]
 use crate::net::accept::Core;
+#[cfg(unix)]
 use crate::sys::Epoll;
+#[cfg(unix)]
 use std::future::Future;
 use std::io;
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsRawSocket, RawSocket};
+#[cfg(unix)]
 use std::pin::Pin;
+#[cfg(unix)]
 use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 use tokio::io::Interest;
+#[cfg(unix)]
 use tokio::io::unix::AsyncFd;
 
 use super::stream::*;
@@ -19,11 +29,20 @@ use super::stream::*;
 /// A listening Hyper-V socket for tokio.
 #[derive(Debug)]
 pub struct HvListener {
+    #[cfg(unix)]
     core: Mutex<Core>,
+    #[cfg(unix)]
     io: AsyncFd<Arc<Epoll>>,
-    addr: HvAddr,
     /// The next handshake deadline or table refresh, for [`HvListener::poll_accept`].
+    #[cfg(unix)]
     timer: Mutex<Option<Pin<Box<tokio::time::Sleep>>>>,
+    /// Windows: the listening socket, registered with tokio like a stream (it is
+    /// readable when a connection waits).
+    #[cfg(windows)]
+    io: crate::sys::AsyncSocket,
+    #[cfg(windows)]
+    family: crate::transport::hyperv::Family,
+    addr: HvAddr,
 }
 
 impl HvListener {
@@ -66,6 +85,36 @@ impl HvListener {
     /// let l = hvsock::net::tokio::HvListener::from_std(std)?;
     /// # Ok(()) }
     /// ```
+    #[cfg(windows)]
+    pub fn from_std(l: crate::HvListener) -> io::Result<HvListener> {
+        let (sock, addr, family) = l.into_listening().into_parts();
+        Ok(HvListener {
+            io: crate::sys::AsyncSocket::new(sock)?,
+            family,
+            addr,
+        })
+    }
+
+    /// Turns back into a blocking std listener.
+    #[cfg(windows)]
+    pub fn into_std(self) -> io::Result<crate::HvListener> {
+        let sock = self.io.into_socket()?;
+        sock.set_nonblocking(false)?;
+        let listening = crate::net::accept::Listening::from_parts(sock, self.addr, self.family);
+        Ok(crate::HvListener::from_listening(listening))
+    }
+
+    /// Polls for a connection, as `tokio::net::TcpListener::poll_accept`.
+    #[cfg(windows)]
+    pub fn poll_accept(&self, cx: &mut TaskContext<'_>) -> Poll<io::Result<(HvStream, HvAddr)>> {
+        let (sock, from) =
+            std::task::ready!(self.io.poll_io(cx, Interest::READABLE, |s| s.accept()))?;
+        let peer = self.family.peer(&from, self.addr.service_id);
+        Poll::Ready(HvStream::from_socket(sock, self.addr, peer, None).map(|s| (s, peer)))
+    }
+
+    /// Wraps a std listener (needs a runtime).
+    #[cfg(unix)]
     pub fn from_std(l: crate::HvListener) -> io::Result<HvListener> {
         let addr = l.local_addr()?;
         let core = l.into_core();
@@ -85,6 +134,7 @@ impl HvListener {
     /// std::thread::spawn(move || std.accept());
     /// # Ok(()) }
     /// ```
+    #[cfg(unix)]
     pub fn into_std(self) -> io::Result<crate::HvListener> {
         let core = self.core.into_inner().unwrap_or_else(|e| e.into_inner());
         // Deregisters the epoll set from tokio; the accept loop keeps its own handle.
@@ -115,6 +165,7 @@ impl HvListener {
     /// let (s, peer) = std::future::poll_fn(|cx| l.poll_accept(cx)).await?;
     /// # Ok(()) }
     /// ```
+    #[cfg(unix)]
     pub fn poll_accept(&self, cx: &mut TaskContext<'_>) -> Poll<io::Result<(HvStream, HvAddr)>> {
         loop {
             let wake = {
@@ -182,5 +233,12 @@ impl AsFd for HvListener {
 impl AsRawFd for HvListener {
     fn as_raw_fd(&self) -> RawFd {
         self.io.get_ref().as_raw_fd()
+    }
+}
+
+#[cfg(windows)]
+impl AsRawSocket for HvListener {
+    fn as_raw_socket(&self) -> RawSocket {
+        self.io.as_raw_socket()
     }
 }

@@ -2,14 +2,16 @@
 //! ([`HvStream::into_split`]).
 
 use crate::addr::HvAddr;
-use socket2::Socket;
+use crate::sys::AsyncSocket;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
+#[cfg(unix)]
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+#[cfg(windows)]
+use std::os::windows::io::{AsRawSocket, RawSocket};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 
 use super::io::*;
@@ -33,25 +35,25 @@ pub struct OwnedWriteHalf(pub(super) Arc<HvStream>, pub(super) ShutdownOnDrop);
 pub(super) struct ShutdownOnDrop(pub(super) bool);
 
 impl Io for ReadHalf<'_> {
-    fn io(&self) -> &AsyncFd<Socket> {
+    fn io(&self) -> &AsyncSocket {
         &self.0.io
     }
 }
 
 impl Io for WriteHalf<'_> {
-    fn io(&self) -> &AsyncFd<Socket> {
+    fn io(&self) -> &AsyncSocket {
         &self.0.io
     }
 }
 
 impl Io for OwnedReadHalf {
-    fn io(&self) -> &AsyncFd<Socket> {
+    fn io(&self) -> &AsyncSocket {
         &self.0.io
     }
 }
 
 impl Io for OwnedWriteHalf {
-    fn io(&self) -> &AsyncFd<Socket> {
+    fn io(&self) -> &AsyncSocket {
         &self.0.io
     }
 }
@@ -179,7 +181,7 @@ impl std::error::Error for ReuniteError {}
 impl Drop for OwnedWriteHalf {
     fn drop(&mut self) {
         if self.1.0 {
-            let _ = self.0.io.get_ref().shutdown(Shutdown::Write);
+            let _ = self.0.io.socket().shutdown(Shutdown::Write);
         }
     }
 }

@@ -3,6 +3,7 @@
 use crate::addr::{HvAddr, ToHvAddr};
 use crate::context::{Context, DEFAULT_CONNECT_TIMEOUT};
 use crate::net::accept::Ticket;
+use crate::sys::AsyncSocket;
 use socket2::Socket;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
@@ -10,7 +11,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
-use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 
 use super::io::*;
@@ -19,7 +19,7 @@ use super::split::*;
 /// A connected Hyper-V socket for tokio.
 #[derive(Debug)]
 pub struct HvStream {
-    pub(super) io: AsyncFd<Socket>,
+    pub(super) io: AsyncSocket,
     pub(super) local: HvAddr,
     pub(super) peer: HvAddr,
     pub(super) ticket: Option<Arc<Ticket>>,
@@ -104,9 +104,8 @@ impl HvStream {
         peer: HvAddr,
         ticket: Option<Arc<Ticket>>,
     ) -> io::Result<HvStream> {
-        sock.set_nonblocking(true)?;
         Ok(HvStream {
-            io: crate::sys::async_fd(sock, Interest::READABLE | Interest::WRITABLE)?,
+            io: AsyncSocket::new(sock)?,
             local,
             peer,
             ticket,
@@ -126,7 +125,7 @@ impl HvStream {
     /// # Ok(()) }
     /// ```
     pub fn into_std(self) -> io::Result<crate::HvStream> {
-        let sock = self.io.into_inner();
+        let sock = self.io.into_socket()?;
         sock.set_nonblocking(false)?;
         Ok(crate::HvStream::from_parts(
             sock,
@@ -233,7 +232,7 @@ impl HvStream {
     /// # Ok(()) }
     /// ```
     pub async fn readable(&self) -> io::Result<()> {
-        self.io.readable().await?.retain_ready();
+        self.io.ready(Interest::READABLE).await?;
         Ok(())
     }
 
@@ -246,7 +245,7 @@ impl HvStream {
     /// # Ok(()) }
     /// ```
     pub async fn writable(&self) -> io::Result<()> {
-        self.io.writable().await?.retain_ready();
+        self.io.ready(Interest::WRITABLE).await?;
         Ok(())
     }
 
@@ -275,12 +274,12 @@ impl HvStream {
     /// # Ok(()) }
     /// ```
     pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        self.io.socket().shutdown(how)
     }
 }
 
 impl Io for HvStream {
-    fn io(&self) -> &AsyncFd<Socket> {
+    fn io(&self) -> &AsyncSocket {
         &self.io
     }
 }

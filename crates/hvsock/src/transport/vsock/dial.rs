@@ -5,7 +5,7 @@ use crate::policy::err;
 use crate::transport::deadline::connect_deadline;
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, ErrorKind};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub(crate) fn dial_vsock(
     cid: u32,
@@ -14,6 +14,9 @@ pub(crate) fn dial_vsock(
     what: &dyn Fn() -> String,
 ) -> io::Result<Socket> {
     let sock = Socket::new(Domain::VSOCK, Type::STREAM.cloexec(), None)?;
+    // The kernel's own connect timeout (2 s by default) would cut a longer deadline short.
+    let left = deadline.saturating_duration_since(Instant::now());
+    crate::sys::set_vsock_connect_timeout(&sock, left.max(Duration::from_millis(1)))?;
     connect_deadline(&sock, &SockAddr::vsock(cid, port), deadline, what).map_err(|e| {
         match e.kind() {
             // AF_VSOCK reports a missing listener as a reset.
