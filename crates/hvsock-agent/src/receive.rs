@@ -359,152 +359,165 @@ pub async fn receive_tree<R: AsyncRead + Unpin>(
     // Declared before `open`: dropped after it (a temp file goes before its directory).
     let mut tree: Option<Tree<'_>> = None;
     let mut open: Option<OpenFile> = None;
-    loop {
-        let what = open.as_ref().map_or(p.path.as_str(), |f| f.rel.as_str());
-        let frame = next(r, idle, what).await?;
-        match frame {
-            Frame::Dir { path, mode } if open.is_none() => {
-                let parts = check_rel(&path)?;
-                if !expect.recursive {
-                    return Err(CopyError::protocol(format!(
-                        "directory \"{}\" in the stream of a non-recursive copy",
-                        escape(&path)
-                    )));
-                }
-                match tree.as_mut() {
-                    None => {
-                        let t = tree.insert(Tree::start(dest, expect, &parts, true)?);
-                        let target = t.target.clone();
-                        t.make_dir("", &target, String::new(), mode)?;
+    let result = async {
+        loop {
+            let what = open.as_ref().map_or(p.path.as_str(), |f| f.rel.as_str());
+            let frame = next(r, idle, what).await?;
+            match frame {
+                Frame::Dir { path, mode } if open.is_none() => {
+                    let parts = check_rel(&path)?;
+                    if !expect.recursive {
+                        return Err(CopyError::protocol(format!(
+                            "directory \"{}\" in the stream of a non-recursive copy",
+                            escape(&path)
+                        )));
                     }
-                    Some(t) => t.dir(&path, &parts, mode)?,
+                    match tree.as_mut() {
+                        None => {
+                            let t = tree.insert(Tree::start(dest, expect, &parts, true)?);
+                            let target = t.target.clone();
+                            t.make_dir("", &target, String::new(), mode)?;
+                        }
+                        Some(t) => t.dir(&path, &parts, mode)?,
+                    }
+                    summary.dirs += 1;
                 }
-                summary.dirs += 1;
-            }
-            Frame::File { path, mode, size } if open.is_none() => {
-                let parts = check_rel(&path)?;
-                files_seen += 1;
-                if files_seen > p.files_total {
-                    return Err(CopyError::protocol(format!(
-                        "\"{}\": more files than the {} announced",
-                        escape(&path),
-                        p.files_total
-                    )));
+                Frame::File { path, mode, size } if open.is_none() => {
+                    let parts = check_rel(&path)?;
+                    files_seen += 1;
+                    if files_seen > p.files_total {
+                        return Err(CopyError::protocol(format!(
+                            "\"{}\": more files than the {} announced",
+                            escape(&path),
+                            p.files_total
+                        )));
+                    }
+                    if size > p.bytes_total - bytes_announced {
+                        return Err(CopyError::protocol(format!(
+                            "\"{}\": its {size} bytes exceed the {} announced for the copy",
+                            escape(&path),
+                            p.bytes_total
+                        )));
+                    }
+                    bytes_announced += size;
+                    let root = tree.is_none();
+                    let t = match tree.as_mut() {
+                        Some(t) => t,
+                        None => tree.insert(Tree::start(dest, expect, &parts, false)?),
+                    };
+                    let (file, pending, name, shown) = t.create_file(&path, &parts, root)?;
+                    p.path = path.clone();
+                    open = Some(OpenFile {
+                        rel: path,
+                        shown,
+                        name,
+                        file: tokio::fs::File::from_std(file),
+                        pending,
+                        hasher: Sha256::new(),
+                        left: size,
+                        mode: fsat::mask_mode(mode),
+                        size,
+                    });
                 }
-                if size > p.bytes_total - bytes_announced {
-                    return Err(CopyError::protocol(format!(
-                        "\"{}\": its {size} bytes exceed the {} announced for the copy",
-                        escape(&path),
-                        p.bytes_total
-                    )));
-                }
-                bytes_announced += size;
-                let root = tree.is_none();
-                let t = match tree.as_mut() {
-                    Some(t) => t,
-                    None => tree.insert(Tree::start(dest, expect, &parts, false)?),
-                };
-                let (file, pending, name, shown) = t.create_file(&path, &parts, root)?;
-                p.path = path.clone();
-                open = Some(OpenFile {
-                    rel: path,
-                    shown,
-                    name,
-                    file: tokio::fs::File::from_std(file),
-                    pending,
-                    hasher: Sha256::new(),
-                    left: size,
-                    mode: fsat::mask_mode(mode),
-                    size,
-                });
-            }
-            Frame::Data(data) if open.is_some() => {
-                let f = open.as_mut().expect("checked");
-                if data.len() as u64 > f.left {
-                    return Err(CopyError::protocol(format!(
-                        "\"{}\": more data than its announced size {}",
-                        escape(&f.rel),
-                        f.size
-                    )));
-                }
-                f.left -= data.len() as u64;
-                f.hasher.update(&data);
-                f.file
-                    .write_all(&data)
-                    .await
-                    .map_err(|e| CopyError::io("cannot write", &f.shown, &e))?;
-                p.bytes_done += data.len() as u64;
-                if let Some(cb) = progress.as_mut() {
-                    cb(&p);
-                }
-            }
-            Frame::FileEnd { sha256 } if open.is_some() => {
-                let mut f = open.take().expect("checked");
-                if f.left != 0 {
-                    return Err(CopyError::protocol(format!(
-                        "\"{}\": {} bytes short of its announced size",
-                        escape(&f.rel),
-                        f.left
-                    )));
-                }
-                let got: [u8; 32] = f.hasher.finalize().into();
-                if got != sha256 {
-                    return Err(CopyError::local(
-                        ErrorCode::INTEGRITY,
-                        format!(
-                            "{}: SHA-256 mismatch (sent {}, received {}); not written",
+                Frame::Data(data) if open.is_some() => {
+                    let f = open.as_mut().expect("checked");
+                    if data.len() as u64 > f.left {
+                        return Err(CopyError::protocol(format!(
+                            "\"{}\": more data than its announced size {}",
                             escape(&f.rel),
-                            hex(&sha256),
-                            hex(&got)
-                        ),
-                    ));
+                            f.size
+                        )));
+                    }
+                    f.left -= data.len() as u64;
+                    f.hasher.update(&data);
+                    f.file
+                        .write_all(&data)
+                        .await
+                        .map_err(|e| CopyError::io("cannot write", &f.shown, &e))?;
+                    p.bytes_done += data.len() as u64;
+                    if let Some(cb) = progress.as_mut() {
+                        cb(&p);
+                    }
                 }
-                f.file
-                    .flush()
+                Frame::FileEnd { sha256 } if open.is_some() => {
+                    let mut f = open.take().expect("checked");
+                    if f.left != 0 {
+                        return Err(CopyError::protocol(format!(
+                            "\"{}\": {} bytes short of its announced size",
+                            escape(&f.rel),
+                            f.left
+                        )));
+                    }
+                    let got: [u8; 32] = f.hasher.finalize().into();
+                    if got != sha256 {
+                        return Err(CopyError::local(
+                            ErrorCode::INTEGRITY,
+                            format!(
+                                "{}: SHA-256 mismatch (sent {}, received {}); not written",
+                                escape(&f.rel),
+                                hex(&sha256),
+                                hex(&got)
+                            ),
+                        ));
+                    }
+                    f.file
+                        .flush()
+                        .await
+                        .map_err(|e| CopyError::io("cannot write", &f.shown, &e))?;
+                    let file = f.file.into_std().await;
+                    let (shown, name, pending) = (f.shown, f.name, f.pending);
+                    let mode = f.mode;
+                    tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
+                        fsat::set_file_mode(&file, mode)
+                            .map_err(|e| CopyError::io("cannot set the mode of", &shown, &e))?;
+                        file.sync_all()
+                            .map_err(|e| CopyError::io("cannot sync", &shown, &e))?;
+                        pending
+                            .persist(file, &name)
+                            .map_err(|e| CopyError::io("cannot rename into", &shown, &e))
+                    })
                     .await
-                    .map_err(|e| CopyError::io("cannot write", &f.shown, &e))?;
-                let file = f.file.into_std().await;
-                let (shown, name, pending) = (f.shown, f.name, f.pending);
-                let mode = f.mode;
-                tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
-                    fsat::set_file_mode(&file, mode)
-                        .map_err(|e| CopyError::io("cannot set the mode of", &shown, &e))?;
-                    file.sync_all()
-                        .map_err(|e| CopyError::io("cannot sync", &shown, &e))?;
-                    pending
-                        .persist(file, &name)
-                        .map_err(|e| CopyError::io("cannot rename into", &shown, &e))
-                })
-                .await
-                .map_err(|e| CopyError::local(ErrorCode::IO, e.to_string()))??;
-                summary.files += 1;
-                summary.bytes += f.size;
-                p.files_done += 1;
-                if let Some(cb) = progress.as_mut() {
-                    cb(&p);
+                    .map_err(|e| CopyError::local(ErrorCode::IO, e.to_string()))??;
+                    summary.files += 1;
+                    summary.bytes += f.size;
+                    p.files_done += 1;
+                    if let Some(cb) = progress.as_mut() {
+                        cb(&p);
+                    }
                 }
-            }
-            Frame::CopyEnd if open.is_none() => {
-                let Some(t) = tree.as_mut() else {
-                    return Err(CopyError::protocol("empty copy stream"));
-                };
-                if (files_seen, bytes_announced) != (p.files_total, p.bytes_total) {
-                    return Err(CopyError::protocol(format!(
-                        "the copy stream announced {} files and {} bytes but sent {files_seen} \
+                Frame::CopyEnd if open.is_none() => {
+                    let Some(t) = tree.as_mut() else {
+                        return Err(CopyError::protocol("empty copy stream"));
+                    };
+                    if (files_seen, bytes_announced) != (p.files_total, p.bytes_total) {
+                        return Err(CopyError::protocol(format!(
+                            "the copy stream announced {} files and {} bytes but sent {files_seen} \
                          files and {bytes_announced} bytes",
-                        p.files_total, p.bytes_total
+                            p.files_total, p.bytes_total
+                        )));
+                    }
+                    t.finish()?;
+                    return Ok(summary);
+                }
+                Frame::Error { code, message } => return Err(CopyError::Remote { code, message }),
+                other => {
+                    return Err(CopyError::protocol(format!(
+                        "unexpected {} frame in copy stream",
+                        other.name()
                     )));
                 }
-                t.finish()?;
-                return Ok(summary);
-            }
-            Frame::Error { code, message } => return Err(CopyError::Remote { code, message }),
-            other => {
-                return Err(CopyError::protocol(format!(
-                    "unexpected {} frame in copy stream",
-                    other.name()
-                )));
             }
         }
     }
+    .await;
+    // A temp file being written when the copy failed: its handle is closed (once any
+    // write still in flight in tokio's blocking pool is done) before it is removed and
+    // before the tree is undone, as Windows removes a name only when its last handle
+    // closes, and a directory holding it is not empty until then.
+    if let Some(f) = open.take() {
+        drop(f.file.into_std().await);
+        drop(f.pending);
+    }
+    drop(tree);
+    result
 }

@@ -51,7 +51,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
                 .strip_prefix(base)
                 .unwrap()
                 .to_string_lossy()
-                .into_owned();
+                .replace(std::path::MAIN_SEPARATOR, "/");
             let t = e.file_type().unwrap();
             if t.is_dir() {
                 out.insert(rel, None);

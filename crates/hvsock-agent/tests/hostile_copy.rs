@@ -403,7 +403,10 @@ async fn a_failed_copy_removes_its_empty_directories_and_restores_modes() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("SHA-256 mismatch"), "{e}");
-    assert_eq!(std::fs::read_dir(local.path()).unwrap().count(), 0);
+    assert_eq!(
+        hvsock_testkit::fs::dir_entries(local.path()),
+        Vec::<String>::new()
+    );
 
     // A file was complete before the failure: its directory stays, with its real mode.
     let mut frames = vec![dir("t", 0o755)];
