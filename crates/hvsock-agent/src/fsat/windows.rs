@@ -348,3 +348,58 @@ pub(crate) fn is_absent(e: &io::Error) -> bool {
 pub(crate) fn mask_mode(mode: u32) -> u32 {
     mode & 0o777
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_directory_cannot_be_renamed_or_removed() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("d");
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        let held = Dir::open(&d).unwrap();
+        let sub = open_dir(&held, "sub").unwrap();
+        assert!(std::fs::rename(&d, t.path().join("moved")).is_err());
+        assert!(std::fs::rename(d.join("sub"), t.path().join("moved")).is_err());
+        assert!(std::fs::remove_dir(d.join("sub")).is_err());
+        drop((held, sub));
+        std::fs::rename(&d, t.path().join("moved")).unwrap();
+    }
+
+    #[test]
+    fn components_that_leave_or_alias_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("a")).unwrap();
+        std::fs::write(t.path().join("a").join("f"), "x").unwrap();
+        let d = Dir::open(t.path()).unwrap();
+        assert!(open_dir(&d, "a").is_ok());
+        assert_eq!(open_file(&d, "a/f").unwrap().1, 1);
+        for bad in ["..", "a/..", "a/../a", "a\\..\\..", "a:x", "..\\a"] {
+            let e = open_dir(&d, bad).unwrap_err();
+            assert_eq!(
+                super::super::refusal(&e),
+                Some(Refusal::Outside),
+                "{bad}: {e}"
+            );
+        }
+        // A file is not a directory, a directory not a file to read.
+        assert!(open_dir(&d, "a/f").is_err());
+        assert!(open_file(&d, "a").is_err());
+    }
+
+    #[test]
+    fn mkdir_kinds_and_rmdir() {
+        let t = tempfile::tempdir().unwrap();
+        let d = Dir::open(t.path()).unwrap();
+        assert!(mkdir(&d, OsStr::new("n")).unwrap());
+        assert!(!mkdir(&d, OsStr::new("n")).unwrap());
+        assert_eq!(kind_of(&d, OsStr::new("n")).unwrap(), Some(Kind::Dir));
+        assert_eq!(kind_of(&d, OsStr::new("missing")).unwrap(), None);
+        std::fs::write(t.path().join("n").join("x"), "x").unwrap();
+        assert!(rmdir(&d, OsStr::new("n")).is_err(), "not empty");
+        std::fs::remove_file(t.path().join("n").join("x")).unwrap();
+        rmdir(&d, OsStr::new("n")).unwrap();
+        assert!(!t.path().join("n").exists());
+    }
+}
