@@ -9,6 +9,7 @@
 
 use crate::proto::WindowSize;
 use std::io;
+use std::os::windows::io::{AsRawHandle, BorrowedHandle};
 use std::time::Duration;
 use windows_sys::Win32::Foundation::{HANDLE, INVALID_HANDLE_VALUE};
 use windows_sys::Win32::System::Console::{
@@ -55,9 +56,20 @@ fn set_console_mode(h: HANDLE, mode: CONSOLE_MODE) -> io::Result<()> {
 /// The console's window size: the visible window rectangle of the screen buffer on
 /// `which` (not the buffer, which is usually thousands of lines high).
 fn window_of(which: STD_HANDLE) -> Option<WindowSize> {
-    let h = std_handle(which)?;
+    window_of_handle(std_handle(which)?)
+}
+
+/// A console screen buffer's window size (the Windows twin of the Unix
+/// `window_size(fd)`), or `None` if `h` is not a console: e.g.
+/// `window_size(std::io::stderr().as_handle())`.
+pub fn window_size(h: BorrowedHandle<'_>) -> Option<WindowSize> {
+    window_of_handle(h.as_raw_handle() as HANDLE)
+}
+
+fn window_of_handle(h: HANDLE) -> Option<WindowSize> {
     let mut info: CONSOLE_SCREEN_BUFFER_INFO = CONSOLE_SCREEN_BUFFER_INFO::default();
-    // SAFETY: `h` is a standard handle of this process; `info` is a valid out pointer.
+    // SAFETY: `h` is a handle the caller holds open for the call (a standard handle or
+    // a borrowed one); `info` is a valid out pointer.
     if unsafe { GetConsoleScreenBufferInfo(h, &mut info) } == 0 {
         return None;
     }
