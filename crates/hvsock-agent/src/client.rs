@@ -215,8 +215,8 @@ where
 
 /// Runs a session on the process's own terminal: stdin in raw mode (restored on
 /// return, also on error), the window size sent at start and whenever it changes
-/// (SIGWINCH on Unix; on Windows the console is polled every
-/// [`sys::RESIZE_POLL`](crate::sys::RESIZE_POLL)), stdin forwarded, output to stdout.
+/// (SIGWINCH on Unix; on Windows the console is polled every 250 ms, see
+/// `sys::RESIZE_POLL`), stdin forwarded, output to stdout.
 /// Returns the remote exit code (128 + N for signal N).
 ///
 /// On a Windows console, raw mode means: no line editing or echo, Ctrl-C reaches the
