@@ -233,7 +233,7 @@ pub async fn interactive<S>(stream: S, mut session: Session) -> Result<i32, Clie
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let tty = std::io::stdin().is_terminal();
+    let tty = sys::stdin_is_terminal();
     let window = sys::terminal_size().unwrap_or(WindowSize { rows: 24, cols: 80 });
     match &mut session {
         Session::Exec(r) => r.window = window,

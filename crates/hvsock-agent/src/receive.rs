@@ -441,6 +441,10 @@ pub async fn receive_tree<R: AsyncRead + Unpin>(
                 }
                 Frame::FileEnd { sha256 } if open.is_some() => {
                     let mut f = open.take().expect("checked");
+                    // Closed (any write in flight done) before anything below can fail:
+                    // then the temp file goes at once (see the end of this function).
+                    let flushed = f.file.flush().await;
+                    let file = f.file.into_std().await;
                     if f.left != 0 {
                         return Err(CopyError::protocol(format!(
                             "\"{}\": {} bytes short of its announced size",
@@ -460,11 +464,7 @@ pub async fn receive_tree<R: AsyncRead + Unpin>(
                             ),
                         ));
                     }
-                    f.file
-                        .flush()
-                        .await
-                        .map_err(|e| CopyError::io("cannot write", &f.shown, &e))?;
-                    let file = f.file.into_std().await;
+                    flushed.map_err(|e| CopyError::io("cannot write", &f.shown, &e))?;
                     let (shown, name, pending) = (f.shown, f.name, f.pending);
                     let mode = f.mode;
                     tokio::task::spawn_blocking(move || -> Result<(), CopyError> {

@@ -371,6 +371,11 @@ pub fn terminal_size() -> Option<WindowSize> {
         .filter(|w| w.rows > 0 && w.cols > 0)
 }
 
+/// Whether stdin is a terminal (what raw mode needs).
+pub fn stdin_is_terminal() -> bool {
+    is_terminal(std::io::stdin().as_fd())
+}
+
 /// Puts the terminal on stdin in raw mode until the guard is dropped.
 pub fn raw_stdin() -> io::Result<RawMode> {
     RawMode::enter(std::io::stdin().as_fd())

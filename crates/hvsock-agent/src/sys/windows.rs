@@ -90,6 +90,14 @@ pub fn terminal_size() -> Option<WindowSize> {
         .filter(|w| w.rows > 0 && w.cols > 0)
 }
 
+/// Whether stdin is a console: what raw mode needs. (Not `IsTerminal`, which also says
+/// yes for an MSYS/Cygwin pty, a pipe that has no console mode to set.)
+pub fn stdin_is_terminal() -> bool {
+    std_handle(STD_INPUT_HANDLE)
+        .and_then(console_mode)
+        .is_some()
+}
+
 /// The console in raw mode; the previous modes come back on drop.
 #[derive(Debug)]
 pub struct RawMode {
