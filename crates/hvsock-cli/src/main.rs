@@ -11,14 +11,20 @@ mod endpoint;
 mod hints;
 mod messages;
 mod options;
+#[cfg(windows)]
+mod platform;
 mod relay;
 mod stdio;
 mod sys;
 
-use commands::{addr, agent, connect, cp, demo, exec, listen, service, vm};
+use commands::{addr, connect, listen, service, vm};
+#[cfg(unix)]
+use commands::{agent, cp, demo, exec};
 use config::Config;
+#[cfg(windows)]
+use platform::UnixOnlyArgs;
 
-/// Hyper-V sockets for Linux hosts, guests and containers.
+/// Hyper-V sockets for Linux hosts, guests and containers, and Windows hosts.
 ///
 /// Addresses are written VM:SERVICE. VM is a GUID, a wildcard (any, children, loopback,
 /// parent, broadcast, silohost) or a name from the partition table (`hvsock vm list`);
@@ -49,11 +55,31 @@ enum Command {
     Listen(listen::ListenArgs),
     Connect(connect::ConnectArgs),
     Relay(commands::relay::RelayArgs),
+    #[cfg(unix)]
     Agent(agent::AgentArgs),
+    #[cfg(unix)]
     Exec(exec::ExecArgs),
+    #[cfg(unix)]
     Shell(exec::ShellArgs),
+    #[cfg(unix)]
     Cp(cp::CpArgs),
+    #[cfg(unix)]
     Demo(demo::DemoArgs),
+    /// The integration service (Linux only: it runs in Linux guests).
+    #[cfg(windows)]
+    Agent(UnixOnlyArgs),
+    /// Run a command in a VM through its agent (not yet on Windows).
+    #[cfg(windows)]
+    Exec(UnixOnlyArgs),
+    /// An interactive shell in a VM through its agent (not yet on Windows).
+    #[cfg(windows)]
+    Shell(UnixOnlyArgs),
+    /// Copy files to and from a VM through its agent (not yet on Windows).
+    #[cfg(windows)]
+    Cp(UnixOnlyArgs),
+    /// Exec and cp end to end on a throw-away local partition (Linux only).
+    #[cfg(windows)]
+    Demo(UnixOnlyArgs),
     #[command(subcommand)]
     Bench(commands::bench::BenchCmd),
 }
@@ -70,15 +96,42 @@ fn main() -> ExitCode {
         Command::Listen(c) => listen::run(config, c),
         Command::Connect(c) => connect::run(config, c),
         Command::Relay(c) => commands::relay::run(config, c),
+        #[cfg(unix)]
         Command::Agent(c) => agent::run(config, c),
+        #[cfg(unix)]
         Command::Exec(c) => exec::run_exec(config, c),
+        #[cfg(unix)]
         Command::Shell(c) => exec::run_shell(config, c),
+        #[cfg(unix)]
         Command::Cp(c) => cp::run(config, c),
+        #[cfg(unix)]
         Command::Demo(c) => demo::run(config, c),
+        #[cfg(windows)]
+        Command::Agent(_) => platform::refuse(
+            "agent",
+            "the agent serves exec, shell and cp inside Linux guests (PTYs, Unix processes); \
+             run it in the VM and use `hvsock exec`, `shell` or `cp` from here",
+        ),
+        #[cfg(windows)]
+        Command::Exec(_) => platform::refuse("exec", platform::AGENT_CLIENT),
+        #[cfg(windows)]
+        Command::Shell(_) => platform::refuse("shell", platform::AGENT_CLIENT),
+        #[cfg(windows)]
+        Command::Cp(_) => platform::refuse("cp", platform::AGENT_CLIENT),
+        #[cfg(windows)]
+        Command::Demo(_) => platform::refuse(
+            "demo",
+            "it runs an agent in a local partition, and both are Linux features",
+        ),
         Command::Bench(c) => commands::bench::run(config, c),
     };
     match result {
         Ok(code) => code,
+        #[cfg(windows)]
+        Err(e) if e.is::<platform::UnixOnly>() => {
+            eprintln!("hvsock: {e}");
+            ExitCode::from(platform::EXIT_UNIX_ONLY)
+        }
         Err(e) => {
             // One line, whatever the error's text.
             let msg = messages::one_line(&hints::full(e.as_ref()));

@@ -1,7 +1,7 @@
-//! The few syscalls of the CLI that std does not wrap: `poll` for hang-up, `pipe2`,
-//! `splice` and `F_SETPIPE_SZ`, and the CPU time of this process.
+//! Unix: `poll` for hang-up, `pipe2`, `splice` and `F_SETPIPE_SZ`, and the CPU time of
+//! this process.
 //!
-//! All through rustix: the CLI has no `unsafe` code (the workspace lints deny it).
+//! All through rustix: no `unsafe` code here.
 
 use rustix::event::{PollFd, PollFlags};
 use rustix::pipe::{PipeFlags, SpliceFlags};
@@ -10,7 +10,9 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
-/// Polls `fd` for hang-up (POLLHUP or POLLERR) for up to `timeout`.
+/// Polls `fd` for hang-up (POLLHUP or POLLERR) for up to `timeout`: Unix and vsock
+/// sockets report POLLHUP once neither side can send (the peer closed, or both shut
+/// down writing).
 pub(crate) fn hung_up(fd: &impl AsFd, timeout: Duration) -> io::Result<bool> {
     let mut pfd = [PollFd::from_borrowed_fd(fd.as_fd(), PollFlags::empty())];
     // Whole milliseconds, as poll(2) takes them.
