@@ -27,7 +27,7 @@ impl UnixOnly {
 
 impl fmt::Display for UnixOnly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} exists on Linux only: {}", self.what, self.why)
+        write!(f, "`{}` exists on Linux only: {}", self.what, self.why)
     }
 }
 
