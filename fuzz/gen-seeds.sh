@@ -10,7 +10,7 @@ cargo build -q -p hvsock-cli
 HV="$PWD/target/debug/hvsock"
 S="$PWD/fuzz/seeds"
 rm -rf "$S"
-for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames copy_stream proc_stat; do
+for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames copy_stream proc_stat hcs_document; do
     mkdir -p "$S/$t"
 done
 tmp=$(mktemp -d)
@@ -145,6 +145,13 @@ printf '\x00\x00\x00\x06\x17\x03\x00\x00\x00\x01' | seed agent_frames credit-bad
 printf '1234 (bash) S 1 1234 1234 34816 1234 4194560 3000 0 0 0\n' | seed proc_stat bash
 printf '77 (a) b) Z 1 (c) R 5 6 7) T 1 9 9 0 -1\n' | seed proc_stat parens-in-name
 printf '5 (x\n' | seed proc_stat truncated
+
+# hcs_document: HcsEnumerateComputeSystems answers (fields from the HCS schema's Properties)
+printf '[]' | seed hcs_document empty
+printf '[{"Id":"1F0C1E39-8B2D-4C5A-9E0B-6C7D8E9FA0B1","SystemType":"VirtualMachine","Name":"Ubuntu","Owner":"VMMS","RuntimeId":"1f0c1e39-8b2d-4c5a-9e0b-6c7d8e9fa0b1","RuntimeOsType":"Linux","State":"Running","Stopped":false,"Statistics":{"Uptime100ns":5}}]' | seed hcs_document hyperv-vm
+printf '[{"Id":"8E4A2B61-35C8-4F0D-A1B2-C3D4E5F60718","SystemType":"VirtualMachine","Name":"8E4A2B61-35C8-4F0D-A1B2-C3D4E5F60718","Owner":"WSL","RuntimeId":"{5C1D7E2A-9B3F-4E60-8A71-B2C3D4E5F607}","State":"Running"}]' | seed hcs_document wsl
+printf '[{"Id":"4f1c2d3e4f5a","SystemType":"Container","Owner":"docker","RuntimeId":"0d2e3f40-5162-4738-89ab-cdef01234567","State":"Running"},{"Id":"abc","SystemType":"Container","Name":null,"State":"Stopped"}]' | seed hcs_document containers
+printf '[{"Id":"vm2","RuntimeId":"not-a-guid"}]' | seed hcs_document bad-runtime-id
 
 # copy_stream: a flag byte (bit 0 recursive, bit 1 the root must be "t", bit 2 into a
 # new name), then the frames a sender sends after the request (layouts in

@@ -35,7 +35,7 @@ pub(crate) mod transport;
 // The modules' paths before the crate was arranged by layer (`hvsock::registry`, ...):
 // other crates and users name them so.
 pub use addr::{guid, syntax};
-pub use config::{partitions, paths, regfile, registry, store};
+pub use config::{compute_systems, partitions, paths, regfile, registry, store};
 
 /// Wire formats spoken before data flows, one per transport that has one: the local
 /// preamble and reply ([`Preamble`](crate::handshake::Preamble),

@@ -21,16 +21,23 @@
 //!   services may share `Data1`, and `Data1` may not be below 1024 (privileged vsock
 //!   ports) nor `0xffffffff` (`VMADDR_PORT_ANY`).
 //!
+//! On Windows the registry is Hyper-V's own registry key instead of the file (see the
+//! module `registry::windows`, built on Windows only); the rules below apply to what
+//! hvsock adds there.
+//!
 //! ```
 //! use hvsock::paths::Dirs;
 //! use hvsock::registry::Registry;
 //!
+//! # // On Windows this would change the real registry: the example is for the file.
+//! # #[cfg(not(windows))] {
 //! let tmp = tempfile::tempdir().unwrap();
 //! let dirs = Dirs::new(tmp.path(), tmp.path().join("run"));
 //! let id = Registry::update(&dirs, |r| r.add("My Service", None)).unwrap();
 //! let reg = Registry::load(&dirs).unwrap();
 //! assert_eq!(reg.find("My Service").unwrap().id, id);
 //! assert!(reg.is_enabled(id));
+//! # }
 //! ```
 
 use crate::addr::ServiceId;
@@ -43,6 +50,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 mod canonical;
+#[cfg(any(windows, test))]
+pub mod windows;
 
 /// The lowest `Data1` a service may have: vsock ports below 1024 are privileged.
 pub const MIN_PORT: u32 = 1024;
@@ -153,6 +162,25 @@ pub enum RegistryError {
     /// No random GUID with a usable Data1 was found (practically impossible).
     #[error("could not generate a service id with a free vsock port")]
     NoFreeId,
+    /// Windows: changing the services key needs administrator rights (the write was
+    /// refused with access denied; nothing of the update was kept).
+    #[error(
+        "changing the Hyper-V socket services under {key} needs administrator rights: \
+         run hvsock as administrator (from an elevated prompt)"
+    )]
+    AdminRequired {
+        /// The services key.
+        key: String,
+    },
+    /// Windows: the services key could not be read or written.
+    #[error("Windows registry {key}: {source}")]
+    Windows {
+        /// The services key.
+        key: String,
+        /// What the registry said.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The registry: every registered service, in registration order.
@@ -174,10 +202,16 @@ struct Index {
 }
 
 impl Index {
+    /// Indexes entry `i`. The first entry with a key keeps it, and an empty name is not
+    /// indexed: a checked registry has neither duplicates nor empty names, but one read
+    /// from the Windows registry may (see `windows`), and there the first entry wins
+    /// and a nameless one is found by id only.
     fn insert(&mut self, i: usize, s: &Service) {
-        self.by_id.insert(s.id, i);
-        self.by_name.insert(s.name.clone(), i);
-        self.by_port.insert(s.id.port(), i);
+        self.by_id.entry(s.id).or_insert(i);
+        if !s.name.is_empty() {
+            self.by_name.entry(s.name.clone()).or_insert(i);
+        }
+        self.by_port.entry(s.id.port()).or_insert(i);
     }
 }
 
@@ -256,7 +290,18 @@ impl Registry {
 
     /// Reads the registry of `dirs` (a missing file is an empty registry). No lock is
     /// needed: the file is only ever replaced whole.
+    ///
+    /// On Windows this reads Hyper-V's registry key instead and `dirs` is not used
+    /// (see the module `registry::windows`, on Windows only); [`load_file`](Self::load_file)
+    /// still reads a file.
     pub fn load(dirs: &Dirs) -> Result<Registry, RegistryError> {
+        // The one place that picks the store: the Windows registry or the file.
+        #[cfg(windows)]
+        {
+            let _ = dirs;
+            windows::ServicesKey::from_env().load()
+        }
+        #[cfg(not(windows))]
         Registry::load_file(&dirs.services_file())
     }
 
@@ -310,10 +355,20 @@ impl Registry {
 
     /// Locks the registry of `dirs`, loads it, applies `f` and, if `f` succeeds, saves it
     /// atomically. A file that cannot be read or parsed is left untouched.
+    ///
+    /// On Windows this changes Hyper-V's registry key instead, writing only what `f`
+    /// changed, and `dirs` is not used (see the module `registry::windows`, on Windows
+    /// only).
     pub fn update<T>(
         dirs: &Dirs,
         f: impl FnOnce(&mut Registry) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
+        #[cfg(windows)]
+        {
+            let _ = dirs;
+            windows::ServicesKey::from_env().update(f)
+        }
+        #[cfg(not(windows))]
         Registry::update_file(&dirs.services_file(), f)
     }
 

@@ -200,6 +200,8 @@ fn invalid_file_contents_are_errors() {
     }
 }
 
+// On Windows `Registry::load`/`update` use the Windows registry (tests/windows_registry.rs).
+#[cfg(not(windows))]
 #[test]
 fn update_saves_and_failed_update_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -213,6 +215,8 @@ fn update_saves_and_failed_update_changes_nothing() {
     assert_eq!(Registry::load(&dirs).unwrap().get(id).unwrap().name, "one");
 }
 
+// On Windows `Registry::load`/`update` use the Windows registry (tests/windows_registry.rs).
+#[cfg(not(windows))]
 #[test]
 fn corrupt_file_is_never_overwritten() {
     let tmp = tempfile::tempdir().unwrap();
@@ -434,6 +438,13 @@ fn no_message_names_a_command() {
         },
         RegistryError::NotFound("nosuch".into()),
         RegistryError::NoFreeId,
+        RegistryError::AdminRequired {
+            key: windows::GCS_SUBKEY.into(),
+        },
+        RegistryError::Windows {
+            key: windows::GCS_SUBKEY.into(),
+            source: std::io::Error::other("x"),
+        },
     ]);
     for e in &every {
         // Exhaustive: a new variant fails to compile here until it is added above.
@@ -446,7 +457,9 @@ fn no_message_names_a_command() {
             | RegistryError::BadPort { .. }
             | RegistryError::BadName { .. }
             | RegistryError::NotFound(_)
-            | RegistryError::NoFreeId => {}
+            | RegistryError::NoFreeId
+            | RegistryError::AdminRequired { .. }
+            | RegistryError::Windows { .. } => {}
         }
         assert!(!crate::error::names_a_command(&e.to_string()), "{e}");
     }
