@@ -22,9 +22,15 @@ const SVC: &str = "vsock:5000";
 const NO_HV_ADDR: &str =
     "00000000-0000-0000-0000-000000000001:00001388-facb-11e6-bd58-64006a7986d3";
 
-/// A test's own config and runtime dirs (in `%TEMP%`), and the stand-in port if any.
+/// Hyper-V's services key, as `reg.exe` names it.
+const GCS: &str = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\GuestCommunicationServices";
+
+/// A test's own config and runtime dirs (in `%TEMP%`), its own services key under
+/// HKCU (`HVSOCK_WINDOWS_REGISTRY_KEY`, deleted at the end), and the stand-in port if
+/// any.
 struct Env {
     tmp: tempfile::TempDir,
+    key: String,
     standin: Option<u16>,
 }
 
@@ -32,16 +38,16 @@ impl Env {
     fn new() -> Env {
         Env {
             tmp: tempfile::Builder::new().prefix("hvw").tempdir().unwrap(),
+            key: format!("Software\\hvsock-tests\\{}", hvsock::Guid::new_v4()),
             standin: None,
         }
     }
 
     /// With the TCP stand-in on a free loopback port.
     fn with_standin() -> Env {
-        Env {
-            standin: Some(free_port()),
-            ..Env::new()
-        }
+        let mut env = Env::new();
+        env.standin = Some(free_port());
+        env
     }
 
     fn dir(&self, name: &str) -> PathBuf {
@@ -55,12 +61,28 @@ impl Env {
             Some(p) => c.env("HVSOCK_INET_STANDIN", format!("127.0.0.1:{p}")),
             None => c.env_remove("HVSOCK_INET_STANDIN"),
         };
+        c.env("HVSOCK_WINDOWS_REGISTRY_KEY", &self.key);
         c
     }
 
     fn run(&self, args: &[&str], input: &[u8]) -> Output {
         run(self.cmd(args), input, LIMIT)
     }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = reg(&["delete", &format!("HKCU\\{}", self.key), "/f"]);
+    }
+}
+
+/// Runs wine's (or Windows') own `reg.exe`: its success and output.
+fn reg(args: &[&str]) -> (bool, String) {
+    let out = Command::new("reg")
+        .args(args)
+        .output()
+        .expect("reg.exe runs");
+    (out.status.success(), text(&out.stdout) + &text(&out.stderr))
 }
 
 /// A loopback port nobody listens on (bound, then released).
@@ -335,4 +357,105 @@ fn bench_client_and_server_over_tcp() {
     assert_eq!(v["ops"], 3);
     assert_eq!(v["checksum_errors"], 0);
     assert!(v["cpu_s"].as_f64().unwrap() >= 0.0);
+}
+
+/// `hvsock ARGS` that must succeed: its stdout.
+fn ok(env: &Env, args: &[&str]) -> String {
+    let out = env.run(args, b"");
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn service_add_list_disable_remove_in_the_tests_own_key() {
+    let env = Env::new();
+    let id = ok(
+        &env,
+        &["service", "add", "Win Test Svc", "--vsock-port", "5000"],
+    );
+    let id = id.trim();
+    assert_eq!(id, "00001388-facb-11e6-bd58-64006a7986d3");
+    let (found, out) = reg(&[
+        "query",
+        &format!("HKCU\\{}\\{id}", env.key),
+        "/v",
+        "ElementName",
+    ]);
+    assert!(found && out.contains("Win Test Svc"), "{out}");
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(&env, &["service", "list", "--json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["name"], "Win Test Svc");
+    assert_eq!(list[0]["enabled"], true);
+    // The same name twice is refused (exit 1), as on Linux.
+    let dup = env.run(&["service", "add", "Win Test Svc"], b"");
+    assert_eq!(dup.status.code(), Some(1), "{}", text(&dup.stderr));
+    // Disabled in hvsock: hvsock's own connects refuse it, naming the fix.
+    ok(&env, &["service", "disable", "Win Test Svc"]);
+    let shown = ok(&env, &["service", "show", id]);
+    assert!(shown.contains("enabled:    no"), "{shown}");
+    let env2 = Env::with_standin();
+    let mut c = env2.cmd(&["connect", "loopback:vsock:5000"]);
+    c.env("HVSOCK_WINDOWS_REGISTRY_KEY", &env.key);
+    let out = run(c, b"", LIMIT);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("is disabled") && err.contains("hvsock service enable"),
+        "{err}"
+    );
+    ok(&env, &["service", "enable", id]);
+    let removed = ok(&env, &["service", "remove", "Win Test Svc"]);
+    assert!(removed.starts_with(&format!("removed {id}")), "{removed}");
+    assert!(!reg(&["query", &format!("HKCU\\{}\\{id}", env.key)]).0);
+    let list = ok(&env, &["service", "list", "--json"]);
+    assert_eq!(list.trim(), "[]");
+}
+
+/// Deletes a key of Hyper-V's services key when dropped (a failed test leaves none).
+struct GcsKey(String);
+
+impl Drop for GcsKey {
+    fn drop(&mut self) {
+        let _ = reg(&["delete", &format!("{GCS}\\{}", self.0), "/f"]);
+    }
+}
+
+#[test]
+fn service_add_with_an_id_writes_hyper_vs_own_key() {
+    let env = Env::new();
+    // A GUID of this test's own (Data1 well above the privileged vsock ports).
+    let g = hvsock::Guid::new_v4().to_string();
+    let id = format!("7e57{}", &g[4..]);
+    let _cleanup = GcsKey(id.clone());
+    let mut add = env.cmd(&["service", "add", "hvsock cli test", "--id", &id]);
+    add.env_remove("HVSOCK_WINDOWS_REGISTRY_KEY");
+    let out = run(add, b"", LIMIT);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), id);
+    let (found, q) = reg(&["query", &format!("{GCS}\\{id}"), "/v", "ElementName"]);
+    assert!(found, "{q}");
+    assert!(q.contains("REG_SZ") && q.contains("hvsock cli test"), "{q}");
+    let mut rm = env.cmd(&["service", "remove", &id]);
+    rm.env_remove("HVSOCK_WINDOWS_REGISTRY_KEY");
+    let out = run(rm, b"", LIMIT);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !reg(&["query", &format!("{GCS}\\{id}")]).0,
+        "the key is gone"
+    );
+}
+
+#[test]
+fn vm_list_without_the_host_compute_service_says_so() {
+    let env = Env::new();
+    for args in [&["vm", "list"][..], &["vm", "show", "web", "--json"][..]] {
+        let out = env.run(args, b"");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.starts_with("hvsock: listing VMs: the Host Compute Service is not available"),
+            "{args:?}: {err}"
+        );
+    }
 }

@@ -1,7 +1,10 @@
-//! `hvsock vm`: the partition table (the host's list of VMs; Linux, [`table`]). On
+//! `hvsock vm`: the partition table (the host's list of VMs; Linux, `table`). On
 //! Windows the partition table has no meaning (Windows routes Hyper-V sockets to its
-//! VMs itself) and its subcommands are refused by name.
+//! VMs itself): `list` and `show` read the Host Compute Service's VMs instead (`hcs`),
+//! and `add` and `remove` are refused by name.
 
+#[cfg(windows)]
+mod hcs;
 #[cfg(unix)]
 mod table;
 
@@ -49,7 +52,8 @@ Examples:
         #[arg(long, value_name = "UID", requires = "local")]
         uid: Option<u32>,
     },
-    /// List the VMs in the table (ID, KIND, TARGET, NAME).
+    /// List the VMs in the table (ID, KIND, TARGET, NAME). On Windows: the VMs and
+    /// containers of the Host Compute Service (VMID, TYPE, STATE, OWNER, NAME).
     #[command(after_long_help = "\
 Examples:
   hvsock vm list
@@ -59,7 +63,7 @@ Examples:
         #[arg(long)]
         json: bool,
     },
-    /// Show one VM, by id or name.
+    /// Show one VM, by id or name (on Windows: from the Host Compute Service).
     Show {
         /// The VM's GUID or name.
         #[arg(value_name = "ID|NAME")]
@@ -76,20 +80,19 @@ Examples:
     },
 }
 
-/// Windows: the partition table is Linux's (hybrid-vsock sockets, vsock CIDs, local
-/// partitions); Windows knows its VMs itself.
+/// Runs `hvsock vm` on Windows: `list` and `show` from the Host Compute Service.
 #[cfg(windows)]
 pub fn run(_config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let name = match cmd {
+        VmCmd::List { json } => return hcs::list(json),
+        VmCmd::Show { vm, json } => return hcs::show(&vm, json),
         VmCmd::Add { .. } => "add",
-        VmCmd::List { .. } => "list",
-        VmCmd::Show { .. } => "show",
         VmCmd::Remove { .. } => "remove",
     };
     Err(crate::platform::UnixOnly::new(
         format!("hvsock vm {name}"),
-        "the partition table lists Linux's hybrid-vsock, vsock and local partitions; \
-         Windows routes Hyper-V sockets to its VMs itself",
+        "the partition table holds Linux's hybrid-vsock, vsock and local partitions; \
+         Windows knows its VMs itself (`hvsock vm list` shows them)",
     )
     .into())
 }
