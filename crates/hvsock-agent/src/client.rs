@@ -4,16 +4,15 @@
 //! the version handshake first.
 
 use crate::framed::{FrameError, FrameReader, FrameWriter};
+use crate::proto::version_message;
 use crate::proto::{
     DATA_CHUNK, ErrorCode, ExecRequest, ExitStatus, Frame, ShellRequest, VERSION, WindowSize,
 };
-use crate::server::version_message;
 use crate::sys;
 use crate::tree::CopyError;
 use bytes::Bytes;
 use std::convert::Infallible;
-use std::io::Read;
-use std::os::fd::AsFd;
+use std::io::{IsTerminal, Read};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
@@ -96,8 +95,8 @@ impl From<CopyError> for ClientError {
 pub enum Control {
     /// The local terminal's window changed size.
     Resize(WindowSize),
-    /// Deliver signal N to the remote process group (e.g. `libc::SIGINT` on Ctrl-C when
-    /// not on a terminal).
+    /// Deliver signal N (a Linux signal number: the agent's) to the remote process group
+    /// (e.g. SIGINT, 2, on Ctrl-C when not on a terminal).
     Signal(u8),
 }
 
@@ -216,8 +215,16 @@ where
 }
 
 /// Runs a session on the process's own terminal: stdin in raw mode (restored on
-/// return, also on error), the window size sent at start and on SIGWINCH, stdin
-/// forwarded, output to stdout. Returns the remote exit code (128 + N for signal N).
+/// return, also on error), the window size sent at start and whenever it changes
+/// (SIGWINCH on Unix; on Windows the console is polled every
+/// [`sys::RESIZE_POLL`](crate::sys::RESIZE_POLL)), stdin forwarded, output to stdout.
+/// Returns the remote exit code (128 + N for signal N).
+///
+/// On a Windows console, raw mode means: no line editing or echo, Ctrl-C reaches the
+/// remote terminal as the byte 0x03 (its foreground job gets SIGINT there), keys and
+/// the remote's output as VT sequences; keys are read as typed (Ctrl-Z too), and a
+/// Ctrl-Break or a closed console window is forwarded as SIGINT / SIGHUP instead of
+/// killing this process with the console still raw.
 ///
 /// Without a terminal on stdin it still works (no raw mode, no resizes).
 ///
@@ -227,35 +234,25 @@ pub async fn interactive<S>(stream: S, mut session: Session) -> Result<i32, Clie
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let stdin_fd = std::io::stdin();
-    let stdout_fd = std::io::stdout();
-    let tty = sys::is_terminal(stdin_fd.as_fd());
-    let size_now = || {
-        sys::window_size(stdout_fd.as_fd())
-            .or_else(|| sys::window_size(stdin_fd.as_fd()))
-            .filter(|w| w.rows > 0 && w.cols > 0)
-    };
-    let window = size_now().unwrap_or(WindowSize { rows: 24, cols: 80 });
+    let tty = std::io::stdin().is_terminal();
+    let window = sys::terminal_size().unwrap_or(WindowSize { rows: 24, cols: 80 });
     match &mut session {
         Session::Exec(r) => r.window = window,
         Session::Shell(r) => {
             r.window = window;
             if r.term.is_none() {
-                r.term = std::env::var("TERM").ok();
+                r.term = std::env::var("TERM").ok().or_else(default_term);
             }
         }
     }
     let (ctl_tx, ctl_rx) = mpsc::channel(8);
-    let mut winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change())?;
-    let _raw = if tty {
-        Some(sys::RawMode::enter(stdin_fd.as_fd())?)
-    } else {
-        None
-    };
+    let mut resizes = sys::Resizes::new()?;
+    let forwarded = console_signals(&ctl_tx)?;
+    let _raw = if tty { Some(sys::raw_stdin()?) } else { None };
     let resize_loop = async {
         let mut last = window;
-        while winch.recv().await.is_some() {
-            if let Some(w) = size_now()
+        while resizes.changed().await.is_some() {
+            if let Some(w) = sys::terminal_size()
                 && w != last
             {
                 last = w;
@@ -266,8 +263,62 @@ where
         }
         std::future::pending::<Infallible>().await
     };
-    on_stdio(stream, session, ctl_rx, resize_loop).await
+    let control = async {
+        tokio::select! {
+            n = resize_loop => n,
+            n = forwarded => n,
+        }
+    };
+    on_stdio(stream, session, ctl_rx, control, tty).await
 }
+
+/// The `TERM` a shell gets when this side has none: Windows consoles (conhost with VT
+/// processing, Windows Terminal) understand what xterm-256color programs send.
+fn default_term() -> Option<String> {
+    cfg!(windows).then(|| "xterm-256color".to_string())
+}
+
+/// Forwards the console events that would otherwise end this process while the
+/// console is raw (Windows: Ctrl-Break as SIGINT, closing the console as SIGHUP).
+/// On Unix the terminal's raw mode already turns these keys into bytes: nothing to do.
+fn console_signals(
+    ctl_tx: &mpsc::Sender<Control>,
+) -> std::io::Result<impl std::future::Future<Output = Infallible> + use<>> {
+    #[cfg(windows)]
+    {
+        use tokio::signal::windows::{ctrl_break, ctrl_close};
+        let (mut brk, mut close) = (ctrl_break()?, ctrl_close()?);
+        let tx = ctl_tx.clone();
+        Ok(async move {
+            loop {
+                let sig = tokio::select! {
+                    _ = brk.recv() => SIGINT,
+                    _ = close.recv() => SIGHUP,
+                };
+                if tx.send(Control::Signal(sig)).await.is_err() {
+                    break;
+                }
+            }
+            std::future::pending::<Infallible>().await
+        })
+    }
+    #[cfg(unix)]
+    {
+        let _ = ctl_tx;
+        Ok(std::future::pending::<Infallible>())
+    }
+}
+
+/// Linux signal numbers, as the agent (a Linux guest) takes them whatever this side is.
+const SIGHUP: u8 = 1;
+/// SIGINT (2).
+const SIGINT: u8 = 2;
+/// SIGQUIT (3).
+#[cfg(unix)]
+const SIGQUIT: u8 = 3;
+/// SIGTERM (15).
+#[cfg(unix)]
+const SIGTERM: u8 = 15;
 
 /// Runs `session` on this process's stdin/stdout/stderr while `control` (a loop that
 /// feeds `ctl_rx` and never ends) runs beside it; returns the code to exit with.
@@ -276,6 +327,7 @@ async fn on_stdio<S>(
     session: Session,
     ctl_rx: mpsc::Receiver<Control>,
     control: impl std::future::Future<Output = Infallible>,
+    tty: bool,
 ) -> Result<i32, ClientError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
@@ -283,7 +335,7 @@ where
     let run = run_session(
         stream,
         session,
-        thread_stdin(),
+        thread_stdin(tty),
         tokio::io::stdout(),
         tokio::io::stderr(),
         ctl_rx,
@@ -295,9 +347,11 @@ where
 }
 
 /// `hvsock exec` on the process's own stdio: with `req.tty`, an [`interactive`]
-/// session; otherwise stdin/stdout/stderr are streamed separately, and SIGINT, SIGTERM,
-/// SIGHUP and SIGQUIT received by this process are forwarded to the remote process
-/// group instead of killing us. Returns the exit code to exit with.
+/// session; otherwise stdin/stdout/stderr are streamed separately, and the signals
+/// that would end this process are forwarded to the remote process group instead:
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT on Unix; on Windows Ctrl-C (as SIGINT),
+/// Ctrl-Break (SIGQUIT) and the console closing (SIGHUP). Returns the exit code to exit
+/// with.
 ///
 /// Like [`interactive`], stdin is read by a detached thread: exit the process soon
 /// after this returns.
@@ -308,20 +362,27 @@ where
     if req.tty {
         return interactive(stream, Session::Exec(req)).await;
     }
-    use tokio::signal::unix::{SignalKind, signal};
     let (ctl_tx, ctl_rx) = mpsc::channel(8);
-    let mut sigs = Vec::new();
-    for (kind, n) in [
-        (SignalKind::interrupt(), libc::SIGINT),
-        (SignalKind::terminate(), libc::SIGTERM),
-        (SignalKind::hangup(), libc::SIGHUP),
-        (SignalKind::quit(), libc::SIGQUIT),
-    ] {
-        sigs.push((signal(kind)?, n as u8));
-    }
-    let forward = async {
-        let mut set = tokio::task::JoinSet::new();
-        for (mut s, n) in sigs {
+    let forward = forward_signals(ctl_tx)?;
+    on_stdio(stream, Session::Exec(req), ctl_rx, forward, false).await
+}
+
+/// Forwards this process's termination signals as [`Control::Signal`]s (see
+/// [`exec_stdio`]); the handlers are installed before this returns.
+fn forward_signals(
+    ctl_tx: mpsc::Sender<Control>,
+) -> std::io::Result<impl std::future::Future<Output = Infallible>> {
+    let mut set = tokio::task::JoinSet::new();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        for (kind, n) in [
+            (SignalKind::interrupt(), SIGINT),
+            (SignalKind::terminate(), SIGTERM),
+            (SignalKind::hangup(), SIGHUP),
+            (SignalKind::quit(), SIGQUIT),
+        ] {
+            let mut s = signal(kind)?;
             let tx = ctl_tx.clone();
             set.spawn(async move {
                 while s.recv().await.is_some() {
@@ -331,10 +392,30 @@ where
                 }
             });
         }
+    }
+    #[cfg(windows)]
+    {
+        use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close};
+        /// SIGQUIT (3): what Ctrl-Break means here (Ctrl-\ on a Unix terminal).
+        const SIGQUIT: u8 = 3;
+        let (mut c, mut b, mut close) = (ctrl_c()?, ctrl_break()?, ctrl_close()?);
+        set.spawn(async move {
+            loop {
+                let n = tokio::select! {
+                    _ = c.recv() => SIGINT,
+                    _ = b.recv() => SIGQUIT,
+                    _ = close.recv() => SIGHUP,
+                };
+                if ctl_tx.send(Control::Signal(n)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    Ok(async move {
         while set.join_next().await.is_some() {}
         std::future::pending::<Infallible>().await
-    };
-    on_stdio(stream, Session::Exec(req), ctl_rx, forward).await
+    })
 }
 
 /// A login shell on the process's terminal (see [`interactive`]).
@@ -346,10 +427,29 @@ where
 }
 
 /// Process stdin read by a detached thread (so a blocked read never holds up the
-/// runtime), as an [`AsyncRead`].
-fn thread_stdin() -> impl AsyncRead + Unpin {
+/// runtime), as an [`AsyncRead`]. A raw Windows console (`tty`) is read as typed
+/// ([`sys::ConsoleInput`](crate::sys::ConsoleInput)): std's reader would take a Ctrl-Z
+/// for the end of input.
+fn thread_stdin(tty: bool) -> impl AsyncRead + Unpin {
     let (tx, rx) = mpsc::channel::<Bytes>(4);
     std::thread::spawn(move || {
+        #[cfg(windows)]
+        if tty && sys::ConsoleInput::available() {
+            let mut console = sys::ConsoleInput::default();
+            let mut buf = Vec::with_capacity(DATA_CHUNK);
+            loop {
+                buf.clear();
+                match console.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {
+                        if tx.blocking_send(Bytes::copy_from_slice(&buf)).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        let _ = tty;
         let mut stdin = std::io::stdin().lock();
         let mut buf = vec![0u8; DATA_CHUNK];
         loop {

@@ -4,11 +4,13 @@
 //! VM (or a local partition) over a Hyper-V socket, with no network.
 //!
 //! This crate is the transport-independent core: the wire protocol ([`proto`], described
-//! in `PROTOCOL.md`), the agent ([`server`]) and the client ([`client`]), all generic
-//! over tokio `AsyncRead + AsyncWrite` streams. The `hvsock` CLI wires them to hvsock
-//! sockets (`hvsock agent`, `exec`, `shell`, `cp`).
+//! in `PROTOCOL.md`), the agent (`server`, Unix only: it runs in Linux guests) and the
+//! client ([`client`], Unix and Windows), all generic over tokio `AsyncRead +
+//! AsyncWrite` streams. The `hvsock` CLI wires them to hvsock sockets (`hvsock agent`,
+//! `exec`, `shell`, `cp`).
 //!
 //! ```no_run
+//! # #[cfg(unix)]
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use hvsock_agent::{client, proto::ExecRequest, server};
 //! let (a, b) = tokio::net::UnixStream::pair()?;
@@ -27,6 +29,7 @@ mod fsat;
 mod pending;
 pub mod proto;
 mod receive;
+#[cfg(unix)]
 pub mod server;
 #[allow(unsafe_code)]
 pub mod sys;
@@ -52,5 +55,6 @@ pub const SERVICE_NAME: &str = "hvsock agent";
 
 pub use client::ClientError;
 pub use proto::{ExecRequest, ExitStatus, ShellRequest, WindowSize};
+#[cfg(unix)]
 pub use server::{Agent, AgentError, AgentOptions, serve_connection};
 pub use tree::{CopySummary, Progress};

@@ -3,24 +3,23 @@
 //! The receiver accepts only what it asked for ([`Expect`]): the announced totals come
 //! first and are never exceeded, the first entry is the expected root, a non-recursive
 //! copy is exactly one `File`, every later entry lies in a directory this stream sent
-//! before it, and no path comes twice. Everything is created beneath the destination
-//! directory's fd ([`Dest`], opened once) with no symlink followed, files with
-//! `O_TMPFILE`/`O_EXCL` and renamed between dir fds; modes are masked with the umask;
+//! before it, and no path comes twice (on Windows, twice in any case: `a` and `A` are one
+//! name there). Everything is created beneath the destination directory's fd or handle
+//! ([`Dest`], opened once) with no link followed, files with `O_TMPFILE`/`O_EXCL` (on
+//! Windows `FILE_CREATE`) and renamed within their directory; modes are masked with the umask;
 //! directories that existed before keep their mode; directories a failed copy created
 //! are removed if empty (else given their final mode).
 
 use crate::framed::FrameReader;
-use crate::fsat;
+use crate::fsat::{self, Dir, Kind, name_key};
 use crate::pending::PendingFile;
 use crate::proto::{ErrorCode, Frame};
 use crate::tree::{
     CopyError, CopySummary, Progress, ProgressFn, check_rel, escape, hex, idle_error,
 };
-use rustix::fs::FileType;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWriteExt};
 
@@ -43,14 +42,15 @@ struct Tree<'a> {
     /// The root's name in `dest.dir`.
     target: OsString,
     /// The root directory (a directory copy).
-    root_fd: Option<OwnedFd>,
-    /// Stream paths of the directories of this copy (entries may go only into these).
+    root_fd: Option<Dir>,
+    /// Stream paths of the directories of this copy (entries may go only into these),
+    /// as [`name_key`]s.
     dirs: HashSet<String>,
-    /// Every stream path seen.
+    /// Every stream path seen, as a [`name_key`].
     seen: HashSet<String>,
     created: Vec<Created>,
-    /// The last parent directory opened: (path below the root, fd).
-    cache: Option<(String, OwnedFd)>,
+    /// The last parent directory opened: (path below the root, its handle).
+    cache: Option<(String, Dir)>,
     done: bool,
 }
 
@@ -83,13 +83,13 @@ impl<'a> Tree<'a> {
             target,
             root_fd: None,
             dirs: HashSet::new(),
-            seen: HashSet::from([parts[0].to_string()]),
+            seen: HashSet::from([name_key(parts[0])]),
             created: Vec::new(),
             cache: None,
             done: false,
         };
         if is_dir {
-            t.dirs.insert(t.root.clone());
+            t.dirs.insert(name_key(&t.root));
         }
         Ok(t)
     }
@@ -120,14 +120,14 @@ impl<'a> Tree<'a> {
                 escape(&self.root)
             )));
         }
-        if !self.seen.insert(path.to_string()) {
+        if !self.seen.insert(name_key(path)) {
             return Err(CopyError::protocol(format!(
                 "\"{}\" comes twice in the copy stream",
                 escape(path)
             )));
         }
         let (name, dirs) = parts.split_last().expect("not empty");
-        if !self.dirs.contains(&dirs.join("/")) {
+        if !self.dirs.contains(&name_key(&dirs.join("/"))) {
             return Err(CopyError::protocol(format!(
                 "\"{}\" is not inside a directory of this copy",
                 escape(path)
@@ -136,20 +136,23 @@ impl<'a> Tree<'a> {
         Ok((dirs[1..].join("/"), name))
     }
 
-    /// The fd of the directory `inner` below the root.
-    fn parent(&mut self, inner: &str) -> Result<BorrowedFd<'_>, CopyError> {
+    /// The directory `inner` below the root.
+    fn parent(&mut self, inner: &str) -> Result<&Dir, CopyError> {
         let Some(root) = &self.root_fd else {
-            return Ok(self.dest.dir.as_fd());
+            return Ok(&self.dest.dir);
         };
         if inner.is_empty() {
-            return Ok(root.as_fd());
+            return Ok(root);
         }
         if self.cache.as_ref().is_none_or(|(k, _)| k != inner) {
-            let fd = fsat::open_dir(root.as_fd(), inner)
+            // The old one first: on Windows an open handle keeps its directory in place.
+            self.cache = None;
+            let root = self.root_fd.as_ref().expect("checked");
+            let dir = fsat::open_dir(root, inner)
                 .map_err(|e| CopyError::io("cannot open directory", &self.shown(inner), &e))?;
-            self.cache = Some((inner.to_string(), fd));
+            self.cache = Some((inner.to_string(), dir));
         }
-        Ok(self.cache.as_ref().expect("set").1.as_fd())
+        Ok(&self.cache.as_ref().expect("set").1)
     }
 
     /// Creates (or finds, if it existed: its mode is left alone) the directory `name`
@@ -165,14 +168,14 @@ impl<'a> Tree<'a> {
         let dest: &'a Dest = self.dest;
         let created = {
             let at = if inner.is_empty() {
-                dest.dir.as_fd()
+                &dest.dir
             } else {
                 self.parent(parent)?
             };
             // Writable until the copy ends; the real mode comes last.
-            let created = fsat::mkdir(at, name, 0o700)
+            let created = fsat::mkdir(at, name)
                 .map_err(|e| CopyError::io("cannot create directory", &shown, &e))?;
-            if !created && fsat::kind_of(at, name).ok().flatten() != Some(FileType::Directory) {
+            if !created && fsat::kind_of(at, name).ok().flatten() != Some(Kind::Dir) {
                 return Err(CopyError::local(
                     ErrorCode::BAD_REQUEST,
                     format!("{} exists and is not a directory", escape(&shown)),
@@ -188,7 +191,7 @@ impl<'a> Tree<'a> {
             });
         }
         if inner.is_empty() {
-            let fd = fsat::open_child_dir(dest.dir.as_fd(), name)
+            let fd = fsat::open_child_dir(&dest.dir, name)
                 .map_err(|e| CopyError::io("cannot open directory", &shown, &e))?;
             self.root_fd = Some(fd);
         }
@@ -204,7 +207,7 @@ impl<'a> Tree<'a> {
             format!("{parent}/{name}")
         };
         self.make_dir(&parent, OsStr::new(name), inner, mode)?;
-        self.dirs.insert(path.to_string());
+        self.dirs.insert(name_key(path));
         Ok(())
     }
 
@@ -227,16 +230,13 @@ impl<'a> Tree<'a> {
             self.shown(&parts[1..].join("/"))
         };
         let at = self.parent(&parent)?;
-        if fsat::kind_of(at, &name).ok().flatten() == Some(FileType::Directory) {
+        if fsat::kind_of(at, &name).ok().flatten() == Some(Kind::Dir) {
             return Err(CopyError::local(
                 ErrorCode::BAD_REQUEST,
                 format!("{} is a directory", escape(&shown)),
             ));
         }
-        let dir = at
-            .try_clone_to_owned()
-            .map_err(|e| CopyError::io("cannot open directory", &shown, &e))?;
-        let (file, pending) = PendingFile::create_in(&dir)
+        let (file, pending) = PendingFile::create_in(at)
             .map_err(|e| CopyError::io("cannot create a file for", &shown, &e))?;
         Ok((file, pending, name, shown))
     }
@@ -249,8 +249,7 @@ impl<'a> Tree<'a> {
                 .root_fd
                 .as_ref()
                 .expect("a created directory means a directory root");
-            let r = fsat::open_dir(root.as_fd(), &c.inner)
-                .and_then(|fd| fsat::chmod(fd.as_fd(), c.mode));
+            let r = fsat::open_dir(root, &c.inner).and_then(|d| fsat::set_dir_mode(&d, c.mode));
             r.map_err(|e| CopyError::io("cannot set the mode of", &shown, &e))?;
         }
         self.done = true;
@@ -261,24 +260,28 @@ impl<'a> Tree<'a> {
     /// mode (never left 0700). Deepest first; all through dir fds.
     fn undo(&mut self) {
         self.cache = None;
-        let root = self.root_fd.take();
+        let mut root = self.root_fd.take();
         for c in self.created.iter().rev() {
             if c.inner.is_empty() {
-                if fsat::rmdir(self.dest.dir.as_fd(), &self.target).is_err()
+                // Windows cannot remove a directory this process holds open (without
+                // FILE_SHARE_DELETE) and applies no directory modes: let go of it.
+                if cfg!(windows) {
+                    root = None;
+                }
+                if fsat::rmdir(&self.dest.dir, &self.target).is_err()
                     && let Some(r) = &root
                 {
-                    let _ = fsat::chmod(r.as_fd(), c.mode);
+                    let _ = fsat::set_dir_mode(r, c.mode);
                 }
                 continue;
             }
             let Some(r) = &root else { continue };
             let (parent, name) = c.inner.rsplit_once('/').unwrap_or(("", c.inner.as_str()));
-            let removed = fsat::open_dir(r.as_fd(), parent)
-                .and_then(|p| fsat::rmdir(p.as_fd(), OsStr::new(name)))
+            let removed = fsat::open_dir(r, parent)
+                .and_then(|p| fsat::rmdir(&p, OsStr::new(name)))
                 .is_ok();
             if !removed {
-                let _ = fsat::open_dir(r.as_fd(), &c.inner)
-                    .and_then(|fd| fsat::chmod(fd.as_fd(), c.mode));
+                let _ = fsat::open_dir(r, &c.inner).and_then(|d| fsat::set_dir_mode(&d, c.mode));
             }
         }
     }
@@ -356,152 +359,165 @@ pub async fn receive_tree<R: AsyncRead + Unpin>(
     // Declared before `open`: dropped after it (a temp file goes before its directory).
     let mut tree: Option<Tree<'_>> = None;
     let mut open: Option<OpenFile> = None;
-    loop {
-        let what = open.as_ref().map_or(p.path.as_str(), |f| f.rel.as_str());
-        let frame = next(r, idle, what).await?;
-        match frame {
-            Frame::Dir { path, mode } if open.is_none() => {
-                let parts = check_rel(&path)?;
-                if !expect.recursive {
-                    return Err(CopyError::protocol(format!(
-                        "directory \"{}\" in the stream of a non-recursive copy",
-                        escape(&path)
-                    )));
-                }
-                match tree.as_mut() {
-                    None => {
-                        let t = tree.insert(Tree::start(dest, expect, &parts, true)?);
-                        let target = t.target.clone();
-                        t.make_dir("", &target, String::new(), mode)?;
+    let result = async {
+        loop {
+            let what = open.as_ref().map_or(p.path.as_str(), |f| f.rel.as_str());
+            let frame = next(r, idle, what).await?;
+            match frame {
+                Frame::Dir { path, mode } if open.is_none() => {
+                    let parts = check_rel(&path)?;
+                    if !expect.recursive {
+                        return Err(CopyError::protocol(format!(
+                            "directory \"{}\" in the stream of a non-recursive copy",
+                            escape(&path)
+                        )));
                     }
-                    Some(t) => t.dir(&path, &parts, mode)?,
+                    match tree.as_mut() {
+                        None => {
+                            let t = tree.insert(Tree::start(dest, expect, &parts, true)?);
+                            let target = t.target.clone();
+                            t.make_dir("", &target, String::new(), mode)?;
+                        }
+                        Some(t) => t.dir(&path, &parts, mode)?,
+                    }
+                    summary.dirs += 1;
                 }
-                summary.dirs += 1;
-            }
-            Frame::File { path, mode, size } if open.is_none() => {
-                let parts = check_rel(&path)?;
-                files_seen += 1;
-                if files_seen > p.files_total {
-                    return Err(CopyError::protocol(format!(
-                        "\"{}\": more files than the {} announced",
-                        escape(&path),
-                        p.files_total
-                    )));
+                Frame::File { path, mode, size } if open.is_none() => {
+                    let parts = check_rel(&path)?;
+                    files_seen += 1;
+                    if files_seen > p.files_total {
+                        return Err(CopyError::protocol(format!(
+                            "\"{}\": more files than the {} announced",
+                            escape(&path),
+                            p.files_total
+                        )));
+                    }
+                    if size > p.bytes_total - bytes_announced {
+                        return Err(CopyError::protocol(format!(
+                            "\"{}\": its {size} bytes exceed the {} announced for the copy",
+                            escape(&path),
+                            p.bytes_total
+                        )));
+                    }
+                    bytes_announced += size;
+                    let root = tree.is_none();
+                    let t = match tree.as_mut() {
+                        Some(t) => t,
+                        None => tree.insert(Tree::start(dest, expect, &parts, false)?),
+                    };
+                    let (file, pending, name, shown) = t.create_file(&path, &parts, root)?;
+                    p.path = path.clone();
+                    open = Some(OpenFile {
+                        rel: path,
+                        shown,
+                        name,
+                        file: tokio::fs::File::from_std(file),
+                        pending,
+                        hasher: Sha256::new(),
+                        left: size,
+                        mode: fsat::mask_mode(mode),
+                        size,
+                    });
                 }
-                if size > p.bytes_total - bytes_announced {
-                    return Err(CopyError::protocol(format!(
-                        "\"{}\": its {size} bytes exceed the {} announced for the copy",
-                        escape(&path),
-                        p.bytes_total
-                    )));
-                }
-                bytes_announced += size;
-                let root = tree.is_none();
-                let t = match tree.as_mut() {
-                    Some(t) => t,
-                    None => tree.insert(Tree::start(dest, expect, &parts, false)?),
-                };
-                let (file, pending, name, shown) = t.create_file(&path, &parts, root)?;
-                p.path = path.clone();
-                open = Some(OpenFile {
-                    rel: path,
-                    shown,
-                    name,
-                    file: tokio::fs::File::from_std(file),
-                    pending,
-                    hasher: Sha256::new(),
-                    left: size,
-                    mode: fsat::mask_mode(mode),
-                    size,
-                });
-            }
-            Frame::Data(data) if open.is_some() => {
-                let f = open.as_mut().expect("checked");
-                if data.len() as u64 > f.left {
-                    return Err(CopyError::protocol(format!(
-                        "\"{}\": more data than its announced size {}",
-                        escape(&f.rel),
-                        f.size
-                    )));
-                }
-                f.left -= data.len() as u64;
-                f.hasher.update(&data);
-                f.file
-                    .write_all(&data)
-                    .await
-                    .map_err(|e| CopyError::io("cannot write", &f.shown, &e))?;
-                p.bytes_done += data.len() as u64;
-                if let Some(cb) = progress.as_mut() {
-                    cb(&p);
-                }
-            }
-            Frame::FileEnd { sha256 } if open.is_some() => {
-                let mut f = open.take().expect("checked");
-                if f.left != 0 {
-                    return Err(CopyError::protocol(format!(
-                        "\"{}\": {} bytes short of its announced size",
-                        escape(&f.rel),
-                        f.left
-                    )));
-                }
-                let got: [u8; 32] = f.hasher.finalize().into();
-                if got != sha256 {
-                    return Err(CopyError::local(
-                        ErrorCode::INTEGRITY,
-                        format!(
-                            "{}: SHA-256 mismatch (sent {}, received {}); not written",
+                Frame::Data(data) if open.is_some() => {
+                    let f = open.as_mut().expect("checked");
+                    if data.len() as u64 > f.left {
+                        return Err(CopyError::protocol(format!(
+                            "\"{}\": more data than its announced size {}",
                             escape(&f.rel),
-                            hex(&sha256),
-                            hex(&got)
-                        ),
-                    ));
+                            f.size
+                        )));
+                    }
+                    f.left -= data.len() as u64;
+                    f.hasher.update(&data);
+                    f.file
+                        .write_all(&data)
+                        .await
+                        .map_err(|e| CopyError::io("cannot write", &f.shown, &e))?;
+                    p.bytes_done += data.len() as u64;
+                    if let Some(cb) = progress.as_mut() {
+                        cb(&p);
+                    }
                 }
-                f.file
-                    .flush()
+                Frame::FileEnd { sha256 } if open.is_some() => {
+                    let mut f = open.take().expect("checked");
+                    if f.left != 0 {
+                        return Err(CopyError::protocol(format!(
+                            "\"{}\": {} bytes short of its announced size",
+                            escape(&f.rel),
+                            f.left
+                        )));
+                    }
+                    let got: [u8; 32] = f.hasher.finalize().into();
+                    if got != sha256 {
+                        return Err(CopyError::local(
+                            ErrorCode::INTEGRITY,
+                            format!(
+                                "{}: SHA-256 mismatch (sent {}, received {}); not written",
+                                escape(&f.rel),
+                                hex(&sha256),
+                                hex(&got)
+                            ),
+                        ));
+                    }
+                    f.file
+                        .flush()
+                        .await
+                        .map_err(|e| CopyError::io("cannot write", &f.shown, &e))?;
+                    let file = f.file.into_std().await;
+                    let (shown, name, pending) = (f.shown, f.name, f.pending);
+                    let mode = f.mode;
+                    tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
+                        fsat::set_file_mode(&file, mode)
+                            .map_err(|e| CopyError::io("cannot set the mode of", &shown, &e))?;
+                        file.sync_all()
+                            .map_err(|e| CopyError::io("cannot sync", &shown, &e))?;
+                        pending
+                            .persist(file, &name)
+                            .map_err(|e| CopyError::io("cannot rename into", &shown, &e))
+                    })
                     .await
-                    .map_err(|e| CopyError::io("cannot write", &f.shown, &e))?;
-                let file = f.file.into_std().await;
-                let (shown, name, pending) = (f.shown, f.name, f.pending);
-                let mode = f.mode;
-                tokio::task::spawn_blocking(move || -> Result<(), CopyError> {
-                    fsat::chmod(file.as_fd(), mode)
-                        .map_err(|e| CopyError::io("cannot set the mode of", &shown, &e))?;
-                    file.sync_all()
-                        .map_err(|e| CopyError::io("cannot sync", &shown, &e))?;
-                    pending
-                        .persist(file, &name)
-                        .map_err(|e| CopyError::io("cannot rename into", &shown, &e))
-                })
-                .await
-                .map_err(|e| CopyError::local(ErrorCode::IO, e.to_string()))??;
-                summary.files += 1;
-                summary.bytes += f.size;
-                p.files_done += 1;
-                if let Some(cb) = progress.as_mut() {
-                    cb(&p);
+                    .map_err(|e| CopyError::local(ErrorCode::IO, e.to_string()))??;
+                    summary.files += 1;
+                    summary.bytes += f.size;
+                    p.files_done += 1;
+                    if let Some(cb) = progress.as_mut() {
+                        cb(&p);
+                    }
                 }
-            }
-            Frame::CopyEnd if open.is_none() => {
-                let Some(t) = tree.as_mut() else {
-                    return Err(CopyError::protocol("empty copy stream"));
-                };
-                if (files_seen, bytes_announced) != (p.files_total, p.bytes_total) {
-                    return Err(CopyError::protocol(format!(
-                        "the copy stream announced {} files and {} bytes but sent {files_seen} \
+                Frame::CopyEnd if open.is_none() => {
+                    let Some(t) = tree.as_mut() else {
+                        return Err(CopyError::protocol("empty copy stream"));
+                    };
+                    if (files_seen, bytes_announced) != (p.files_total, p.bytes_total) {
+                        return Err(CopyError::protocol(format!(
+                            "the copy stream announced {} files and {} bytes but sent {files_seen} \
                          files and {bytes_announced} bytes",
-                        p.files_total, p.bytes_total
+                            p.files_total, p.bytes_total
+                        )));
+                    }
+                    t.finish()?;
+                    return Ok(summary);
+                }
+                Frame::Error { code, message } => return Err(CopyError::Remote { code, message }),
+                other => {
+                    return Err(CopyError::protocol(format!(
+                        "unexpected {} frame in copy stream",
+                        other.name()
                     )));
                 }
-                t.finish()?;
-                return Ok(summary);
-            }
-            Frame::Error { code, message } => return Err(CopyError::Remote { code, message }),
-            other => {
-                return Err(CopyError::protocol(format!(
-                    "unexpected {} frame in copy stream",
-                    other.name()
-                )));
             }
         }
     }
+    .await;
+    // A temp file being written when the copy failed: its handle is closed (once any
+    // write still in flight in tokio's blocking pool is done) before it is removed and
+    // before the tree is undone, as Windows removes a name only when its last handle
+    // closes, and a directory holding it is not empty until then.
+    if let Some(f) = open.take() {
+        drop(f.file.into_std().await);
+        drop(f.pending);
+    }
+    drop(tree);
+    result
 }

@@ -101,15 +101,7 @@ pub enum AgentError {
     ClientGone,
 }
 
-/// The text both sides show on a version mismatch.
-pub fn version_message(agent: u16, client: u16) -> String {
-    let advice = if agent < client {
-        "upgrade the agent (hvsock in the VM) to match the client"
-    } else {
-        "upgrade the client (hvsock on this side) to match the agent"
-    };
-    format!("agent speaks protocol v{agent}, client v{client}; {advice}")
-}
+pub use crate::proto::version_message;
 
 /// An agent: [`AgentOptions`] plus the connection limit.
 #[derive(Debug, Clone)]

@@ -3,19 +3,17 @@
 //! receiving one with per-file SHA-256 verification and temp file + fsync + rename
 //! ([`receive_tree`], in `receive.rs`).
 //!
-//! Both sides work through directory fds and never follow a symlink below the path the
-//! user (or the request) named: the sender walks its tree with `openat(O_NOFOLLOW)` and
-//! sends the bytes of the very fd it checked; the receiver creates everything beneath
-//! its destination directory's fd (see `fsat.rs`).
+//! Both sides work through directory fds (handles on Windows) and never follow a link
+//! below the path the user (or the request) named: the sender walks its tree without
+//! following links and sends the bytes of the very fd it checked; the receiver creates
+//! everything beneath its destination directory's fd (see `fsat/`).
 
 use crate::framed::{FrameError, FrameWriter};
-use crate::fsat;
+use crate::fsat::{self, Dir, Kind, Opened, Refusal};
 use crate::proto::{DATA_CHUNK, ErrorCode, Frame};
 use bytes::{Bytes, BytesMut};
-use rustix::fs::{FileType, OFlags};
 use sha2::{Digest, Sha256};
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWrite};
@@ -95,16 +93,16 @@ impl CopyError {
 
     /// An I/O error on `path` (a local path or a stream path: escaped here).
     pub(crate) fn io(what: &str, path: &str, e: &io::Error) -> CopyError {
+        let refusal = fsat::refusal(e);
         let code = match e.kind() {
+            _ if refusal == Some(Refusal::Link) => ErrorCode::PERMISSION_DENIED,
             io::ErrorKind::NotFound => ErrorCode::NOT_FOUND,
             io::ErrorKind::PermissionDenied => ErrorCode::PERMISSION_DENIED,
-            _ if e.raw_os_error() == Some(libc::ELOOP) => ErrorCode::PERMISSION_DENIED,
             _ => ErrorCode::IO,
         };
-        let why = match e.raw_os_error() {
-            Some(libc::ELOOP) => "a symbolic link is not followed here".to_string(),
-            Some(libc::EXDEV) => "outside the directory it must stay in".to_string(),
-            _ => strip_os(e),
+        let why = match refusal {
+            Some(r) => r.to_string(),
+            None => strip_os(e),
         };
         CopyError::local(code, format!("{what} {}: {why}", escape(path)))
     }
@@ -160,23 +158,20 @@ fn utf8_name(n: &std::ffi::OsStr, shown: &str) -> Result<String, CopyError> {
 /// gets in the stream.
 #[derive(Debug)]
 pub struct Source {
-    fd: OwnedFd,
+    /// A directory or a regular file (never [`Opened::Other`]).
+    opened: Opened,
     name: String,
     shown: String,
-    is_dir: bool,
 }
 
 impl Source {
     /// Opens the user's own path `src` (symlinks in it are followed: it is the user's
-    /// choice); everything below it is walked without following symlinks.
+    /// choice); everything below it is walked without following links. On Windows
+    /// `src` is a Windows path (`C:\data`, `.\dir`, `dir\sub`).
     pub fn open(src: &Path) -> Result<Source, CopyError> {
         let shown = src.display().to_string();
-        let fd = rustix::fs::open(
-            src,
-            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        )
-        .map_err(|e| CopyError::io("cannot read", &shown, &e.into()))?;
+        let opened =
+            fsat::open_source(src).map_err(|e| CopyError::io("cannot read", &shown, &e))?;
         let name = match src.file_name() {
             Some(n) => utf8_name(n, &shown)?,
             None => {
@@ -189,84 +184,73 @@ impl Source {
                 }
             }
         };
-        Source::from_fd(fd, name, shown)
+        Source::from_opened(opened, name, shown)
     }
 
-    /// `fd` (already opened by the caller, e.g. beneath a copy root) sent as `name`.
-    pub(crate) fn from_fd(fd: OwnedFd, name: String, shown: String) -> Result<Source, CopyError> {
-        let st =
-            rustix::fs::fstat(&fd).map_err(|e| CopyError::io("cannot read", &shown, &e.into()))?;
-        let is_dir = match FileType::from_raw_mode(st.st_mode) {
-            FileType::Directory => true,
-            FileType::RegularFile => false,
-            _ => {
-                return Err(CopyError::local(
-                    ErrorCode::BAD_REQUEST,
-                    format!("{} is not a regular file or directory", escape(&shown)),
-                ));
-            }
-        };
+    /// `opened` (already opened by the caller, e.g. beneath a copy root) sent as `name`.
+    pub(crate) fn from_opened(
+        opened: Opened,
+        name: String,
+        shown: String,
+    ) -> Result<Source, CopyError> {
+        if let Opened::Other = opened {
+            return Err(CopyError::local(
+                ErrorCode::BAD_REQUEST,
+                format!("{} is not a regular file or directory", escape(&shown)),
+            ));
+        }
         Ok(Source {
-            fd,
+            opened,
             name,
             shown,
-            is_dir,
         })
     }
 
     /// Whether it is a directory.
     pub fn is_dir(&self) -> bool {
-        self.is_dir
+        matches!(self.opened, Opened::Dir(..))
     }
 }
 
 /// Lists what a copy of `src` sends, in order (directories before their contents),
-/// walking through directory fds with no symlink followed.
+/// walking through directory fds with no link followed.
 fn walk(src: &Source, recursive: bool) -> Result<(Vec<Entry>, u64), CopyError> {
-    let st = rustix::fs::fstat(&src.fd)
-        .map_err(|e| CopyError::io("cannot read", &src.shown, &e.into()))?;
+    let (dir, meta) = match &src.opened {
+        Opened::Dir(d, m) => (Some(d), m),
+        Opened::File(_, m) => (None, m),
+        Opened::Other => unreachable!("refused by from_opened"),
+    };
     let mut out = vec![Entry {
         rel: src.name.clone(),
         inner: String::new(),
-        is_dir: src.is_dir,
-        mode: st.st_mode & MODE_MASK,
-        size: if src.is_dir { 0 } else { st.st_size as u64 },
+        is_dir: dir.is_some(),
+        mode: meta.mode & MODE_MASK,
+        size: if dir.is_some() { 0 } else { meta.size },
     }];
     let mut skipped = 0;
-    if src.is_dir {
+    if let Some(dir) = dir {
         if !recursive {
             return Err(CopyError::local(
                 ErrorCode::BAD_REQUEST,
                 format!("{} is a directory (use -r)", escape(&src.shown)),
             ));
         }
-        walk_dir(src, src.fd.as_fd(), &src.name, "", &mut out, &mut skipped)?;
+        walk_dir(src, dir, &src.name, "", &mut out, &mut skipped)?;
     }
     Ok((out, skipped))
 }
 
 fn walk_dir(
     src: &Source,
-    dir: std::os::fd::BorrowedFd<'_>,
+    dir: &Dir,
     rel: &str,
     inner: &str,
     out: &mut Vec<Entry>,
     skipped: &mut u64,
 ) -> Result<(), CopyError> {
     let shown = |inner: &str| format!("{}/{inner}", src.shown);
-    let rd = rustix::fs::Dir::read_from(dir)
-        .map_err(|e| CopyError::io("cannot read directory", &shown(inner), &e.into()))?;
-    let mut names = Vec::new();
-    for item in rd {
-        let item =
-            item.map_err(|e| CopyError::io("cannot read directory", &shown(inner), &e.into()))?;
-        let n = item.file_name().to_bytes();
-        if n != b"." && n != b".." {
-            names.push(
-                <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(n).to_os_string(),
-            );
-        }
-    }
+    let mut names =
+        fsat::list(dir).map_err(|e| CopyError::io("cannot read directory", &shown(inner), &e))?;
     names.sort();
     for n in names {
         let join = |a: &str, b: &str| {
@@ -278,9 +262,9 @@ fn walk_dir(
         };
         let name = utf8_name(&n, &shown(&join(inner, &n.to_string_lossy())))?;
         let child_inner = join(inner, &name);
-        let st = rustix::fs::statat(dir, name.as_str(), rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
-            .map_err(|e| CopyError::io("cannot read", &shown(&child_inner), &e.into()))?;
-        let mode = st.st_mode & MODE_MASK;
+        let meta = fsat::meta_at(dir, &n)
+            .map_err(|e| CopyError::io("cannot read", &shown(&child_inner), &e))?;
+        let mode = meta.mode & MODE_MASK;
         let entry = |is_dir, size| Entry {
             rel: format!("{rel}/{name}"),
             inner: child_inner.clone(),
@@ -288,23 +272,23 @@ fn walk_dir(
             mode,
             size,
         };
-        match FileType::from_raw_mode(st.st_mode) {
-            FileType::Directory => {
-                let sub = fsat::open_dir(dir, &name).map_err(|e| {
+        match meta.kind {
+            Kind::Dir => {
+                let sub = fsat::open_child_dir(dir, &n).map_err(|e| {
                     CopyError::io("cannot read directory", &shown(&child_inner), &e)
                 })?;
                 out.push(entry(true, 0));
                 walk_dir(
                     src,
-                    sub.as_fd(),
+                    &sub,
                     &format!("{rel}/{name}"),
                     &child_inner,
                     out,
                     skipped,
                 )?;
             }
-            FileType::RegularFile => out.push(entry(false, st.st_size as u64)),
-            _ => *skipped += 1,
+            Kind::File => out.push(entry(false, meta.size)),
+            Kind::Other => *skipped += 1,
         }
     }
     Ok(())
@@ -377,12 +361,12 @@ pub async fn send_tree<W: AsyncWrite + Unpin>(
             continue;
         }
         let shown = format!("{}/{}", src.shown, e.inner);
-        let opened = if e.inner.is_empty() {
-            src.fd.try_clone().and_then(fsat::regular_file)
-        } else {
-            fsat::open_file(src.fd.as_fd(), &e.inner)
+        let opened = match &src.opened {
+            Opened::File(f, _) => f.try_clone(),
+            Opened::Dir(d, _) => fsat::open_file(d, &e.inner).map(|(f, _)| f),
+            Opened::Other => unreachable!("refused by from_opened"),
         };
-        let (file, _) = opened.map_err(|err| CopyError::io("cannot open", &shown, &err))?;
+        let file = opened.map_err(|err| CopyError::io("cannot open", &shown, &err))?;
         let mut f = tokio::fs::File::from_std(file);
         let head = Frame::File {
             path: e.rel.clone(),
@@ -434,7 +418,9 @@ pub async fn send_tree<W: AsyncWrite + Unpin>(
     Ok(summary)
 }
 
-/// Checks a relative path of the copy stream: `/`-separated normal components only.
+/// Checks a relative path of the copy stream: `/`-separated normal components only,
+/// each a name this platform can create as itself (on Windows: no reserved device
+/// name, no `\` or `:`..., see `fsat::windows_name_problem`).
 pub(crate) fn check_rel(rel: &str) -> Result<Vec<&str>, CopyError> {
     let parts: Vec<&str> = rel.split('/').collect();
     if parts
@@ -445,6 +431,14 @@ pub(crate) fn check_rel(rel: &str) -> Result<Vec<&str>, CopyError> {
             "invalid path in copy stream: \"{}\"",
             escape(rel)
         )));
+    }
+    for c in &parts {
+        if let Err(why) = fsat::check_name(c) {
+            return Err(CopyError::protocol(format!(
+                "invalid name in copy stream: \"{}\" ({why})",
+                escape(rel)
+            )));
+        }
     }
     Ok(parts)
 }

@@ -1,4 +1,6 @@
 //! File copy both ways: big files, trees with modes, integrity, interruption, limits.
+// The agent (the server these tests drive) is Unix-only.
+#![cfg(unix)]
 
 mod common;
 

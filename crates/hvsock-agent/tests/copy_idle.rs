@@ -1,5 +1,7 @@
 //! A peer that stalls in the middle of a copy: the idle timeout ends the copy on both
 //! sides with a message naming the file, instead of hanging forever.
+// The agent (the server these tests drive) is Unix-only.
+#![cfg(unix)]
 
 mod common;
 

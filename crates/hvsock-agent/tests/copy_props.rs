@@ -51,7 +51,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
                 .strip_prefix(base)
                 .unwrap()
                 .to_string_lossy()
-                .into_owned();
+                .replace(std::path::MAIN_SEPARATOR, "/");
             let t = e.file_type().unwrap();
             if t.is_dir() {
                 out.insert(rel, None);
@@ -192,6 +192,8 @@ proptest! {
         std::fs::create_dir_all(dst.join("t")).unwrap();
         std::fs::create_dir(&outside).unwrap();
         std::fs::write(outer.path().join("sentinel"), "keep").unwrap();
+        // Windows (wine) cannot plant a symlink: there `t/link` is simply absent.
+        #[cfg(unix)]
         std::os::unix::fs::symlink(&outside, dst.join("t/link")).unwrap();
         let mut frames = frames;
         if honest_total {

@@ -2,6 +2,8 @@
 //! directory (or a file) of the tree with a symlink to the outside
 //! (`renameat2(RENAME_EXCHANGE)`) in a loop while an upload or a download runs. Nothing
 //! may ever land outside the root, nor be read from outside it.
+// The agent (the server these tests drive) is Unix-only.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! Exec over a real agent: exit codes, stdout/stderr, stdin streaming, env/cwd, signals.
+// The agent (the server these tests drive) is Unix-only.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! `client::exec_stdio` as `hvsock exec` uses it: the test re-runs this test binary as a
 //! child with pipes for stdio, and signals it like a user pressing Ctrl-C.
+// The agent (the server these tests drive) is Unix-only.
+#![cfg(unix)]
 
 mod common;
 

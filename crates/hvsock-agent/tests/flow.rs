@@ -1,6 +1,8 @@
 //! Flow control of exec sessions (protocol v2 credit windows): a full stdin or an unread
 //! stdout never blocks control frames, the agent's buffers stay within the windows, and
 //! a peer that sends beyond its credit is refused.
+// The agent (the server these tests drive) is Unix-only.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! A client that vanishes hangs up its session, as sshd does: background jobs of a
 //! shell get SIGHUP, and whatever ignores it is killed after the grace period.
+// The agent (the server these tests drive) is Unix-only.
+#![cfg(unix)]
 
 mod common;
 

@@ -7,21 +7,29 @@ mod common;
 
 use bytes::Bytes;
 use common::*;
+#[cfg(unix)]
+use hvsock_agent::AgentOptions;
+use hvsock_agent::ClientError;
 use hvsock_agent::client;
 use hvsock_agent::proto::{ErrorCode, Frame};
-use hvsock_agent::{AgentOptions, ClientError};
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(unix)]
+use std::path::PathBuf;
 
+#[cfg(unix)]
 fn mode(p: &Path) -> u32 {
     std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
 }
 
+#[cfg(unix)]
 fn set_mode(p: &Path, m: u32) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
 }
 
 /// This process's umask (what the receiver applies to a peer's modes).
+#[cfg(unix)]
 fn umask() -> u32 {
     let s = std::fs::read_to_string("/proc/self/status").unwrap();
     let v = s.lines().find_map(|l| l.strip_prefix("Umask:")).unwrap();
@@ -50,10 +58,10 @@ fn dir(path: &str, mode: u32) -> Frame {
     }
 }
 
-/// A fake agent on one end of a socket pair: answers Hello, reads the request, sends
-/// `frames`, then reads (and drops) whatever the client says until it hangs up.
-fn fake_agent(frames: Vec<Frame>) -> (tokio::net::UnixStream, tokio::task::JoinHandle<Frame>) {
-    let (client_side, agent_side) = tokio::net::UnixStream::pair().unwrap();
+/// A fake agent on one end of an in-process stream: answers Hello, reads the request,
+/// sends `frames`, then reads (and drops) whatever the client says until it hangs up.
+fn fake_agent(frames: Vec<Frame>) -> (tokio::io::DuplexStream, tokio::task::JoinHandle<Frame>) {
+    let (client_side, agent_side) = tokio::io::duplex(64 * 1024);
     let task = tokio::spawn(async move {
         let (mut r, mut w) = fake_agent_hello(agent_side).await;
         let request = r.read_frame().await.unwrap().unwrap();
@@ -87,9 +95,12 @@ fn home() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     let ssh = home.path().join(".ssh");
     std::fs::create_dir(&ssh).unwrap();
-    set_mode(&ssh, 0o700);
     std::fs::write(ssh.join("authorized_keys"), "ssh-ed25519 AAAA mine\n").unwrap();
-    set_mode(&ssh.join("authorized_keys"), 0o600);
+    #[cfg(unix)]
+    {
+        set_mode(&ssh, 0o700);
+        set_mode(&ssh.join("authorized_keys"), 0o600);
+    }
     std::fs::write(home.path().join(".bashrc"), "# mine\n").unwrap();
     home
 }
@@ -102,8 +113,11 @@ fn assert_home_untouched(home: &Path, context: &str, allowed: &[&str]) {
         "ssh-ed25519 AAAA mine\n",
         "{context}"
     );
-    assert_eq!(mode(&ssh.join("authorized_keys")), 0o600, "{context}");
-    assert_eq!(mode(&ssh), 0o700, "{context}");
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&ssh.join("authorized_keys")), 0o600, "{context}");
+        assert_eq!(mode(&ssh), 0o700, "{context}");
+    }
     assert_eq!(
         std::fs::read_to_string(home.join(".bashrc")).unwrap(),
         "# mine\n",
@@ -240,6 +254,7 @@ async fn counts_sizes_and_repeats_must_match_the_announcement() {
     }
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peer_modes_are_masked_and_existing_directories_keep_theirs() {
     let local = tempfile::tempdir().unwrap();
@@ -272,6 +287,7 @@ async fn peer_modes_are_masked_and_existing_directories_keep_theirs() {
 }
 
 /// A root `ROOT` with `ROOT/d/x/link -> OUTSIDE` (and a secret there).
+#[cfg(unix)]
 fn root_with_link() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("root");
@@ -283,6 +299,7 @@ fn root_with_link() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (t, root, outside)
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_symlink_inside_the_copy_root_leads_nowhere() {
     let (_t, root, outside) = root_with_link();
@@ -343,6 +360,7 @@ async fn a_symlink_inside_the_copy_root_leads_nowhere() {
     assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_of_255_bytes_copy_both_ways() {
     let mut agent = start_agent(AgentOptions::default());
@@ -385,7 +403,10 @@ async fn a_failed_copy_removes_its_empty_directories_and_restores_modes() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("SHA-256 mismatch"), "{e}");
-    assert_eq!(std::fs::read_dir(local.path()).unwrap().count(), 0);
+    assert_eq!(
+        hvsock_testkit::fs::dir_entries(local.path()),
+        Vec::<String>::new()
+    );
 
     // A file was complete before the failure: its directory stays, with its real mode.
     let mut frames = vec![dir("t", 0o755)];
@@ -400,6 +421,7 @@ async fn a_failed_copy_removes_its_empty_directories_and_restores_modes() {
     let t = local.path().join("t");
     assert_eq!(std::fs::read(t.join("ok")).unwrap(), b"ok");
     assert!(!t.join("b").exists());
+    #[cfg(unix)]
     assert_eq!(mode(&t), 0o755 & !umask(), "not left 0700");
 }
 

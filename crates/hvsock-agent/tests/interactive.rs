@@ -2,6 +2,8 @@
 //! controlling terminal is a fresh PTY, and types into that PTY like a user: raw mode,
 //! window size at start and on SIGWINCH, Ctrl-C reaching the remote job, terminal
 //! restored at the end.
+// The agent (the server these tests drive) is Unix-only.
+#![cfg(unix)]
 
 mod common;
 

@@ -197,7 +197,9 @@ proptest! {
     }
 
     /// `/proc/PID/stat` parsing: whatever the command name holds, the state and session
-    /// after it are found; truncated lines are refused, never misread.
+    /// after it are found; truncated lines are refused, never misread. (The agent's:
+    /// Unix only.)
+    #[cfg(unix)]
     #[test]
     fn proc_stat_fields_survive_any_name(
         name in proptest::collection::vec(any::<u8>(), 0..40),

@@ -1,4 +1,6 @@
 //! PTY sessions driven by the test: window size, resize, Ctrl-C, login shell, raw mode.
+// The agent (the server these tests drive) is Unix-only.
+#![cfg(unix)]
 
 mod common;
 

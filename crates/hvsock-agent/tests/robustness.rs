@@ -1,4 +1,6 @@
 //! Malformed and hostile input against a live agent; version mismatch on both sides.
+// The agent (the server these tests drive) is Unix-only.
+#![cfg(unix)]
 
 mod common;
 

@@ -33,5 +33,15 @@ pub use error::ProtoError;
 pub use types::*;
 pub use validate::validate;
 
+/// The text both sides show on a version mismatch.
+pub fn version_message(agent: u16, client: u16) -> String {
+    let advice = if agent < client {
+        "upgrade the agent (hvsock in the VM) to match the client"
+    } else {
+        "upgrade the client (hvsock on this side) to match the agent"
+    };
+    format!("agent speaks protocol v{agent}, client v{client}; {advice}")
+}
+
 #[cfg(test)]
 mod tests;

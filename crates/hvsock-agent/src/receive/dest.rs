@@ -1,12 +1,10 @@
 //! What a receiver asked for ([`Expect`]) and where the tree goes ([`Dest`]).
 
-use crate::fsat;
+use crate::fsat::{self, Dir};
 use crate::proto::ErrorCode;
 use crate::tree::{CopyError, escape};
-use std::ffi::{OsStr, OsString};
-use std::io;
-use std::os::fd::{BorrowedFd, OwnedFd};
-use std::path::{Component, Path};
+use std::ffi::OsString;
+use std::path::Path;
 use std::time::Duration;
 
 /// What the receiver asked for; a stream that does not match is refused.
@@ -25,12 +23,21 @@ pub struct Expect {
 impl Expect {
     /// What a request for `path` (as sent in `CopyFrom`) expects: the root named like
     /// the path's last component (the sender names it the same way), if it has one.
+    /// `path` is the agent's (`/`-separated, whatever this side's platform).
+    ///
+    /// ```
+    /// use hvsock_agent::tree::Expect;
+    /// let t = std::time::Duration::from_secs(1);
+    /// assert_eq!(Expect::for_request("/var/log/", true, t).root.as_deref(), Some("log"));
+    /// assert_eq!(Expect::for_request("a/.", true, t).root.as_deref(), Some("a"));
+    /// assert_eq!(Expect::for_request("a\\b", true, t).root.as_deref(), Some("a\\b"));
+    /// assert_eq!(Expect::for_request("a/..", true, t).root, None);
+    /// assert_eq!(Expect::for_request("/", true, t).root, None);
+    /// ```
     pub fn for_request(path: &str, recursive: bool, idle_timeout: Duration) -> Expect {
+        let last = path.split('/').rfind(|c| !c.is_empty() && *c != ".");
         Expect {
-            root: Path::new(path)
-                .file_name()
-                .and_then(OsStr::to_str)
-                .map(str::to_string),
+            root: last.filter(|c| *c != "..").map(str::to_string),
             recursive,
             idle_timeout,
         }
@@ -41,28 +48,19 @@ impl Expect {
 /// inside it (`cp` onto an existing directory) or becomes its entry `name`.
 #[derive(Debug)]
 pub struct Dest {
-    pub(super) dir: OwnedFd,
+    pub(super) dir: Dir,
     pub(super) name: Option<OsString>,
     pub(super) shown: String,
-}
-
-fn is_absent(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::ENOENT | libc::ENOTDIR | libc::ELOOP)
-    )
 }
 
 impl Dest {
     /// The user's own destination `path`, like `cp`: an existing directory (symlinks in
     /// `path` are followed: the user's choice) receives the tree inside it, otherwise
-    /// the tree's root becomes `path` (its parent directory must exist).
+    /// the tree's root becomes `path` (its parent directory must exist). On Windows
+    /// `path` is a Windows path (`C:\data\file`, `.\dir`, `dir\sub`).
     pub fn open(path: &Path) -> Result<Dest, CopyError> {
         let shown = path.display().to_string();
-        let flags = rustix::fs::OFlags::RDONLY
-            | rustix::fs::OFlags::DIRECTORY
-            | rustix::fs::OFlags::CLOEXEC;
-        match rustix::fs::open(path, flags, rustix::fs::Mode::empty()) {
+        match Dir::open(path) {
             Ok(dir) => {
                 return Ok(Dest {
                     dir,
@@ -70,8 +68,8 @@ impl Dest {
                     shown,
                 });
             }
-            Err(e) if is_absent(&e.into()) => {}
-            Err(e) => return Err(CopyError::io("cannot open", &shown, &e.into())),
+            Err(e) if fsat::is_absent(&e) => {}
+            Err(e) => return Err(CopyError::io("cannot open", &shown, &e)),
         }
         let Some(name) = path.file_name() else {
             return Err(CopyError::local(
@@ -83,12 +81,8 @@ impl Dest {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let dir = rustix::fs::open(parent, flags, rustix::fs::Mode::empty()).map_err(|e| {
-            CopyError::io(
-                "cannot open directory",
-                &parent.display().to_string(),
-                &e.into(),
-            )
+        let dir = Dir::open(parent).map_err(|e| {
+            CopyError::io("cannot open directory", &parent.display().to_string(), &e)
         })?;
         Ok(Dest {
             dir,
@@ -99,11 +93,9 @@ impl Dest {
 
     /// `rel` (plain components, checked by the caller) beneath the directory `root`,
     /// with no symlink followed at any component; `shown` names it in messages.
-    pub(crate) fn beneath(
-        root: BorrowedFd<'_>,
-        rel: &Path,
-        shown: &str,
-    ) -> Result<Dest, CopyError> {
+    #[cfg(unix)]
+    pub(crate) fn beneath(root: &Dir, rel: &Path, shown: &str) -> Result<Dest, CopyError> {
+        use std::path::Component;
         let rel_s = rel.to_str().unwrap_or_default();
         match fsat::open_dir(root, rel_s) {
             Ok(dir) => {
@@ -113,7 +105,7 @@ impl Dest {
                     shown: shown.to_string(),
                 });
             }
-            Err(e) if is_absent(&e) => {}
+            Err(e) if fsat::is_absent(&e) => {}
             Err(e) => return Err(CopyError::io("cannot open", shown, &e)),
         }
         let (Some(Component::Normal(name)), parent) = (rel.components().next_back(), rel.parent())

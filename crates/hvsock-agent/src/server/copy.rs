@@ -10,11 +10,9 @@
 
 use super::{AgentError, AgentOptions, Conn};
 use crate::framed::{FrameReader, FrameWriter};
-use crate::fsat;
+use crate::fsat::{self, Dir};
 use crate::proto::{ErrorCode, Frame};
 use crate::tree::{self, CopyError, Dest, Expect, Source, escape};
-use rustix::fs::OFlags;
-use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -24,7 +22,7 @@ enum Place {
     /// No copy root: the path as given.
     Free(PathBuf),
     /// Beneath the copy root: its fd and the path below it (plain components).
-    Beneath { root: OwnedFd, rel: PathBuf },
+    Beneath { root: Dir, rel: PathBuf },
 }
 
 fn outside(path: &str, why: &str) -> CopyError {
@@ -58,12 +56,8 @@ fn resolve(path: &str, opts: &AgentOptions) -> Result<Place, CopyError> {
         .components()
         .filter(|c| matches!(c, Component::Normal(_)))
         .collect();
-    let root = rustix::fs::open(
-        &canon,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        rustix::fs::Mode::empty(),
-    )
-    .map_err(|e| CopyError::io("copy root", &canon.display().to_string(), &e.into()))?;
+    let root = Dir::open(&canon)
+        .map_err(|e| CopyError::io("copy root", &canon.display().to_string(), &e))?;
     Ok(Place::Beneath { root, rel })
 }
 
@@ -118,7 +112,7 @@ where
     let dest = match resolve(path, opts).and_then(|place| match place {
         Place::Free(p) => Dest::open(&p),
         Place::Beneath { root, rel } => {
-            Dest::beneath(root.as_fd(), &rel, path).map_err(|e| confine(path, e))
+            Dest::beneath(&root, &rel, path).map_err(|e| confine(path, e))
         }
     }) {
         Ok(d) => d,
@@ -159,7 +153,7 @@ fn source(path: &str, opts: &AgentOptions) -> Result<Source, CopyError> {
         Place::Free(p) => Source::open(&p),
         Place::Beneath { root, rel } => {
             let rel_s = rel.to_str().unwrap_or_default();
-            let fd = fsat::open_beneath(root.as_fd(), rel_s, OFlags::RDONLY | OFlags::NONBLOCK)
+            let opened = fsat::open_source_beneath(&root, rel_s)
                 .map_err(|e| confine(path, CopyError::io("cannot read", path, &e)))?;
             let name = match Path::new(path).file_name() {
                 Some(n) => n.to_str().unwrap_or("root").to_string(),
@@ -170,7 +164,7 @@ fn source(path: &str, opts: &AgentOptions) -> Result<Source, CopyError> {
                     .and_then(|r| r.file_name().map(|n| n.to_string_lossy().into_owned()))
                     .unwrap_or_else(|| "root".to_string()),
             };
-            Source::from_fd(fd, name, path.to_string())
+            Source::from_opened(opened, name, path.to_string())
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Test harness: a real agent serving a Unix listener, one task per connection.
+//! Test harness: a real agent serving a Unix listener, one task per connection (Unix:
+//! the agent is Unix-only), and the helpers of fake peers, which run everywhere.
 #![allow(dead_code, unused_imports)]
 
 use hvsock_agent::client::{self, Control, Session};
@@ -6,10 +7,14 @@ use hvsock_agent::framed::FrameError;
 use hvsock_agent::framed::{FrameReader, FrameWriter};
 use hvsock_agent::proto::ErrorCode;
 use hvsock_agent::proto::{ExitStatus, Frame, OUTPUT_WINDOW, Stream, VERSION};
-use hvsock_agent::{Agent, AgentError, AgentOptions, ClientError, CopySummary};
+#[cfg(unix)]
+use hvsock_agent::{Agent, AgentError, AgentOptions};
+use hvsock_agent::{ClientError, CopySummary};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
 use tokio::net::UnixStream;
+#[cfg(unix)]
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 
@@ -22,11 +27,13 @@ pub type SpawnedSession = (
 );
 
 /// Both halves of a framed connection to the agent.
+#[cfg(unix)]
 pub type RawConn = (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>);
 
 /// What a client copy returns.
 pub type CopyResult = Result<CopySummary, ClientError>;
 
+#[cfg(unix)]
 pub struct TestAgent {
     pub path: PathBuf,
     pub dir: tempfile::TempDir,
@@ -35,12 +42,14 @@ pub struct TestAgent {
     task: tokio::task::JoinHandle<()>,
 }
 
+#[cfg(unix)]
 impl Drop for TestAgent {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
+#[cfg(unix)]
 pub fn start_agent(opts: AgentOptions) -> TestAgent {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("agent.sock");
@@ -66,6 +75,7 @@ pub fn start_agent(opts: AgentOptions) -> TestAgent {
     }
 }
 
+#[cfg(unix)]
 impl TestAgent {
     pub async fn connect(&self) -> UnixStream {
         UnixStream::connect(&self.path).await.unwrap()
@@ -193,10 +203,19 @@ pub fn copy_total(frames: &[Frame]) -> Frame {
     Frame::CopyTotal { files, bytes }
 }
 
+/// Both halves of a framed stream (a fake agent's side of a duplex or socket pair).
+pub type Halves<S> = (
+    FrameReader<tokio::io::ReadHalf<S>>,
+    FrameWriter<tokio::io::WriteHalf<S>>,
+);
+
 /// The agent's side of a fake agent on `s`: asserts that the client says Hello first
 /// and answers Hello with this [`VERSION`].
-pub async fn fake_agent_hello(s: UnixStream) -> RawConn {
-    let (r, w) = s.into_split();
+pub async fn fake_agent_hello<S>(s: S) -> Halves<S>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
+{
+    let (r, w) = tokio::io::split(s);
     let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
     assert!(matches!(
         r.read_frame().await.unwrap(),

@@ -1,6 +1,5 @@
-//! The few system calls the agent and client need: PTYs, window sizes, raw terminal
-//! mode, the user's login shell and signals, through rustix where it has the call.
-//! Every `unsafe` block of the crate is here.
+//! The Unix system calls: PTYs, window sizes, raw terminal mode, the user's login shell
+//! and signals, through rustix where it has the call.
 
 use crate::proto::WindowSize;
 use rustix::process::Signal;
@@ -361,6 +360,36 @@ pub fn configure_child(cmd: &mut std::process::Command, ctty: bool) {
     // calls (setsid, ioctl, signal, sigprocmask); it allocates nothing.
     unsafe {
         cmd.pre_exec(move || child_setup(ctty));
+    }
+}
+
+/// The terminal's window size: stdout's, else stdin's; `None` without a terminal (or
+/// one that reports 0 rows or columns).
+pub fn terminal_size() -> Option<WindowSize> {
+    window_size(std::io::stdout().as_fd())
+        .or_else(|| window_size(std::io::stdin().as_fd()))
+        .filter(|w| w.rows > 0 && w.cols > 0)
+}
+
+/// Puts the terminal on stdin in raw mode until the guard is dropped.
+pub fn raw_stdin() -> io::Result<RawMode> {
+    RawMode::enter(std::io::stdin().as_fd())
+}
+
+/// Tells when the terminal may have changed size: SIGWINCH.
+#[derive(Debug)]
+pub struct Resizes(tokio::signal::unix::Signal);
+
+impl Resizes {
+    /// Starts listening (before the first size is read, so no change is missed).
+    pub fn new() -> io::Result<Resizes> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Resizes(signal(SignalKind::window_change())?))
+    }
+
+    /// Waits for the next possible change; `None` if no more can come.
+    pub async fn changed(&mut self) -> Option<()> {
+        self.0.recv().await
     }
 }
 

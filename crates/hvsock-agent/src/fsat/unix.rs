@@ -1,21 +1,41 @@
-//! File operations relative to a directory fd that never follow a symbolic link below
-//! it: what the copy code uses for every path that comes from a peer (and, with a copy
-//! root, from a request).
+//! The Unix side of [`crate::fsat`]: everything relative to a directory fd, through
+//! rustix (no `unsafe`).
 //!
 //! Paths are resolved with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` where the
 //! kernel has it (Linux 5.6+), else by walking one component at a time with
 //! `openat(O_NOFOLLOW)`. Either way no component may be a symlink (`ELOOP`) and the
-//! result lies beneath the starting directory. Names are plain components: callers
-//! check them (no `..`, `.` or empty ones, no `/`) before calling.
-//!
-//! No `unsafe`: everything goes through rustix.
+//! result lies beneath the starting directory.
 
-use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
-use std::ffi::OsStr;
+use super::{Kind, Meta, Opened, Refusal};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::path::Path;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// An open directory: the fd everything beneath it is resolved from.
+#[derive(Debug)]
+pub(crate) struct Dir(OwnedFd);
+
+impl Dir {
+    /// Opens the user's own directory `path` (symlinks in it are followed).
+    pub(crate) fn open(path: &Path) -> io::Result<Dir> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        Ok(Dir(rustix::fs::open(path, flags, Mode::empty())?))
+    }
+
+    /// Another fd of the same directory.
+    pub(crate) fn try_clone(&self) -> io::Result<Dir> {
+        Ok(Dir(self.0.try_clone()?))
+    }
+
+    /// The fd.
+    pub(crate) fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
 
 /// Whether `openat2` failed with ENOSYS once (then the component walk is used).
 static NO_OPENAT2: AtomicBool = AtomicBool::new(false);
@@ -68,47 +88,176 @@ fn walk_open(dir: BorrowedFd<'_>, rel: &str, flags: OFlags) -> io::Result<OwnedF
 }
 
 /// Opens the directory `rel` beneath `dir` (see [`open_beneath`]).
-pub(crate) fn open_dir(dir: BorrowedFd<'_>, rel: &str) -> io::Result<OwnedFd> {
-    open_beneath(dir, rel, OFlags::RDONLY | OFlags::DIRECTORY)
+pub(crate) fn open_dir(dir: &Dir, rel: &str) -> io::Result<Dir> {
+    open_beneath(dir.as_fd(), rel, OFlags::RDONLY | OFlags::DIRECTORY).map(Dir)
 }
 
 /// Opens the directory entry `name` of `dir` (one component, not followed if a
 /// symlink).
-pub(crate) fn open_child_dir(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<OwnedFd> {
-    Ok(rustix::fs::openat(
-        dir,
+pub(crate) fn open_child_dir(dir: &Dir, name: &OsStr) -> io::Result<Dir> {
+    Ok(Dir(rustix::fs::openat(
+        dir.as_fd(),
         name,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
-    )?)
+    )?))
 }
 
 /// Opens the regular file `rel` beneath `dir` for reading (see [`open_beneath`]);
 /// anything else (a FIFO, a device...) is refused without blocking on it.
-pub(crate) fn open_file(dir: BorrowedFd<'_>, rel: &str) -> io::Result<(std::fs::File, u64)> {
-    let fd = open_beneath(dir, rel, OFlags::RDONLY | OFlags::NONBLOCK)?;
-    regular_file(fd)
+pub(crate) fn open_file(dir: &Dir, rel: &str) -> io::Result<(std::fs::File, u64)> {
+    let fd = open_beneath(dir.as_fd(), rel, OFlags::RDONLY | OFlags::NONBLOCK)?;
+    let (file, meta) = regular_file(fd)?;
+    Ok((file, meta.size))
 }
 
-/// `fd` as a blocking [`std::fs::File`] with its size, if it is a regular file.
-pub(crate) fn regular_file(fd: OwnedFd) -> io::Result<(std::fs::File, u64)> {
-    let st = rustix::fs::fstat(&fd)?;
-    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+/// `fd` as a blocking [`std::fs::File`] with its metadata, if it is a regular file.
+fn regular_file(fd: OwnedFd) -> io::Result<(std::fs::File, Meta)> {
+    let meta = meta_of(fd.as_fd())?;
+    if meta.kind != Kind::File {
         return Err(io::Error::other("not a regular file"));
     }
     let fl = rustix::fs::fcntl_getfl(&fd)?;
     rustix::fs::fcntl_setfl(&fd, fl - OFlags::NONBLOCK)?;
-    Ok((std::fs::File::from(fd), st.st_size as u64))
+    Ok((std::fs::File::from(fd), meta))
 }
 
-/// `mkdirat(dir, name, mode)`: `Ok(true)` if created, `Ok(false)` if something named
-/// `name` already exists (the caller opens it to see what it is).
-pub(crate) fn mkdir(dir: BorrowedFd<'_>, name: &OsStr, mode: u32) -> io::Result<bool> {
-    match rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(mode)) {
+fn kind(mode: u32) -> Kind {
+    match FileType::from_raw_mode(mode) {
+        FileType::Directory => Kind::Dir,
+        FileType::RegularFile => Kind::File,
+        _ => Kind::Other,
+    }
+}
+
+fn meta_of(fd: BorrowedFd<'_>) -> io::Result<Meta> {
+    let st = rustix::fs::fstat(fd)?;
+    Ok(Meta {
+        kind: kind(st.st_mode),
+        mode: st.st_mode & 0o777,
+        size: st.st_size as u64,
+    })
+}
+
+/// What an opened fd (the user's path, or one beneath a copy root) is.
+fn opened(fd: OwnedFd) -> io::Result<Opened> {
+    let meta = meta_of(fd.as_fd())?;
+    Ok(match meta.kind {
+        Kind::Dir => Opened::Dir(Dir(fd), meta),
+        Kind::File => {
+            let (file, meta) = regular_file(fd)?;
+            Opened::File(file, meta)
+        }
+        Kind::Other => Opened::Other,
+    })
+}
+
+/// Opens the user's own source `path` (symlinks in it are followed), without blocking
+/// on a FIFO or device.
+pub(crate) fn open_source(path: &Path) -> io::Result<Opened> {
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    opened(fd)
+}
+
+/// Opens `rel` beneath `dir` as a copy source, no symlink followed (a copy root).
+pub(crate) fn open_source_beneath(dir: &Dir, rel: &str) -> io::Result<Opened> {
+    opened(open_beneath(
+        dir.as_fd(),
+        rel,
+        OFlags::RDONLY | OFlags::NONBLOCK,
+    )?)
+}
+
+/// The names in `dir` (not `.` and `..`), in no particular order.
+pub(crate) fn list(dir: &Dir) -> io::Result<Vec<OsString>> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut names = Vec::new();
+    for item in rustix::fs::Dir::read_from(dir.as_fd())? {
+        let item = item?;
+        let n = item.file_name().to_bytes();
+        if n != b"." && n != b".." {
+            names.push(OsStr::from_bytes(n).to_os_string());
+        }
+    }
+    Ok(names)
+}
+
+/// What the entry `name` of `dir` is (a symlink is [`Kind::Other`], not followed).
+pub(crate) fn meta_at(dir: &Dir, name: &OsStr) -> io::Result<Meta> {
+    let st = rustix::fs::statat(dir.as_fd(), name, AtFlags::SYMLINK_NOFOLLOW)?;
+    Ok(Meta {
+        kind: kind(st.st_mode),
+        mode: st.st_mode & 0o777,
+        size: st.st_size as u64,
+    })
+}
+
+/// What a name beneath `dir` is, without following a symlink: `None` if it is missing.
+pub(crate) fn kind_of(dir: &Dir, name: &OsStr) -> io::Result<Option<Kind>> {
+    match rustix::fs::statat(dir.as_fd(), name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some(kind(st.st_mode))),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `mkdirat(dir, name, 0700)` (private until the copy gives it its mode): `Ok(true)` if
+/// created, `Ok(false)` if something named `name` already exists (the caller opens it
+/// to see what it is).
+pub(crate) fn mkdir(dir: &Dir, name: &OsStr) -> io::Result<bool> {
+    match rustix::fs::mkdirat(dir.as_fd(), name, Mode::from_raw_mode(0o700)) {
         Ok(()) => Ok(true),
         Err(rustix::io::Errno::EXIST) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Removes the empty directory `name` of `dir`.
+pub(crate) fn rmdir(dir: &Dir, name: &OsStr) -> io::Result<()> {
+    Ok(rustix::fs::unlinkat(dir.as_fd(), name, AtFlags::REMOVEDIR)?)
+}
+
+/// Sets the permission bits of a directory.
+pub(crate) fn set_dir_mode(dir: &Dir, mode: u32) -> io::Result<()> {
+    Ok(rustix::fs::fchmod(dir.as_fd(), Mode::from_raw_mode(mode))?)
+}
+
+/// Sets the permission bits of a received file.
+pub(crate) fn set_file_mode(file: &std::fs::File, mode: u32) -> io::Result<()> {
+    Ok(rustix::fs::fchmod(file, Mode::from_raw_mode(mode))?)
+}
+
+/// Unix names need no check beyond the stream's (plain components, no NUL).
+pub(crate) fn check_name(_name: &str) -> Result<(), &'static str> {
+    Ok(())
+}
+
+/// Unix names are case-sensitive: a path is its own key.
+pub(crate) fn name_key(path: &str) -> String {
+    path.to_string()
+}
+
+/// The kernel's refusals: ELOOP (a symlink met with `O_NOFOLLOW` or
+/// `RESOLVE_NO_SYMLINKS`), EXDEV (`RESOLVE_BENEATH`).
+pub(super) fn os_refusal(e: &io::Error) -> Option<Refusal> {
+    match e.raw_os_error() {
+        Some(libc::ELOOP) => Some(Refusal::Link),
+        Some(libc::EXDEV) => Some(Refusal::Outside),
+        _ => None,
+    }
+}
+
+/// Whether opening a destination as a directory failed because there is none (missing,
+/// not a directory, or a symlink not followed).
+pub(crate) fn is_absent(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOENT | libc::ENOTDIR | libc::ELOOP)
+    )
 }
 
 /// An anonymous (`O_TMPFILE`) file in `dir`, mode 0600.
@@ -157,50 +306,6 @@ pub(crate) fn rename(dir: BorrowedFd<'_>, from: &str, to: &OsStr) -> io::Result<
 pub(crate) fn unlink(dir: BorrowedFd<'_>, name: &str) -> io::Result<()> {
     Ok(rustix::fs::unlinkat(dir, name, AtFlags::empty())?)
 }
-
-/// Removes the empty directory `name` of `dir`.
-pub(crate) fn rmdir(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<()> {
-    Ok(rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR)?)
-}
-
-/// Sets the permission bits of an open file or directory.
-pub(crate) fn chmod(fd: BorrowedFd<'_>, mode: u32) -> io::Result<()> {
-    Ok(rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))?)
-}
-
-/// What a name beneath `dir` is, without following a symlink: `None` if it is missing.
-pub(crate) fn kind_of(
-    dir: BorrowedFd<'_>,
-    name: &OsStr,
-) -> io::Result<Option<rustix::fs::FileType>> {
-    match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
-        Ok(st) => Ok(Some(rustix::fs::FileType::from_raw_mode(st.st_mode))),
-        Err(rustix::io::Errno::NOENT) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// A fresh short hidden temp name, `.hvsock-XXXXXX.tmp` (13 + 6 bytes: fits beside any
-/// name).
-pub(crate) fn temp_name() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u32(std::process::id());
-    let mut x = h.finish();
-    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let mut s = String::from(".hvsock-");
-    for _ in 0..6 {
-        s.push(ALPHABET[(x & 31) as usize] as char);
-        x >>= 5;
-    }
-    s.push_str(TEMP_SUFFIX);
-    s
-}
-
-/// The suffix of every temp name: `.hvsock-XXXXXX.tmp`.
-pub const TEMP_SUFFIX: &str = ".tmp";
 
 /// The process umask (from `/proc/self/status`, read once: setting and restoring it
 /// with `umask(2)` would race with other threads creating files). Without `/proc`,
@@ -258,15 +363,6 @@ mod tests {
             );
             assert!(open("../root").is_err());
         }
-    }
-
-    #[test]
-    fn temp_names_are_short_hidden_and_distinct() {
-        let a = temp_name();
-        let b = temp_name();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), ".hvsock-XXXXXX.tmp".len());
-        assert!(a.starts_with(".hvsock-") && a.ends_with(".tmp"), "{a}");
     }
 
     #[test]

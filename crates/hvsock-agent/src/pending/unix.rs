@@ -1,36 +1,20 @@
-//! The file a copy is receiving, kept out of sight until it is complete.
-//!
-//! A received file is written beside its destination and renamed over it only once it
-//! is complete and verified, so the destination is never a truncated file. Where the
-//! kernel and filesystem allow it, the file being written has no name at all
-//! (`O_TMPFILE`): if the receiver is killed (SIGKILL, a crash, a power cut) the kernel
-//! drops it and nothing is left in the directory. Only when complete is it given a
-//! short hidden name `.hvsock-XXXXXX.tmp` (`linkat` of `/proc/self/fd/N`) that is at
-//! once renamed over the destination (`linkat` cannot replace a file, `rename` does so
-//! atomically).
-//!
-//! Elsewhere (no `O_TMPFILE` on an old kernel or some FUSE/9p filesystems, or no `/proc`
-//! to link it through) it is a hidden named temp file `.hvsock-XXXXXX.tmp` created with
-//! `O_EXCL`, removed on any failure the receiver lives to see, but left behind if it is
-//! killed. The temp name is short whatever the destination's name (a 255-byte name
-//! still fits), and everything is relative to the destination directory's fd: no
-//! path is resolved again between creating the file and renaming it.
+//! The Unix side of [`super::PendingFile`]: `O_TMPFILE` where it works, else a named
+//! temp file, renamed with `renameat` within the destination directory's fd.
 
-use crate::fsat;
+use crate::fsat::{self, Dir};
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 
-/// How many fresh temp names are tried before giving up (they are random).
-const NAME_TRIES: usize = 64;
+use super::NAME_TRIES;
 
 /// The name side of a file being received; the open [`File`] is handed out beside it
 /// and given back to [`persist`](PendingFile::persist).
 #[derive(Debug)]
 pub(crate) struct PendingFile {
     /// The destination's directory.
-    dir: OwnedFd,
+    dir: Dir,
     /// The temp name of the named fallback (removed on drop); `None`: anonymous.
     name: Option<String>,
 }
@@ -46,7 +30,7 @@ impl Drop for PendingFile {
 impl PendingFile {
     /// Creates the file that will become an entry of `dir`: anonymous where possible,
     /// else a named temp file. Its mode is 0600 until the caller sets the final one.
-    pub(crate) fn create_in(dir: &OwnedFd) -> io::Result<(File, PendingFile)> {
+    pub(crate) fn create_in(dir: &Dir) -> io::Result<(File, PendingFile)> {
         let dir = dir.try_clone()?;
         match Self::anonymous(&dir) {
             Ok(Some(file)) => Ok((file, PendingFile { dir, name: None })),
@@ -58,7 +42,7 @@ impl PendingFile {
 
     /// An `O_TMPFILE` file in `dir`, or `None` when `/proc` is missing (it could not
     /// be given a name later).
-    fn anonymous(dir: &OwnedFd) -> io::Result<Option<File>> {
+    fn anonymous(dir: &Dir) -> io::Result<Option<File>> {
         let fd = fsat::tmpfile(dir.as_fd())?;
         if std::fs::symlink_metadata(fsat::proc_fd(fd.as_fd())).is_err() {
             return Ok(None);
@@ -67,7 +51,7 @@ impl PendingFile {
     }
 
     /// The fallback: a named temp file `.hvsock-XXXXXX.tmp` in `dir`.
-    fn named(dir: OwnedFd) -> io::Result<(File, PendingFile)> {
+    fn named(dir: Dir) -> io::Result<(File, PendingFile)> {
         let mut last = io::Error::from(io::ErrorKind::AlreadyExists);
         for _ in 0..NAME_TRIES {
             let name = fsat::temp_name();
@@ -101,7 +85,7 @@ impl PendingFile {
         }
         // Durability of the rename; failures (e.g. on filesystems that refuse directory
         // fsync) are not errors of the copy.
-        let _ = rustix::fs::fsync(&self.dir);
+        let _ = rustix::fs::fsync(self.dir.as_fd());
         Ok(())
     }
 
@@ -152,13 +136,8 @@ mod tests {
         v
     }
 
-    fn dirfd(dir: &Path) -> OwnedFd {
-        rustix::fs::open(
-            dir,
-            rustix::fs::OFlags::DIRECTORY,
-            rustix::fs::Mode::empty(),
-        )
-        .unwrap()
+    fn dirfd(dir: &Path) -> Dir {
+        Dir::open(dir).unwrap()
     }
 
     fn write_and_persist(file: File, pending: PendingFile, name: &str, data: &[u8]) {
