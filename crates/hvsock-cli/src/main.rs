@@ -17,9 +17,9 @@ mod relay;
 mod stdio;
 mod sys;
 
-use commands::{addr, connect, listen, service, vm};
+use commands::{addr, connect, cp, exec, listen, service, vm};
 #[cfg(unix)]
-use commands::{agent, cp, demo, exec};
+use commands::{agent, demo};
 use config::Config;
 #[cfg(windows)]
 use platform::UnixOnlyArgs;
@@ -57,26 +57,14 @@ enum Command {
     Relay(commands::relay::RelayArgs),
     #[cfg(unix)]
     Agent(agent::AgentArgs),
-    #[cfg(unix)]
     Exec(exec::ExecArgs),
-    #[cfg(unix)]
     Shell(exec::ShellArgs),
-    #[cfg(unix)]
     Cp(cp::CpArgs),
     #[cfg(unix)]
     Demo(demo::DemoArgs),
     /// The integration service (Linux only: it runs in Linux guests).
     #[cfg(windows)]
     Agent(UnixOnlyArgs),
-    /// Run a command in a VM through its agent (not yet on Windows).
-    #[cfg(windows)]
-    Exec(UnixOnlyArgs),
-    /// An interactive shell in a VM through its agent (not yet on Windows).
-    #[cfg(windows)]
-    Shell(UnixOnlyArgs),
-    /// Copy files to and from a VM through its agent (not yet on Windows).
-    #[cfg(windows)]
-    Cp(UnixOnlyArgs),
     /// Exec and cp end to end on a throw-away local partition (Linux only).
     #[cfg(windows)]
     Demo(UnixOnlyArgs),
@@ -98,11 +86,8 @@ fn main() -> ExitCode {
         Command::Relay(c) => commands::relay::run(config, c),
         #[cfg(unix)]
         Command::Agent(c) => agent::run(config, c),
-        #[cfg(unix)]
         Command::Exec(c) => exec::run_exec(config, c),
-        #[cfg(unix)]
         Command::Shell(c) => exec::run_shell(config, c),
-        #[cfg(unix)]
         Command::Cp(c) => cp::run(config, c),
         #[cfg(unix)]
         Command::Demo(c) => demo::run(config, c),
@@ -112,12 +97,6 @@ fn main() -> ExitCode {
             "the agent serves exec, shell and cp inside Linux guests (PTYs, Unix processes); \
              run it in the VM and use `hvsock exec`, `shell` or `cp` from here",
         ),
-        #[cfg(windows)]
-        Command::Exec(_) => platform::refuse("exec", platform::AGENT_CLIENT),
-        #[cfg(windows)]
-        Command::Shell(_) => platform::refuse("shell", platform::AGENT_CLIENT),
-        #[cfg(windows)]
-        Command::Cp(_) => platform::refuse("cp", platform::AGENT_CLIENT),
         #[cfg(windows)]
         Command::Demo(_) => platform::refuse(
             "demo",

@@ -2,13 +2,11 @@
 
 use hvsock::VmId;
 use hvsock::paths::Dirs;
-#[cfg(unix)]
 use hvsock::text::escape_untrusted;
 use serde_json::Value;
 use std::fmt::Display;
 
 /// The hint after a failed connection to an agent (refused, not found, timed out).
-#[cfg(unix)]
 pub const AGENT_UNREACHABLE_HINT: &str = "; is `hvsock agent` running there, and the service \
      registered on the host (`hvsock agent --install-service`)?";
 
@@ -19,7 +17,6 @@ pub fn one_line(e: &dyn Display) -> String {
 
 /// One line of a text that may quote a peer (an agent's or a client's message, names
 /// from a VM): line breaks become `; ` and control characters are escaped.
-#[cfg(unix)]
 pub fn one_line_untrusted(e: &dyn Display) -> String {
     escape_untrusted(&one_line(e)).into_owned()
 }
@@ -89,11 +86,8 @@ mod tests {
     fn one_line_escapes_only_when_asked() {
         let e = "refused: a\nb\x1b[2J";
         assert_eq!(one_line(&e), "refused: a; b\x1b[2J");
-        #[cfg(unix)]
-        {
-            let u = one_line_untrusted(&e);
-            assert!(u.starts_with("refused: a; b"), "{u}");
-            assert!(!u.chars().any(|c| c.is_control()), "{u:?}");
-        }
+        let u = one_line_untrusted(&e);
+        assert!(u.starts_with("refused: a; b"), "{u}");
+        assert!(!u.chars().any(|c| c.is_control()), "{u:?}");
     }
 }

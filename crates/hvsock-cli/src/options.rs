@@ -60,8 +60,7 @@ pub fn parse_connect_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// An idle timeout: a duration above zero (the agent's).
-#[cfg(unix)]
+/// An idle timeout: a duration above zero (the agent's and `cp`'s).
 pub fn parse_idle_timeout(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
     if d.is_zero() {
@@ -91,7 +90,6 @@ mod tests {
         assert_eq!(parse_connect_timeout("5m").unwrap(), MAX_TIMEOUT);
         let e = parse_connect_timeout("301s").unwrap_err();
         assert!(e.contains("300s"), "{e}");
-        #[cfg(unix)]
         assert!(parse_idle_timeout("30s").is_ok());
     }
 }

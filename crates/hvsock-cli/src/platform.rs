@@ -45,10 +45,6 @@ pub struct UnixOnlyArgs {
     rest: Vec<String>,
 }
 
-/// Why `exec`, `shell` and `cp` do not run on Windows in this build.
-pub const AGENT_CLIENT: &str = "the agent's client (console raw mode, file copies) is not built for Windows yet; \
-     run it from a Linux host or guest";
-
 /// Refuses `hvsock NAME` on Windows.
 pub fn refuse(
     name: &str,

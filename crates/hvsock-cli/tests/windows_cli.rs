@@ -459,3 +459,48 @@ fn vm_list_without_the_host_compute_service_says_so() {
         );
     }
 }
+
+#[test]
+fn cp_takes_drive_letters_and_backslashes_as_local_paths() {
+    let env = Env::new();
+    for (src, dst) in [
+        ("C:\\x", "D:\\y"),
+        ("C:/x", ".\\dir"),
+        ("dir\\sub", ".\\a:b"),
+    ] {
+        let out = env.run(&["cp", src, dst], b"");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{src} {dst}: {err}");
+        assert!(
+            err.contains("neither SRC nor DST is VM:PATH"),
+            "{src} {dst}: {err}"
+        );
+    }
+}
+
+#[test]
+fn exec_and_cp_name_the_vm_whose_agent_they_cannot_reach() {
+    let env = Env::with_standin();
+    let out = env.run(
+        &["exec", "loopback", "--timeout", "500ms", "--", "true"],
+        b"",
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(
+        err.starts_with("hvsock: cannot reach the agent in loopback: "),
+        "{err}"
+    );
+    assert!(err.contains("is `hvsock agent` running there"), "{err}");
+    let file = env.dir("f.txt");
+    std::fs::write(&file, b"x").unwrap();
+    let local = file.to_str().unwrap();
+    assert!(local.as_bytes()[1] == b':', "a path with a drive: {local}");
+    let out = env.run(&["cp", "--timeout", "500ms", local, "loopback:f.txt"], b"");
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("hvsock: cannot reach the agent in loopback: "),
+        "{err}"
+    );
+}

@@ -62,6 +62,32 @@ pub(crate) fn process_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// The exit status of a command whose output was closed by its reader: what a shell
+/// shows for a process killed by SIGPIPE.
+pub(crate) const BROKEN_PIPE_EXIT: i32 = 128 + libc::SIGPIPE;
+
+/// The window size of the terminal on stderr, if it is one.
+pub(crate) fn stderr_window() -> Option<hvsock_agent::WindowSize> {
+    use std::os::fd::AsFd;
+    hvsock_agent::sys::window_size(std::io::stderr().as_fd())
+}
+
+/// Registers for SIGINT, SIGTERM and SIGHUP now; the future resolves to the number of
+/// the first that comes.
+pub(crate) fn interrupted() -> io::Result<impl std::future::Future<Output = i32>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => libc::SIGINT,
+            _ = term.recv() => libc::SIGTERM,
+            _ = hup.recv() => libc::SIGHUP,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

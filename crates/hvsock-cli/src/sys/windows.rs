@@ -1,4 +1,5 @@
-//! Windows: whether a stream's connection has failed, and the CPU time of this process.
+//! Windows: whether a stream's connection has failed, the CPU time of this process, and
+//! for `exec` and `cp` the console's width and Ctrl-C.
 //!
 //! The only `unsafe` code of the CLI is here (one Win32 call), with its `// SAFETY:`.
 #![allow(unsafe_code)]
@@ -47,6 +48,32 @@ pub(crate) fn process_cpu_time() -> Duration {
     // FILETIME counts 100 ns units.
     let ticks = |t: FILETIME| (u64::from(t.dwHighDateTime) << 32) | u64::from(t.dwLowDateTime);
     Duration::from_nanos((ticks(kernel) + ticks(user)).saturating_mul(100))
+}
+
+/// The exit status of a command whose output was closed by its reader: what a Linux
+/// shell shows for a process killed by SIGPIPE (128 + 13), as the same command gives
+/// on Linux.
+pub(crate) const BROKEN_PIPE_EXIT: i32 = 128 + 13;
+
+/// The window size of the console on stderr, if it is one.
+pub(crate) fn stderr_window() -> Option<hvsock_agent::WindowSize> {
+    use std::os::windows::io::AsHandle;
+    hvsock_agent::sys::window_size(std::io::stderr().as_handle())
+}
+
+/// Registers for Ctrl-C, Ctrl-Break and the console's closing now; the future resolves
+/// to the Linux signal number each stands for (SIGINT 2, SIGINT 2, SIGHUP 1), so exit
+/// statuses are 128+N as on Linux.
+pub(crate) fn interrupted() -> io::Result<impl std::future::Future<Output = i32>> {
+    use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close};
+    let (mut c, mut b, mut close) = (ctrl_c()?, ctrl_break()?, ctrl_close()?);
+    Ok(async move {
+        tokio::select! {
+            _ = c.recv() => 2,
+            _ = b.recv() => 2,
+            _ = close.recv() => 1,
+        }
+    })
 }
 
 #[cfg(test)]
