@@ -33,7 +33,8 @@ use platform::UnixOnlyArgs;
 #[command(name = "hvsock", version, about, long_about)]
 struct Cli {
     /// Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else
-    /// /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock]
+    /// /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows
+    /// %ProgramData%\hvsock, and the registry is Windows' own]
     #[arg(long, global = true, value_name = "DIR")]
     config_dir: Option<std::path::PathBuf>,
 

@@ -49,6 +49,9 @@ pub const PEER_ENV: &str = "HVSOCK_PEER";
 /// room for other partitions. (A command's own children that keep the connection
 /// after it exits are not counted.)
 ///
+/// On Windows --exec and --max-children are refused (a Windows socket cannot be a
+/// command's stdin and stdout): pipe `hvsock listen` into the command instead.
+///
 /// Failed accepts (e.g. too many open files) are logged and retried with a growing
 /// pause. Exit status: 0 (or CMD's status), 1 with one `hvsock: ...` line for errors.
 #[derive(Args)]
