@@ -1,9 +1,13 @@
 //! CLI tests of `hvsock.exe` on Windows (run under wine): the address bytes, the errors
 //! of a system without Hyper-V sockets, what Windows refuses by name, and `listen`,
 //! `connect` and `relay` moving data through the TCP stand-in for AF_HYPERV (feature
-//! `inet-standin` of the test build, `HVSOCK_INET_STANDIN` per test, a free port each).
+//! `inet-standin` of the test build, `HVSOCK_INET_STANDIN` per test, a free port each),
+//! `exec` and `cp` as the agent's client, and `service` on the Windows registry.
 #![cfg(windows)]
 
+use bytes::Bytes;
+use hvsock_agent::framed::{FrameReader, FrameWriter};
+use hvsock_agent::proto::{ExitStatus, Frame, STDIN_WINDOW, Stream, VERSION};
 use hvsock_testkit::proc::{run, spawn_piped, wait_line};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -503,4 +507,70 @@ fn exec_and_cp_name_the_vm_whose_agent_they_cannot_reach() {
         err.starts_with("hvsock: cannot reach the agent in loopback: "),
         "{err}"
     );
+}
+
+/// A fake agent on the stand-in's port: it answers Hello, takes the request, grants
+/// stdin credit, sends "out", waits for the client's end of stdin, then sends "err"
+/// and exit code 3; returns the request and the stdin bytes it got.
+async fn fake_agent(l: tokio::net::TcpListener) -> (Frame, Vec<u8>) {
+    let (s, _) = l.accept().await.unwrap();
+    let (r, w) = s.into_split();
+    let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
+    assert!(matches!(
+        r.read_frame().await.unwrap(),
+        Some(Frame::Hello { .. })
+    ));
+    w.write_frame(&Frame::Hello { version: VERSION })
+        .await
+        .unwrap();
+    let req = r.read_frame().await.unwrap().unwrap();
+    w.write_frame(&Frame::Credit {
+        stream: Stream::Stdin,
+        bytes: STDIN_WINDOW,
+    })
+    .await
+    .unwrap();
+    w.write_frame(&Frame::Stdout(Bytes::from_static(b"out")))
+        .await
+        .unwrap();
+    w.flush().await.unwrap();
+    let mut stdin = Vec::new();
+    loop {
+        match r.read_frame().await.unwrap().unwrap() {
+            Frame::Stdin(b) => stdin.extend_from_slice(&b),
+            Frame::StdinEof => break,
+            _ => {}
+        }
+    }
+    w.write_frame(&Frame::Stderr(Bytes::from_static(b"err")))
+        .await
+        .unwrap();
+    w.write_frame(&Frame::Exit(ExitStatus::Code(3)))
+        .await
+        .unwrap();
+    w.flush().await.unwrap();
+    (req, stdin)
+}
+
+#[test]
+fn exec_runs_a_session_through_the_stand_in() {
+    let env = Env::with_standin();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let l = rt
+        .block_on(tokio::net::TcpListener::bind((
+            "127.0.0.1",
+            env.standin.unwrap(),
+        )))
+        .unwrap();
+    let agent = rt.spawn(fake_agent(l));
+    let out = env.run(&["exec", "loopback", "--", "cat", "-n"], b"typed");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "out");
+    assert_eq!(text(&out.stderr), "err");
+    let (req, stdin) = rt.block_on(agent).unwrap();
+    let Frame::Exec(req) = req else {
+        panic!("not an exec request: {req:?}")
+    };
+    assert_eq!(req.argv, ["cat", "-n"]);
+    assert_eq!(stdin, b"typed");
 }
