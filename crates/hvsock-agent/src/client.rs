@@ -5,24 +5,23 @@
 
 use crate::framed::{FrameError, FrameReader, FrameWriter};
 use crate::proto::version_message;
-use crate::proto::{
-    DATA_CHUNK, ErrorCode, ExecRequest, ExitStatus, Frame, ShellRequest, VERSION, WindowSize,
-};
+use crate::proto::{ErrorCode, ExecRequest, ExitStatus, Frame, ShellRequest, VERSION, WindowSize};
 use crate::sys;
 use crate::tree::CopyError;
-use bytes::Bytes;
 use std::convert::Infallible;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
 mod copy;
 mod session;
+mod stdio;
 pub use copy::{
     CopyOptions, copy_from_remote, copy_from_remote_with, copy_to_remote, copy_to_remote_with,
 };
 pub use session::run_session;
+use stdio::{ConsoleText, thread_stdin};
 
 /// Why a client operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -216,8 +215,8 @@ where
 
 /// Runs a session on the process's own terminal: stdin in raw mode (restored on
 /// return, also on error), the window size sent at start and whenever it changes
-/// (SIGWINCH on Unix; on Windows the console is polled every
-/// [`sys::RESIZE_POLL`](crate::sys::RESIZE_POLL)), stdin forwarded, output to stdout.
+/// (SIGWINCH on Unix; on Windows the console is polled every 250 ms, see
+/// `sys::RESIZE_POLL`), stdin forwarded, output to stdout.
 /// Returns the remote exit code (128 + N for signal N).
 ///
 /// On a Windows console, raw mode means: no line editing or echo, Ctrl-C reaches the
@@ -336,8 +335,8 @@ where
         stream,
         session,
         thread_stdin(tty),
-        tokio::io::stdout(),
-        tokio::io::stderr(),
+        ConsoleText::new(tokio::io::stdout(), std::io::stdout().is_terminal()),
+        ConsoleText::new(tokio::io::stderr(), std::io::stderr().is_terminal()),
         ctl_rx,
     );
     tokio::select! {
@@ -424,72 +423,4 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     interactive(stream, Session::Shell(req)).await
-}
-
-/// Process stdin read by a detached thread (so a blocked read never holds up the
-/// runtime), as an [`AsyncRead`]. A raw Windows console (`tty`) is read as typed
-/// ([`sys::ConsoleInput`](crate::sys::ConsoleInput)): std's reader would take a Ctrl-Z
-/// for the end of input.
-fn thread_stdin(tty: bool) -> impl AsyncRead + Unpin {
-    let (tx, rx) = mpsc::channel::<Bytes>(4);
-    std::thread::spawn(move || {
-        #[cfg(windows)]
-        if tty && sys::ConsoleInput::available() {
-            let mut console = sys::ConsoleInput::default();
-            let mut buf = Vec::with_capacity(DATA_CHUNK);
-            loop {
-                buf.clear();
-                match console.read(&mut buf) {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {
-                        if tx.blocking_send(Bytes::copy_from_slice(&buf)).is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-        }
-        let _ = tty;
-        let mut stdin = std::io::stdin().lock();
-        let mut buf = vec![0u8; DATA_CHUNK];
-        loop {
-            match stdin.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if tx.blocking_send(Bytes::copy_from_slice(&buf[..n])).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    ChannelReader {
-        rx,
-        cur: Bytes::new(),
-    }
-}
-
-struct ChannelReader {
-    rx: mpsc::Receiver<Bytes>,
-    cur: Bytes,
-}
-
-impl AsyncRead for ChannelReader {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        use std::task::Poll;
-        while self.cur.is_empty() {
-            match self.rx.poll_recv(cx) {
-                Poll::Ready(Some(b)) => self.cur = b,
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        let n = self.cur.len().min(buf.remaining());
-        buf.put_slice(&self.cur.split_to(n));
-        Poll::Ready(Ok(()))
-    }
 }
