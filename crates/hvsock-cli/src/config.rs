@@ -2,7 +2,7 @@
 //! the environment, then passed to each command (nothing else reads the environment).
 
 use hvsock::context::{GUEST_ENV, PARTITION_ENV};
-use hvsock::paths::{CONFIG_DIR_ENV, Dirs};
+use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr};
 use std::io::{self, ErrorKind};
 use std::path::PathBuf;
@@ -12,7 +12,9 @@ use std::path::PathBuf;
 pub struct Config {
     /// The config and runtime directories (`--config-dir` wins over the environment).
     pub dirs: Dirs,
-    /// `--config-dir`, when given: commands started for a connection inherit it.
+    /// `--config-dir`, when given: commands started for a connection inherit it (Unix:
+    /// `listen --exec` and the agent start commands).
+    #[cfg(unix)]
     config_dir_flag: Option<PathBuf>,
     /// `HVSOCK_PARTITION` as it was at start.
     partition: Option<String>,
@@ -30,6 +32,7 @@ impl Config {
         }
         Config {
             dirs,
+            #[cfg(unix)]
             config_dir_flag: config_dir,
             partition: std::env::var(PARTITION_ENV).ok(),
             guest: std::env::var(GUEST_ENV).ok(),
@@ -58,10 +61,11 @@ impl Config {
 
     /// The environment a command started by hvsock for a connection gets on top of
     /// this process's: the `--config-dir`, if one was given.
+    #[cfg(unix)]
     pub fn child_env(&self) -> Vec<(&'static str, PathBuf)> {
         self.config_dir_flag
             .iter()
-            .map(|d| (CONFIG_DIR_ENV, d.clone()))
+            .map(|d| (hvsock::paths::CONFIG_DIR_ENV, d.clone()))
             .collect()
     }
 }
@@ -74,6 +78,7 @@ mod tests {
     fn config(dir: &std::path::Path, partition: Option<&str>, guest: Option<&str>) -> Config {
         Config {
             dirs: Dirs::new(dir.join("c"), dir.join("r")),
+            #[cfg(unix)]
             config_dir_flag: Some(dir.join("c")),
             partition: partition.map(String::from),
             guest: guest.map(String::from),
@@ -106,7 +111,12 @@ mod tests {
         std::fs::write(tmp.path().join("c/hvsock.toml"), "gest = true\n").unwrap();
         let e = loc(None, None).unwrap_err();
         assert!(e.to_string().contains("hvsock.toml"), "{e}");
+        #[cfg(unix)]
         let c = config(tmp.path(), None, None);
-        assert_eq!(c.child_env(), vec![(CONFIG_DIR_ENV, tmp.path().join("c"))]);
+        #[cfg(unix)]
+        assert_eq!(
+            c.child_env(),
+            vec![(hvsock::paths::CONFIG_DIR_ENV, tmp.path().join("c"))]
+        );
     }
 }

@@ -1,9 +1,15 @@
 //! The endpoints the relay and the bench speak, `tcp:HOST:PORT`, `unix:PATH` and
 //! `hvsock:VM:SERVICE`: one syntax, and one way to bind a Unix socket.
+//!
+//! `unix:PATH` exists on Unix only: std has no Unix sockets on Windows, and there the
+//! syntax is refused by name.
 
 use std::fmt;
+#[cfg(unix)]
 use std::io::{self, ErrorKind};
+#[cfg(unix)]
 use std::os::unix::net::{UnixListener, UnixStream};
+#[cfg(unix)]
 use std::path::{Path, PathBuf};
 
 /// A relay endpoint as written, before any name lookup.
@@ -16,7 +22,8 @@ pub enum Endpoint {
         /// The port.
         port: u16,
     },
-    /// `unix:PATH`.
+    /// `unix:PATH` (Unix only).
+    #[cfg(unix)]
     Unix(PathBuf),
     /// `hvsock:VM:SERVICE`, kept as text and resolved when the relay starts.
     Hv(String),
@@ -54,8 +61,15 @@ impl Endpoint {
                     port,
                 })
             }
+            #[cfg(unix)]
             "unix" if rest.is_empty() => Err(format!("{s:?}: the PATH of unix:PATH is empty")),
+            #[cfg(unix)]
             "unix" => Ok(Endpoint::Unix(PathBuf::from(rest))),
+            #[cfg(windows)]
+            "unix" => Err(format!(
+                "{s:?}: unix:PATH endpoints exist on Linux only (Windows has no Unix \
+                 sockets here); use tcp:HOST:PORT or hvsock:VM:SERVICE"
+            )),
             "hvsock" => {
                 hvsock::syntax::parse_addr(rest).map_err(|e| format!("{s:?}: {e}"))?;
                 Ok(Endpoint::Hv(rest.to_string()))
@@ -84,6 +98,7 @@ impl fmt::Display for Endpoint {
         match self {
             Endpoint::Tcp { host, port } if host.contains(':') => write!(f, "tcp:[{host}]:{port}"),
             Endpoint::Tcp { host, port } => write!(f, "tcp:{host}:{port}"),
+            #[cfg(unix)]
             Endpoint::Unix(p) => write!(f, "unix:{}", p.display()),
             Endpoint::Hv(a) => write!(f, "hvsock:{a}"),
         }
@@ -91,6 +106,7 @@ impl fmt::Display for Endpoint {
 }
 
 /// Binds a Unix socket, replacing a stale socket file (one nobody listens on).
+#[cfg(unix)]
 pub fn bind_unix(path: &Path) -> io::Result<UnixListener> {
     match UnixListener::bind(path) {
         Err(e) if e.kind() == ErrorKind::AddrInUse => {
@@ -129,8 +145,16 @@ mod tests {
         assert_eq!(ok("tcp:127.0.0.1:80"), "tcp:127.0.0.1:80");
         assert_eq!(ok("TCP:localhost:0"), "tcp:localhost:0");
         assert_eq!(ok("tcp:[::1]:8080"), "tcp:[::1]:8080");
-        assert_eq!(ok("unix:/run/x.sock"), "unix:/run/x.sock");
-        assert_eq!(ok("unix:rel:ative"), "unix:rel:ative");
+        #[cfg(unix)]
+        {
+            assert_eq!(ok("unix:/run/x.sock"), "unix:/run/x.sock");
+            assert_eq!(ok("unix:rel:ative"), "unix:rel:ative");
+        }
+        #[cfg(windows)]
+        {
+            let e = Endpoint::parse("unix:C:\\x.sock").unwrap_err();
+            assert!(e.contains("exist on Linux only"), "{e}");
+        }
         assert_eq!(ok("hvsock:parent:vsock:22"), "hvsock:parent:vsock:22");
         assert_eq!(ok("hvsock:vm:My Service"), "hvsock:vm:My Service");
         for bad in [
@@ -160,6 +184,7 @@ mod tests {
         for (given, shown) in [
             ("parent:bench", "hvsock:parent:bench"),
             ("hvsock:loopback:vsock:5", "hvsock:loopback:vsock:5"),
+            #[cfg(unix)]
             ("unix:/tmp/b.sock", "unix:/tmp/b.sock"),
             ("tcp:127.0.0.1:9000", "tcp:127.0.0.1:9000"),
         ] {
@@ -171,6 +196,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     #[test]
     fn bind_unix_replaces_only_a_stale_socket() {
         let tmp = tempfile::tempdir().unwrap();

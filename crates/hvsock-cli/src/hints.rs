@@ -58,6 +58,11 @@ fn hv_hint(e: &HvError) -> Option<String> {
             "; enable it with `hvsock service enable {service}`"
         )),
         HvError::UnknownPartition { .. } => Some(SEE_VM_LIST.to_string()),
+        // Windows (WSAEACCES): the host's registry decides, and changing it is an
+        // administrator's job.
+        HvError::AccessDenied { service, .. } => Some(format!(
+            "; on the host, register it from an elevated prompt: `hvsock service add NAME --id {service}`"
+        )),
         _ => None,
     }
 }
@@ -116,6 +121,28 @@ mod tests {
         assert_eq!(hint(&other), None);
         assert_eq!(hint(&io::Error::other("plain")), None);
         assert_eq!(hint(&io::Error::from(io::ErrorKind::NotFound)), None);
+    }
+
+    #[test]
+    fn access_denied_says_to_register_as_administrator() {
+        let svc = ServiceId::from_vsock_port(6000);
+        let e = with_hint(HvError::AccessDenied {
+            target: "connect to x".into(),
+            service: svc,
+        });
+        assert!(
+            e.ends_with(&format!(
+                "; on the host, register it from an elevated prompt: `hvsock service add NAME --id {svc}`"
+            )),
+            "{e}"
+        );
+        // A registry change refused for want of rights says how to get them (the
+        // library's text), and gets no hint of ours on top.
+        let e = RegistryError::AdminRequired {
+            key: "HKLM\\x".into(),
+        };
+        assert!(full(&e).contains("run hvsock as administrator"), "{e}");
+        assert_eq!(hint(&e), None);
     }
 
     #[test]

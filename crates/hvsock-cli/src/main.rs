@@ -11,14 +11,20 @@ mod endpoint;
 mod hints;
 mod messages;
 mod options;
+#[cfg(windows)]
+mod platform;
 mod relay;
 mod stdio;
 mod sys;
 
-use commands::{addr, agent, connect, cp, demo, exec, listen, service, vm};
+use commands::{addr, connect, cp, exec, listen, service, vm};
+#[cfg(unix)]
+use commands::{agent, demo};
 use config::Config;
+#[cfg(windows)]
+use platform::UnixOnlyArgs;
 
-/// Hyper-V sockets for Linux hosts, guests and containers.
+/// Hyper-V sockets for Linux hosts, guests and containers, and Windows hosts.
 ///
 /// Addresses are written VM:SERVICE. VM is a GUID, a wildcard (any, children, loopback,
 /// parent, broadcast, silohost) or a name from the partition table (`hvsock vm list`);
@@ -27,7 +33,8 @@ use config::Config;
 #[command(name = "hvsock", version, about, long_about)]
 struct Cli {
     /// Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else
-    /// /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock]
+    /// /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows
+    /// %ProgramData%\hvsock, and the registry is Windows' own]
     #[arg(long, global = true, value_name = "DIR")]
     config_dir: Option<std::path::PathBuf>,
 
@@ -49,11 +56,19 @@ enum Command {
     Listen(listen::ListenArgs),
     Connect(connect::ConnectArgs),
     Relay(commands::relay::RelayArgs),
+    #[cfg(unix)]
     Agent(agent::AgentArgs),
     Exec(exec::ExecArgs),
     Shell(exec::ShellArgs),
     Cp(cp::CpArgs),
+    #[cfg(unix)]
     Demo(demo::DemoArgs),
+    /// The integration service (Linux only: it runs in Linux guests).
+    #[cfg(windows)]
+    Agent(UnixOnlyArgs),
+    /// Exec and cp end to end on a throw-away local partition (Linux only).
+    #[cfg(windows)]
+    Demo(UnixOnlyArgs),
     #[command(subcommand)]
     Bench(commands::bench::BenchCmd),
 }
@@ -70,15 +85,33 @@ fn main() -> ExitCode {
         Command::Listen(c) => listen::run(config, c),
         Command::Connect(c) => connect::run(config, c),
         Command::Relay(c) => commands::relay::run(config, c),
+        #[cfg(unix)]
         Command::Agent(c) => agent::run(config, c),
         Command::Exec(c) => exec::run_exec(config, c),
         Command::Shell(c) => exec::run_shell(config, c),
         Command::Cp(c) => cp::run(config, c),
+        #[cfg(unix)]
         Command::Demo(c) => demo::run(config, c),
+        #[cfg(windows)]
+        Command::Agent(_) => platform::refuse(
+            "agent",
+            "the agent serves exec, shell and cp inside Linux guests (PTYs, Unix processes); \
+             run it in the VM and use `hvsock exec`, `shell` or `cp` from here",
+        ),
+        #[cfg(windows)]
+        Command::Demo(_) => platform::refuse(
+            "demo",
+            "it runs an agent in a local partition, and both are Linux features",
+        ),
         Command::Bench(c) => commands::bench::run(config, c),
     };
     match result {
         Ok(code) => code,
+        #[cfg(windows)]
+        Err(e) if e.is::<platform::UnixOnly>() => {
+            eprintln!("hvsock: {e}");
+            ExitCode::from(platform::EXIT_UNIX_ONLY)
+        }
         Err(e) => {
             // One line, whatever the error's text.
             let msg = messages::one_line(&hints::full(e.as_ref()));

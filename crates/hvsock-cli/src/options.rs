@@ -60,7 +60,7 @@ pub fn parse_connect_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// An idle timeout: a duration above zero.
+/// An idle timeout: a duration above zero (the agent's and `cp`'s).
 pub fn parse_idle_timeout(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
     if d.is_zero() {

@@ -1,6 +1,8 @@
 //! CLI tests of `hvsock bench`: every mode briefly with `--json`, the fields checked
 //! (never their timing), a server process on an hvsock address and on a Unix socket,
 //! and a bad header that the server refuses while it keeps serving.
+// Linux only: these run the Unix transports, `--exec`, the agent or the file registry.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! `hvsock listen --keep-open --exec` under a flood of connections from one partition:
 //! the per-partition cap holds for connections handed to child processes, and
 //! `--max-children` bounds the commands running at once.
+// Linux only: these run the Unix transports, `--exec`, the agent or the file registry.
+#![cfg(unix)]
 
 mod common;
 use hvsock::paths::Dirs;

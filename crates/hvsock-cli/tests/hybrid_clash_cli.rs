@@ -1,6 +1,8 @@
 //! Hybrid paths that clash: `vm add` refuses a VM whose socket is another VM's
 //! `PATH_SUFFIX` (in both orders), and `listen` never takes over another VM's socket
 //! when a table edited by hand has such a pair.
+// Linux only: these run the Unix transports, `--exec`, the agent or the file registry.
+#![cfg(unix)]
 
 mod common;
 use std::os::unix::fs::MetadataExt;

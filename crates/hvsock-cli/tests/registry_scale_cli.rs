@@ -2,6 +2,8 @@
 //! and a name lookup against the result. Before the registry's hash indexes this was
 //! quadratic (330k entries: 300 s to import, 158 s to list); it now runs in seconds in a
 //! debug build. Nothing here is timed: the limits are hang guards.
+// Linux only: these run the Unix transports, `--exec`, the agent or the file registry.
+#![cfg(unix)]
 
 mod common;
 use std::fmt::Write;

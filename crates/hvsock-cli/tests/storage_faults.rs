@@ -2,6 +2,8 @@
 //! binary: 50 concurrent writers on the partition table, writers killed with SIGKILL at
 //! random moments, and a full disk (a tiny tmpfs). Every time, the file on disk parses,
 //! holds only complete entries, and keeps everything committed before.
+// Linux only: these run the Unix transports, `--exec`, the agent or the file registry.
+#![cfg(unix)]
 
 mod common;
 

@@ -129,21 +129,29 @@ impl Context {
     pub fn from_env() -> io::Result<Context> {
         let partition = std::env::var(PARTITION_ENV).ok();
         let guest = std::env::var(GUEST_ENV).ok();
-        let ctx = Context::from_parts(Dirs::from_env(), partition.as_deref(), guest.as_deref())?;
-        #[cfg(all(windows, feature = "inet-standin"))]
-        if let Some(at) = std::env::var(INET_STANDIN_ENV)
+        Context::from_parts(Dirs::from_env(), partition.as_deref(), guest.as_deref())
+    }
+
+    /// Tests only (feature `inet-standin`, Windows): `HVSOCK_INET_STANDIN`, when set,
+    /// turns a host context into [`Context::inet_standin`]. Read by
+    /// [`from_parts`](Self::from_parts) (and so [`from_env`](Self::from_env)), so that a
+    /// program building its context from its own captured environment (the `hvsock`
+    /// CLI) gets the stand-in too: it is "every AF_HYPERV socket of the process".
+    #[cfg(all(windows, feature = "inet-standin"))]
+    fn standin_from_env(ctx: Context) -> io::Result<Context> {
+        let Some(at) = std::env::var(INET_STANDIN_ENV)
             .ok()
             .filter(|s| !s.is_empty())
-        {
-            let at = at.parse().map_err(|e| {
-                err(
-                    ErrorKind::InvalidInput,
-                    format!("{INET_STANDIN_ENV}={at:?}: {e}"),
-                )
-            })?;
-            return Ok(Context::inet_standin(ctx.dirs, at));
-        }
-        Ok(ctx)
+        else {
+            return Ok(ctx);
+        };
+        let at = at.parse().map_err(|e| {
+            err(
+                ErrorKind::InvalidInput,
+                format!("{INET_STANDIN_ENV}={at:?}: {e}"),
+            )
+        })?;
+        Ok(Context::inet_standin(ctx.dirs, at))
     }
 
     /// The context [`Context::from_env`] builds, from facts the caller read itself:
@@ -177,6 +185,9 @@ impl Context {
             )),
             (Some(p), false) => Context::local(dirs, p),
             (None, true) => Ok(Context::guest(dirs)),
+            #[cfg(all(windows, feature = "inet-standin"))]
+            (None, false) => Context::standin_from_env(Context::host(dirs)),
+            #[cfg(not(all(windows, feature = "inet-standin")))]
             (None, false) => Ok(Context::host(dirs)),
         }
     }

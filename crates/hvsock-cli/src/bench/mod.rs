@@ -86,18 +86,26 @@ use crate::config::Config;
 use crate::endpoint::Endpoint;
 use crate::options::parse_duration;
 use clap::{Args, ValueEnum};
+#[cfg(unix)]
 use hvsock::partitions::{PartitionKind, PartitionTable};
+#[cfg(unix)]
 use hvsock::paths::Dirs;
+#[cfg(unix)]
 use hvsock::registry::Registry;
+#[cfg(unix)]
 use hvsock::{Context, HvAddr, VmId};
 use net::{Acceptor, Dialer};
 use report::measure;
 use server::serve;
 use std::io::{self, ErrorKind};
-use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::path::PathBuf;
+#[cfg(unix)]
 use std::thread;
 use std::time::Duration;
-use wire::{Direction, LOCAL_SERVICE, Mode, parse_size};
+#[cfg(unix)]
+use wire::LOCAL_SERVICE;
+use wire::{Direction, Mode, parse_size};
 
 /// The two in-process setups of `bench local`.
 #[derive(Clone, Copy, ValueEnum)]
@@ -149,8 +157,10 @@ pub struct WorkArgs {
 const DEFAULT_ROUNDS: u32 = 5;
 
 /// A private temp directory, removed on drop.
+#[cfg(unix)]
 struct TempDir(PathBuf);
 
+#[cfg(unix)]
 impl TempDir {
     /// A fresh directory `hvb-...` in `$TMPDIR` (in /tmp when `$TMPDIR` is too long
     /// for the socket paths of a runtime dir inside it).
@@ -180,20 +190,51 @@ impl TempDir {
     }
 }
 
+#[cfg(unix)]
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
-/// Starts a bench server on a fresh Unix socket in `dir`; returns its dialer.
-fn baseline_server(dir: &Path) -> io::Result<Dialer> {
-    let path = dir.join("baseline.sock");
-    let l = crate::endpoint::bind_unix(&path)?;
-    spawn_server(Acceptor::Unix(l))?;
-    Ok(Dialer::Unix(path))
+/// The `--baseline` server: a bench server on a plain Unix socket in its own temp dir.
+#[cfg_attr(windows, allow(dead_code))]
+struct Baseline {
+    dialer: Dialer,
+    #[cfg(unix)]
+    _dir: TempDir,
 }
 
+/// Starts the baseline server when `w` asks for one.
+#[cfg(unix)]
+fn start_baseline(w: &WorkArgs) -> io::Result<Option<Baseline>> {
+    if !w.baseline {
+        return Ok(None);
+    }
+    let dir = TempDir::new()?;
+    let path = dir.0.join("baseline.sock");
+    let l = crate::endpoint::bind_unix(&path)?;
+    spawn_server(Acceptor::Unix(l))?;
+    Ok(Some(Baseline {
+        dialer: Dialer::Unix(path),
+        _dir: dir,
+    }))
+}
+
+/// Windows: the baseline is a raw Unix socket, which Windows has not.
+#[cfg(windows)]
+fn start_baseline(w: &WorkArgs) -> Result<Option<Baseline>, crate::platform::UnixOnly> {
+    if w.baseline {
+        return Err(crate::platform::UnixOnly::new(
+            "hvsock bench --baseline",
+            "the baseline is the same workload over a raw Unix socket, which Windows has \
+             not; compare with `hvsock bench client tcp:HOST:PORT` instead",
+        ));
+    }
+    Ok(None)
+}
+
+#[cfg(unix)]
 fn spawn_server(a: Acceptor) -> io::Result<()> {
     thread::Builder::new()
         .name("bench-server".into())
@@ -236,6 +277,7 @@ pub fn run_client(
 }
 
 /// `hvsock bench local`: server and client in this process, in private temp dirs.
+#[cfg(unix)]
 pub fn run_local(
     via: Via,
     work: &WorkArgs,
@@ -265,4 +307,21 @@ pub fn run_local(
     let code = measure(&dialer, work);
     drop(tmp);
     code
+}
+
+/// Windows: `bench local` runs its client in a local partition (or on loopback) with a
+/// registry in a temp dir; local partitions are Linux's, and on Windows the registry
+/// is the machine's own.
+#[cfg(windows)]
+pub fn run_local(
+    _via: Via,
+    _work: &WorkArgs,
+) -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
+    Err(crate::platform::UnixOnly::new(
+        "hvsock bench local",
+        "it runs the client in a local partition with a throw-away registry, and on \
+         Windows the registry is the machine's own; run `hvsock bench server` and \
+         `hvsock bench client` instead",
+    )
+    .into())
 }

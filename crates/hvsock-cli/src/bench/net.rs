@@ -3,17 +3,22 @@
 
 use super::wire::{GREETING, Header, Mode};
 use crate::config::Config;
-use crate::endpoint::{Endpoint, bind_unix};
+use crate::endpoint::Endpoint;
+#[cfg(unix)]
+use crate::endpoint::bind_unix;
 use hvsock::{Context, HvAddr, HvListener, HvStream};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+#[cfg(unix)]
 use std::os::unix::net::{UnixListener, UnixStream};
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// A connected socket of any kind the bench speaks.
 pub(super) enum Sock {
     Hv(HvStream),
+    #[cfg(unix)]
     Unix(UnixStream),
     Tcp(TcpStream),
 }
@@ -22,6 +27,7 @@ impl Sock {
     pub(super) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         match self {
             Sock::Hv(s) => s.shutdown(how),
+            #[cfg(unix)]
             Sock::Unix(s) => s.shutdown(how),
             Sock::Tcp(s) => s.shutdown(how),
         }
@@ -30,6 +36,7 @@ impl Sock {
     pub(super) fn set_read_timeout(&self, d: Option<Duration>) -> io::Result<()> {
         match self {
             Sock::Hv(s) => s.set_read_timeout(d),
+            #[cfg(unix)]
             Sock::Unix(s) => s.set_read_timeout(d),
             Sock::Tcp(s) => s.set_read_timeout(d),
         }
@@ -40,6 +47,7 @@ impl Read for &Sock {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match *self {
             Sock::Hv(s) => (&*s).read(buf),
+            #[cfg(unix)]
             Sock::Unix(s) => (&*s).read(buf),
             Sock::Tcp(s) => (&*s).read(buf),
         }
@@ -50,6 +58,7 @@ impl Write for &Sock {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match *self {
             Sock::Hv(s) => (&*s).write(buf),
+            #[cfg(unix)]
             Sock::Unix(s) => (&*s).write(buf),
             Sock::Tcp(s) => (&*s).write(buf),
         }
@@ -64,6 +73,7 @@ impl Write for &Sock {
 pub(super) enum Dialer {
     /// The context, the address and how the user wrote it.
     Hv(Context, HvAddr, String),
+    #[cfg(unix)]
     Unix(PathBuf),
     /// Host and port.
     Tcp(String, u16),
@@ -76,6 +86,7 @@ impl Dialer {
                 let ctx = config.context()?;
                 Dialer::Hv(ctx, config.resolve(text)?, text.clone())
             }
+            #[cfg(unix)]
             Endpoint::Unix(p) => Dialer::Unix(p.clone()),
             Endpoint::Tcp { host, port } => Dialer::Tcp(host.clone(), *port),
         })
@@ -84,6 +95,7 @@ impl Dialer {
     pub(super) fn describe(&self) -> String {
         match self {
             Dialer::Hv(_, _, text) => format!("hvsock:{text}"),
+            #[cfg(unix)]
             Dialer::Unix(p) => format!("unix:{}", p.display()),
             Dialer::Tcp(host, port) => Endpoint::Tcp {
                 host: host.clone(),
@@ -96,6 +108,7 @@ impl Dialer {
     pub(super) fn connect(&self) -> io::Result<Sock> {
         Ok(match self {
             Dialer::Hv(ctx, addr, _) => Sock::Hv(ctx.connect(*addr)?),
+            #[cfg(unix)]
             Dialer::Unix(p) => Sock::Unix(UnixStream::connect(p)?),
             Dialer::Tcp(host, port) => {
                 let s = TcpStream::connect((host.as_str(), *port))?;
@@ -147,6 +160,7 @@ impl Dialer {
 /// A listening socket of any kind the bench speaks.
 pub(super) enum Acceptor {
     Hv(Box<HvListener>),
+    #[cfg(unix)]
     Unix(UnixListener),
     Tcp(TcpListener),
 }
@@ -159,6 +173,7 @@ impl Acceptor {
                 let ctx = config.context()?;
                 Acceptor::Hv(Box::new(ctx.bind(config.resolve(text)?)?))
             }
+            #[cfg(unix)]
             Endpoint::Unix(p) => Acceptor::Unix(bind_unix(p)?),
             Endpoint::Tcp { host, port } => {
                 Acceptor::Tcp(TcpListener::bind((host.as_str(), *port))?)
@@ -169,6 +184,7 @@ impl Acceptor {
     pub(super) fn accept(&self) -> io::Result<Sock> {
         Ok(match self {
             Acceptor::Hv(l) => Sock::Hv(l.accept()?.0),
+            #[cfg(unix)]
             Acceptor::Unix(l) => Sock::Unix(l.accept()?.0),
             Acceptor::Tcp(l) => {
                 let s = l.accept()?.0;

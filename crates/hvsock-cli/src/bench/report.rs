@@ -3,7 +3,7 @@
 use super::net::Dialer;
 use super::wire::{Direction, Mode};
 use super::workload::{Raw, run_round};
-use super::{TempDir, WorkArgs, baseline_server};
+use super::{WorkArgs, start_baseline};
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -75,15 +75,8 @@ pub(super) fn measure(
     dialer: &Dialer,
     w: &WorkArgs,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let tmp = if w.baseline {
-        Some(TempDir::new()?)
-    } else {
-        None
-    };
-    let base = match &tmp {
-        Some(t) => Some(baseline_server(&t.0)?),
-        None => None,
-    };
+    let baseline = start_baseline(w)?;
+    let base = baseline.as_ref().map(|b| &b.dialer);
     // Rounds alternate between hvsock and the baseline, so that a load that comes and
     // goes on the machine weighs on both alike.
     let (mut raw, mut raw_base) = (Raw::default(), Raw::default());
@@ -91,11 +84,11 @@ pub(super) fn measure(
     for i in 0..w.rounds() {
         // Who goes first alternates too, so that neither always runs on a warm cache.
         let hv_first = i % 2 == 0;
-        if let (Some(b), false) = (&base, hv_first) {
+        if let (Some(b), false) = (base, hv_first) {
             run_round(b, &round, &mut raw_base).map_err(|e| format!("baseline: {e}"))?;
         }
         run_round(dialer, &round, &mut raw).map_err(|e| format!("{}: {e}", dialer.describe()))?;
-        if let (Some(b), true) = (&base, hv_first) {
+        if let (Some(b), true) = (base, hv_first) {
             run_round(b, &round, &mut raw_base).map_err(|e| format!("baseline: {e}"))?;
         }
     }
@@ -105,7 +98,7 @@ pub(super) fn measure(
         ratio: None,
         ratio_of: None,
     };
-    if let Some(base) = &base {
+    if let Some(base) = base {
         let b = raw_base.report(base, w);
         let (of, x, y) = match w.mode {
             Mode::Throughput | Mode::Stress => ("mb_per_s", out.run.mb_per_s, b.mb_per_s),

@@ -2,6 +2,7 @@
 //! `bench`).
 
 use clap::ValueEnum;
+#[cfg(unix)]
 use hvsock::ServiceId;
 use serde::Serialize;
 use std::time::Duration;
@@ -46,6 +47,7 @@ pub(super) const WARMUP: u64 = 10;
 /// Read buffer of throughput readers.
 pub(super) const READ_BUF: usize = 256 * 1024;
 /// The service `bench local` uses.
+#[cfg(unix)]
 pub(super) const LOCAL_SERVICE: ServiceId = ServiceId::from_vsock_port(0x4256_4e00);
 
 /// Parses a size: `65536`, `64K`, `64KiB`, `1M`, `1MiB`.

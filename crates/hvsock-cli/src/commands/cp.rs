@@ -7,7 +7,6 @@ use clap::Args;
 use hvsock::text::escape_untrusted as escape;
 use hvsock_agent::{CopySummary, Progress, client};
 use std::io::{IsTerminal, Write};
-use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -17,7 +16,9 @@ use std::time::{Duration, Instant};
 /// Exactly one of SRC and DST is VM:PATH (VM a partition name, a GUID or a wildcard such
 /// as parent; PATH a path in the VM, relative to the agent's working directory or copy
 /// root). An argument is VM:PATH when it has a ':' with no '/' before it, split at the
-/// first ':'; write a local path containing ':' with a '/' before it, e.g. ./a:b.
+/// first ':'; write a local path containing ':' with a '/' before it, e.g. ./a:b. On
+/// Windows '\' counts as '/' and a drive letter is no VM: C:\x, C:/x, .\dir and
+/// dir\sub are local paths.
 ///
 /// Placement is cp's: if DST is an existing directory, SRC goes inside it; otherwise
 /// SRC becomes DST. Permission bits are kept, less the receiver's umask; only regular
@@ -74,12 +75,19 @@ enum Loc {
 
 /// `VM:PATH` if there is a ':' with no '/' before it (split at the first ':'), else a
 /// local path. An empty PATH is `.` (the agent's working directory or copy root).
+///
+/// On Windows a '\' counts as a '/' (`.\a:b`, `dir\x:y` are local), and a single
+/// letter before the ':' is a drive (`C:\x`, `C:/x`, `c:x` are local paths), never a VM.
 fn parse_loc(s: &str) -> Loc {
+    let separator = |c: char| c == '/' || (cfg!(windows) && c == '\\');
+    let drive = |vm: &str| cfg!(windows) && vm.len() == 1 && vm.as_bytes()[0].is_ascii_alphabetic();
     match s.split_once(':') {
-        Some((vm, path)) if !vm.is_empty() && !vm.contains('/') => Loc::Remote {
-            vm: vm.to_string(),
-            path: if path.is_empty() { "." } else { path }.to_string(),
-        },
+        Some((vm, path)) if !vm.is_empty() && !vm.contains(separator) && !drive(vm) => {
+            Loc::Remote {
+                vm: vm.to_string(),
+                path: if path.is_empty() { "." } else { path }.to_string(),
+            }
+        }
         _ => Loc::Local(PathBuf::from(s)),
     }
 }
@@ -157,7 +165,7 @@ impl Bar {
     }
 
     fn width() -> usize {
-        hvsock_agent::sys::window_size(std::io::stderr().as_fd())
+        crate::sys::stderr_window()
             .map(|w| w.cols as usize)
             .filter(|&c| c >= 20)
             .unwrap_or(80)
@@ -253,17 +261,12 @@ pub fn run(config: &Config, args: CpArgs) -> Result<ExitCode, Box<dyn std::error
         .build()?;
     let start = Instant::now();
     let outcome = rt.block_on(async {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut int = signal(SignalKind::interrupt())?;
-        let mut term = signal(SignalKind::terminate())?;
-        let mut hup = signal(SignalKind::hangup())?;
+        let interrupted = crate::sys::interrupted()?;
         // On a signal the copy is dropped: its temp file is removed (and the agent
         // removes its own when the connection closes).
         let r = tokio::select! {
             r = copy(config, &args, src, dst, &mut bar) => Ok(r),
-            _ = int.recv() => Err(libc::SIGINT),
-            _ = term.recv() => Err(libc::SIGTERM),
-            _ = hup.recv() => Err(libc::SIGHUP),
+            sig = interrupted => Err(sig),
         };
         Ok::<_, std::io::Error>(r)
     })?;
@@ -323,6 +326,30 @@ mod tests {
         assert_eq!(parse_loc("/x/a:b"), Loc::Local("/x/a:b".into()));
         assert_eq!(parse_loc("plain"), Loc::Local("plain".into()));
         assert_eq!(parse_loc(":x"), Loc::Local(":x".into()));
+        // Windows: drives and backslashes make local paths.
+        for s in [
+            r"C:\x",
+            "C:/x",
+            "c:x",
+            r".\dir",
+            r"dir\sub",
+            r".\a:b",
+            r"\\?\C:\x",
+        ] {
+            let want = if cfg!(windows) {
+                Loc::Local(s.into())
+            } else {
+                let (vm, path) = s.split_once(':').unwrap_or((s, ""));
+                if s.contains(':') && !vm.contains('/') {
+                    remote(vm, if path.is_empty() { "." } else { path })
+                } else {
+                    Loc::Local(s.into())
+                }
+            };
+            assert_eq!(parse_loc(s), want, "{s}");
+        }
+        assert_eq!(parse_loc("vm:C:\\x"), remote("vm", "C:\\x"));
+        assert_eq!(parse_loc("ab:x"), remote("ab", "x"));
     }
 
     #[test]

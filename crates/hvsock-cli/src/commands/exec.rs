@@ -164,7 +164,7 @@ fn session_error(e: hvsock_agent::ClientError) -> ! {
         // Our stdout or stderr was closed (`hvsock exec vm -- yes | head -1`): end
         // quietly, as a process killed by SIGPIPE would (the remote command is killed
         // when the connection closes).
-        std::process::exit(128 + libc::SIGPIPE)
+        std::process::exit(crate::sys::BROKEN_PIPE_EXIT)
     }
     // The error may quote the agent's own message: escaped.
     eprintln!("hvsock: {}", one_line_untrusted(&e));

@@ -16,8 +16,8 @@ use std::time::Duration;
 /// Endpoints:
 ///   tcp:HOST:PORT       a TCP address (IPv6 in brackets: tcp:[::1]:8080). As FROM,
 ///                       exactly that address is bound (PORT 0 picks a free port; see -v)
-///   unix:PATH           a Unix stream socket. As FROM, a stale socket file is replaced
-///                       and the file is removed on SIGINT/SIGTERM
+///   unix:PATH           a Unix stream socket (Linux only). As FROM, a stale socket
+///                       file is replaced and the file is removed on SIGINT/SIGTERM
 ///   hvsock:VM:SERVICE   a Hyper-V socket address, as in `hvsock addr encode --help`.
 ///                       As FROM, VM says who may connect (any, children, parent,
 ///                       loopback, a partition); as TO, it is the VM to reach
@@ -63,7 +63,8 @@ pub struct RelayArgs {
     verbose: bool,
 }
 
-/// Runs `hvsock relay` on a multi-threaded runtime until SIGINT or SIGTERM.
+/// Runs `hvsock relay` on a multi-threaded runtime until SIGINT or SIGTERM (Ctrl-C on
+/// Windows).
 pub fn run(config: &Config, args: RelayArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

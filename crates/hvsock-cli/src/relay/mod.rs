@@ -1,25 +1,33 @@
 //! The relay's engine: bind FROM, accept clients, connect each to TO and run both
-//! directions of every connection at once (see [`pump`]).
+//! directions of every connection at once (see [`pump`]; Linux splices, `splice`).
 
 mod pump;
+#[cfg(unix)]
+mod splice;
 
 use crate::backoff::Backoff;
 use crate::config::Config;
-use crate::endpoint::{Endpoint, bind_unix};
+use crate::endpoint::Endpoint;
+#[cfg(unix)]
+use crate::endpoint::bind_unix;
 use crate::messages::{describe_vm, warn_hybrid_clashes};
 use hvsock::net::tokio as hvtokio;
 use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr};
 use pump::{Conn, forward};
 use std::io::{self, ErrorKind};
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use tokio::net::{TcpListener, TcpStream};
+#[cfg(unix)]
+use tokio::net::{UnixListener, UnixStream};
 
 /// A bound FROM endpoint.
 enum Listener {
     Tcp(TcpListener),
+    #[cfg(unix)]
     Unix(UnixListener, PathBuf),
     Hv(Box<hvtokio::HvListener>, Dirs),
 }
@@ -30,6 +38,7 @@ impl Listener {
             Endpoint::Tcp { host, port } => Ok(Listener::Tcp(
                 TcpListener::bind((host.as_str(), *port)).await?,
             )),
+            #[cfg(unix)]
             Endpoint::Unix(path) => {
                 let l = bind_unix(path)?;
                 l.set_nonblocking(true)?;
@@ -66,6 +75,7 @@ impl Listener {
                 let _ = s.set_nodelay(true);
                 Ok((Conn::Tcp(s), format!("tcp:{a}")))
             }
+            #[cfg(unix)]
             Listener::Unix(l, path) => {
                 let (s, _) = l.accept().await?;
                 Ok((
@@ -84,6 +94,7 @@ impl Listener {
 /// A resolved TO endpoint.
 enum Target {
     Tcp(String, u16),
+    #[cfg(unix)]
     Unix(PathBuf),
     Hv(Context, HvAddr),
 }
@@ -92,6 +103,7 @@ impl Target {
     fn resolve(ep: &Endpoint, config: &Config) -> io::Result<Target> {
         Ok(match ep {
             Endpoint::Tcp { host, port } => Target::Tcp(host.clone(), *port),
+            #[cfg(unix)]
             Endpoint::Unix(p) => Target::Unix(p.clone()),
             Endpoint::Hv(text) => {
                 let ctx = config.context()?;
@@ -110,6 +122,7 @@ impl Target {
                 let _ = s.set_nodelay(true);
                 Ok(Conn::Tcp(s))
             }
+            #[cfg(unix)]
             Target::Unix(p) => Ok(Conn::Unix(
                 tokio::time::timeout(timeout, UnixStream::connect(p))
                     .await
@@ -174,6 +187,7 @@ struct RelayTo {
 }
 
 /// Resolves on SIGINT or SIGTERM.
+#[cfg(unix)]
 async fn stop_signal() -> io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
@@ -183,6 +197,12 @@ async fn stop_signal() -> io::Result<()> {
         _ = int.recv() => {}
     }
     Ok(())
+}
+
+/// Resolves on Ctrl-C (Windows has no SIGTERM to catch).
+#[cfg(windows)]
+async fn stop_signal() -> io::Result<()> {
+    tokio::signal::ctrl_c().await
 }
 
 /// What to relay: FROM, TO and how.
@@ -242,6 +262,7 @@ impl Relay {
                 }
             }
         }
+        #[cfg(unix)]
         if let Listener::Unix(_, path) = &listener {
             let _ = std::fs::remove_file(path);
         }

@@ -1,19 +1,21 @@
 //! The data path of the relay: one direction of one connection, socket to socket.
 //!
-//! [`forward`] splices through a pipe between the two sockets (no byte enters user
-//! space) and falls back to a buffered copy for sockets the kernel cannot splice.
+//! [`forward`] moves the bytes and then passes the half-close on. On Linux it splices
+//! through a pipe between the two sockets (no byte enters user space; [`super::splice`])
+//! and falls back to a buffered copy for sockets the kernel cannot splice; Windows has
+//! no splice, so there it is the buffered copy.
 
-use crate::sys;
 use hvsock::net::tokio as hvtokio;
-use std::fmt;
 use std::io::{self, ErrorKind};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, Interest};
-use tokio::net::{TcpStream, UnixStream, tcp, unix};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpStream, tcp};
+#[cfg(unix)]
+use tokio::net::{UnixStream, unix};
 
 /// A connected socket of any endpoint kind.
 pub(crate) enum Conn {
     Tcp(TcpStream),
+    #[cfg(unix)]
     Unix(UnixStream),
     Hv(hvtokio::HvStream),
 }
@@ -21,6 +23,7 @@ pub(crate) enum Conn {
 /// The receiving half of a [`Conn`].
 pub(crate) enum Reader {
     Tcp(tcp::OwnedReadHalf),
+    #[cfg(unix)]
     Unix(unix::OwnedReadHalf),
     Hv(hvtokio::OwnedReadHalf),
 }
@@ -28,6 +31,7 @@ pub(crate) enum Reader {
 /// The sending half of a [`Conn`].
 pub(crate) enum Writer {
     Tcp(tcp::OwnedWriteHalf),
+    #[cfg(unix)]
     Unix(unix::OwnedWriteHalf),
     Hv(hvtokio::OwnedWriteHalf),
 }
@@ -39,6 +43,7 @@ impl Conn {
                 let (r, w) = s.into_split();
                 (Reader::Tcp(r), Writer::Tcp(w))
             }
+            #[cfg(unix)]
             Conn::Unix(s) => {
                 let (r, w) = s.into_split();
                 (Reader::Unix(r), Writer::Unix(w))
@@ -52,9 +57,10 @@ impl Conn {
 }
 
 impl Reader {
-    fn as_async(&mut self) -> &mut (dyn AsyncRead + Unpin + Send) {
+    pub(super) fn as_async(&mut self) -> &mut (dyn AsyncRead + Unpin + Send) {
         match self {
             Reader::Tcp(r) => r,
+            #[cfg(unix)]
             Reader::Unix(r) => r,
             Reader::Hv(r) => r,
         }
@@ -62,9 +68,10 @@ impl Reader {
 }
 
 impl Writer {
-    fn as_async(&mut self) -> &mut (dyn AsyncWrite + Unpin + Send) {
+    pub(super) fn as_async(&mut self) -> &mut (dyn AsyncWrite + Unpin + Send) {
         match self {
             Writer::Tcp(w) => w,
+            #[cfg(unix)]
             Writer::Unix(w) => w,
             Writer::Hv(w) => w,
         }
@@ -73,135 +80,19 @@ impl Writer {
 
 /// The buffer of one direction of one connection (buffered copy).
 const BUF_SIZE: usize = 256 * 1024;
-/// The pipe buffer asked for one direction of one connection (zero-copy path).
-const PIPE_SIZE: usize = 1024 * 1024;
-
-/// Runs the splice `$op` (given the socket's descriptor) on half `$half` of enum
-/// `$kind` each time tokio sees the socket ready for `$interest` (tokio's `async_io`).
-macro_rules! splice_when_ready {
-    ($kind:ident, $half:expr, $interest:expr, $op:expr) => {{
-        let op = $op;
-        match $half {
-            $kind::Tcp(h) => h.as_ref().async_io($interest, op(h.as_ref().as_fd())).await,
-            $kind::Unix(h) => h.as_ref().async_io($interest, op(h.as_ref().as_fd())).await,
-            $kind::Hv(h) => h.async_io($interest, op(h.as_fd())).await,
-        }
-    }};
-}
-
-impl Reader {
-    /// Splices up to `len` bytes from this socket into the pipe `pipe_w`, waiting
-    /// until the socket has data. `Ok(0)` at EOF.
-    async fn splice_into(&self, pipe_w: &OwnedFd, len: usize) -> io::Result<usize> {
-        splice_when_ready!(Reader, self, Interest::READABLE, |fd| splice_op(
-            fd, pipe_w, len, true
-        ))
-    }
-}
-
-impl Writer {
-    /// Splices up to `len` bytes from the pipe `pipe_r` into this socket, waiting
-    /// until the socket has room.
-    async fn splice_from(&self, pipe_r: &OwnedFd, len: usize) -> io::Result<usize> {
-        splice_when_ready!(Writer, self, Interest::WRITABLE, |fd| splice_op(
-            fd, pipe_r, len, false
-        ))
-    }
-}
-
-/// One non-blocking splice between a socket and a pipe: socket -> pipe when
-/// `into_pipe`, else pipe -> socket.
-fn splice_op<'a>(
-    sock: BorrowedFd<'a>,
-    pipe: &'a OwnedFd,
-    len: usize,
-    into_pipe: bool,
-) -> impl FnMut() -> io::Result<usize> + 'a {
-    move || {
-        if into_pipe {
-            sys::splice(&sock, pipe, len)
-        } else {
-            sys::splice(pipe, &sock, len)
-        }
-    }
-}
-
-/// Whether splice(2) refuses this pair of descriptors (then the buffered copy runs).
-fn splice_unsupported(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EINVAL | libc::EOPNOTSUPP | libc::ENOSYS)
-    )
-}
-
-/// The zero-copy path: socket -> pipe -> socket with splice(2), the pipe always
-/// drained before it is filled again (so a `WouldBlock` always comes from the socket,
-/// never from the pipe). `Ok(None)`: splice is not supported for these sockets and
-/// nothing was moved.
-async fn splice_copy(from: &Reader, to: &Writer) -> io::Result<Option<u64>> {
-    let (pipe_r, pipe_w) = sys::pipe()?;
-    // A larger pipe means fewer syscalls; the kernel may give less, which is fine.
-    let cap = sys::set_pipe_size(&pipe_w, PIPE_SIZE).unwrap_or(64 * 1024);
-    let mut total = 0u64;
-    loop {
-        let n = match from.splice_into(&pipe_w, cap).await {
-            Ok(0) => return Ok(Some(total)),
-            Ok(n) => n,
-            Err(e) if total == 0 && splice_unsupported(&e) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let mut left = n;
-        while left > 0 {
-            match to.splice_from(&pipe_r, left).await {
-                Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(m) => left -= m,
-                Err(e) if total == 0 && splice_unsupported(&e) => {
-                    // The bytes already in the pipe must not be lost: hand them over
-                    // with a plain write, then go on with the buffered copy.
-                    let mut buf = vec![0u8; left];
-                    let mut pipe = std::fs::File::from(pipe_r);
-                    std::io::Read::read_exact(&mut pipe, &mut buf)?;
-                    return Err(io::Error::other(SpliceFallback(buf)));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        total += n as u64;
-    }
-}
-
-/// Bytes taken into a pipe before the writing socket refused splice(2).
-#[derive(Debug)]
-struct SpliceFallback(Vec<u8>);
-
-impl fmt::Display for SpliceFallback {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("splice(2) is not supported for this socket")
-    }
-}
-
-impl std::error::Error for SpliceFallback {}
 
 /// Moves one direction of a connection: everything `from` sends goes to `to`, then
 /// `to` is shut down for writing (the half-close carried through). Returns the bytes
 /// moved.
 ///
-/// This is the data path: splice(2) through a pipe (the bytes never enter user
-/// space), or, where the kernel refuses splice for a socket, a buffered copy.
+/// This is the data path: on Linux splice(2) through a pipe (the bytes never enter
+/// user space), or, where the kernel refuses splice for a socket, a buffered copy; on
+/// Windows the buffered copy.
 pub(crate) async fn forward(mut from: Reader, mut to: Writer) -> io::Result<u64> {
-    let total = match splice_copy(&from, &to).await {
-        Ok(Some(n)) => n,
-        Ok(None) => buffered_copy(&mut from, &mut to, &[]).await?,
-        Err(e) if e.get_ref().is_some_and(|i| i.is::<SpliceFallback>()) => {
-            let head = e
-                .into_inner()
-                .and_then(|i| i.downcast::<SpliceFallback>().ok())
-                .map(|b| b.0)
-                .unwrap_or_default();
-            buffered_copy(&mut from, &mut to, &head).await?
-        }
-        Err(e) => return Err(e),
-    };
+    #[cfg(unix)]
+    let total = super::splice::copy(&mut from, &mut to).await?;
+    #[cfg(windows)]
+    let total = buffered_copy(&mut from, &mut to, &[]).await?;
     match to.as_async().shutdown().await {
         // The peer is gone altogether: nothing to shut down.
         Err(e) if e.kind() == ErrorKind::NotConnected => {}
@@ -211,46 +102,13 @@ pub(crate) async fn forward(mut from: Reader, mut to: Writer) -> io::Result<u64>
 }
 
 /// The fallback: a buffered copy, after writing `head` (bytes already read).
-async fn buffered_copy(from: &mut Reader, to: &mut Writer, head: &[u8]) -> io::Result<u64> {
+pub(super) async fn buffered_copy(
+    from: &mut Reader,
+    to: &mut Writer,
+    head: &[u8],
+) -> io::Result<u64> {
     let w = to.as_async();
     w.write_all(head).await?;
     let mut r = BufReader::with_capacity(BUF_SIZE, from.as_async());
     Ok(head.len() as u64 + tokio::io::copy_buf(&mut r, w).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::io::AsyncReadExt;
-    use tokio::net::TcpListener;
-
-    fn pattern(len: usize) -> Vec<u8> {
-        (0..len).map(|i| (i * 7 + i / 4096) as u8).collect()
-    }
-
-    /// TCP -> Unix through `forward` (the splice path): every byte in order, the
-    /// count returned, and the half-close carried to the Unix side.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn forward_splices_tcp_to_unix_and_half_closes() {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
-        let (relay_side, _) = l.accept().await.unwrap();
-        let (unix_in, mut unix_out) = UnixStream::pair().unwrap();
-        let (r, _w) = relay_side.into_split();
-        let (_r2, w) = unix_in.into_split();
-        let task = tokio::spawn(forward(Reader::Tcp(r), Writer::Unix(w)));
-        let data = pattern(5 * 1024 * 1024 + 123);
-        let sent = data.clone();
-        let writer = tokio::spawn(async move {
-            client.write_all(&sent).await.unwrap();
-            client.shutdown().await.unwrap();
-            client
-        });
-        let mut got = Vec::new();
-        unix_out.read_to_end(&mut got).await.unwrap();
-        assert_eq!(got.len(), data.len());
-        assert!(got == data, "bytes differ");
-        assert_eq!(task.await.unwrap().unwrap(), data.len() as u64);
-        drop(writer.await.unwrap());
-    }
 }

@@ -2,6 +2,8 @@
 //! the local partition `vm1` (HVSOCK_PARTITION=vm1), driven from the host with
 //! `hvsock exec`, `shell`, `cp` and raw sockets; `hvsock demo`. Each test has its own
 //! temp config and runtime directories; PTY sessions run inside a private tmux server.
+// Linux only: these run the Unix transports, `--exec`, the agent or the file registry.
+#![cfg(unix)]
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -1,5 +1,7 @@
 //! CLI tests of `hvsock service`, `hvsock vm` and `hvsock addr`, each in its own temp
 //! config and runtime directories.
+// Linux only: these run the Unix transports, `--exec`, the agent or the file registry.
+#![cfg(unix)]
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -1,5 +1,7 @@
 //! CLI tests of `hvsock listen`, `hvsock connect` and `hvsock relay`, each in its own
 //! temp config and runtime directories, between the host and a `--local` partition.
+// Linux only: these run the Unix transports, `--exec`, the agent or the file registry.
+#![cfg(unix)]
 
 #[path = "../common/mod.rs"]
 mod common;

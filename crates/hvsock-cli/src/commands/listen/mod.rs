@@ -1,18 +1,21 @@
 //! `hvsock listen`: a Hyper-V socket server on stdin/stdout or per-connection command
 //! (like `nc -l` and `ncat -l -e`).
 
+#[cfg(unix)]
+mod exec;
+
 use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::messages::{describe_vm, warn_hybrid_clashes};
 use crate::stdio::{StdinPump, StdioEnd, serve_stdio};
 use clap::Args;
-use hvsock::{ConnectionGuard, HvAddr, HvListener, HvStream};
-use std::io::{self, ErrorKind};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use hvsock::{HvAddr, HvListener, HvStream};
+use std::io::ErrorKind;
+use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Environment variable giving an `--exec` command the peer's VM id.
+#[cfg(unix)]
 pub const PEER_ENV: &str = "HVSOCK_PEER";
 
 /// Listen on VM:SERVICE and serve connections on stdin/stdout or with a command.
@@ -46,6 +49,9 @@ pub const PEER_ENV: &str = "HVSOCK_PEER";
 /// room for other partitions. (A command's own children that keep the connection
 /// after it exits are not counted.)
 ///
+/// On Windows --exec and --max-children are refused (a Windows socket cannot be a
+/// command's stdin and stdout): pipe `hvsock listen` into the command instead.
+///
 /// Failed accepts (e.g. too many open files) are logged and retried with a growing
 /// pause. Exit status: 0 (or CMD's status), 1 with one `hvsock: ...` line for errors.
 #[derive(Args)]
@@ -76,47 +82,36 @@ pub struct ListenArgs {
     )]
     exec: Option<Vec<String>>,
     /// With --keep-open --exec: run at most N commands at once; more connections wait
-    /// in the listen backlog until one ends.
-    #[arg(long, value_name = "N", default_value_t = 64,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    max_children: u32,
+    /// in the listen backlog until one ends [default: 64].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_children: Option<u32>,
 }
 
-/// The commands running under --keep-open --exec, at most `max`.
-struct Children {
-    running: Mutex<usize>,
-    ended: Condvar,
-    max: usize,
-}
+/// --max-children when not given.
+#[cfg(unix)]
+const DEFAULT_MAX_CHILDREN: u32 = 64;
 
-impl Children {
-    /// Waits until fewer than `max` commands run; logs once when the limit stops
-    /// accepting.
-    fn wait_for_room(&self) {
-        let mut n = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        if *n >= self.max {
-            eprintln!(
-                "hvsock: {n} commands running (--max-children {}); new connections wait until one ends",
-                self.max
-            );
-        }
-        while *n >= self.max {
-            n = self.ended.wait(n).unwrap_or_else(|e| e.into_inner());
-        }
+/// Windows: --exec passes the connection's socket to a command as its stdin and stdout,
+/// which Windows sockets cannot be; --max-children only counts those commands.
+#[cfg(windows)]
+fn refuse_unix_options(args: &ListenArgs) -> Result<(), crate::platform::UnixOnly> {
+    const WHY: &str = "a command gets the connection's socket itself as its stdin and \
+                       stdout, which a Windows socket cannot be; pipe `hvsock listen` into \
+                       the command instead";
+    if args.exec.is_some() {
+        return Err(crate::platform::UnixOnly::new("hvsock listen --exec", WHY));
     }
-
-    fn started(&self) {
-        *self.running.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    if args.max_children.is_some() {
+        return Err(crate::platform::UnixOnly::new(
+            "hvsock listen --max-children",
+            WHY,
+        ));
     }
-
-    fn ended(&self) {
-        *self.running.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-        self.ended.notify_one();
-    }
+    Ok(())
 }
 
 /// Accepts, logging failures and retrying after a growing pause.
-fn accept(l: &HvListener, backoff: &mut Backoff) -> (HvStream, HvAddr) {
+pub(super) fn accept(l: &HvListener, backoff: &mut Backoff) -> (HvStream, HvAddr) {
     loop {
         match l.accept() {
             Ok(x) => {
@@ -133,52 +128,10 @@ fn accept(l: &HvListener, backoff: &mut Backoff) -> (HvStream, HvAddr) {
     }
 }
 
-/// Starts CMD with the connection as its stdin and stdout (the socket itself, duped).
-/// The guard keeps the connection counted against its partition's limit: hold it until
-/// the child has exited.
-fn spawn_exec(
-    config: &Config,
-    cmd: &[String],
-    stream: HvStream,
-    peer: HvAddr,
-) -> io::Result<(Child, ConnectionGuard)> {
-    let (out, guard) = stream.into_fd_and_guard();
-    let inp = out.try_clone().map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("cannot pass the connection to {:?}: {e}", cmd[0]),
-        )
-    })?;
-    Command::new(&cmd[0])
-        .args(&cmd[1..])
-        .stdin(Stdio::from(inp))
-        .stdout(Stdio::from(out))
-        .envs(config.child_env())
-        .env(PEER_ENV, peer.vm_id.to_string())
-        .spawn()
-        .map(|child| (child, guard))
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot run {:?}: {e}", cmd[0])))
-}
-
-/// An exit status as a process exit code (128+N for signal N, as shells do).
-fn exit_code(st: ExitStatus) -> u8 {
-    match (st.code(), st.signal()) {
-        (Some(c), _) => c as u8,
-        (None, Some(sig)) => (128 + sig) as u8,
-        _ => 1,
-    }
-}
-
-fn describe_status(st: ExitStatus) -> String {
-    match (st.code(), st.signal()) {
-        (Some(c), _) => format!("exit status {c}"),
-        (None, Some(sig)) => format!("signal {sig}"),
-        _ => st.to_string(),
-    }
-}
-
 /// Runs `hvsock listen`.
 pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    #[cfg(windows)]
+    refuse_unix_options(&args)?;
     let dirs = &config.dirs;
     let addr = config.resolve(&args.addr)?;
     let ctx = config.context()?;
@@ -195,58 +148,19 @@ pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::e
             eprintln!("hvsock: connection from {}", describe_vm(peer.vm_id, dirs));
         }
     };
+    #[cfg(unix)]
+    if let Some(cmd) = &args.exec {
+        return match args.keep_open {
+            false => exec::serve_one(config, cmd, listener, verbose, log_peer),
+            true => {
+                let max = args.max_children.unwrap_or(DEFAULT_MAX_CHILDREN);
+                exec::serve_each(config, cmd, max, &listener, verbose, log_peer)
+            }
+        };
+    }
     let mut backoff = Backoff::new();
-    match (&args.exec, args.keep_open) {
-        (Some(cmd), false) => {
-            let (stream, peer) = accept(&listener, &mut backoff);
-            drop(listener);
-            log_peer(peer);
-            let (mut child, guard) = spawn_exec(config, cmd, stream, peer)?;
-            let st = child.wait()?;
-            drop(guard);
-            if verbose {
-                eprintln!("hvsock: {} ended: {}", cmd[0], describe_status(st));
-            }
-            Ok(ExitCode::from(exit_code(st)))
-        }
-        (Some(cmd), true) => {
-            let children = Arc::new(Children {
-                running: Mutex::new(0),
-                ended: Condvar::new(),
-                max: args.max_children as usize,
-            });
-            loop {
-                // At the limit, stop accepting: connections wait in the backlog.
-                children.wait_for_room();
-                let (stream, peer) = accept(&listener, &mut backoff);
-                log_peer(peer);
-                let (mut child, guard) = match spawn_exec(config, cmd, stream, peer) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        eprintln!("hvsock: {e}");
-                        continue;
-                    }
-                };
-                children.started();
-                // Reap each child in its own thread; connections are served
-                // concurrently. The connection stays counted until its child exits.
-                let who = describe_vm(peer.vm_id, dirs);
-                let name = cmd[0].clone();
-                let children = children.clone();
-                std::thread::spawn(move || {
-                    match child.wait() {
-                        Ok(st) if verbose => {
-                            eprintln!("hvsock: {name} for {who} ended: {}", describe_status(st))
-                        }
-                        Ok(_) => {}
-                        Err(e) => eprintln!("hvsock: waiting for a command: {e}"),
-                    }
-                    drop(guard);
-                    children.ended();
-                });
-            }
-        }
-        (None, false) => {
+    match args.keep_open {
+        false => {
             let pump = StdinPump::start();
             let (stream, peer) = accept(&listener, &mut backoff);
             drop(listener);
@@ -254,7 +168,7 @@ pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::e
             serve_stdio(&Arc::new(stream), &pump)?;
             Ok(ExitCode::SUCCESS)
         }
-        (None, true) => {
+        true => {
             let pump = StdinPump::start();
             loop {
                 let (stream, peer) = accept(&listener, &mut backoff);

@@ -1,80 +1,14 @@
-//! `hvsock vm`: the partition table (the host's list of VMs).
+//! The partition table's subcommands (Linux).
 
+use super::VmCmd;
 use crate::config::Config;
 use crate::messages::{print_json, print_list};
-use clap::{ArgGroup, Subcommand};
 use hvsock::VmId;
 use hvsock::partitions::{Partition, PartitionError, PartitionKind, PartitionTable};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Subcommand)]
-pub enum VmCmd {
-    /// Add a VM (partition) to the table; prints its id alone.
-    ///
-    /// KIND is one of --hybrid PATH (the hybrid-vsock Unix socket of a Firecracker,
-    /// Cloud Hypervisor, vhost-device-vsock or OpenVMM VM; host listeners create
-    /// PATH_PORT next to it, so no VM's PATH may be another's PATH_SUFFIX), --cid N (a kernel
-    /// vhost-vsock VM; CIDs start at 3) or --local (a local partition: processes or
-    /// containers on this machine). The id is a random GUID unless --id gives it. Names
-    /// may not contain ':' nor be a wildcard name (any, children, loopback, parent, ...).
-    #[command(
-        group(ArgGroup::new("kind").required(true).args(["hybrid", "cid", "local"])),
-        after_long_help = "\
-Examples:
-  hvsock vm add fc1 --hybrid /run/firecracker/fc1/v.sock
-  hvsock vm add qemu1 --cid 3
-  hvsock vm add sandbox --local --id 0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22
-  hvsock addr encode qemu1:vsock:5000   # names work wherever an address is taken"
-    )]
-    Add {
-        /// A unique name.
-        name: String,
-        /// Use this GUID as the VM id.
-        #[arg(long, value_name = "GUID")]
-        id: Option<hvsock::Guid>,
-        /// The VM's hybrid-vsock Unix socket (stored as an absolute path).
-        #[arg(long, value_name = "PATH")]
-        hybrid: Option<PathBuf>,
-        /// The VM's vsock context id (3 or more).
-        #[arg(long, value_name = "N")]
-        cid: Option<u32>,
-        /// A local partition on this machine.
-        #[arg(long)]
-        local: bool,
-        /// With --local: only processes of this user (or root) may act as the
-        /// partition (checked with the kernel's peer credentials).
-        #[arg(long, value_name = "UID", requires = "local")]
-        uid: Option<u32>,
-    },
-    /// List the VMs in the table (ID, KIND, TARGET, NAME).
-    #[command(after_long_help = "\
-Examples:
-  hvsock vm list
-  hvsock vm list --json | jq -r '.[] | select(.kind == \"cid\") | .cid'")]
-    List {
-        /// JSON array of {id, name, kind, path | cid}.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Show one VM, by id or name.
-    Show {
-        /// The VM's GUID or name.
-        #[arg(value_name = "ID|NAME")]
-        vm: String,
-        /// JSON object {id, name, kind, path | cid}.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Remove a VM from the table, by id or name.
-    Remove {
-        /// The VM's GUID or name.
-        #[arg(value_name = "ID|NAME")]
-        vm: String,
-    },
-}
-
+/// One VM as JSON: {id, name, kind, path | cid, uid}.
 pub fn partition_json(p: &Partition) -> Value {
     let mut v = json!({
         "id": p.id.to_string(),
@@ -111,8 +45,8 @@ fn target(p: &Partition) -> String {
     }
 }
 
-/// Runs `hvsock vm`.
-pub fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
+/// Runs `hvsock vm` on the partition table.
+pub(super) fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let dirs = &config.dirs;
     match cmd {
         VmCmd::Add {

@@ -1,7 +1,7 @@
-//! The few syscalls of the CLI that std does not wrap: `poll` for hang-up, `pipe2`,
-//! `splice` and `F_SETPIPE_SZ`, and the CPU time of this process.
+//! Unix: `poll` for hang-up, `pipe2`, `splice` and `F_SETPIPE_SZ`, and the CPU time of
+//! this process.
 //!
-//! All through rustix: the CLI has no `unsafe` code (the workspace lints deny it).
+//! All through rustix: no `unsafe` code here.
 
 use rustix::event::{PollFd, PollFlags};
 use rustix::pipe::{PipeFlags, SpliceFlags};
@@ -10,7 +10,9 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
-/// Polls `fd` for hang-up (POLLHUP or POLLERR) for up to `timeout`.
+/// Polls `fd` for hang-up (POLLHUP or POLLERR) for up to `timeout`: Unix and vsock
+/// sockets report POLLHUP once neither side can send (the peer closed, or both shut
+/// down writing).
 pub(crate) fn hung_up(fd: &impl AsFd, timeout: Duration) -> io::Result<bool> {
     let mut pfd = [PollFd::from_borrowed_fd(fd.as_fd(), PollFlags::empty())];
     // Whole milliseconds, as poll(2) takes them.
@@ -58,6 +60,32 @@ pub(crate) fn splice(from: &impl AsFd, to: &impl AsFd, len: usize) -> io::Result
 pub(crate) fn process_cpu_time() -> Duration {
     let ts = rustix::time::clock_gettime(ClockId::ProcessCPUTime);
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The exit status of a command whose output was closed by its reader: what a shell
+/// shows for a process killed by SIGPIPE.
+pub(crate) const BROKEN_PIPE_EXIT: i32 = 128 + libc::SIGPIPE;
+
+/// The window size of the terminal on stderr, if it is one.
+pub(crate) fn stderr_window() -> Option<hvsock_agent::WindowSize> {
+    use std::os::fd::AsFd;
+    hvsock_agent::sys::window_size(std::io::stderr().as_fd())
+}
+
+/// Registers for SIGINT, SIGTERM and SIGHUP now; the future resolves to the number of
+/// the first that comes.
+pub(crate) fn interrupted() -> io::Result<impl std::future::Future<Output = i32>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => libc::SIGINT,
+            _ = term.recv() => libc::SIGTERM,
+            _ = hup.recv() => libc::SIGHUP,
+        }
+    })
 }
 
 #[cfg(test)]
