@@ -5,7 +5,6 @@
 
 mod common;
 
-use bytes::Bytes;
 use common::*;
 #[cfg(unix)]
 use hvsock_agent::AgentOptions;
@@ -36,27 +35,6 @@ fn umask() -> u32 {
     u32::from_str_radix(v.trim(), 8).unwrap()
 }
 
-/// A file's frames: `File`, its data, `FileEnd` with the right hash.
-fn file(path: &str, mode: u32, data: &[u8]) -> Vec<Frame> {
-    vec![
-        Frame::File {
-            path: path.into(),
-            mode,
-            size: data.len() as u64,
-        },
-        Frame::Data(Bytes::copy_from_slice(data)),
-        Frame::FileEnd {
-            sha256: sha256(data),
-        },
-    ]
-}
-
-fn dir(path: &str, mode: u32) -> Frame {
-    Frame::Dir {
-        path: path.into(),
-        mode,
-    }
-}
 
 /// A fake agent on one end of an in-process stream: answers Hello, reads the request,
 /// sends `frames`, then reads (and drops) whatever the client says until it hangs up.

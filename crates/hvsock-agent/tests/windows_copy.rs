@@ -9,7 +9,6 @@
 
 mod common;
 
-use bytes::Bytes;
 use common::*;
 use hvsock_agent::client;
 use hvsock_agent::proto::{ErrorCode, Frame};
@@ -18,26 +17,6 @@ use hvsock_agent::{ClientError, CopySummary};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-fn file(path: &str, mode: u32, data: &[u8]) -> Vec<Frame> {
-    vec![
-        Frame::File {
-            path: path.into(),
-            mode,
-            size: data.len() as u64,
-        },
-        Frame::Data(Bytes::copy_from_slice(data)),
-        Frame::FileEnd {
-            sha256: sha256(data),
-        },
-    ]
-}
-
-fn dir(path: &str, mode: u32) -> Frame {
-    Frame::Dir {
-        path: path.into(),
-        mode,
-    }
-}
 
 /// `frames` with the honest total in front and `CopyEnd` behind.
 fn stream(mut frames: Vec<Frame>) -> Vec<Frame> {

@@ -318,3 +318,29 @@ pub async fn read_pid(file: &Path) -> i32 {
 pub fn alive(pid: i32) -> bool {
     !hvsock_testkit::proc::ended(pid)
 }
+
+/// A file's frames as an agent sends them: `File`, its data, `FileEnd` with the right
+/// hash (for fake agents).
+#[allow(dead_code)] // not every test file that shares this module builds fake streams
+pub fn file(path: &str, mode: u32, data: &[u8]) -> Vec<Frame> {
+    vec![
+        Frame::File {
+            path: path.into(),
+            mode,
+            size: data.len() as u64,
+        },
+        Frame::Data(bytes::Bytes::copy_from_slice(data)),
+        Frame::FileEnd {
+            sha256: sha256(data),
+        },
+    ]
+}
+
+/// A directory's frame (for fake agents).
+#[allow(dead_code)]
+pub fn dir(path: &str, mode: u32) -> Frame {
+    Frame::Dir {
+        path: path.into(),
+        mode,
+    }
+}
