@@ -35,7 +35,6 @@ fn umask() -> u32 {
     u32::from_str_radix(v.trim(), 8).unwrap()
 }
 
-
 /// A fake agent on one end of an in-process stream: answers Hello, reads the request,
 /// sends `frames`, then reads (and drops) whatever the client says until it hangs up.
 fn fake_agent(frames: Vec<Frame>) -> (tokio::io::DuplexStream, tokio::task::JoinHandle<Frame>) {

@@ -17,7 +17,6 @@ use hvsock_agent::{ClientError, CopySummary};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-
 /// `frames` with the honest total in front and `CopyEnd` behind.
 fn stream(mut frames: Vec<Frame>) -> Vec<Frame> {
     frames.insert(0, copy_total(&frames));

@@ -136,16 +136,31 @@ pub(crate) fn rename_to(
             w.len(),
         );
     }
-    let mut iosb = IO_STATUS_BLOCK::default();
     // SAFETY: `info` points to `size` initialised bytes in `buf`, alive for the call;
-    // both handles are open for the call.
+    // the directory handle inside stays open for it.
+    unsafe { set_information(file, info.cast(), size, FileRenameInformation) }
+}
+
+/// `NtSetInformationFile(h, info, size, class)`.
+///
+/// # Safety
+/// `info` must point to `size` initialised bytes laid out as `class` expects, alive
+/// for the call, and any handle inside them must be open.
+unsafe fn set_information(
+    h: BorrowedHandle<'_>,
+    info: *const std::ffi::c_void,
+    size: usize,
+    class: windows_sys::Wdk::Storage::FileSystem::FILE_INFORMATION_CLASS,
+) -> io::Result<()> {
+    let mut iosb = IO_STATUS_BLOCK::default();
+    // SAFETY: the caller vouches for `info`; `iosb` is a live local; `h` is open.
     let status = unsafe {
         NtSetInformationFile(
-            file.as_raw_handle() as HANDLE,
+            h.as_raw_handle() as HANDLE,
             &mut iosb,
-            info.cast(),
+            info,
             size as u32,
-            FileRenameInformation,
+            class,
         )
     };
     check(status)
@@ -155,18 +170,16 @@ pub(crate) fn rename_to(
 /// `h` must have `DELETE` access. A non-empty directory fails (`ERROR_DIR_NOT_EMPTY`).
 pub(crate) fn delete(h: BorrowedHandle<'_>) -> io::Result<()> {
     let info = FILE_DISPOSITION_INFORMATION { DeleteFile: true };
-    let mut iosb = IO_STATUS_BLOCK::default();
-    // SAFETY: `info` and `iosb` are live locals of the sizes passed; `h` is open.
-    let status = unsafe {
-        NtSetInformationFile(
-            h.as_raw_handle() as HANDLE,
-            &mut iosb,
+    let size = size_of::<FILE_DISPOSITION_INFORMATION>();
+    // SAFETY: `info` is a live local of the size passed, holding no handle.
+    unsafe {
+        set_information(
+            h,
             (&raw const info).cast(),
-            size_of::<FILE_DISPOSITION_INFORMATION>() as u32,
+            size,
             FileDispositionInformation,
         )
-    };
-    check(status)
+    }
 }
 
 /// Sets the attributes (`FILE_ATTRIBUTE_*`) of the open `h` (with
@@ -181,18 +194,9 @@ pub(crate) fn set_attributes(h: BorrowedHandle<'_>, attributes: u32) -> io::Resu
         },
         ..FILE_BASIC_INFORMATION::default()
     };
-    let mut iosb = IO_STATUS_BLOCK::default();
-    // SAFETY: `info` and `iosb` are live locals of the sizes passed; `h` is open.
-    let status = unsafe {
-        NtSetInformationFile(
-            h.as_raw_handle() as HANDLE,
-            &mut iosb,
-            (&raw const info).cast(),
-            size_of::<FILE_BASIC_INFORMATION>() as u32,
-            FileBasicInformation,
-        )
-    };
-    check(status)
+    let size = size_of::<FILE_BASIC_INFORMATION>();
+    // SAFETY: `info` is a live local of the size passed, holding no handle.
+    unsafe { set_information(h, (&raw const info).cast(), size, FileBasicInformation) }
 }
 
 /// The names in the directory `dir` (opened for synchronous I/O with
