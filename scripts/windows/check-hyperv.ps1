@@ -153,6 +153,7 @@ function Invoke-Hvsock {
 
 function Format-Result {
     param($R)
+    if ($null -eq $R) { return '(not run)' }
     return ("exit " + $R.ExitCode + "`nstdout: " + $R.Stdout.Trim() + "`nstderr: " + $R.Stderr.Trim())
 }
 
@@ -206,6 +207,10 @@ if (-not (Test-Path -LiteralPath $HvsockExe -PathType Leaf)) {
     exit 1
 }
 $HvsockExe = (Resolve-Path -LiteralPath $HvsockExe).ProviderPath
+if ($null -eq (Get-Command Get-VM -ErrorAction SilentlyContinue)) {
+    Write-Host 'FAIL  Get-VM not found: run on a Hyper-V host (the Hyper-V PowerShell module)' -ForegroundColor Red
+    exit 1
+}
 $vm = Get-VM -Name $VMName -ErrorAction SilentlyContinue
 if ($null -eq $vm -or $vm.State -ne 'Running') {
     Write-Host ("FAIL  VM " + $VMName + " not found or not running (Get-VM)") -ForegroundColor Red
@@ -281,7 +286,7 @@ try {
         $same = $false
         $detail = Format-Result $r
         if ($r.ExitCode -eq 0 -and (Test-Path -LiteralPath $back -PathType Container)) {
-            $d = Compare-Digest (Get-TreeDigest $tree) (Get-TreeDigest $back)
+            $d = @(Compare-Digest (Get-TreeDigest $tree) (Get-TreeDigest $back))
             $same = ($d.Count -eq 0)
             $detail += "`n" + ($d -join "`n")
         }
@@ -292,8 +297,8 @@ try {
 
     # --- 5. host -> guest: a guest listener, started through the agent -----------
     if ($agentOk -and $added) {
-        $script = "HVSOCK_GUEST=1 exec $GuestHvsock listen any:vsock:$port -e sh -c 'read l; echo guest-got-`$l'"
-        $guest = Start-Hvsock @('exec', $VMName, '--', 'sh', '-c', $script)
+        $guestCmd = "HVSOCK_GUEST=1 exec $GuestHvsock listen any:vsock:$port -e sh -c 'read l; echo guest-got-`$l'"
+        $guest = Start-Hvsock @('exec', $VMName, '--', 'sh', '-c', $guestCmd)
         $guest.Process.StandardInput.Close()
         $ok = $false
         $r = $null

@@ -80,7 +80,7 @@ W() {
         HVSOCK_INET_STANDIN="127.0.0.1:$port" timeout "$limit" "$wine" "$win" "$@"
 }
 vm="$vmid"
-show() { sed -n '1,20p' "$1" | tr -d '\r'; }
+show() { sed -n '1,20p' "$1" 2>/dev/null | tr -d '\r'; }
 
 # 0. The .exe really has the stand-in: a bad HVSOCK_INET_STANDIN is refused by name
 # (without the feature the variable is ignored and AF_HYPERV fails instead).
