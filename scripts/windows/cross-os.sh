@@ -71,27 +71,49 @@ HVSOCK_CONFIG_DIR="$tmp/config" HVSOCK_RUNTIME_DIR="$tmp/run" \
 pids+=($!)
 wait_line "$tmp/relay.log" 'listening on tcp:127\.0\.0\.1:[0-9]+' || die "the relay did not start: $(cat "$tmp/relay.log")"
 port="$(grep -oE 'listening on tcp:127\.0\.0\.1:[0-9]+' "$tmp/relay.log" | head -n1 | sed 's/.*://')"
+# A plain service too: a Linux listener in vm answering one line, behind its own relay.
+L service add xos-echo --vsock-port 5000 >"$tmp/svc.out" 2>&1 || die "hvsock service add: $(cat "$tmp/svc.out")"
+HVSOCK_PARTITION=vm HVSOCK_CONFIG_DIR="$tmp/config" HVSOCK_RUNTIME_DIR="$tmp/run" \
+    "$lin" listen -v -k parent:vsock:5000 --exec sh -c 'read -r l; echo "linux got $l"' \
+    </dev/null >/dev/null 2>"$tmp/listen.log" &
+pids+=($!)
+wait_line "$tmp/listen.log" listening || die "the Linux listener did not start: $(cat "$tmp/listen.log")"
+HVSOCK_CONFIG_DIR="$tmp/config" HVSOCK_RUNTIME_DIR="$tmp/run" \
+    "$lin" relay -v tcp:127.0.0.1:0 hvsock:vm:vsock:5000 </dev/null >/dev/null 2>"$tmp/relay2.log" &
+pids+=($!)
+wait_line "$tmp/relay2.log" 'listening on tcp:127\.0\.0\.1:[0-9]+' || die "the second relay did not start: $(cat "$tmp/relay2.log")"
+echo_port="$(grep -oE 'listening on tcp:127\.0\.0\.1:[0-9]+' "$tmp/relay2.log" | head -n1 | sed 's/.*://')"
 echo "cross-os: Linux agent in local partition vm ($vmid), relay tcp:127.0.0.1:$port -> agent"
 
 # Windows side: its own config and runtime dirs in C:, every AF_HYPERV socket the
 # TCP stand-in. The VM is named by its id: under wine there is no HCS to name VMs.
 W() {
     HVSOCK_CONFIG_DIR="$wwin\\config" HVSOCK_RUNTIME_DIR="$wwin\\run" \
-        HVSOCK_INET_STANDIN="127.0.0.1:$port" timeout "$limit" "$wine" "$win" "$@"
+        HVSOCK_INET_STANDIN="127.0.0.1:${standin_port:-$port}" timeout "$limit" "$wine" "$win" "$@"
 }
 vm="$vmid"
 show() { sed -n '1,20p' "$1" 2>/dev/null | tr -d '\r'; }
 
 # 0. The .exe really has the stand-in: a bad HVSOCK_INET_STANDIN is refused by name
 # (without the feature the variable is ignored and AF_HYPERV fails instead).
-HVSOCK_INET_STANDIN=not-an-address timeout "$limit" "$wine" "$win" exec "$vm" -- true \
-    >"$tmp/o" 2>"$tmp/e"
+HVSOCK_INET_STANDIN=not-an-address timeout "$limit" "$wine" "$win" connect "$vm:vsock:5000" \
+    </dev/null >"$tmp/o" 2>"$tmp/e"
 rc=$?
 if [ "$rc" != 0 ] && grep -q HVSOCK_INET_STANDIN "$tmp/e"; then
     pass "hvsock.exe has the inet-standin feature (a bad HVSOCK_INET_STANDIN is refused)"
 else
     fail "hvsock.exe has the inet-standin feature" "exit $rc, expected non-zero naming HVSOCK_INET_STANDIN" \
         "stderr: $(show "$tmp/e")" "(build it with --features hvsock/inet-standin)"
+fi
+
+# 0b. A plain connect: hvsock.exe connect to a Linux `hvsock listen --exec`.
+printf 'ping from windows\n' | standin_port=$echo_port W connect "$vm:vsock:5000" >"$tmp/o" 2>"$tmp/e"
+rc=$?
+if [ "$rc" = 0 ] && cmp -s "$tmp/o" <(printf 'linux got ping from windows\n'); then
+    pass "connect: hvsock.exe connect reaches a Linux hvsock listener and reads its answer"
+else
+    fail "connect to a Linux listener" "exit $rc, stdout: $(show "$tmp/o") (expected 'linux got ping from windows')" \
+        "stderr: $(show "$tmp/e")" "listener log: $(tail -n 3 "$tmp/listen.log")"
 fi
 
 # 1. stdout, stderr and the exit code, each on its own stream.
