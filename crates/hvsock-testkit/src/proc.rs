@@ -191,6 +191,9 @@ pub mod limited {
 mod tests {
     use super::*;
 
+    // The process tests run `sh`, which Windows lacks (the Windows stage runs the
+    // workspace's tests under wine).
+    #[cfg(unix)]
     fn sh(script: &str) -> Command {
         let mut c = Command::new("sh");
         c.arg("-c").arg(script);
@@ -198,6 +201,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn run_feeds_stdin_and_collects_both_outputs() {
         let out = run(sh("cat; echo err >&2; exit 3"), b"in\n", limited::LIMIT);
         assert_eq!(out.status.code(), Some(3));
@@ -206,6 +210,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     #[should_panic(expected = "did not end within")]
     fn wait_limit_kills_and_fails() {
         let mut child = sh("exec sleep 30").spawn().unwrap();
@@ -226,6 +231,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn lines_stderr_and_success() {
         let mut child = spawn_piped(sh("echo oops >&2; echo first"));
         assert_eq!(read_line(child.stdout.take().unwrap()), "first\n");
@@ -276,9 +282,12 @@ pub fn ended(pid: i32) -> bool {
 
 #[cfg(test)]
 mod ended_tests {
+    #[cfg(unix)]
     use super::ended;
 
+    // `sleep`, zombies and /proc: Unix only.
     #[test]
+    #[cfg(unix)]
     fn a_running_process_has_not_ended_and_a_reaped_or_zombie_one_has() {
         let mut child = std::process::Command::new("sleep")
             .arg("30")
