@@ -72,7 +72,7 @@ Examples:
         #[arg(value_name = "ID|NAME")]
         service: String,
     },
-    /// Write the registry as a Windows .reg file or PowerShell script.
+    /// Write the registry as a Windows .reg file, a PowerShell script or a services.toml.
     ///
     /// The result registers the services on a real Hyper-V host under
     /// HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\GuestCommunicationServices.
@@ -80,34 +80,39 @@ Examples:
     /// Registry Editor Version 5.00"); import it with `reg import FILE` or by
     /// double-clicking. The .ps1 script can be run again safely. Only enabled services are
     /// exported: Hyper-V has no disabled flag, so disabled services appear as comments.
+    /// The toml format is Linux's services.toml, disabled services included: it carries
+    /// one registry from a Windows host to a Linux host and back (`service import`).
     #[command(after_long_help = "\
 Examples:
   hvsock service export --format reg -o hvsock-services.reg
   hvsock service export --format ps1 > register.ps1
+  hvsock service export --format toml -o services.toml   # for another host's import
 On the Windows host (elevated):
   reg import hvsock-services.reg
   powershell -ExecutionPolicy Bypass -File register.ps1")]
     Export {
-        /// reg (regedit file) or ps1 (PowerShell script).
+        /// reg (regedit file), ps1 (PowerShell script) or toml (services.toml).
         #[arg(long, value_enum)]
         format: ExportFormat,
         /// Write to FILE (atomically) instead of stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Register the services of a .reg file (regedit's UTF-16LE form or REGEDIT4).
+    /// Register the services of a .reg file (regedit's UTF-16LE form or REGEDIT4) or of
+    /// a services.toml (another host's, or `service export --format toml`).
     ///
     /// Only the ElementName values of keys directly under GuestCommunicationServices
     /// are used; other keys and values are skipped and reported. Entries already
     /// registered, or breaking a registry rule, are skipped with the reason. Imported
-    /// services are enabled. FILE may be - for stdin.
+    /// services are enabled, except those a services.toml marks disabled. FILE may be -
+    /// for stdin; a file that does not start as a .reg file does is read as TOML.
     #[command(after_long_help = "\
 Examples:
   # On Windows: reg export \"HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Virtualization\\GuestCommunicationServices\" gcs.reg
   hvsock service import gcs.reg
   hvsock service import gcs.reg --json")]
     Import {
-        /// The .reg file, or - for stdin.
+        /// The .reg or .toml file, or - for stdin.
         file: PathBuf,
         /// Report as JSON {added: [...], skipped: [...]}.
         #[arg(long)]
@@ -121,6 +126,54 @@ pub enum ExportFormat {
     Reg,
     /// PowerShell script.
     Ps1,
+    /// Linux's services.toml (disabled services included).
+    Toml,
+}
+
+/// Whether `bytes` start as a .reg file does: a UTF-16 byte order mark, or the
+/// header of regedit 5 or REGEDIT4 (after an optional UTF-8 BOM and blank lines).
+fn looks_like_reg(bytes: &[u8]) -> bool {
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return true;
+    }
+    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let text = String::from_utf8_lossy(&text[..text.len().min(64)]);
+    let head = text.trim_start();
+    head.starts_with("Windows Registry Editor") || head.starts_with("REGEDIT4")
+}
+
+/// The services of `bytes` (a .reg file or a services.toml) as (id, name, enabled),
+/// with what the .reg reader skipped.
+fn parse_import(
+    file: &std::path::Path,
+    bytes: &[u8],
+) -> Result<(Vec<(hvsock::ServiceId, String, bool)>, Vec<String>), String> {
+    if looks_like_reg(bytes) {
+        let parsed =
+            hvsock::regfile::parse_reg(bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+        let entries = parsed
+            .services
+            .into_iter()
+            .map(|(id, name)| (id, name, true));
+        return Ok((entries.collect(), parsed.skipped));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        format!(
+            "{}: neither a .reg file nor a services.toml (not UTF-8)",
+            file.display()
+        )
+    })?;
+    let reg = Registry::from_toml(file, text).map_err(|e| {
+        format!(
+            "{}: neither a .reg file nor a valid services.toml: {e}",
+            file.display()
+        )
+    })?;
+    let entries = reg
+        .services()
+        .iter()
+        .map(|s| (s.id, s.name.clone(), s.enabled));
+    Ok((entries.collect(), Vec::new()))
 }
 
 fn parse_port_arg(s: &str) -> Result<u32, String> {
@@ -214,12 +267,16 @@ pub fn run(config: &Config, cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::er
             let bytes = match format {
                 ExportFormat::Reg => regfile::export_reg(reg.services()),
                 ExportFormat::Ps1 => regfile::export_ps1(reg.services()).into_bytes(),
+                ExportFormat::Toml => reg.to_toml().into_bytes(),
             };
             match output {
                 Some(path) => {
                     hvsock::store::write_atomic(&path, &bytes)
                         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-                    let n = reg.services().iter().filter(|s| s.enabled).count();
+                    let n = match format {
+                        ExportFormat::Toml => reg.services().len(),
+                        _ => reg.services().iter().filter(|s| s.enabled).count(),
+                    };
                     eprintln!("hvsock: wrote {n} services to {}", path.display());
                 }
                 None => {
@@ -237,10 +294,18 @@ pub fn run(config: &Config, cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::er
             } else {
                 std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
             };
-            let parsed = hvsock::regfile::parse_reg(&bytes)
-                .map_err(|e| format!("{}: {e}", file.display()))?;
-            let report = Registry::update(dirs, |r| Ok(r.import(&parsed.services)))?;
-            let mut skipped = parsed.skipped;
+            let (entries, mut skipped) = parse_import(&file, &bytes)?;
+            let pairs: Vec<_> = entries.iter().map(|(id, n, _)| (*id, n.clone())).collect();
+            let report = Registry::update(dirs, |r| {
+                let report = r.import(&pairs);
+                // What the file marks disabled stays disabled here (services.toml only).
+                for s in &report.added {
+                    if entries.iter().any(|(id, _, on)| *id == s.id && !on) {
+                        r.set_enabled(&s.id.to_string(), false)?;
+                    }
+                }
+                Ok(report)
+            })?;
             skipped.extend(report.skipped);
             if json {
                 print_json(&json!({

@@ -185,3 +185,65 @@ fn import_regedit_file_with_unrelated_keys() {
     assert!(err.contains("/nonexistent/file.reg"), "{err}");
     assert_eq!(e.ids().len(), 3);
 }
+
+#[test]
+fn a_services_toml_carries_the_registry_to_another_host_disabled_ones_too() {
+    let e = Env::new();
+    e.ok(&["service", "add", "VM Session Service", "--id", VMSS]);
+    e.ok(&["service", "add", "Ünïcødé 名前"]);
+    e.ok(&["service", "add", "web", "--vsock-port", "8080"]);
+    e.ok(&["service", "disable", "web"]);
+    let file = e.cfg.join("carried.toml");
+    let out = e.ok(&[
+        "service",
+        "export",
+        "--format",
+        "toml",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.is_empty(), "{out}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        text,
+        std::fs::read_to_string(e.cfg.join("services.toml")).unwrap()
+    );
+
+    let fresh = Env::new();
+    let out = fresh.ok(&["service", "import", file.to_str().unwrap()]);
+    assert!(out.contains("3 added, 0 skipped"), "{out}");
+    assert_eq!(fresh.ids(), e.ids());
+    let list = fresh.ok(&["service", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let web = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "web")
+        .unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(web["enabled"], false, "{list}");
+    // From stdin too, where nothing says which kind it is: again, all already there.
+    let out = fresh
+        .cmd()
+        .args(["service", "import", "-"])
+        .write_stdin(text.as_bytes())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 added, 3 skipped"));
+    // Neither a .reg file nor TOML: one line naming the file, exit 1, nothing added.
+    let bad = e.cfg.join("bad.txt");
+    std::fs::write(&bad, "[[service]]\nid = 12\n").unwrap();
+    let out = fresh
+        .cmd()
+        .args(["service", "import", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.txt: neither a .reg file nor a valid services.toml"),
+        "{err}"
+    );
+    assert_eq!(fresh.ids(), e.ids());
+}
