@@ -142,12 +142,15 @@ fn looks_like_reg(bytes: &[u8]) -> bool {
     head.starts_with("Windows Registry Editor") || head.starts_with("REGEDIT4")
 }
 
-/// The services of `bytes` (a .reg file or a services.toml) as (id, name, enabled),
-/// with what the .reg reader skipped.
+/// One service to import: id, name, enabled.
+type ImportEntry = (hvsock::ServiceId, String, bool);
+
+/// The services of `bytes` (a .reg file or a services.toml), with what the .reg
+/// reader skipped.
 fn parse_import(
     file: &std::path::Path,
     bytes: &[u8],
-) -> Result<(Vec<(hvsock::ServiceId, String, bool)>, Vec<String>), String> {
+) -> Result<(Vec<ImportEntry>, Vec<String>), String> {
     if looks_like_reg(bytes) {
         let parsed =
             hvsock::regfile::parse_reg(bytes).map_err(|e| format!("{}: {e}", file.display()))?;
