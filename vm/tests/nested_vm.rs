@@ -63,6 +63,11 @@ const SERVICES: &[(&str, ServiceId)] = &[
 /// sent (after its EOF).
 const ANSWER: &str = "echo \"peer=$HVSOCK_PEER\"; echo \"digest=$(sha256sum)\"\n";
 
+/// Every connect that crosses the inner guest asks for `--timeout 30s`: TCG inside TCG
+/// can take longer than the 2 s default for one round trip when the machine is slow
+/// (an inner guest once took 226 s to boot, and its connects to PARENT timed out).
+/// Over AF_VSOCK a longer timeout holds since hvsock sets the kernel's own connect
+/// timeout (`SO_VM_SOCKETS_CONNECT_TIMEOUT`, 2 s by default) to the deadline.
 struct Env<'a> {
     outer: &'a Vm,
     inner: NestedGuest<'a>,
@@ -88,7 +93,7 @@ impl Env<'_> {
     /// and stderr come back as stdout. `timeout` bounds the whole exchange.
     fn inner(&self, script: &str) -> String {
         let out = self.host(&format!(
-            "printf '%s\\n' {} | timeout 150 hvsock connect {INNER}:{SHELL}; echo \"shell-status=$?\"",
+            "printf '%s\\n' {} | timeout 150 hvsock connect --timeout 30s {INNER}:{SHELL}; echo \"shell-status=$?\"",
             shell_quote(&format!("exec 2>&1\n{script}"))
         ));
         let text = out.stdout_str();
@@ -117,10 +122,10 @@ fn host_to_guest_half_close(env: &Env) {
     let out = env.host(&format!(
         "head -c 256000 /dev/urandom > /tmp/p && \
          echo \"local=$(sha256sum < /tmp/p)\" && \
-         timeout 120 hvsock connect {INNER}:{ECHO} < /tmp/p > /tmp/e; echo \"echo-status=$?\"; \
+         timeout 120 hvsock connect --timeout 30s {INNER}:{ECHO} < /tmp/p > /tmp/e; echo \"echo-status=$?\"; \
          cmp /tmp/p /tmp/e && echo echo-same; \
-         echo \"remote=$(timeout 120 hvsock connect {INNER}:{DIGEST} < /tmp/p)\"; \
-         echo \"empty=$(timeout 60 hvsock connect {INNER}:{DIGEST} < /dev/null)\"; \
+         echo \"remote=$(timeout 120 hvsock connect --timeout 30s {INNER}:{DIGEST} < /tmp/p)\"; \
+         echo \"empty=$(timeout 60 hvsock connect --timeout 30s {INNER}:{DIGEST} < /dev/null)\"; \
          echo \"empty-local=$(sha256sum < /dev/null)\""
     ));
     let text = out.stdout_str();
@@ -206,7 +211,7 @@ fn guest_to_host_half_close_and_registry(env: &Env) {
          for svc in {UP} {TOGGLE}; do\n\
            t0=$(cut -d' ' -f1 /proc/uptime)\n\
            for i in $(seq 50); do \
-             timeout 60 hvsock connect parent:$svc < /tmp/q > /tmp/a && break; sleep 0.2; done\n\
+             timeout 60 hvsock connect --timeout 30s parent:$svc < /tmp/q > /tmp/a && break; sleep 0.2; done\n\
            echo \"service=$svc tries=$i from=$t0 to=$(cut -d' ' -f1 /proc/uptime)\"; cat /tmp/a\n\
          done"
     ));
@@ -233,7 +238,7 @@ fn figures(env: &Env) {
     let t = Instant::now();
     let n = 1;
     let out = env.host(&format!(
-        "for i in $(seq {n}); do hvsock connect {INNER}:{ECHO} < /dev/null || exit 1; done"
+        "for i in $(seq {n}); do hvsock connect --timeout 30s {INNER}:{ECHO} < /dev/null || exit 1; done"
     ));
     assert!(out.success(), "{out:?}");
     eprintln!(
@@ -243,7 +248,7 @@ fn figures(env: &Env) {
     let out = env.host(&format!(
         "head -c 1000000 /dev/zero > /tmp/z; \
          a=$(cut -d' ' -f1 /proc/uptime); \
-         hvsock connect {INNER}:{DIGEST} < /tmp/z > /dev/null; \
+         hvsock connect --timeout 30s {INNER}:{DIGEST} < /tmp/z > /dev/null; \
          b=$(cut -d' ' -f1 /proc/uptime); echo \"secs=$a $b\""
     ));
     let text = out.stdout_str();
@@ -344,7 +349,7 @@ fn hvsock_over_kernel_vhost_vsock() {
                 // A refusal comes back at once; an accepted connection may take long
                 // (the inner guest forks `sh` while starting its other listeners).
                 "for i in $(seq 200); do \
-                 echo true | timeout 150 hvsock connect {INNER}:{SHELL} >/dev/null 2>&1 && \
+                 echo true | timeout 150 hvsock connect --timeout 30s {INNER}:{SHELL} >/dev/null 2>&1 && \
                  {{ echo \"tries=$i\"; exit 0; }}; \
                  sleep 0.3; done; exit 1"
             ),
