@@ -190,7 +190,7 @@ fn guest_to_host_half_close_and_registry(env: &Env) {
     ));
     assert!(up.success(), "host listener on toggle: {up:?}");
     let text = env.inner(&format!(
-        "timeout 30 hvsock connect parent:{TOGGLE} < /dev/null; echo \"status=$?\""
+        "timeout 90 hvsock connect parent:{TOGGLE} < /dev/null; echo \"status=$?\""
     ));
     // A VM transport has no room for a verdict: the host takes the connection and
     // closes it unanswered, so the guest sees an empty stream (or a reset), not a hang.
