@@ -35,25 +35,6 @@ fn umask() -> u32 {
     u32::from_str_radix(v.trim(), 8).unwrap()
 }
 
-/// A fake agent on one end of an in-process stream: answers Hello, reads the request,
-/// sends `frames`, then reads (and drops) whatever the client says until it hangs up.
-fn fake_agent(frames: Vec<Frame>) -> (tokio::io::DuplexStream, tokio::task::JoinHandle<Frame>) {
-    let (client_side, agent_side) = tokio::io::duplex(64 * 1024);
-    let task = tokio::spawn(async move {
-        let (mut r, mut w) = fake_agent_hello(agent_side).await;
-        let request = r.read_frame().await.unwrap().unwrap();
-        for f in &frames {
-            if w.write_frame(f).await.is_err() {
-                break;
-            }
-        }
-        let _ = w.flush().await;
-        while let Ok(Some(_)) = r.read_frame().await {}
-        request
-    });
-    (client_side, task)
-}
-
 /// `copy_from_remote(remote → local)` against a fake agent sending `frames`.
 async fn fake_copy_from(
     frames: Vec<Frame>,

@@ -31,18 +31,7 @@ async fn fake_copy_from(
     local: &Path,
     recursive: bool,
 ) -> Result<CopySummary, ClientError> {
-    let (client_side, agent_side) = tokio::io::duplex(64 * 1024);
-    let task = tokio::spawn(async move {
-        let (mut r, mut w) = fake_agent_hello(agent_side).await;
-        let _request = r.read_frame().await.unwrap().unwrap();
-        for f in &frames {
-            if w.write_frame(f).await.is_err() {
-                break;
-            }
-        }
-        let _ = w.flush().await;
-        while let Ok(Some(_)) = r.read_frame().await {}
-    });
+    let (client_side, task) = fake_agent(frames);
     let r = client::copy_from_remote(client_side, remote, local, recursive, None).await;
     task.await.unwrap();
     r

@@ -344,3 +344,23 @@ pub fn dir(path: &str, mode: u32) -> Frame {
         mode,
     }
 }
+
+/// A fake agent on one end of an in-process stream: answers Hello, reads the request,
+/// sends `frames`, then reads (and drops) whatever the client says until it hangs up.
+#[allow(dead_code)]
+pub fn fake_agent(frames: Vec<Frame>) -> (tokio::io::DuplexStream, tokio::task::JoinHandle<Frame>) {
+    let (client_side, agent_side) = tokio::io::duplex(64 * 1024);
+    let task = tokio::spawn(async move {
+        let (mut r, mut w) = fake_agent_hello(agent_side).await;
+        let request = r.read_frame().await.unwrap().unwrap();
+        for f in &frames {
+            if w.write_frame(f).await.is_err() {
+                break;
+            }
+        }
+        let _ = w.flush().await;
+        while let Ok(Some(_)) = r.read_frame().await {}
+        request
+    });
+    (client_side, task)
+}
