@@ -13,11 +13,9 @@ use crate::{HarnessError, io_err};
 /// Modules the guest needs for virtio-vsock, in load order (dependencies first).
 /// The kernel command line of every guest (a [`crate::VmConfig::kernel_args`] is appended).
 ///
-/// `tsc=reliable`: under TCG the vCPUs' TSCs drift apart, so the kernel marks the TSC
-/// unstable at boot ("TSCs unsynchronized") on some runs and falls back to the HPET. Every
-/// clock read is then an emulated MMIO access, and a QEMU running in that guest (the
-/// nested guest, which reads the clock all the time) ran 4-5 times slower: its inner
-/// guest booted in 226-336 s instead of 50-75 s. The test guests need no TSC watchdog.
+/// `tsc=reliable`: under TCG the vCPUs' TSCs drift apart, so on some runs the kernel marks
+/// the TSC unstable at boot ("TSCs unsynchronized") and falls back to the HPET, and every
+/// clock read becomes an emulated MMIO access. The test guests need no TSC watchdog.
 pub const KERNEL_ARGS: &str = "console=ttyS0 panic=-1 quiet loglevel=4 tsc=reliable";
 
 pub const VSOCK_MODULES: &[&str] = &[
