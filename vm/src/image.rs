@@ -10,7 +10,6 @@ use std::thread;
 
 use crate::{HarnessError, io_err};
 
-/// Modules the guest needs for virtio-vsock, in load order (dependencies first).
 /// The kernel command line of every guest (a [`crate::VmConfig::kernel_args`] is appended).
 ///
 /// `tsc=reliable`: under TCG the vCPUs' TSCs drift apart, so on some runs the kernel marks
@@ -18,6 +17,7 @@ use crate::{HarnessError, io_err};
 /// clock read becomes an emulated MMIO access. The test guests need no TSC watchdog.
 pub const KERNEL_ARGS: &str = "console=ttyS0 panic=-1 quiet loglevel=4 tsc=reliable";
 
+/// Modules the guest needs for virtio-vsock, in load order (dependencies first).
 pub const VSOCK_MODULES: &[&str] = &[
     "virtio_ring",
     "virtio",
