@@ -118,7 +118,7 @@ impl Drop for GuestProc<'_> {
 impl Env {
     fn start() -> Env {
         let t = Instant::now();
-        let profile = std::env::var("HVSOCK_VM_PROFILE").unwrap_or_else(|_| "dev".into());
+        let profile = hvsock_vm::guest_profile();
         let hvsock = build_static_bin_profile("hvsock-cli", "hvsock", &profile)
             .expect("static hvsock build");
         eprintln!(
