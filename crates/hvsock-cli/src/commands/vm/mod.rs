@@ -61,7 +61,7 @@ Examples:
         #[arg(long, value_name = "UID", requires = "local")]
         uid: Option<u32>,
         /// With --hybrid: whether the VMM carries a half-close [default: lost].
-        #[arg(long, value_name = "carried|lost", requires = "hybrid")]
+        #[arg(long, value_name = "carried|lost")]
         half_close: Option<hvsock::partitions::HalfClose>,
     },
     /// List the VMs in the table (ID, KIND, TARGET, NAME). On Windows: the VMs and
