@@ -38,8 +38,8 @@ Examples:
   hvsock connect myvm:\"My Echo Service\" < request > reply
   hvsock connect loopback:echo --timeout 500ms
   HVSOCK_PARTITION=sandbox hvsock connect parent:echo    # as the --local partition
-  echo ping | hvsock connect fc1:echo --idle-timeout 2s # a Firecracker VM: stop 2s after the answer
-  hvsock connect fc1:echo --half-close never < req      # keep it open until the guest closes
+  echo ping | hvsock connect fc1:echo --idle-timeout 2s  # Firecracker VM: stop 2s after the answer
+  hvsock connect fc1:echo --half-close never < req       # open until the guest closes
   tar c dir | hvsock connect myvm:vsock:6000             # the VM: hvsock listen ... | tar x")]
 pub struct ConnectArgs {
     /// VM:SERVICE to connect to.

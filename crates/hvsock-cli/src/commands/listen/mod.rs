@@ -67,8 +67,8 @@ Examples:
   hvsock listen any:\"My Shell\" -k -v --exec sh -c 'echo \"hi $HVSOCK_PEER\"; exec sh -i 2>&1'
   HVSOCK_PARTITION=sandbox hvsock listen parent:echo -e cat   # in a --local partition
   hvsock listen loopback:vsock:7000 --exec sh -c 'cat; echo done'   # answers after EOF
-  hvsock listen any:logs </dev/null > guest.log       # a guest's bytes, whatever its VMM
-  hvsock listen any:logs --idle-timeout 5s </dev/null # stop 5s after the guest goes quiet")]
+  hvsock listen any:logs </dev/null > guest.log      # a guest's bytes, whatever its VMM
+  hvsock listen any:logs --idle-timeout 5s </dev/null   # stop 5s after the guest goes quiet")]
 pub struct ListenArgs {
     /// VM:SERVICE to listen on.
     #[arg(value_name = "ADDR")]
