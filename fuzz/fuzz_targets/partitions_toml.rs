@@ -2,7 +2,7 @@
 //! edited by hand.
 //!
 //! Properties: never panics; a file that loads obeys every table rule, every name in it
-//! is addressable as `NAME:SERVICE`, every hybrid clash it reports is one, and what
+//! is addressable as `NAME:SERVICE`, only hybrid VMs record a half-close, every hybrid clash it reports is one, and what
 //! `to_toml` writes for it loads back equal.
 #![no_main]
 
@@ -35,6 +35,10 @@ fuzz_target!(|data: &[u8]| {
                     PartitionKind::Hybrid { path } => assert!(path.is_absolute()),
                     PartitionKind::Local => {}
                 }
+                // Only hybrid VMs record a half-close (a default if the file has none).
+                let hybrid = matches!(p.kind, PartitionKind::Hybrid { .. });
+                assert_eq!(p.half_close.is_some(), hybrid);
+                assert!(hybrid || p.half_close().is_carried());
                 for q in &all[..i] {
                     assert_ne!(p.id, q.id);
                     assert_ne!(p.name, q.name);

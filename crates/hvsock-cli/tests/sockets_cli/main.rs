@@ -183,5 +183,6 @@ mod accept;
 mod cli;
 mod connect;
 mod exec;
+mod halfclose;
 mod listen;
 mod relay;
