@@ -289,7 +289,7 @@ impl serde::Serialize for HvAddr {
 /// Takes `VM:SERVICE` text whose parts need no lookup: VM a GUID or a wildcard name
 /// (`parent`, `any`, ...), SERVICE a GUID or `vsock:PORT`. Partition and service names
 /// are refused, with the reason: they mean something only against a registry and
-/// table (resolve them with [`syntax`](crate::addr::syntax)).
+/// table (resolve them with [`syntax`]).
 impl<'de> serde::Deserialize<'de> for HvAddr {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;

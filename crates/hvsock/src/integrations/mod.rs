@@ -1,6 +1,7 @@
-//! Framework integrations, each behind its feature: hyper ([`hyper`](crate::hyper),
-//! feature `hyper`), axum ([`axum`](crate::axum), feature `axum`), tonic
-//! ([`tonic`](crate::tonic), feature `tonic`) and `uuid::Uuid` conversions of
+//! Framework integrations, each behind its feature and re-exported at the crate root
+//! under the framework's name: `hvsock::hyper` (feature `hyper`: a client connector),
+//! `hvsock::axum` (feature `axum`: `axum::serve` on a listener), `hvsock::tonic`
+//! (feature `tonic`: gRPC servers and channels) and `uuid::Uuid` conversions of
 //! [`Guid`](crate::Guid) (feature `uuid`).
 //!
 //! They build on the tokio types ([`crate::net::tokio`]), so they work wherever those do
@@ -23,9 +24,9 @@ pub mod tonic;
 mod uuid;
 
 /// Both ends of an accepted or dialed connection, as request (or response) extension:
-/// tonic's [`Connected::ConnectInfo`](::tonic::transport::server::Connected) of an
-/// [`HvStream`](crate::net::tokio::HvStream), axum's `ConnectInfo<HvConnectInfo>`, and
-/// the extra of hyper's client [`Connection`](::hyper_util::client::legacy::connect::Connection).
+/// tonic's `Connected::ConnectInfo` of an [`HvStream`](crate::net::tokio::HvStream),
+/// axum's `ConnectInfo<HvConnectInfo>`, and the extra of hyper-util's client
+/// `Connection` (so in every response's extensions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HvConnectInfo {
     /// This side's address: the listener's bound address on a server (with a
