@@ -25,6 +25,7 @@ pub mod addr;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod integrations;
 pub mod net;
 // Route planning serves the Unix transports; on Windows (where the kernel routes) only
 // `Location` and the error helper are used.
@@ -58,6 +59,14 @@ pub use guid::{Guid, GuidParseError};
 pub use net::listener::{HvListener, Incoming};
 pub use net::stream::{ConnectionGuard, HvStream};
 pub use policy::Location;
+
+// The framework integrations by the framework's name: `hvsock::tonic::incoming`, ...
+#[cfg(feature = "axum")]
+pub use integrations::axum;
+#[cfg(feature = "hyper")]
+pub use integrations::hyper;
+#[cfg(feature = "tonic")]
+pub use integrations::tonic;
 
 /// The vsock CID of the host, as a guest sees it.
 pub const VSOCK_HOST_CID: u32 = 2;

@@ -268,6 +268,60 @@ impl fmt::Debug for HvAddr {
     }
 }
 
+/// Serializes as the [`Display`](fmt::Display) text, `VMID:SERVICEID` (as [`VmId`] and
+/// [`ServiceId`] serialize as their GUIDs).
+///
+/// ```
+/// use hvsock::{HvAddr, ServiceId, VmId};
+/// let a = HvAddr::new(VmId::PARENT, ServiceId::from_vsock_port(80));
+/// let json = serde_json::to_string(&a).unwrap();
+/// assert_eq!(json, r#""a42e7cda-d03f-480c-9cc2-a4de20abb878:00000050-facb-11e6-bd58-64006a7986d3""#);
+/// assert_eq!(serde_json::from_str::<HvAddr>(&json).unwrap(), a);
+/// // Deserializing also takes the lookup-free forms of the address syntax.
+/// assert_eq!(serde_json::from_str::<HvAddr>(r#""parent:vsock:80""#).unwrap(), a);
+/// ```
+impl serde::Serialize for HvAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Takes `VM:SERVICE` text whose parts need no lookup: VM a GUID or a wildcard name
+/// (`parent`, `any`, ...), SERVICE a GUID or `vsock:PORT`. Partition and service names
+/// are refused, with the reason: they mean something only against a registry and
+/// table (resolve them with [`syntax`]).
+impl<'de> serde::Deserialize<'de> for HvAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let spec = syntax::parse_addr(&s).map_err(D::Error::custom)?;
+        let vm_id = match spec.vm {
+            syntax::VmSpec::Id(v) => v,
+            syntax::VmSpec::Name(n) => {
+                let why = n.trim().parse::<Guid>().err();
+                return Err(D::Error::custom(format_args!(
+                    "{s:?}: the VM part {n:?} is not a GUID ({}) nor a wildcard name (any, \
+                     children, loopback, parent, broadcast, silohost); a serialized address \
+                     names no partition by name",
+                    why.map_or_else(String::new, |e| e.to_string())
+                )));
+            }
+        };
+        let service_id = match spec.service {
+            syntax::ServiceSpec::Id(v) => v,
+            syntax::ServiceSpec::Name(n) => {
+                let why = n.trim().parse::<Guid>().err();
+                return Err(D::Error::custom(format_args!(
+                    "{s:?}: the service part {n:?} is not a GUID ({}) nor vsock:PORT; a \
+                     serialized address names no service by name",
+                    why.map_or_else(String::new, |e| e.to_string())
+                )));
+            }
+        };
+        Ok(HvAddr { vm_id, service_id })
+    }
+}
+
 impl From<(VmId, ServiceId)> for HvAddr {
     fn from((vm_id, service_id): (VmId, ServiceId)) -> Self {
         HvAddr { vm_id, service_id }
