@@ -11,7 +11,8 @@
 //! the inner guest through the kernel, and the inner guest's CID 2 (PARENT) is the outer
 //! guest: exactly a KVM host and its VM, with no userspace backend in between.
 //!
-//! TCG inside TCG is slow: the inner kernel takes ~50-60 s to reach `/init` on 2 cores.
+//! TCG inside TCG is slow: the inner kernel took 50-75 s to reach `/init` on 2 cores of
+//! some machines, and 230-340 s on others.
 //!
 //! The inner guest has no agent: its `/init` runs [`VmConfig::guest_init`] (busybox `sh`,
 //! with [`VmConfig::env`] exported) and then idles until stopped; its console is a file
