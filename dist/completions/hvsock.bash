@@ -418,7 +418,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__agent)
-            opts="-v -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --verbose --config-dir --help"
+            opts="-v -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --verbose --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1278,7 +1278,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__listen)
-            opts="-k -v -e -h --keep-open --verbose --exec --max-children --config-dir --help"
+            opts="-k -v -e -h --keep-open --verbose --exec --max-children --systemd --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -222,6 +222,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --keep-open 'Keep accepting connections after the first'
             cand -v 'Log listening, connections and their end to stderr'
             cand --verbose 'Log listening, connections and their end to stderr'
+            cand --systemd 'Serve the listening socket passed by systemd (socket activation) instead of binding ADDR'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -250,6 +251,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --any 'Accept connections from any partition (bind ZERO), not only the parent'
             cand --install-service 'Register the agent service in this machine''s registry (run it on the host) and exit; says so if it is already registered'
+            cand --systemd 'Serve the listening socket passed by systemd (socket activation) instead of binding: in a guest, a .socket unit with ListenStream=vsock::18518'
             cand -v 'Log each connection and its end to stderr (errors are always logged)'
             cand --verbose 'Log each connection and its end to stderr (errors are always logged)'
             cand -h 'Print help (see more with ''--help'')'

@@ -131,6 +131,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -l max-children -d
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s k -l keep-open -d 'Keep accepting connections after the first'
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s v -l verbose -d 'Log listening, connections and their end to stderr'
+complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -l systemd -d 'Serve the listening socket passed by systemd (socket activation) instead of binding ADDR'
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -s t -l timeout -d 'Give up connecting after DUR: a number with ms, s or m (500ms, 2s, 1.5m; a bare number is seconds); at most 300s' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
@@ -146,6 +147,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l max-concurrent -
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l any -d 'Accept connections from any partition (bind ZERO), not only the parent'
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l install-service -d 'Register the agent service in this machine\'s registry (run it on the host) and exit; says so if it is already registered'
+complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l systemd -d 'Serve the listening socket passed by systemd (socket activation) instead of binding: in a guest, a .socket unit with ListenStream=vsock::18518'
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -s v -l verbose -d 'Log each connection and its end to stderr (errors are always logged)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -s e -l env -d 'Set K=V in CMD\'s environment (repeatable)' -r

@@ -49,7 +49,13 @@ pub const PEER_ENV: &str = "HVSOCK_PEER";
 /// room for other partitions. (A command's own children that keep the connection
 /// after it exits are not counted.)
 ///
-/// On Windows --exec and --max-children are refused (a Windows socket cannot be a
+/// With --systemd (socket activation, from a .socket unit with Accept=no), hvsock
+/// serves the listening socket systemd passed (LISTEN_FDS) instead of binding ADDR;
+/// ADDR still says what it serves, and the socket must be the one binding ADDR would
+/// create: in a guest `ListenStream=vsock::PORT` for PARENT or ANY, elsewhere the local
+/// listener's Unix socket (the error names its path). dist/systemd/ has examples.
+///
+/// On Windows --exec, --max-children and --systemd are refused (a Windows socket cannot be a
 /// command's stdin and stdout): pipe `hvsock listen` into the command instead.
 ///
 /// Failed accepts (e.g. too many open files) are logged and retried with a growing
@@ -61,7 +67,8 @@ Examples:
   hvsock listen children:echo --keep-open --exec cat     # an echo service
   hvsock listen any:\"My Shell\" -k -v --exec sh -c 'echo \"hi $HVSOCK_PEER\"; exec sh -i 2>&1'
   HVSOCK_PARTITION=sandbox hvsock listen parent:echo -e cat   # in a --local partition
-  hvsock listen loopback:vsock:7000 --exec sh -c 'cat; echo done'   # answers after EOF")]
+  hvsock listen loopback:vsock:7000 --exec sh -c 'cat; echo done'   # answers after EOF
+  hvsock listen --systemd parent:vsock:5000 -k -e cat   # in a guest, from a .socket unit")]
 pub struct ListenArgs {
     /// VM:SERVICE to listen on.
     #[arg(value_name = "ADDR")]
@@ -85,6 +92,10 @@ pub struct ListenArgs {
     /// in the listen backlog until one ends [default: 64].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_children: Option<u32>,
+    /// Serve the listening socket passed by systemd (socket activation) instead of
+    /// binding ADDR.
+    #[arg(long)]
+    systemd: bool,
 }
 
 /// --max-children when not given.
@@ -105,6 +116,13 @@ fn refuse_unix_options(args: &ListenArgs) -> Result<(), crate::platform::UnixOnl
         return Err(crate::platform::UnixOnly::new(
             "hvsock listen --max-children",
             WHY,
+        ));
+    }
+    if args.systemd {
+        return Err(crate::platform::UnixOnly::new(
+            "hvsock listen --systemd",
+            "socket activation passes sockets the systemd way (LISTEN_FDS), which \
+             Windows services do not",
         ));
     }
     Ok(())
@@ -128,6 +146,15 @@ pub(super) fn accept(l: &HvListener, backoff: &mut Backoff) -> (HvStream, HvAddr
     }
 }
 
+/// `--systemd`: a listener for `addr` over the sockets systemd passed; the `LISTEN_*`
+/// variables are cleared after (before any thread starts: see the callers).
+#[cfg(unix)]
+pub(crate) fn systemd_listener(ctx: &hvsock::Context, addr: HvAddr) -> std::io::Result<HvListener> {
+    let listener = HvListener::from_systemd(ctx, addr);
+    crate::sys::clear_listen_env();
+    listener
+}
+
 /// Runs `hvsock listen`.
 pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     #[cfg(windows)]
@@ -135,9 +162,16 @@ pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::e
     let dirs = &config.dirs;
     let addr = config.resolve(&args.addr)?;
     let ctx = config.context()?;
-    let listener = ctx
-        .bind(addr)
-        .map_err(|e| format!("listen {}: {}", args.addr, crate::hints::full(&e)))?;
+    #[cfg(unix)]
+    let listener = if args.systemd {
+        systemd_listener(&ctx, addr)
+    } else {
+        ctx.bind(addr)
+    };
+    #[cfg(windows)]
+    let listener = ctx.bind(addr);
+    let listener =
+        listener.map_err(|e| format!("listen {}: {}", args.addr, crate::hints::full(&e)))?;
     let verbose = args.verbose;
     warn_hybrid_clashes(dirs);
     if verbose {
