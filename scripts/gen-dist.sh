@@ -5,12 +5,18 @@
 #
 #   scripts/gen-dist.sh          # into dist/
 #   scripts/gen-dist.sh OUT      # into OUT/completions and OUT/man (what CI compares)
+#   HVSOCK_BIN=path/to/hvsock scripts/gen-dist.sh    # with that binary, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-dist}
 
-cargo build -q -p hvsock-cli --bin hvsock
-bin=${CARGO_TARGET_DIR:-target}/debug/hvsock
+# HVSOCK_BIN: an hvsock binary built already (scripts/test passes the tests' one).
+if [ -n "${HVSOCK_BIN:-}" ]; then
+    bin=$HVSOCK_BIN
+else
+    cargo build -q -p hvsock-cli --bin hvsock
+    bin=${CARGO_TARGET_DIR:-target}/debug/hvsock
+fi
 
 rm -rf "$out/completions" "$out/man"
 mkdir -p "$out/completions" "$out/man"
