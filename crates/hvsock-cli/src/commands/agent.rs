@@ -34,11 +34,12 @@ use std::time::Duration;
 /// The host must have the service registered (Hyper-V's GuestCommunicationServices):
 /// `hvsock agent --install-service` on the host does that, once.
 ///
-/// For guests, a systemd unit ships in dist/systemd/hvsock-agent.service: copy it to
+/// With --systemd the agent serves the listening socket systemd passed instead of
+/// binding (socket activation). For guests, the units ship in dist/systemd/:
+/// hvsock-agent.socket (ListenStream=vsock::18518, Accept=no) and
+/// dist/systemd/hvsock-agent.service (`hvsock agent --systemd`): copy both to
 /// /etc/systemd/system/, the binary to /usr/local/bin/hvsock, then
-/// `systemctl enable --now hvsock-agent`. With --systemd the agent serves the socket
-/// systemd passed instead (socket activation: dist/systemd/hvsock-agent.socket, with
-/// ListenStream=vsock::18518 and Accept=no).
+/// `systemctl enable --now hvsock-agent.socket`.
 #[derive(Args)]
 #[command(after_long_help = "\
 Examples:

@@ -55,8 +55,9 @@ pub const PEER_ENV: &str = "HVSOCK_PEER";
 /// create: in a guest `ListenStream=vsock::PORT` for PARENT or ANY, elsewhere the local
 /// listener's Unix socket (the error names its path). dist/systemd/ has examples.
 ///
-/// On Windows --exec, --max-children and --systemd are refused (a Windows socket cannot be a
+/// On Windows --exec and --max-children are refused (a Windows socket cannot be a
 /// command's stdin and stdout): pipe `hvsock listen` into the command instead.
+/// --systemd is refused there too.
 ///
 /// Failed accepts (e.g. too many open files) are logged and retried with a growing
 /// pause. Exit status: 0 (or CMD's status), 1 with one `hvsock: ...` line for errors.
