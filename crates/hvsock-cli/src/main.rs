@@ -71,6 +71,8 @@ enum Command {
     Demo(UnixOnlyArgs),
     #[command(subcommand)]
     Bench(commands::bench::BenchCmd),
+    Completions(commands::completions::CompletionsArgs),
+    Man(commands::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -104,6 +106,8 @@ fn main() -> ExitCode {
             "it runs an agent in a local partition, and both are Linux features",
         ),
         Command::Bench(c) => commands::bench::run(config, c),
+        Command::Completions(c) => commands::completions::run(c),
+        Command::Man(c) => commands::completions::run_man(c),
     };
     match result {
         Ok(code) => code,

@@ -198,6 +198,14 @@ fn what_exists_on_linux_only_is_refused_by_name_with_status_2() {
             "`hvsock listen --max-children` exists on Linux only",
         ),
         (
+            &["listen", "any:vsock:5000", "--systemd"][..],
+            "`hvsock listen --systemd` exists on Linux only",
+        ),
+        (
+            &["agent", "--systemd"][..],
+            "`hvsock agent` exists on Linux only",
+        ),
+        (
             &["vm", "add", "x", "--local"][..],
             "`hvsock vm add` exists on Linux only",
         ),

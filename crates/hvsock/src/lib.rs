@@ -21,6 +21,8 @@
 // errors over clippy's 128-byte line there; they are cold-path values either way.
 #![cfg_attr(windows, allow(clippy::result_large_err))]
 
+#[cfg(unix)]
+pub mod activation;
 pub mod addr;
 pub mod config;
 pub mod context;

@@ -34,15 +34,19 @@ use std::time::Duration;
 /// The host must have the service registered (Hyper-V's GuestCommunicationServices):
 /// `hvsock agent --install-service` on the host does that, once.
 ///
-/// For guests, a systemd unit ships in dist/hvsock-agent.service: copy it to
+/// With --systemd the agent serves the listening socket systemd passed instead of
+/// binding (socket activation). For guests, the units ship in dist/systemd/:
+/// hvsock-agent.socket (ListenStream=vsock::18518, Accept=no) and
+/// dist/systemd/hvsock-agent.service (`hvsock agent --systemd`): copy both to
 /// /etc/systemd/system/, the binary to /usr/local/bin/hvsock, then
-/// `systemctl enable --now hvsock-agent`.
+/// `systemctl enable --now hvsock-agent.socket`.
 #[derive(Args)]
 #[command(after_long_help = "\
 Examples:
   hvsock agent --install-service              # on the host, once
   HVSOCK_GUEST=1 hvsock agent                 # in a VM guest
   HVSOCK_PARTITION=sandbox hvsock agent -v    # in a --local partition
+  HVSOCK_GUEST=1 hvsock agent --systemd       # in a guest, from hvsock-agent.socket
   hvsock exec sandbox -- uname -a             # then, on the host
 Exit status: 0 after --install-service; 1 with one `hvsock: ...` line if the agent
 cannot start (otherwise it serves until killed).")]
@@ -63,8 +67,12 @@ pub struct AgentArgs {
     max_concurrent: u32,
     /// Register the agent service in this machine's registry (run it on the host) and
     /// exit; says so if it is already registered.
-    #[arg(long, conflicts_with_all = ["any", "copy_root"])]
+    #[arg(long, conflicts_with_all = ["any", "copy_root", "systemd"])]
     install_service: bool,
+    /// Serve the listening socket passed by systemd (socket activation) instead of
+    /// binding: in a guest, a .socket unit with ListenStream=vsock::18518.
+    #[arg(long)]
+    systemd: bool,
     /// Log each connection and its end to stderr (errors are always logged).
     #[arg(long, short)]
     verbose: bool,
@@ -144,11 +152,20 @@ pub fn run(config: &Config, args: AgentArgs) -> Result<ExitCode, Box<dyn std::er
             .collect(),
         ..AgentOptions::default()
     };
+    let vm = if args.any { VmId::ZERO } else { VmId::PARENT };
+    let addr = HvAddr::new(vm, SERVICE_ID);
+    // Taken before the runtime starts its threads (the variables are cleared).
+    let passed = match args.systemd {
+        true => Some(
+            crate::commands::listen::systemd_listener(&ctx, addr)
+                .map_err(|e| format!("--systemd: {}", crate::hints::full(&e)))?,
+        ),
+        false => None,
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let vm = if args.any { VmId::ZERO } else { VmId::PARENT };
-    let result = rt.block_on(serve(ctx, HvAddr::new(vm, SERVICE_ID), opts, args.verbose));
+    let result = rt.block_on(serve(ctx, addr, passed, opts, args.verbose));
     // Stops the connections' tasks (their processes are killed) without waiting for
     // blocked threads.
     rt.shutdown_timeout(Duration::from_secs(1));
@@ -158,6 +175,7 @@ pub fn run(config: &Config, args: AgentArgs) -> Result<ExitCode, Box<dyn std::er
 async fn serve(
     ctx: Context,
     addr: HvAddr,
+    passed: Option<hvsock::HvListener>,
     opts: AgentOptions,
     verbose: bool,
 ) -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -167,7 +185,11 @@ async fn serve(
         Location::Guest => "a VM guest".to_string(),
         Location::Local(id) => format!("local partition {}", describe_vm(id, &dirs)),
     };
-    let listener = HvListener::bind_with(&ctx, addr).map_err(|e| {
+    let listener = match passed {
+        Some(l) => HvListener::from_std(l),
+        None => HvListener::bind_with(&ctx, addr),
+    };
+    let listener = listener.map_err(|e| {
         format!(
             "cannot listen on {addr} in {where_}: {}",
             crate::hints::full(&e)

@@ -329,7 +329,7 @@ pub fn run(
 The same with a real VM:
   on the host:    hvsock agent --install-service
                   hvsock vm add myvm --hybrid /path/to/firecracker.vsock   (or --cid N)
-  in the guest:   HVSOCK_GUEST=1 hvsock agent        (or dist/hvsock-agent.service)
+  in the guest:   HVSOCK_GUEST=1 hvsock agent        (or dist/systemd/hvsock-agent.service)
   on the host:    hvsock exec myvm -- uname -a
                   hvsock shell myvm
                   hvsock cp ./file myvm:/tmp/"

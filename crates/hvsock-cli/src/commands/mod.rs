@@ -8,6 +8,7 @@ pub mod addr;
 #[cfg(unix)]
 pub mod agent;
 pub mod bench;
+pub mod completions;
 pub mod connect;
 pub mod cp;
 #[cfg(unix)]

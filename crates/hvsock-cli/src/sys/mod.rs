@@ -7,8 +7,9 @@
 //! zero-copy path (`relay::splice`), which Windows has no counterpart for: its relay
 //! copies through a buffer.
 //!
-//! `unix.rs` goes through rustix (no `unsafe`); `windows.rs` holds the CLI's only
-//! `unsafe` code, each block with a `// SAFETY:` comment.
+//! `unix.rs` goes through rustix (its one `unsafe` block clears systemd's `LISTEN_*`
+//! variables); `windows.rs` holds the rest of the CLI's `unsafe` code, each block with
+//! a `// SAFETY:` comment.
 
 #[cfg(unix)]
 mod unix;

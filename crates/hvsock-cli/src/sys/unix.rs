@@ -1,7 +1,7 @@
-//! Unix: `poll` for hang-up, `pipe2`, `splice` and `F_SETPIPE_SZ`, and the CPU time of
-//! this process.
+//! Unix: `poll` for hang-up, `pipe2`, `splice` and `F_SETPIPE_SZ`, the CPU time of
+//! this process, and clearing systemd's `LISTEN_*` variables.
 //!
-//! All through rustix: no `unsafe` code here.
+//! All through rustix, except that one environment change (`unsafe`, see there).
 
 use rustix::event::{PollFd, PollFlags};
 use rustix::pipe::{PipeFlags, SpliceFlags};
@@ -86,6 +86,17 @@ pub(crate) fn interrupted() -> io::Result<impl std::future::Future<Output = i32>
             _ = hup.recv() => libc::SIGHUP,
         }
     })
+}
+
+/// Removes systemd's `LISTEN_*` variables once `--systemd` took the sockets, so that
+/// the commands hvsock starts do not see them. Call it before this process starts any
+/// thread (`listen` and `agent` do, right after taking the sockets).
+#[allow(unsafe_code)]
+pub(crate) fn clear_listen_env() {
+    // SAFETY: the environment may only change while no other thread reads it; the
+    // only callers (`listen --systemd`, `agent --systemd`) run on main's thread before
+    // they start any thread or runtime, and nothing before them starts one.
+    unsafe { hvsock::activation::clear_listen_env() }
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ fn install_service_is_idempotent_and_agent_refuses_the_host() {
     assert_eq!(code(&out), 1);
     assert_stderr_has(&out, "HVSOCK_PARTITION");
     let help = env.ok(&["agent", "--help"]);
-    assert!(help.contains("dist/hvsock-agent.service"), "{help}");
+    assert!(help.contains("dist/systemd/hvsock-agent.service"), "{help}");
 }
 
 #[test]
@@ -81,4 +81,64 @@ fn agent_any_and_copy_root() {
     let out = env.run(&["agent", "--any", "--copy-root", "/no/such/dir"], b"");
     assert_eq!(code(&out), 1);
     assert_stderr_has(&out, "--copy-root /no/such/dir");
+}
+
+#[test]
+fn agent_serves_the_socket_systemd_passed() {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut env = Env::bare();
+    env.ok(&["agent", "--install-service"]);
+    // What hvsock-agent.socket would hold, for vm1 (a local partition: a Unix socket).
+    let ctx = Context::local(env.dirs(), "vm1").unwrap();
+    let path = hvsock::activation::socket_path(&ctx, (VmId::PARENT, SERVICE_ID))
+        .unwrap()
+        .unwrap();
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path.parent().unwrap())
+        .unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    // systemd's way: the socket at fd 3, LISTEN_PID the agent's own pid.
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("exec 3<&0 </dev/null; LISTEN_PID=$$ LISTEN_FDS=1 LISTEN_FDNAMES=hvsock-agent.socket exec \"$@\"")
+        .arg("sh")
+        .arg(BIN)
+        .args(["agent", "--systemd", "-v"])
+        .env("HVSOCK_CONFIG_DIR", &env.cfg)
+        .env("HVSOCK_RUNTIME_DIR", &env.run)
+        .env("HVSOCK_PARTITION", "vm1")
+        .env_remove("HVSOCK_GUEST")
+        .current_dir(env.tmp.path())
+        .stdin(Stdio::from(std::os::fd::OwnedFd::from(listener)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let (log, rx) = common::collect_lines(child.stderr.take().unwrap());
+    let agent = Agent { child, log };
+    match rx.recv_timeout(LIMIT) {
+        Ok(line) if line.contains("serving") => {}
+        other => panic!("agent did not start: {other:?}; log: {}", agent.log()),
+    }
+    env.agent = Some(agent);
+    // Commands run, and do not see systemd's variables (cleared once taken).
+    let out = env.run(
+        &[
+            "exec",
+            "vm1",
+            "--",
+            "sh",
+            "-c",
+            "echo \"hi ${LISTEN_FDS-unset} ${LISTEN_PID-unset}\"",
+        ],
+        b"",
+    );
+    assert_eq!(
+        (code(&out), stdout(&out)),
+        (0, "hi unset unset\n".to_string()),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.agent_alive());
 }

@@ -180,6 +180,7 @@ fn one_error_line(out: &Output) -> String {
 }
 
 mod accept;
+mod activation;
 mod cli;
 mod connect;
 mod exec;

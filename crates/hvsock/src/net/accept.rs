@@ -98,24 +98,42 @@ pub(crate) struct Core {
 
 impl Core {
     pub(crate) fn bind(ctx: &Context, addr: HvAddr) -> io::Result<Core> {
+        let mut core = Core::planned(ctx, addr)?;
+        let (plan, table) = (core.plan.clone(), core.table.clone());
+        if let Some(sel) = plan.local {
+            core.bind_local(sel)?;
+        }
+        if let VmSet::One(vm) = plan.hybrid {
+            core.claim_hybrid(vm, &table, true)?;
+        }
+        if plan.guest_vsock || matches!(plan.vsock, VmSet::One(_)) {
+            core.bind_vsock()?;
+        }
+        core.refresh(true)?;
+        Ok(core)
+    }
+
+    /// A loop for `addr` with its plan and limits, listening on nothing yet (what
+    /// [`bind`](Self::bind) and socket activation start from).
+    pub(crate) fn planned(ctx: &Context, addr: HvAddr) -> io::Result<Core> {
         let table = snapshot::table(&ctx.dirs)?;
         let plan = policy::plan_bind(ctx.location, addr, &table)?;
         if plan.crosses && ctx.location == Location::Host {
             policy::check_registered(&*snapshot::registry(&ctx.dirs)?, addr.service_id)?;
         }
         let settings = snapshot::settings(&ctx.dirs)?;
-        let mut core = Core {
+        Ok(Core {
             ctx: ctx.clone(),
             addr,
             selector: plan.local,
-            plan: plan.clone(),
+            plan,
             epoll: Arc::new(Epoll::new()?),
             next_token: 0,
             sources: HashMap::new(),
             hybrid_held: HashMap::new(),
             vsock_held: false,
             ready: VecDeque::new(),
-            table: table.clone(),
+            table,
             next_refresh: Instant::now() + REFRESH,
             handshake_timeout: ctx.handshake_timeout(),
             events: Vec::new(),
@@ -128,18 +146,7 @@ impl Core {
                 .max_connections_per_partition
                 .unwrap_or(crate::config::settings::DEFAULT_MAX_CONNECTIONS_PER_PARTITION),
             live: LiveCounts::default(),
-        };
-        if let Some(sel) = plan.local {
-            core.bind_local(sel)?;
-        }
-        if let VmSet::One(vm) = plan.hybrid {
-            core.claim_hybrid(vm, &table, true)?;
-        }
-        if plan.guest_vsock || matches!(plan.vsock, VmSet::One(_)) {
-            core.bind_vsock()?;
-        }
-        core.refresh(true)?;
-        Ok(core)
+        })
     }
 
     pub(crate) fn local_addr(&self) -> HvAddr {
@@ -168,7 +175,7 @@ impl Core {
 
     /// For wildcard host listeners: serve VMs added to the table since the last look,
     /// drop removed ones, and retry VMs another listener held.
-    fn refresh(&mut self, force: bool) -> io::Result<()> {
+    pub(crate) fn refresh(&mut self, force: bool) -> io::Result<()> {
         let dynamic = self.plan.hybrid == VmSet::All || self.plan.vsock == VmSet::All;
         if !dynamic || (!force && Instant::now() < self.next_refresh) {
             return Ok(());

@@ -7,6 +7,9 @@
 mod unix;
 #[cfg(unix)]
 pub(crate) use unix::*;
+// Public as `hvsock::activation::clear_listen_env`.
+#[cfg(unix)]
+pub use unix::clear_listen_env;
 
 #[cfg(windows)]
 mod windows;

@@ -1,7 +1,8 @@
 //! The system calls of a Unix platform (Linux today) that std and socket2 do not wrap:
 //! epoll, `poll`, `MSG_PEEK`, peer credentials, `FIONBIO`, user ids, and registering a
-//! descriptor with tokio. Through rustix, which wraps them safely; the one `unsafe`
-//! block left is tokio's registration contract.
+//! descriptor with tokio, taking the sockets systemd passed. Through rustix, which
+//! wraps them safely; the `unsafe` blocks left are tokio's registration contract, the
+//! vsock connect timeout, owning systemd's descriptors and clearing its variables.
 #![allow(unsafe_code)]
 
 use rustix::event::Timespec;
@@ -100,6 +101,107 @@ pub(crate) fn poll_one(fd: &impl AsFd, what: Ready, timeout: Duration) -> io::Re
         Err(rustix::io::Errno::INTR) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// This process's id.
+pub(crate) fn getpid() -> u32 {
+    rustix::process::getpid().as_raw_nonzero().get() as u32
+}
+
+/// Set once the descriptors systemd passed have been taken: each becomes one
+/// `OwnedFd`, once per process.
+static INHERITED_TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Takes ownership of the `n` descriptors from `first` on that systemd passed to this
+/// process (`LISTEN_FDS`, checked by the caller against `LISTEN_PID`), and marks them
+/// close-on-exec. Once per process: a second call is an error, as is a descriptor that
+/// is not open.
+pub(crate) fn take_inherited_fds(first: RawFd, n: usize) -> io::Result<Vec<OwnedFd>> {
+    use std::sync::atomic::Ordering;
+    let last = first
+        .checked_add(i32::try_from(n).map_err(|_| io::ErrorKind::InvalidInput)?)
+        .ok_or(io::ErrorKind::InvalidInput)?;
+    if INHERITED_TAKEN.swap(true, Ordering::SeqCst) {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "the sockets passed by systemd were taken already (once per process)",
+        ));
+    }
+    for fd in first..last {
+        // SAFETY: only used for this `fcntl(F_GETFD)`, which is harmless on any number:
+        // a closed one gives EBADF, which is the check.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        if let Err(e) = rustix::io::fcntl_getfd(borrowed) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("LISTEN_FDS says systemd passed fd {fd}, but it is not open: {e}"),
+            ));
+        }
+    }
+    let mut fds = Vec::with_capacity(n);
+    for fd in first..last {
+        // SAFETY: fds first..last are open (checked above) and were passed to this
+        // process by systemd for it to own (LISTEN_PID is our pid, checked by the
+        // caller); INHERITED_TAKEN makes this the only place that ever owns them.
+        let owned = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        // Commands this process starts must not inherit them.
+        rustix::io::fcntl_setfd(&owned, rustix::io::FdFlags::CLOEXEC)?;
+        fds.push(owned);
+    }
+    Ok(fds)
+}
+
+/// Removes `LISTEN_PID`, `LISTEN_FDS` and `LISTEN_FDNAMES` from the environment, so
+/// that the commands this process starts do not see them (`sd_listen_fds(1)` does the
+/// same).
+///
+/// # Safety
+///
+/// As [`std::env::remove_var`]: no other thread may read or write the environment at
+/// the same time (call it before starting threads).
+pub unsafe fn clear_listen_env() {
+    for var in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] {
+        // SAFETY: the caller guarantees that no other thread uses the environment.
+        unsafe { std::env::remove_var(var) };
+    }
+}
+
+/// What a descriptor passed as a listening socket is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SocketKind {
+    /// Not a socket at all.
+    NotSocket,
+    /// A socket that is not `SOCK_STREAM`.
+    NotStream,
+    /// A stream socket that is not listening.
+    NotListening,
+    /// A listening Unix stream socket.
+    Unix,
+    /// A listening AF_VSOCK stream socket.
+    Vsock,
+    /// A listening stream socket of another family (the raw `AF_*` number).
+    Other(u16),
+}
+
+/// Classifies `fd` with `getsockopt(SO_TYPE, SO_ACCEPTCONN, SO_DOMAIN)`.
+pub(crate) fn socket_kind(fd: &impl AsFd) -> io::Result<SocketKind> {
+    use rustix::net::{AddressFamily, SocketType, sockopt};
+    let ty = match sockopt::socket_type(fd) {
+        Ok(t) => t,
+        Err(rustix::io::Errno::NOTSOCK) => return Ok(SocketKind::NotSocket),
+        Err(e) => return Err(e.into()),
+    };
+    if ty != SocketType::STREAM {
+        return Ok(SocketKind::NotStream);
+    }
+    if !sockopt::socket_acceptconn(fd)? {
+        return Ok(SocketKind::NotListening);
+    }
+    Ok(match sockopt::socket_domain(fd)? {
+        AddressFamily::UNIX => SocketKind::Unix,
+        AddressFamily::VSOCK => SocketKind::Vsock,
+        other => SocketKind::Other(other.as_raw()),
+    })
 }
 
 /// A level-triggered epoll instance. Listeners use one to wait on all of their

@@ -54,8 +54,15 @@ pub const PEER_ENV: &str = "HVSOCK_PEER";
 /// room for other partitions. (A command's own children that keep the connection
 /// after it exits are not counted.)
 ///
+/// With --systemd (socket activation, from a .socket unit with Accept=no), hvsock
+/// serves the listening socket systemd passed (LISTEN_FDS) instead of binding ADDR;
+/// ADDR still says what it serves, and the socket must be the one binding ADDR would
+/// create: in a guest `ListenStream=vsock::PORT` for PARENT or ANY, elsewhere the local
+/// listener's Unix socket (the error names its path). dist/systemd/ has examples.
+///
 /// On Windows --exec and --max-children are refused (a Windows socket cannot be a
 /// command's stdin and stdout): pipe `hvsock listen` into the command instead.
+/// --systemd is refused there too.
 ///
 /// Failed accepts (e.g. too many open files) are logged and retried with a growing
 /// pause. Exit status: 0 (or CMD's status), 1 with one `hvsock: ...` line for errors.
@@ -68,7 +75,8 @@ Examples:
   HVSOCK_PARTITION=sandbox hvsock listen parent:echo -e cat   # in a --local partition
   hvsock listen loopback:vsock:7000 --exec sh -c 'cat; echo done'   # answers after EOF
   hvsock listen any:logs </dev/null > guest.log      # a guest's bytes, whatever its VMM
-  hvsock listen any:logs --idle-timeout 5s </dev/null   # stop 5s after the guest goes quiet")]
+  hvsock listen any:logs --idle-timeout 5s </dev/null   # stop 5s after the guest goes quiet
+  hvsock listen --systemd parent:vsock:5000 -k -e cat   # in a guest, from a .socket unit")]
 pub struct ListenArgs {
     /// VM:SERVICE to listen on.
     #[arg(value_name = "ADDR")]
@@ -95,6 +103,10 @@ pub struct ListenArgs {
     /// Without --exec: at stdin's end, half-close or keep the connection open.
     #[command(flatten)]
     at_end: StdinEndOpts,
+    /// Serve the listening socket passed by systemd (socket activation) instead of
+    /// binding ADDR.
+    #[arg(long)]
+    systemd: bool,
 }
 
 /// --max-children when not given.
@@ -115,6 +127,13 @@ fn refuse_unix_options(args: &ListenArgs) -> Result<(), crate::platform::UnixOnl
         return Err(crate::platform::UnixOnly::new(
             "hvsock listen --max-children",
             WHY,
+        ));
+    }
+    if args.systemd {
+        return Err(crate::platform::UnixOnly::new(
+            "hvsock listen --systemd",
+            "socket activation passes sockets the systemd way (LISTEN_FDS), which \
+             Windows services do not",
         ));
     }
     Ok(())
@@ -138,6 +157,15 @@ pub(super) fn accept(l: &HvListener, backoff: &mut Backoff) -> (HvStream, HvAddr
     }
 }
 
+/// `--systemd`: a listener for `addr` over the sockets systemd passed; the `LISTEN_*`
+/// variables are cleared after (before any thread starts: see the callers).
+#[cfg(unix)]
+pub(crate) fn systemd_listener(ctx: &hvsock::Context, addr: HvAddr) -> std::io::Result<HvListener> {
+    let listener = HvListener::from_systemd(ctx, addr);
+    crate::sys::clear_listen_env();
+    listener
+}
+
 /// Runs `hvsock listen`.
 pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     #[cfg(windows)]
@@ -155,9 +183,16 @@ pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::e
     let dirs = &config.dirs;
     let addr = config.resolve(&args.addr)?;
     let ctx = config.context()?;
-    let listener = ctx
-        .bind(addr)
-        .map_err(|e| format!("listen {}: {}", args.addr, crate::hints::full(&e)))?;
+    #[cfg(unix)]
+    let listener = if args.systemd {
+        systemd_listener(&ctx, addr)
+    } else {
+        ctx.bind(addr)
+    };
+    #[cfg(windows)]
+    let listener = ctx.bind(addr);
+    let listener =
+        listener.map_err(|e| format!("listen {}: {}", args.addr, crate::hints::full(&e)))?;
     let verbose = args.verbose;
     warn_hybrid_clashes(dirs);
     if verbose {

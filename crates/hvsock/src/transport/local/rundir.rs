@@ -145,13 +145,15 @@ pub(crate) fn ensure_dirs(root: &Path, dir: &Path, gid: Option<u32>) -> io::Resu
 }
 
 /// A bound, listening Unix socket that owns its path: dropping it removes the socket
-/// file and its lock file.
+/// file (unless systemd made it) and its lock file.
 #[derive(Debug)]
 pub(crate) struct ClaimedSocket {
     pub socket: Socket,
     path: PathBuf,
     lock_path: PathBuf,
     _lock: File,
+    /// The socket file is systemd's (socket activation): it stays for the next start.
+    adopted: bool,
 }
 
 impl ClaimedSocket {
@@ -163,7 +165,9 @@ impl ClaimedSocket {
 impl Drop for ClaimedSocket {
     fn drop(&mut self) {
         // Still holding the lock, so no new owner can be racing us for these paths.
-        let _ = std::fs::remove_file(&self.path);
+        if !self.adopted {
+            let _ = std::fs::remove_file(&self.path);
+        }
         let _ = std::fs::remove_file(&self.lock_path);
     }
 }
@@ -173,9 +177,8 @@ pub(crate) fn is_in_use(e: &io::Error) -> bool {
     e.kind() == ErrorKind::AddrInUse
 }
 
-/// Binds and listens on `path`, claiming it with its lock file. A path held by a live
-/// listener gives `AddrInUse`; a stale socket file is replaced.
-pub(crate) fn claim(path: &Path, backlog: i32) -> io::Result<ClaimedSocket> {
+/// Takes the lock file of the socket `path`: `AddrInUse` while a live listener holds it.
+fn lock(path: &Path) -> io::Result<(PathBuf, File)> {
     let mut lock_name = path.as_os_str().to_owned();
     lock_name.push(".lock");
     let lock_path = PathBuf::from(lock_name);
@@ -211,6 +214,27 @@ pub(crate) fn claim(path: &Path, backlog: i32) -> io::Result<ClaimedSocket> {
             _ => continue,
         }
     };
+    Ok((lock_path, lock))
+}
+
+/// A listening socket at `path` that systemd bound (socket activation), claimed like
+/// [`claim`] but left in place on drop.
+pub(crate) fn adopt(socket: Socket, path: &Path) -> io::Result<ClaimedSocket> {
+    let (lock_path, lock) = lock(path)?;
+    socket.set_nonblocking(true)?;
+    Ok(ClaimedSocket {
+        socket,
+        path: path.to_owned(),
+        lock_path,
+        _lock: lock,
+        adopted: true,
+    })
+}
+
+/// Binds and listens on `path`, claiming it with its lock file. A path held by a live
+/// listener gives `AddrInUse`; a stale socket file is replaced.
+pub(crate) fn claim(path: &Path, backlog: i32) -> io::Result<ClaimedSocket> {
+    let (lock_path, lock) = lock(path)?;
     match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == ErrorKind::NotFound => {}
@@ -227,6 +251,7 @@ pub(crate) fn claim(path: &Path, backlog: i32) -> io::Result<ClaimedSocket> {
         path: path.to_owned(),
         lock_path,
         _lock: lock,
+        adopted: false,
     })
 }
 
