@@ -205,6 +205,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--hybrid', '--hybrid', [CompletionResultType]::ParameterName, 'The VM''s hybrid-vsock Unix socket (stored as an absolute path)')
             [CompletionResult]::new('--cid', '--cid', [CompletionResultType]::ParameterName, 'The VM''s vsock context id (3 or more)')
             [CompletionResult]::new('--uid', '--uid', [CompletionResultType]::ParameterName, 'With --local: only processes of this user (or root) may act as the partition (checked with the kernel''s peer credentials)')
+            [CompletionResult]::new('--half-close', '--half-close', [CompletionResultType]::ParameterName, 'With --hybrid: whether the VMM carries a half-close [default: lost]')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'A local partition on this machine')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -213,7 +214,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         }
         'hvsock;vm;list' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON array of {id, name, kind, path | cid}')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON array of {id, name, kind, path | cid, half_close}')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -258,6 +259,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Run CMD [ARGS...] for each connection, the connection as its stdin and stdout')
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Run CMD [ARGS...] for each connection, the connection as its stdin and stdout')
             [CompletionResult]::new('--max-children', '--max-children', [CompletionResultType]::ParameterName, 'With --keep-open --exec: run at most N commands at once; more connections wait in the listen backlog until one ends [default: 64]')
+            [CompletionResult]::new('--half-close', '--half-close', [CompletionResultType]::ParameterName, 'At stdin''s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'After stdin''s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Keep accepting connections after the first')
             [CompletionResult]::new('--keep-open', '--keep-open', [CompletionResultType]::ParameterName, 'Keep accepting connections after the first')
@@ -271,6 +274,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;connect' {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Give up connecting after DUR: a number with ms, s or m (500ms, 2s, 1.5m; a bare number is seconds); at most 300s')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up connecting after DUR: a number with ms, s or m (500ms, 2s, 1.5m; a bare number is seconds); at most 300s')
+            [CompletionResult]::new('--half-close', '--half-close', [CompletionResultType]::ParameterName, 'At stdin''s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'After stdin''s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log the connection to stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the connection to stderr')
@@ -281,6 +286,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;relay' {
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Give up connecting to TO after DUR (500ms, 2s, 1m; at most 300s)')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Give up connecting to TO after DUR (500ms, 2s, 1m; at most 300s)')
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Once one direction of a connection has ended, close both when the other has moved nothing for DUR (500ms, 2s, 1m) [default: wait for it to end]')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log the listening address, every connection and its byte counts to stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the listening address, every connection and its byte counts to stderr')

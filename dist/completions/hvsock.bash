@@ -708,7 +708,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__connect)
-            opts="-t -v -h --timeout --verbose --config-dir --help"
+            opts="-t -v -h --timeout --verbose --half-close --idle-timeout --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +719,14 @@ _hvsock() {
                     return 0
                     ;;
                 -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --half-close)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1278,7 +1286,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__listen)
-            opts="-k -v -e -h --keep-open --verbose --exec --max-children --systemd --config-dir --help"
+            opts="-k -v -e -h --keep-open --verbose --exec --max-children --half-close --idle-timeout --systemd --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1293,6 +1301,14 @@ _hvsock() {
                     return 0
                     ;;
                 --max-children)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --half-close)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1330,7 +1346,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__relay)
-            opts="-t -v -h --connect-timeout --verbose --config-dir --help"
+            opts="-t -v -h --connect-timeout --verbose --idle-timeout --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1341,6 +1357,10 @@ _hvsock() {
                     return 0
                     ;;
                 -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1726,7 +1746,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__add)
-            opts="-h --id --hybrid --cid --local --uid --config-dir --help"
+            opts="-h --id --hybrid --cid --local --uid --half-close --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1745,6 +1765,10 @@ _hvsock() {
                     return 0
                     ;;
                 --uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --half-close)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

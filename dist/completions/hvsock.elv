@@ -174,6 +174,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --hybrid 'The VM''s hybrid-vsock Unix socket (stored as an absolute path)'
             cand --cid 'The VM''s vsock context id (3 or more)'
             cand --uid 'With --local: only processes of this user (or root) may act as the partition (checked with the kernel''s peer credentials)'
+            cand --half-close 'With --hybrid: whether the VMM carries a half-close [default: lost]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --local 'A local partition on this machine'
             cand -h 'Print help (see more with ''--help'')'
@@ -181,7 +182,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;vm;list'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand --json 'JSON array of {id, name, kind, path | cid}'
+            cand --json 'JSON array of {id, name, kind, path | cid, half_close}'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -217,6 +218,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand -e 'Run CMD [ARGS...] for each connection, the connection as its stdin and stdout'
             cand --exec 'Run CMD [ARGS...] for each connection, the connection as its stdin and stdout'
             cand --max-children 'With --keep-open --exec: run at most N commands at once; more connections wait in the listen backlog until one ends [default: 64]'
+            cand --half-close 'At stdin''s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes'
+            cand --idle-timeout 'After stdin''s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand -k 'Keep accepting connections after the first'
             cand --keep-open 'Keep accepting connections after the first'
@@ -229,6 +232,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;connect'= {
             cand -t 'Give up connecting after DUR: a number with ms, s or m (500ms, 2s, 1.5m; a bare number is seconds); at most 300s'
             cand --timeout 'Give up connecting after DUR: a number with ms, s or m (500ms, 2s, 1.5m; a bare number is seconds); at most 300s'
+            cand --half-close 'At stdin''s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes'
+            cand --idle-timeout 'After stdin''s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand -v 'Log the connection to stderr'
             cand --verbose 'Log the connection to stderr'
@@ -238,6 +243,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;relay'= {
             cand -t 'Give up connecting to TO after DUR (500ms, 2s, 1m; at most 300s)'
             cand --connect-timeout 'Give up connecting to TO after DUR (500ms, 2s, 1m; at most 300s)'
+            cand --idle-timeout 'Once one direction of a connection has ended, close both when the other has moved nothing for DUR (500ms, 2s, 1m) [default: wait for it to end]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand -v 'Log the listening address, every connection and its byte counts to stderr'
             cand --verbose 'Log the listening address, every connection and its byte counts to stderr'

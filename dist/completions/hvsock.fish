@@ -110,11 +110,12 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcom
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -l hybrid -d 'The VM\'s hybrid-vsock Unix socket (stored as an absolute path)' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -l cid -d 'The VM\'s vsock context id (3 or more)' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -l uid -d 'With --local: only processes of this user (or root) may act as the partition (checked with the kernel\'s peer credentials)' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -l half-close -d 'With --hybrid: whether the VMM carries a half-close [default: lost]' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -l local -d 'A local partition on this machine'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from list" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
-complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from list" -l json -d 'JSON array of {id, name, kind, path | cid}'
+complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from list" -l json -d 'JSON array of {id, name, kind, path | cid, half_close}'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from show" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from show" -l json -d 'JSON object {id, name, kind, path | cid}'
@@ -128,16 +129,25 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcom
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s e -l exec -d 'Run CMD [ARGS...] for each connection, the connection as its stdin and stdout' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -l max-children -d 'With --keep-open --exec: run at most N commands at once; more connections wait in the listen backlog until one ends [default: 64]' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -l half-close -d 'At stdin\'s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes' -r -f -a "auto\t'When the connection\'s transport carries it (`hvsock vm show` says for a VM)'
+always\t'Always (over a VMM that loses it, the VMM closes the whole connection)'
+never\t'Never: stdin\'s end is not sent; the peer\'s bytes are copied until it closes'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -l idle-timeout -d 'After stdin\'s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s k -l keep-open -d 'Keep accepting connections after the first'
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s v -l verbose -d 'Log listening, connections and their end to stderr'
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -l systemd -d 'Serve the listening socket passed by systemd (socket activation) instead of binding ADDR'
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -s t -l timeout -d 'Give up connecting after DUR: a number with ms, s or m (500ms, 2s, 1.5m; a bare number is seconds); at most 300s' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -l half-close -d 'At stdin\'s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes' -r -f -a "auto\t'When the connection\'s transport carries it (`hvsock vm show` says for a VM)'
+always\t'Always (over a VMM that loses it, the VMM closes the whole connection)'
+never\t'Never: stdin\'s end is not sent; the peer\'s bytes are copied until it closes'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -l idle-timeout -d 'After stdin\'s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -s v -l verbose -d 'Log the connection to stderr'
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -s t -l connect-timeout -d 'Give up connecting to TO after DUR (500ms, 2s, 1m; at most 300s)' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -l idle-timeout -d 'Once one direction of a connection has ended, close both when the other has moved nothing for DUR (500ms, 2s, 1m) [default: wait for it to end]' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -s v -l verbose -d 'Log the listening address, every connection and its byte counts to stderr'
 complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -s h -l help -d 'Print help (see more with \'--help\')'
