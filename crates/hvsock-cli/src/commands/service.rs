@@ -299,11 +299,18 @@ pub fn run(config: &Config, cmd: ServiceCmd) -> Result<ExitCode, Box<dyn std::er
             };
             let (entries, mut skipped) = parse_import(&file, &bytes)?;
             let pairs: Vec<_> = entries.iter().map(|(id, n, _)| (*id, n.clone())).collect();
+            // A set, not a scan of `entries` per added service: imports of 100k services
+            // must stay linear.
+            let disabled: std::collections::HashSet<_> = entries
+                .iter()
+                .filter(|(_, _, on)| !on)
+                .map(|(id, _, _)| *id)
+                .collect();
             let report = Registry::update(dirs, |r| {
                 let report = r.import(&pairs);
                 // What the file marks disabled stays disabled here (services.toml only).
                 for s in &report.added {
-                    if entries.iter().any(|(id, _, on)| *id == s.id && !on) {
+                    if disabled.contains(&s.id) {
                         r.set_enabled(&s.id.to_string(), false)?;
                     }
                 }
