@@ -114,4 +114,8 @@ pub enum PartitionError {
     /// An owner uid was given for a VM.
     #[error("{0:?} is a VM: only a --local partition has an owner uid")]
     NotLocal(String),
+    /// A connect form other than `port` was given for a partition that is not a hybrid
+    /// VM.
+    #[error("{0:?} is not a hybrid VM: only a hybrid VM's VMM has a connect form")]
+    NotHybrid(String),
 }
