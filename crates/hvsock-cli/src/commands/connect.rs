@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::messages::describe_vm;
-use crate::options::parse_connect_timeout;
+use crate::options::{WaitOpt, parse_connect_timeout};
 use crate::stdio::{StdinPump, serve_stdio};
 use clap::Args;
 use std::process::ExitCode;
@@ -31,7 +31,8 @@ Examples:
   hvsock connect myvm:\"My Echo Service\" < request > reply
   hvsock connect loopback:echo --timeout 500ms
   HVSOCK_PARTITION=sandbox hvsock connect parent:echo    # as the --local partition
-  tar c dir | hvsock connect myvm:vsock:6000             # the VM: hvsock listen ... | tar x")]
+  tar c dir | hvsock connect myvm:vsock:6000             # the VM: hvsock listen ... | tar x
+  hvsock connect myvm:echo --wait 60s                    # right after starting the VM")]
 pub struct ConnectArgs {
     /// VM:SERVICE to connect to.
     #[arg(value_name = "ADDR")]
@@ -46,6 +47,8 @@ pub struct ConnectArgs {
         value_parser = parse_connect_timeout
     )]
     timeout: Duration,
+    #[command(flatten)]
+    wait: WaitOpt,
     /// Log the connection to stderr.
     #[arg(long, short)]
     verbose: bool,
@@ -55,8 +58,9 @@ pub struct ConnectArgs {
 pub fn run(config: &Config, args: ConnectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let addr = config.resolve(&args.addr)?;
     let ctx = config.context()?;
-    let stream = ctx
-        .connect_timeout(addr, args.timeout)
+    let stream = args
+        .wait
+        .connect(&ctx, addr, args.timeout)
         .map_err(|e| format!("connect {}: {}", args.addr, crate::hints::full(&e)))?;
     if args.verbose {
         eprintln!(

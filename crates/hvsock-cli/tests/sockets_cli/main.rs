@@ -185,3 +185,4 @@ mod connect;
 mod exec;
 mod listen;
 mod relay;
+mod wait;

@@ -8,7 +8,7 @@ use hvsock::partitions::{Partition, PartitionError, PartitionKind, PartitionTabl
 use serde_json::{Value, json};
 use std::process::ExitCode;
 
-/// One VM as JSON: {id, name, kind, path | cid, uid}.
+/// One VM as JSON: {id, name, kind, path and connect_form | cid, uid}.
 pub fn partition_json(p: &Partition) -> Value {
     let mut v = json!({
         "id": p.id.to_string(),
@@ -16,7 +16,10 @@ pub fn partition_json(p: &Partition) -> Value {
         "kind": p.kind.as_str(),
     });
     match &p.kind {
-        PartitionKind::Hybrid { path } => v["path"] = json!(path.to_string_lossy()),
+        PartitionKind::Hybrid { path } => {
+            v["path"] = json!(path.to_string_lossy());
+            v["connect_form"] = json!(p.connect_form.as_str());
+        }
         PartitionKind::Cid { cid } => v["cid"] = json!(cid),
         PartitionKind::Local => {}
     }
@@ -39,7 +42,10 @@ fn row(p: &Partition) -> String {
 
 fn target(p: &Partition) -> String {
     match &p.kind {
-        PartitionKind::Hybrid { path } => path.display().to_string(),
+        PartitionKind::Hybrid { path } if p.connect_form.is_port() => path.display().to_string(),
+        PartitionKind::Hybrid { path } => {
+            format!("{} ({} form)", path.display(), p.connect_form)
+        }
         PartitionKind::Cid { cid } => cid.to_string(),
         PartitionKind::Local => "-".into(),
     }
@@ -56,6 +62,7 @@ pub(super) fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::
             cid,
             local,
             uid,
+            connect_form,
         } => {
             let kind = match (hybrid, cid, local) {
                 (Some(path), None, false) => PartitionKind::Hybrid { path },
@@ -67,6 +74,9 @@ pub(super) fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::
                 let id = t.add(&name, id.map(VmId), kind)?;
                 if uid.is_some() {
                     t.set_uid(&id.to_string(), uid)?;
+                }
+                if let Some(form) = connect_form {
+                    t.set_connect_form(&id.to_string(), form)?;
                 }
                 Ok(id)
             })?;
@@ -90,7 +100,10 @@ pub(super) fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::
                 println!("name:   {}", p.name);
                 println!("kind:   {}", p.kind.as_str());
                 match &p.kind {
-                    PartitionKind::Hybrid { path } => println!("path:   {}", path.display()),
+                    PartitionKind::Hybrid { path } => {
+                        println!("path:   {}", path.display());
+                        println!("connect: {} form", p.connect_form);
+                    }
                     PartitionKind::Cid { cid } => println!("cid:    {cid}"),
                     PartitionKind::Local => {}
                 }
