@@ -4,6 +4,7 @@
 
 mod common;
 #[path = "common/vmm.rs"]
+#[allow(dead_code)]
 mod vmm;
 use common::*;
 use hvsock::net::{ConnectOptions, Dialer};
