@@ -2,8 +2,9 @@
 //! edited by hand.
 //!
 //! Properties: never panics; a file that loads obeys every table rule (a connect form
-//! only on hybrid VMs), every name in it is addressable as `NAME:SERVICE`, every hybrid
-//! clash it reports is one, and what `to_toml` writes for it loads back equal.
+//! only on hybrid VMs), every name in it is addressable as `NAME:SERVICE`, only hybrid
+//! VMs record a half-close, every hybrid clash it reports is one, and what `to_toml`
+//! writes for it loads back equal.
 #![no_main]
 
 mod common;
@@ -40,6 +41,10 @@ fuzz_target!(|data: &[u8]| {
                     p.connect_form == ConnectForm::Port
                         || matches!(p.kind, PartitionKind::Hybrid { .. })
                 );
+                // Only hybrid VMs record a half-close (a default if the file has none).
+                let hybrid = matches!(p.kind, PartitionKind::Hybrid { .. });
+                assert_eq!(p.half_close.is_some(), hybrid);
+                assert!(hybrid || p.half_close().is_carried());
                 for q in &all[..i] {
                     assert_ne!(p.id, q.id);
                     assert_ne!(p.name, q.name);

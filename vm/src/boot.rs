@@ -244,10 +244,7 @@ impl Vm {
             .arg("-initrd")
             .arg(initrd)
             .arg("-append")
-            .arg(format!(
-                "console=ttyS0 panic=-1 quiet loglevel=4 {}",
-                cfg.kernel_args
-            ))
+            .arg(format!("{} {}", image::KERNEL_ARGS, cfg.kernel_args))
             .stdin(Stdio::null())
             .stdout(log_file(&vm.dir.join("qemu.log"))?)
             .stderr(Stdio::from(

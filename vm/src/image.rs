@@ -10,6 +10,13 @@ use std::thread;
 
 use crate::{HarnessError, io_err};
 
+/// The kernel command line of every guest (a [`crate::VmConfig::kernel_args`] is appended).
+///
+/// `tsc=reliable`: under TCG the vCPUs' TSCs drift apart, so on some runs the kernel marks
+/// the TSC unstable at boot ("TSCs unsynchronized") and falls back to the HPET, and every
+/// clock read becomes an emulated MMIO access. The test guests need no TSC watchdog.
+pub const KERNEL_ARGS: &str = "console=ttyS0 panic=-1 quiet loglevel=4 tsc=reliable";
+
 /// Modules the guest needs for virtio-vsock, in load order (dependencies first).
 pub const VSOCK_MODULES: &[&str] = &[
     "virtio_ring",

@@ -97,7 +97,9 @@ pub(crate) use error::io_err;
 pub use guest::{GuestOutput, echo_rtt, hybrid_connect};
 pub use image::Initramfs;
 pub(crate) use initramfs::build_initramfs;
-pub use tools::{Tools, build_static_bin, build_static_bin_profile, cache_dir, target_dir};
+pub use tools::{
+    Tools, build_static_bin, build_static_bin_profile, cache_dir, guest_profile, target_dir,
+};
 
 /// The vsock port of the harness's guest agent.
 pub const AGENT_PORT: u32 = 52_000;

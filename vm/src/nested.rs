@@ -124,10 +124,7 @@ impl<'a> NestedGuest<'a> {
             cid = cfg.cid,
             kernel = q(&kernel),
             initrd = q(&initrd),
-            append = shell_quote(&format!(
-                "console=ttyS0 panic=-1 quiet loglevel=4 {}",
-                cfg.kernel_args
-            )),
+            append = shell_quote(&format!("{} {}", image::KERNEL_ARGS, cfg.kernel_args)),
             console = console_path(cfg.cid),
         );
         let pid = outer.spawn(&script)?;

@@ -205,8 +205,8 @@ pub fn check_static(path: &Path) -> Result<(), HarnessError> {
 pub const STATIC_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// Builds binary `bin` of workspace package `package` statically linked
-/// (`-C target-feature=+crt-static`, target [`STATIC_TARGET`], dev profile, debug info
-/// stripped) into `<target>/vm-static`, so the normal build is not invalidated, and
+/// (`-C target-feature=+crt-static`, target [`STATIC_TARGET`], profile [`guest_profile`],
+/// debug info stripped) into `<target>/vm-static`, so the normal build is not invalidated, and
 /// returns its path. Each (package, bin) is built once per process.
 ///
 /// ```no_run
@@ -214,7 +214,13 @@ pub const STATIC_TARGET: &str = "x86_64-unknown-linux-gnu";
 /// # Ok::<(), hvsock_vm::HarnessError>(())
 /// ```
 pub fn build_static_bin(package: &str, bin: &str) -> Result<PathBuf, HarnessError> {
-    build_static_bin_profile(package, bin, "dev")
+    build_static_bin_profile(package, bin, &guest_profile())
+}
+
+/// The cargo profile of guest binaries: `HVSOCK_VM_PROFILE`, by default `guest` (the
+/// workspace's dev profile at opt-level 1: TCG guests run unoptimized code very slowly).
+pub fn guest_profile() -> String {
+    env::var("HVSOCK_VM_PROFILE").unwrap_or_else(|_| "guest".into())
 }
 
 /// [`build_static_bin`] with a cargo profile (`"dev"`, `"release"`, ...).

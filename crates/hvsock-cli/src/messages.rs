@@ -78,6 +78,26 @@ pub fn print_list<T>(
     }
 }
 
+/// Said once when stdin ends and `--half-close auto` sends no half-close because the
+/// VM's VMM cannot carry it: why the command keeps waiting, and what else to do.
+pub fn half_close_withheld(vm: &str) -> String {
+    format!(
+        "hvsock: stdin ended; its end is not sent to {vm}: the VM's VMM cannot carry a \
+         half-close (`hvsock vm show`), so a peer that answers only after the end of its \
+         input (like sha256sum) gets none over it; printing what the peer sends until it \
+         closes (--idle-timeout DUR to stop earlier, --half-close always to send it anyway)"
+    )
+}
+
+/// Said once when `--half-close always` sends a half-close to a VM whose VMM loses it.
+pub fn half_close_lost_warning(vm: &str) -> String {
+    format!(
+        "hvsock: warning: sending the end of stdin to {vm}, whose VMM cannot carry a \
+         half-close: it closes the whole connection, and what the peer sends after it is \
+         lost (--half-close auto keeps the connection open)"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,6 +106,43 @@ pub fn parse_idle_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// When `connect` and `listen` send a half-close at stdin's end.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HalfCloseMode {
+    /// When the connection's transport carries it (`hvsock vm show` says for a VM).
+    Auto,
+    /// Always (over a VMM that loses it, the VMM closes the whole connection).
+    Always,
+    /// Never: stdin's end is not sent; the peer's bytes are copied until it closes.
+    Never,
+}
+
+impl HalfCloseMode {
+    /// Whether to send the half-close on a stream whose transport carries (or not) it.
+    pub fn sends(self, carried: hvsock::partitions::HalfClose) -> bool {
+        match self {
+            HalfCloseMode::Auto => carried.is_carried(),
+            HalfCloseMode::Always => true,
+            HalfCloseMode::Never => false,
+        }
+    }
+}
+
+/// What `connect` and `listen` do when stdin ends (`--half-close`, `--idle-timeout`).
+#[derive(Args, Clone, Copy, Debug)]
+pub struct StdinEndOpts {
+    /// At stdin's end, shut down sending (a half-close: the peer reads EOF and can still
+    /// answer): auto = where the transport carries it (not over a hybrid VM recorded
+    /// `--half-close lost`: its VMM would close the whole connection); never = keep the
+    /// connection open and print what the peer sends until it closes.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub half_close: HalfCloseMode,
+    /// After stdin's end, close the connection once the peer has sent nothing for DUR
+    /// (like socat -t, ncat -q): 500ms, 2s, 1m.
+    #[arg(long, value_name = "DUR", value_parser = parse_idle_timeout)]
+    pub idle_timeout: Option<Duration>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +176,13 @@ mod tests {
         let want = hvsock::net::Dialer::new(Duration::from_secs(60))
             .options(hvsock::net::ConnectOptions::new().timeout(Duration::from_secs(5)));
         assert_eq!(w.dialer(Duration::from_secs(5)), Some(want));
+    }
+
+    #[test]
+    fn half_close_modes() {
+        use hvsock::partitions::HalfClose::{Carried, Lost};
+        assert!(HalfCloseMode::Auto.sends(Carried) && !HalfCloseMode::Auto.sends(Lost));
+        assert!(HalfCloseMode::Always.sends(Lost) && HalfCloseMode::Always.sends(Carried));
+        assert!(!HalfCloseMode::Never.sends(Carried) && !HalfCloseMode::Never.sends(Lost));
     }
 }

@@ -276,3 +276,46 @@ fn host_listeners_serve_openvmm_guests_on_path_guid_too() {
     assert!(vmm.host_socket_for(SVC.port()).exists());
     assert!(!vmm.host_socket_for_guid(SVC).exists());
 }
+
+/// `half_close()` comes from the route: a hybrid VM's entry in the table (`lost` by
+/// default, then `carried` once recorded), on both ends and through the tokio type;
+/// a local partition's connections carry it.
+#[test]
+fn half_close_is_what_the_table_says_of_the_route() {
+    use hvsock::partitions::{HalfClose, PartitionTable};
+    let f = Fixture::new();
+    let vmm = FakeVmm::for_vm(&f, "vm1", VM);
+    vmm.guest_ports.lock().unwrap().insert(SVC.port());
+    let s = f.host().connect(HvAddr::new(VM, SVC)).unwrap();
+    assert_eq!(s.half_close(), HalfClose::Lost);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let t = rt.block_on(async { hvsock::net::tokio::HvStream::from_std(s) });
+    assert_eq!(t.unwrap().half_close(), HalfClose::Lost);
+    let l = f.host().bind(HvAddr::new(VmId::ZERO, SVC)).unwrap();
+    let _g = vmm.guest_connect(SVC.port()).unwrap();
+    let (accepted, _) = l.accept().unwrap();
+    assert_eq!(accepted.half_close(), HalfClose::Lost);
+    assert_eq!(accepted.try_clone().unwrap().half_close(), HalfClose::Lost);
+    drop(l);
+
+    PartitionTable::update(&f.dirs, |t| t.set_half_close("vm1", HalfClose::Carried)).unwrap();
+    let s = f.host().connect(HvAddr::new(VM, SVC)).unwrap();
+    assert_eq!(s.half_close(), HalfClose::Carried);
+    let l = f.host().bind(HvAddr::new(VM, SVC)).unwrap();
+    let _g = vmm.guest_connect(SVC.port()).unwrap();
+    assert_eq!(l.accept().unwrap().0.half_close(), HalfClose::Carried);
+
+    // Local partitions: Unix sockets, which carry it.
+    let l = f.host().bind(HvAddr::new(VmId::CHILDREN, SVC)).unwrap();
+    // The listener answers the local handshake from its accept loop.
+    let server = std::thread::spawn(move || l.accept().unwrap().0.half_close());
+    let c = f
+        .local("a")
+        .connect(HvAddr::new(VmId::PARENT, SVC))
+        .unwrap();
+    assert_eq!(c.half_close(), HalfClose::Carried);
+    assert_eq!(server.join().unwrap(), HalfClose::Carried);
+}

@@ -24,7 +24,14 @@ pub(super) fn host_to_guest_library_echo(env: &Env) {
 /// Host -> guest with the CLI: `hvsock connect NAME:SERVICE` on stdin/stdout.
 pub(super) fn host_to_guest_cli_echo(env: &Env) {
     let mut cli = env.cli();
-    cli.args(["connect", &format!("{VM_NAME}:echo")]);
+    // The VM was added `--half-close lost` (the default): stdin's EOF is not sent, so
+    // the connection stays open until the guest's `cat` ends, or the idle timeout.
+    cli.args([
+        "connect",
+        &format!("{VM_NAME}:echo"),
+        "--idle-timeout",
+        "2s",
+    ]);
     let mut child = hvsock_testkit::proc::spawn_piped(cli);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
@@ -38,8 +45,7 @@ pub(super) fn host_to_guest_cli_echo(env: &Env) {
     let mut back = vec![0u8; block.len()];
     stdout.read_exact(&mut back).unwrap();
     assert!(back == block, "CLI echo differs");
-    // stdin's EOF half-closes; this backend turns that into a full close, so the CLI
-    // sees the end of the connection and exits normally.
+    // After stdin's EOF the CLI waits for more of the answer, then exits normally.
     drop(stdin);
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
@@ -49,7 +55,7 @@ pub(super) fn host_to_guest_cli_echo(env: &Env) {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("hvsock connect did not exit after stdin's EOF");
+            panic!("hvsock connect did not exit 2 s after stdin's EOF and the last answer");
         }
         thread::sleep(Duration::from_millis(20));
     };

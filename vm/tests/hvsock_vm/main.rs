@@ -24,7 +24,8 @@
 //! What the backend cannot carry (see `hvsock_vm`'s crate docs) is pinned by steps of
 //! its own, so that a fixed backend is noticed: a half-close in either direction
 //! (`half_close_over_this_backend`; echoes here read a known length instead of waiting
-//! for EOF) and a host reset (`host_close_with_unread_data_is_lost`). Bulk echoes keep
+//! for EOF) and a host reset (`host_close_with_unread_data_is_lost`); what the CLI does
+//! about the half-close (`cli_on_a_vmm_that_loses_half_close`). Bulk echoes keep
 //! at most [`WINDOW`] bytes in flight per connection. Half-close over a transport that
 //! carries it (kernel vhost-vsock, `vm add --cid`) is tested by `nested_vm`.
 
@@ -65,6 +66,8 @@ const KILLED: ServiceId = ServiceId::from_vsock_port(5006);
 const HALF: ServiceId = ServiceId::from_vsock_port(5007);
 /// Guest `vm-guest gen` server: guest -> host data on a host-initiated connection.
 const GEN: ServiceId = ServiceId::from_vsock_port(5008);
+/// Guest `listen --exec sha256sum`: answers only after its input ends.
+const SHA: ServiceId = ServiceId::from_vsock_port(5009);
 /// Not a vsock template GUID: its vsock port is its Data1, 0x4856536b.
 const GUID_SVC: ServiceId = ServiceId(Guid::from_u128(0x4856_536b_7a31_4e2d_9c8b_0123_4567_89ab));
 
@@ -79,6 +82,7 @@ const SERVICES: &[(&str, ServiceId)] = &[
     ("half", HALF),
     ("gen", GEN),
     ("guid-svc", GUID_SVC),
+    ("sha", SHA),
 ];
 
 /// Most bytes one echo connection has in flight (vhost-device-vsock 0.3.0 can wedge a
@@ -118,7 +122,7 @@ impl Drop for GuestProc<'_> {
 impl Env {
     fn start() -> Env {
         let t = Instant::now();
-        let profile = std::env::var("HVSOCK_VM_PROFILE").unwrap_or_else(|_| "dev".into());
+        let profile = hvsock_vm::guest_profile();
         let hvsock = build_static_bin_profile("hvsock-cli", "hvsock", &profile)
             .expect("static hvsock build");
         eprintln!(
@@ -378,6 +382,7 @@ fn mb_s(bytes: u64, d: Duration) -> f64 {
 mod close;
 mod echo;
 mod figures;
+mod halfclose;
 mod integrity;
 mod registry;
 
@@ -397,6 +402,7 @@ const STEPS: &[Step] = steps![
     echo::guest_clients_end_cleanly_when_the_host_closes,
     close::half_close_over_this_backend,
     close::host_close_with_unread_data_is_lost,
+    halfclose::cli_on_a_vmm_that_loses_half_close,
     registry::registry_enforcement,
     registry::non_template_guid,
     integrity::integrity_echo_16_parallel,

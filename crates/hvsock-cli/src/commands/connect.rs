@@ -2,8 +2,8 @@
 
 use crate::config::Config;
 use crate::messages::describe_vm;
-use crate::options::{WaitOpt, parse_connect_timeout};
-use crate::stdio::{StdinPump, serve_stdio};
+use crate::options::{StdinEndOpts, WaitOpt, parse_connect_timeout};
+use crate::stdio::{AtStdinEnd, StdinPump, StdioEnd, serve_stdio};
 use clap::Args;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,6 +15,13 @@ use std::time::Duration;
 /// else is. When stdin ends, the sending side is shut down (a half-close): the peer
 /// reads EOF and can still answer, and `hvsock connect` keeps printing until the peer
 /// has finished sending and no more can be sent to it.
+///
+/// Over a hybrid VM whose VMM loses a half-close (Firecracker, vhost-device-vsock: it
+/// would close the whole connection and the answer would be lost; `hvsock vm show`
+/// says), stdin's end is not sent by default (--half-close auto): the connection stays
+/// open and what the peer sends is printed until it closes, or until it has been silent
+/// for --idle-timeout. A peer that answers only after the end of its input (like
+/// sha256sum) cannot be used over such a VM; hvsock says so on stderr.
 ///
 /// ADDR is VM:SERVICE, as in `hvsock addr encode --help`: VM is a GUID, `parent`,
 /// `loopback` or a partition name from `hvsock vm list`; SERVICE is a GUID, vsock:PORT
@@ -31,6 +38,8 @@ Examples:
   hvsock connect myvm:\"My Echo Service\" < request > reply
   hvsock connect loopback:echo --timeout 500ms
   HVSOCK_PARTITION=sandbox hvsock connect parent:echo    # as the --local partition
+  echo ping | hvsock connect fc1:echo --idle-timeout 2s  # Firecracker VM: stop 2s after the answer
+  hvsock connect fc1:echo --half-close never < req       # open until the guest closes
   tar c dir | hvsock connect myvm:vsock:6000             # the VM: hvsock listen ... | tar x
   hvsock connect myvm:echo --wait 60s                    # right after starting the VM")]
 pub struct ConnectArgs {
@@ -52,6 +61,8 @@ pub struct ConnectArgs {
     /// Log the connection to stderr.
     #[arg(long, short)]
     verbose: bool,
+    #[command(flatten)]
+    at_end: StdinEndOpts,
 }
 
 /// Runs `hvsock connect`.
@@ -70,10 +81,17 @@ pub fn run(config: &Config, args: ConnectArgs) -> Result<ExitCode, Box<dyn std::
         );
     }
     let stream = Arc::new(stream);
+    let at_end = AtStdinEnd::new(&args.at_end, &stream, &config.dirs);
     let pump = StdinPump::start();
-    serve_stdio(&stream, &pump).map_err(|e| format!("{}: {e}", args.addr))?;
+    let end = serve_stdio(&stream, &pump, at_end).map_err(|e| format!("{}: {e}", args.addr))?;
     if args.verbose {
-        eprintln!("hvsock: connection to {} closed", args.addr);
+        match end {
+            StdioEnd::IdleTimeout => eprintln!(
+                "hvsock: closing the connection to {}: nothing received for the idle timeout",
+                args.addr
+            ),
+            _ => eprintln!("hvsock: connection to {} closed", args.addr),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::endpoint::Endpoint;
-use crate::options::parse_connect_timeout;
+use crate::options::{parse_connect_timeout, parse_idle_timeout};
 use clap::Args;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -24,7 +24,14 @@ use std::time::Duration;
 ///
 /// Each client gets its own connection to TO; any number are relayed at once. When one
 /// side finishes sending, the other side's sending direction is shut down (half-close)
-/// and the other direction goes on until it finishes too. A connection that fails (TO
+/// and the other direction goes on until it finishes too. To a hybrid VM whose VMM
+/// loses a half-close (`hvsock vm show`; it would close the whole connection and drop
+/// the answer), no half-close is sent while the other side's full close can be seen
+/// (Unix and hvsock clients; after a TCP client's FIN it is sent, as before). A pair
+/// whose one side has closed altogether is closed at once (what it sent has been
+/// passed on; nothing can reach it any more), so finished connections never pile up;
+/// --idle-timeout also closes a pair whose one direction has ended when the other
+/// moves nothing for DUR. A connection that fails (TO
 /// refuses, a reset) is logged to stderr and closed; the relay keeps running. Nothing
 /// is printed on stdout. Where this process is, for hvsock endpoints: the host, unless
 /// HVSOCK_PARTITION=NAME or HVSOCK_GUEST=1.
@@ -39,6 +46,8 @@ Examples:
   HVSOCK_GUEST=1 hvsock relay unix:/run/host-api.sock hvsock:parent:\"Host API\"
   # On the host: let partitions reach a TCP server as service `web`:
   hvsock relay hvsock:children:web tcp:127.0.0.1:8080
+  # A Firecracker VM's service for local clients; drop pairs 30s after one side ends:
+  hvsock relay unix:/run/fc1-api.sock hvsock:fc1:api --idle-timeout 30s
   # Pick a free port and log it:
   hvsock relay -v tcp:127.0.0.1:0 hvsock:loopback:echo"
 )]
@@ -61,6 +70,10 @@ pub struct RelayArgs {
     /// Log the listening address, every connection and its byte counts to stderr.
     #[arg(long, short)]
     verbose: bool,
+    /// Once one direction of a connection has ended, close both when the other has
+    /// moved nothing for DUR (500ms, 2s, 1m) [default: wait for it to end].
+    #[arg(long, value_name = "DUR", value_parser = parse_idle_timeout)]
+    idle_timeout: Option<Duration>,
 }
 
 /// Runs `hvsock relay` on a multi-threaded runtime until SIGINT or SIGTERM (Ctrl-C on
@@ -74,6 +87,7 @@ pub fn run(config: &Config, args: RelayArgs) -> Result<ExitCode, Box<dyn std::er
         to: args.to,
         connect_timeout: args.connect_timeout,
         verbose: args.verbose,
+        idle_timeout: args.idle_timeout,
     };
     rt.block_on(relay.run(config))?;
     Ok(ExitCode::SUCCESS)

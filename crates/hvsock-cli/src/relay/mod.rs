@@ -1,6 +1,7 @@
 //! The relay's engine: bind FROM, accept clients, connect each to TO and run both
 //! directions of every connection at once (see [`pump`]; Linux splices, `splice`).
 
+mod pair;
 mod pump;
 #[cfg(unix)]
 mod splice;
@@ -14,7 +15,8 @@ use crate::messages::{describe_vm, warn_hybrid_clashes};
 use hvsock::net::tokio as hvtokio;
 use hvsock::paths::Dirs;
 use hvsock::{Context, HvAddr};
-use pump::{Conn, forward};
+use pair::{PairEnd, run_pair};
+use pump::Conn;
 use std::io::{self, ErrorKind};
 #[cfg(unix)]
 use std::path::PathBuf;
@@ -136,7 +138,8 @@ impl Target {
 }
 
 /// Relays one client: connects to TO, then both directions until both are done (or
-/// one fails, which closes the whole connection).
+/// one fails, which closes the whole connection; or one side ended and closed, or the
+/// idle timeout: see [`pair`]).
 async fn relay_one(id: u64, client: Conn, who: String, to: Arc<RelayTo>) {
     let server = match to.target.connect(to.timeout).await {
         Ok(s) => s,
@@ -152,28 +155,21 @@ async fn relay_one(id: u64, client: Conn, who: String, to: Arc<RelayTo>) {
     if to.verbose {
         eprintln!("hvsock: relay #{id}: {who} -> {}", to.text);
     }
-    let (cr, cw) = client.into_split();
-    let (sr, sw) = server.into_split();
-    // One task per direction, so both can run on both cores at once.
-    let up = tokio::spawn(forward(cr, sw));
-    let down = tokio::spawn(forward(sr, cw));
-    let aborts = [up.abort_handle(), down.abort_handle()];
-    let joined = |h: tokio::task::JoinHandle<io::Result<u64>>| async move {
-        h.await.map_err(io::Error::other)?
-    };
-    let result = tokio::try_join!(joined(up), joined(down));
-    if result.is_err() {
-        // One direction failed: the whole connection closes.
-        for a in aborts {
-            a.abort();
-        }
-    }
-    match result {
-        Ok((up, down)) => {
-            if to.verbose {
-                eprintln!("hvsock: relay #{id} done: {up} bytes sent, {down} bytes received");
+    match run_pair(client, server, to.idle_timeout).await {
+        Ok(end) if to.verbose => match end {
+            PairEnd::Done(up, down) => {
+                eprintln!("hvsock: relay #{id} done: {up} bytes sent, {down} bytes received")
             }
-        }
+            PairEnd::Closed { which, moved } => eprintln!(
+                "hvsock: relay #{id} closed: {which} ended and then closed altogether \
+                 ({moved} bytes moved)"
+            ),
+            PairEnd::Idle { moved } => eprintln!(
+                "hvsock: relay #{id} closed: nothing moved for the idle timeout after one \
+                 side ended ({moved} bytes moved)"
+            ),
+        },
+        Ok(_) => {}
         Err(e) => eprintln!("hvsock: relay #{id} from {who}: {e}"),
     }
 }
@@ -184,6 +180,7 @@ struct RelayTo {
     text: String,
     timeout: Duration,
     verbose: bool,
+    idle_timeout: Option<Duration>,
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -215,6 +212,8 @@ pub struct Relay {
     pub connect_timeout: Duration,
     /// Log the listening address, every connection and its byte counts to stderr.
     pub verbose: bool,
+    /// After one direction of a connection ended, close it when nothing moved this long.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Relay {
@@ -239,6 +238,7 @@ impl Relay {
             text: self.to.to_string(),
             timeout: self.connect_timeout,
             verbose: self.verbose,
+            idle_timeout: self.idle_timeout,
         });
         let mut id = 0u64;
         let mut backoff = Backoff::new();

@@ -7,7 +7,9 @@
 
 use hvsock::net::tokio as hvtokio;
 use std::io::{self, ErrorKind};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, tcp};
 #[cfg(unix)]
 use tokio::net::{UnixStream, unix};
@@ -37,6 +39,22 @@ pub(crate) enum Writer {
 }
 
 impl Conn {
+    /// Whether a half-close sent to this socket reaches its peer (TCP and Unix sockets
+    /// carry it; an hvsock stream as its route says: `HvStream::half_close`).
+    pub(crate) fn carries_half_close(&self) -> bool {
+        match self {
+            Conn::Hv(s) => s.half_close().is_carried(),
+            _ => true,
+        }
+    }
+
+    /// Whether this side's peer closing altogether can be told from its half-close
+    /// (the socket then reports a hang-up): Unix sockets, hybrid vsock (a Unix socket)
+    /// and AF_VSOCK do; after a TCP FIN either may have happened.
+    pub(crate) fn shows_full_close(&self) -> bool {
+        cfg!(unix) && !matches!(self, Conn::Tcp(_))
+    }
+
     pub(crate) fn into_split(self) -> (Reader, Writer) {
         match self {
             Conn::Tcp(s) => {
@@ -57,6 +75,23 @@ impl Conn {
 }
 
 impl Reader {
+    /// Whether the peer of this socket has closed altogether (Unix: `POLLHUP`); never
+    /// seen on Windows, where only `--idle-timeout` ends a half-finished pair.
+    pub(super) fn hung_up(&self) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            let fd = match self {
+                Reader::Tcp(r) => r.as_ref().as_fd(),
+                Reader::Unix(r) => r.as_ref().as_fd(),
+                Reader::Hv(r) => r.as_fd(),
+            };
+            crate::sys::hung_up(&fd, std::time::Duration::ZERO).unwrap_or(true)
+        }
+        #[cfg(windows)]
+        false
+    }
+
     pub(super) fn as_async(&mut self) -> &mut (dyn AsyncRead + Unpin + Send) {
         match self {
             Reader::Tcp(r) => r,
@@ -81,24 +116,35 @@ impl Writer {
 /// The buffer of one direction of one connection (buffered copy).
 const BUF_SIZE: usize = 256 * 1024;
 
-/// Moves one direction of a connection: everything `from` sends goes to `to`, then
-/// `to` is shut down for writing (the half-close carried through). Returns the bytes
-/// moved.
+/// Bytes moved so far by both directions of one connection (for `--idle-timeout`).
+pub(crate) type Moved = Arc<AtomicU64>;
+
+/// Moves one direction of a connection: everything `from` sends goes to `to`, then,
+/// with `half_close`, `to` is shut down for writing (the half-close carried through).
+/// Returns the bytes moved and both halves: `to` is kept open without `half_close`
+/// (dropping a write half would shut it down), until the caller closes the pair.
 ///
 /// This is the data path: on Linux splice(2) through a pipe (the bytes never enter
 /// user space), or, where the kernel refuses splice for a socket, a buffered copy; on
-/// Windows the buffered copy.
-pub(crate) async fn forward(mut from: Reader, mut to: Writer) -> io::Result<u64> {
+/// Windows the buffered copy. Every chunk moved is added to `moved`.
+pub(crate) async fn forward(
+    mut from: Reader,
+    mut to: Writer,
+    half_close: bool,
+    moved: Moved,
+) -> io::Result<(u64, Reader, Writer)> {
     #[cfg(unix)]
-    let total = super::splice::copy(&mut from, &mut to).await?;
+    let total = super::splice::copy(&mut from, &mut to, &moved).await?;
     #[cfg(windows)]
-    let total = buffered_copy(&mut from, &mut to, &[]).await?;
-    match to.as_async().shutdown().await {
-        // The peer is gone altogether: nothing to shut down.
-        Err(e) if e.kind() == ErrorKind::NotConnected => {}
-        r => r?,
+    let total = buffered_copy(&mut from, &mut to, &[], &moved).await?;
+    if half_close {
+        match to.as_async().shutdown().await {
+            // The peer is gone altogether: nothing to shut down.
+            Err(e) if e.kind() == ErrorKind::NotConnected => {}
+            r => r?,
+        }
     }
-    Ok(total)
+    Ok((total, from, to))
 }
 
 /// The fallback: a buffered copy, after writing `head` (bytes already read).
@@ -106,9 +152,21 @@ pub(super) async fn buffered_copy(
     from: &mut Reader,
     to: &mut Writer,
     head: &[u8],
+    moved: &AtomicU64,
 ) -> io::Result<u64> {
     let w = to.as_async();
     w.write_all(head).await?;
-    let mut r = BufReader::with_capacity(BUF_SIZE, from.as_async());
-    Ok(head.len() as u64 + tokio::io::copy_buf(&mut r, w).await?)
+    moved.fetch_add(head.len() as u64, Ordering::Relaxed);
+    let r = from.as_async();
+    let mut buf = vec![0u8; BUF_SIZE];
+    let mut total = head.len() as u64;
+    loop {
+        let n = r.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(total);
+        }
+        w.write_all(&buf[..n]).await?;
+        total += n as u64;
+        moved.fetch_add(n as u64, Ordering::Relaxed);
+    }
 }

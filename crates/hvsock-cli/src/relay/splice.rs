@@ -5,6 +5,7 @@ use crate::sys;
 use std::fmt;
 use std::io::{self, ErrorKind};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::Interest;
 
 /// The pipe buffer asked for one direction of one connection (zero-copy path).
@@ -72,7 +73,7 @@ fn splice_unsupported(e: &io::Error) -> bool {
 /// drained before it is filled again (so a `WouldBlock` always comes from the socket,
 /// never from the pipe). `Ok(None)`: splice is not supported for these sockets and
 /// nothing was moved.
-async fn splice_copy(from: &Reader, to: &Writer) -> io::Result<Option<u64>> {
+async fn splice_copy(from: &Reader, to: &Writer, moved: &AtomicU64) -> io::Result<Option<u64>> {
     let (pipe_r, pipe_w) = sys::pipe()?;
     // A larger pipe means fewer syscalls; the kernel may give less, which is fine.
     let cap = sys::set_pipe_size(&pipe_w, PIPE_SIZE).unwrap_or(64 * 1024);
@@ -101,6 +102,7 @@ async fn splice_copy(from: &Reader, to: &Writer) -> io::Result<Option<u64>> {
             }
         }
         total += n as u64;
+        moved.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 
@@ -119,17 +121,17 @@ impl std::error::Error for SpliceFallback {}
 /// Everything `from` sends, to `to`: spliced, or by the buffered copy where the kernel
 /// refuses splice for one of the sockets (the bytes already taken into the pipe then
 /// go first). Returns the bytes moved.
-pub(super) async fn copy(from: &mut Reader, to: &mut Writer) -> io::Result<u64> {
-    match splice_copy(from, to).await {
+pub(super) async fn copy(from: &mut Reader, to: &mut Writer, moved: &AtomicU64) -> io::Result<u64> {
+    match splice_copy(from, to, moved).await {
         Ok(Some(n)) => Ok(n),
-        Ok(None) => buffered_copy(from, to, &[]).await,
+        Ok(None) => buffered_copy(from, to, &[], moved).await,
         Err(e) if e.get_ref().is_some_and(|i| i.is::<SpliceFallback>()) => {
             let head = e
                 .into_inner()
                 .and_then(|i| i.downcast::<SpliceFallback>().ok())
                 .map(|b| b.0)
                 .unwrap_or_default();
-            buffered_copy(from, to, &head).await
+            buffered_copy(from, to, &head, moved).await
         }
         Err(e) => Err(e),
     }
@@ -158,7 +160,13 @@ mod tests {
         let (unix_in, mut unix_out) = UnixStream::pair().unwrap();
         let (r, _w) = relay_side.into_split();
         let (_r2, w) = unix_in.into_split();
-        let task = tokio::spawn(forward(Reader::Tcp(r), Writer::Unix(w)));
+        let moved = crate::relay::pump::Moved::default();
+        let task = tokio::spawn(forward(
+            Reader::Tcp(r),
+            Writer::Unix(w),
+            true,
+            moved.clone(),
+        ));
         let data = pattern(5 * 1024 * 1024 + 123);
         let sent = data.clone();
         let writer = tokio::spawn(async move {
@@ -170,7 +178,8 @@ mod tests {
         unix_out.read_to_end(&mut got).await.unwrap();
         assert_eq!(got.len(), data.len());
         assert!(got == data, "bytes differ");
-        assert_eq!(task.await.unwrap().unwrap(), data.len() as u64);
+        assert_eq!(task.await.unwrap().unwrap().0, data.len() as u64);
+        assert_eq!(moved.load(Ordering::Relaxed), data.len() as u64);
         drop(writer.await.unwrap());
     }
 }

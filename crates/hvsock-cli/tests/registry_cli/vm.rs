@@ -245,3 +245,70 @@ fn vm_add_connect_form_is_stored_listed_and_shown() {
         "uuid",
     ]);
 }
+
+/// `vm add --half-close`: stored for hybrid VMs (default `lost`), shown by `list` and
+/// `show` (and their JSON), refused for other kinds; cid and local VMs carry it.
+#[test]
+fn vm_half_close_is_recorded_and_shown() {
+    let e = Env::new();
+    let dir = e.tmp.path().join("vms");
+    std::fs::create_dir(&dir).unwrap();
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    e.ok(&["vm", "add", "fc", "--hybrid", &p("fc.sock")]);
+    e.ok(&[
+        "vm",
+        "add",
+        "ch",
+        "--hybrid",
+        &p("ch.sock"),
+        "--half-close",
+        "carried",
+    ]);
+    e.ok(&["vm", "add", "q", "--cid", "4"]);
+    let list = e.json(&["vm", "list", "--json"]);
+    let hc: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["half_close"].clone())
+        .collect();
+    assert_eq!(hc, ["lost", "carried", "carried"]);
+    let table = e.ok(&["vm", "list"]);
+    assert!(
+        table.lines().next().unwrap().contains("HALF-CLOSE"),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains(" lost ") && l.ends_with("fc")),
+        "{table}"
+    );
+    assert!(e.ok(&["vm", "show", "fc"]).contains("half-close: lost"));
+    assert_eq!(
+        e.json(&["vm", "show", "ch", "--json"])["half_close"],
+        "carried"
+    );
+    // Only a hybrid VMM can lose it: refused, and nothing is added.
+    let err = e.fail(&["vm", "add", "q2", "--cid", "5", "--half-close", "lost"]);
+    assert!(err.contains("not a --hybrid VM"), "{err}");
+    assert_eq!(
+        e.json(&["vm", "list", "--json"]).as_array().unwrap().len(),
+        3
+    );
+    let out = e
+        .cmd()
+        .args([
+            "vm",
+            "add",
+            "x",
+            "--hybrid",
+            &p("x.sock"),
+            "--half-close",
+            "maybe",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("carried"));
+}

@@ -183,6 +183,7 @@ mod accept;
 mod cli;
 mod connect;
 mod exec;
+mod halfclose;
 mod listen;
 mod relay;
 mod wait;

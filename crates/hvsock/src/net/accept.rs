@@ -3,7 +3,7 @@
 //! handshakes in progress, so a slow or silent peer never delays anyone else.
 
 use crate::addr::{HvAddr, VmId};
-use crate::config::partitions::PartitionTable;
+use crate::config::partitions::{HalfClose, PartitionTable};
 use crate::config::snapshot;
 use crate::context::Context;
 use crate::policy::{self, BindPlan, Location, Relation, Selector, VmSet};
@@ -44,9 +44,10 @@ impl Source {
     }
 }
 
-/// A connection ready for the user, with its peer as this side names it and the
-/// ticket that counts it against its partition's limit.
-pub(crate) type Accepted = (Socket, HvAddr, Option<Ticket>);
+/// A connection ready for the user, with its peer as this side names it, the ticket
+/// that counts it against its partition's limit and whether its transport carries a
+/// half-close.
+pub(crate) type Accepted = (Socket, HvAddr, Option<Ticket>, HalfClose);
 
 /// Open connections per peer partition of one listener.
 type LiveCounts = Arc<Mutex<HashMap<VmId, usize>>>;
@@ -347,10 +348,20 @@ impl Core {
     /// Queues a connection (still non-blocking: the std listener switches it to
     /// blocking, the tokio one keeps it so).
     pub(crate) fn push(&mut self, sock: Socket, rel: Relation, ticket: Option<Ticket>) {
+        // A child reached over a hybrid VMM may lose it (the table says); the parent,
+        // local partitions and kernel vsock carry it.
+        let half_close = match rel {
+            Relation::Child(vm) => self
+                .table
+                .get(vm)
+                .map_or(HalfClose::Carried, |p| p.half_close()),
+            Relation::Parent | Relation::SelfPartition => HalfClose::Carried,
+        };
         self.ready.push_back((
             sock,
             HvAddr::new(rel.peer_vm_id(), self.addr.service_id),
             ticket,
+            half_close,
         ));
     }
 

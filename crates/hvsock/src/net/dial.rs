@@ -3,6 +3,7 @@
 //! (the steps are in `crate::transport::deadline`).
 
 use crate::addr::HvAddr;
+use crate::config::partitions::HalfClose;
 use crate::config::snapshot;
 use crate::context::{Context, check_connect_timeout};
 use crate::net::stream::HvStream;
@@ -36,10 +37,18 @@ pub(crate) fn connect(ctx: &Context, addr: HvAddr, timeout: Duration) -> io::Res
         }
         Route::Vsock { cid, port } => vsock::dial::dial_vsock(*cid, *port, deadline, &what)?,
     };
+    // What the route carries, from the table the plan came from (never from the peer).
+    let half_close = match &plan.route {
+        Route::Hybrid { path, .. } => table
+            .by_hybrid_path(path)
+            .map_or(HalfClose::Lost, |p| p.half_close()),
+        Route::Local { .. } | Route::Vsock { .. } => HalfClose::Carried,
+    };
     Ok(HvStream::from_parts(
         sock,
         HvAddr::new(ctx.own_id(), addr.service_id),
         plan.peer,
         None,
+        half_close,
     ))
 }

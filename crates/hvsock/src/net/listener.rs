@@ -133,7 +133,16 @@ impl HvListener {
         #[cfg(windows)]
         {
             let (sock, peer) = self.listening.accept()?;
-            Ok((HvStream::from_parts(sock, self.addr, peer, None), peer))
+            Ok((
+                HvStream::from_parts(
+                    sock,
+                    self.addr,
+                    peer,
+                    None,
+                    crate::config::partitions::HalfClose::Carried,
+                ),
+                peer,
+            ))
         }
         #[cfg(unix)]
         self.accept_unix()
@@ -143,11 +152,12 @@ impl HvListener {
     fn accept_unix(&self) -> io::Result<(HvStream, HvAddr)> {
         let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some((sock, peer, ticket)) = core.pop() {
+            if let Some((sock, peer, ticket, half_close)) = core.pop() {
                 if crate::sys::set_blocking(&sock).is_err() {
                     continue;
                 }
-                let s = HvStream::from_parts(sock, self.addr, peer, ticket.map(Arc::new));
+                let ticket = ticket.map(Arc::new);
+                let s = HvStream::from_parts(sock, self.addr, peer, ticket, half_close);
                 return Ok((s, peer));
             }
             let timeout = if self.nonblocking.load(Ordering::Relaxed) {

@@ -1,6 +1,7 @@
 //! [`HvStream`]: a connected Hyper-V socket (std, blocking).
 
 use crate::addr::{HvAddr, ToHvAddr};
+use crate::config::partitions::HalfClose;
 use crate::context::Context;
 use crate::net::accept::Ticket;
 use socket2::Socket;
@@ -72,6 +73,8 @@ pub struct HvStream {
     peer: HvAddr,
     /// Counts this connection against its partition's limit on the accepting side.
     ticket: Option<Arc<Ticket>>,
+    /// Whether the transport this connection took carries a half-close.
+    half_close: HalfClose,
 }
 
 impl HvStream {
@@ -80,17 +83,49 @@ impl HvStream {
         local: HvAddr,
         peer: HvAddr,
         ticket: Option<Arc<Ticket>>,
+        half_close: HalfClose,
     ) -> HvStream {
         HvStream {
             sock,
             local,
             peer,
             ticket,
+            half_close,
         }
     }
 
-    pub(crate) fn into_parts(self) -> (Socket, HvAddr, HvAddr, Option<Arc<Ticket>>) {
-        (self.sock, self.local, self.peer, self.ticket)
+    pub(crate) fn into_parts(self) -> (Socket, HvAddr, HvAddr, Option<Arc<Ticket>>, HalfClose) {
+        (
+            self.sock,
+            self.local,
+            self.peer,
+            self.ticket,
+            self.half_close,
+        )
+    }
+
+    /// Whether a [`shutdown(Shutdown::Write)`](Self::shutdown) on this stream reaches the
+    /// peer as an EOF it can still answer after (`Carried`), or whether the transport
+    /// turns it into a full close or drops it (`Lost`: a hybrid-vsock VM whose VMM is
+    /// recorded so in the partition table, see `hvsock vm add --half-close`).
+    ///
+    /// Decided by the route this side took (the partition table's entry for a hybrid
+    /// VM; kernel vsock, local partitions and Windows' Hyper-V sockets carry it), never
+    /// by anything the peer sent. Inside a guest the host's VMM is unknown: `Carried`.
+    ///
+    /// ```no_run
+    /// use hvsock::partitions::HalfClose;
+    /// use hvsock::HvStream;
+    /// use std::io::{Read, Write};
+    /// let mut s = HvStream::connect("myvm:vsock:5000")?;
+    /// s.write_all(b"request\n")?;
+    /// if s.half_close() == HalfClose::Carried {
+    ///     s.shutdown(std::net::Shutdown::Write)?; // else the VMM would close it all
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn half_close(&self) -> HalfClose {
+        self.half_close
     }
 
     /// Connects to `addr` from this process's partition ([`Context::from_env`]), with
@@ -353,6 +388,7 @@ impl HvStream {
             local: self.local,
             peer: self.peer,
             ticket: self.ticket.clone(),
+            half_close: self.half_close,
         })
     }
 

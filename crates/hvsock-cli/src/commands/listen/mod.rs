@@ -7,7 +7,8 @@ mod exec;
 use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::messages::{describe_vm, warn_hybrid_clashes};
-use crate::stdio::{StdinPump, StdioEnd, serve_stdio};
+use crate::options::StdinEndOpts;
+use crate::stdio::{AtStdinEnd, StdinPump, StdioEnd, serve_stdio};
 use clap::Args;
 use hvsock::{HvAddr, HvListener, HvStream};
 use std::io::ErrorKind;
@@ -22,7 +23,11 @@ pub const PEER_ENV: &str = "HVSOCK_PEER";
 ///
 /// Without --exec, one connection is piped to stdin/stdout (like `nc -l`): received
 /// bytes go to stdout, stdin is sent, stdin's EOF half-closes the connection. stdout
-/// carries data only; --verbose logs to stderr.
+/// carries data only; --verbose logs to stderr. A guest reached over a hybrid VMM that
+/// loses a half-close (`hvsock vm show`) gets no half-close by default (--half-close
+/// auto): its VMM would close the connection and drop what the guest still sends, so
+/// `hvsock listen ... </dev/null` receives everything until the guest closes (or
+/// --idle-timeout).
 ///
 /// With --exec CMD [ARGS...], CMD runs with the connection itself as its stdin and
 /// stdout (like `ncat -e`; stderr is inherited) and HVSOCK_PEER set to the peer's VM id
@@ -61,7 +66,9 @@ Examples:
   hvsock listen children:echo --keep-open --exec cat     # an echo service
   hvsock listen any:\"My Shell\" -k -v --exec sh -c 'echo \"hi $HVSOCK_PEER\"; exec sh -i 2>&1'
   HVSOCK_PARTITION=sandbox hvsock listen parent:echo -e cat   # in a --local partition
-  hvsock listen loopback:vsock:7000 --exec sh -c 'cat; echo done'   # answers after EOF")]
+  hvsock listen loopback:vsock:7000 --exec sh -c 'cat; echo done'   # answers after EOF
+  hvsock listen any:logs </dev/null > guest.log      # a guest's bytes, whatever its VMM
+  hvsock listen any:logs --idle-timeout 5s </dev/null   # stop 5s after the guest goes quiet")]
 pub struct ListenArgs {
     /// VM:SERVICE to listen on.
     #[arg(value_name = "ADDR")]
@@ -85,6 +92,9 @@ pub struct ListenArgs {
     /// in the listen backlog until one ends [default: 64].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_children: Option<u32>,
+    /// Without --exec: at stdin's end, half-close or keep the connection open.
+    #[command(flatten)]
+    at_end: StdinEndOpts,
 }
 
 /// --max-children when not given.
@@ -132,6 +142,16 @@ pub(super) fn accept(l: &HvListener, backoff: &mut Backoff) -> (HvStream, HvAddr
 pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     #[cfg(windows)]
     refuse_unix_options(&args)?;
+    if args.exec.is_some()
+        && (args.at_end.half_close != crate::options::HalfCloseMode::Auto
+            || args.at_end.idle_timeout.is_some())
+    {
+        return Err(
+            "--half-close and --idle-timeout are for hvsock listen without --exec \
+                    (under --exec the command has the connection itself and closes it)"
+                .into(),
+        );
+    }
     let dirs = &config.dirs;
     let addr = config.resolve(&args.addr)?;
     let ctx = config.context()?;
@@ -165,7 +185,8 @@ pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::e
             let (stream, peer) = accept(&listener, &mut backoff);
             drop(listener);
             log_peer(peer);
-            serve_stdio(&Arc::new(stream), &pump)?;
+            let at_end = AtStdinEnd::new(&args.at_end, &stream, dirs);
+            serve_stdio(&Arc::new(stream), &pump, at_end)?;
             Ok(ExitCode::SUCCESS)
         }
         true => {
@@ -173,10 +194,16 @@ pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::e
             loop {
                 let (stream, peer) = accept(&listener, &mut backoff);
                 log_peer(peer);
-                match serve_stdio(&Arc::new(stream), &pump) {
+                let at_end = AtStdinEnd::new(&args.at_end, &stream, dirs);
+                match serve_stdio(&Arc::new(stream), &pump, at_end) {
                     Ok(StdioEnd::Done) => {
                         if verbose {
                             eprintln!("hvsock: connection closed");
+                        }
+                    }
+                    Ok(StdioEnd::IdleTimeout) => {
+                        if verbose {
+                            eprintln!("hvsock: connection closed after the idle timeout");
                         }
                     }
                     // Nobody reads our output any more: stop.

@@ -23,12 +23,21 @@ pub enum VmCmd {
     /// vhost-vsock VM; CIDs start at 3) or --local (a local partition: processes or
     /// containers on this machine). The id is a random GUID unless --id gives it. Names
     /// may not contain ':' nor be a wildcard name (any, children, loopback, parent, ...).
+    ///
+    /// --half-close says whether a hybrid VM's VMM carries a half-close (a host
+    /// `shutdown(SHUT_WR)`, which `hvsock connect` sends at stdin's end, reaching the
+    /// guest as an EOF it can still answer after). Firecracker and vhost-device-vsock turn
+    /// it into a full close (`lost`, the default); Cloud Hypervisor with its fix (#8300,
+    /// PR #8372) carries it. `connect`, `listen` and `relay` send no half-close to a VM
+    /// that loses it (see their --half-close). Kernel vsock and local partitions always
+    /// carry it.
     #[command(
         group(ArgGroup::new("kind").required(true).args(["hybrid", "cid", "local"])),
         after_long_help = "\
 Examples:
   hvsock vm add fc1 --hybrid /run/firecracker/fc1/v.sock
   hvsock vm add ovmm1 --hybrid /run/openvmm/v.sock --connect-form guid
+  hvsock vm add ch1 --hybrid /run/ch1/vsock.sock --half-close carried   # Cloud Hypervisor
   hvsock vm add qemu1 --cid 3
   hvsock vm add sandbox --local --id 0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22
   hvsock addr encode qemu1:vsock:5000   # names work wherever an address is taken"
@@ -58,6 +67,9 @@ Examples:
         /// host listeners also create PATH_<guid> for its guests).
         #[arg(long, value_name = "port|guid", requires = "hybrid", value_parser = parse_connect_form)]
         connect_form: Option<hvsock::partitions::ConnectForm>,
+        /// With --hybrid: whether the VMM carries a half-close [default: lost].
+        #[arg(long, value_name = "carried|lost")]
+        half_close: Option<hvsock::partitions::HalfClose>,
     },
     /// List the VMs in the table (ID, KIND, TARGET, NAME). On Windows: the VMs and
     /// containers of the Host Compute Service (VMID, TYPE, STATE, OWNER, NAME).
@@ -66,7 +78,7 @@ Examples:
   hvsock vm list
   hvsock vm list --json | jq -r '.[] | select(.kind == \"cid\") | .cid'")]
     List {
-        /// JSON array of {id, name, kind, path | cid}.
+        /// JSON array of {id, name, kind, path | cid, half_close}.
         #[arg(long)]
         json: bool,
     },

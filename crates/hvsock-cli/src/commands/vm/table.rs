@@ -8,12 +8,13 @@ use hvsock::partitions::{Partition, PartitionError, PartitionKind, PartitionTabl
 use serde_json::{Value, json};
 use std::process::ExitCode;
 
-/// One VM as JSON: {id, name, kind, path and connect_form | cid, uid}.
+/// One VM as JSON: {id, name, kind, path and connect_form | cid, uid, half_close}.
 pub fn partition_json(p: &Partition) -> Value {
     let mut v = json!({
         "id": p.id.to_string(),
         "name": p.name,
         "kind": p.kind.as_str(),
+        "half_close": p.half_close().as_str(),
     });
     match &p.kind {
         PartitionKind::Hybrid { path } => {
@@ -32,10 +33,11 @@ pub fn partition_json(p: &Partition) -> Value {
 /// One line of `hvsock vm list`.
 fn row(p: &Partition) -> String {
     format!(
-        "{:<36}  {:<6}  {:<24}  {}\n",
+        "{:<36}  {:<6}  {:<24}  {:<10}  {}\n",
         p.id.to_string(),
         p.kind.as_str(),
         target(p),
+        p.half_close().as_str(),
         p.name
     )
 }
@@ -63,6 +65,7 @@ pub(super) fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::
             local,
             uid,
             connect_form,
+            half_close,
         } => {
             let kind = match (hybrid, cid, local) {
                 (Some(path), None, false) => PartitionKind::Hybrid { path },
@@ -78,13 +81,19 @@ pub(super) fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::
                 if let Some(form) = connect_form {
                     t.set_connect_form(&id.to_string(), form)?;
                 }
+                if let Some(h) = half_close {
+                    t.set_half_close(&id.to_string(), h)?;
+                }
                 Ok(id)
             })?;
             println!("{id}");
         }
         VmCmd::List { json } => {
             let t = PartitionTable::load(dirs)?;
-            let header = format!("{:<36}  {:<6}  {:<24}  NAME\n", "ID", "KIND", "TARGET");
+            let header = format!(
+                "{:<36}  {:<6}  {:<24}  {:<10}  NAME\n",
+                "ID", "KIND", "TARGET", "HALF-CLOSE"
+            );
             let empty = "no VMs in the partition table (add one with `hvsock vm add`)";
             print_list(json, t.partitions(), partition_json, header, row, empty);
         }
@@ -110,6 +119,7 @@ pub(super) fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::
                 if let Some(uid) = p.uid {
                     println!("uid:    {uid}");
                 }
+                println!("half-close: {}", p.half_close());
             }
         }
         VmCmd::Remove { vm } => {

@@ -114,8 +114,13 @@ pub enum PartitionError {
     /// An owner uid was given for a VM.
     #[error("{0:?} is a VM: only a --local partition has an owner uid")]
     NotLocal(String),
+    /// A half-close behaviour was given for a partition that is not a hybrid VM.
+    #[error(
+        "{0:?} is not a --hybrid VM: only a hybrid VMM may lose a half-close (kernel vsock and local partitions carry it)"
+    )]
+    NotHybrid(String),
     /// A connect form other than `port` was given for a partition that is not a hybrid
     /// VM.
     #[error("{0:?} is not a hybrid VM: only a hybrid VM's VMM has a connect form")]
-    NotHybrid(String),
+    ConnectFormNotHybrid(String),
 }

@@ -17,6 +17,7 @@
 //! name = "fc1"
 //! kind = "hybrid"
 //! path = "/run/fc1/v.sock"
+//! half_close = "lost"
 //!
 //! [[partition]]
 //! id = "0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22"
@@ -40,7 +41,9 @@
 //! (0, 1 and 2 are reserved by vsock, `u32::MAX` is `VMADDR_CID_ANY`); hybrid paths are
 //! stored absolute, and no VM's hybrid path is another's followed by `_SUFFIX` (the
 //! name of that VM's listener socket for a port: see [`clash`]; checked when adding and
-//! by every listener, as a table edited by hand may break it).
+//! by every listener, as a table edited by hand may break it). `half_close` (`carried`
+//! or `lost`, see [`HalfClose`]) is for hybrid VMs only; a hybrid entry without it is
+//! `lost` (tables written before the field existed load so).
 //!
 //! ```
 //! use hvsock::partitions::{PartitionKind, PartitionTable};
@@ -69,6 +72,8 @@ mod error;
 mod form;
 pub use error::PartitionError;
 pub use form::ConnectForm;
+mod half_close;
+pub use half_close::HalfClose;
 mod index;
 pub use clash::HybridClash;
 
@@ -144,6 +149,21 @@ pub struct Partition {
     pub uid: Option<u32>,
     /// For a hybrid VM: how its VMM names services that are not vsock ports.
     pub connect_form: ConnectForm,
+    /// For a hybrid VM: whether its VMM carries a half-close. `None` for the other
+    /// kinds, whose transports always carry it; read it with
+    /// [`half_close`](Self::half_close).
+    pub half_close: Option<HalfClose>,
+}
+
+impl Partition {
+    /// Whether a half-close reaches this partition: the hybrid VM's recorded value
+    /// (`Lost` if none), `Carried` for kernel vhost-vsock and local partitions.
+    pub fn half_close(&self) -> HalfClose {
+        match (&self.kind, self.half_close) {
+            (PartitionKind::Hybrid { .. }, h) => h.unwrap_or(HalfClose::Lost),
+            _ => HalfClose::Carried,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -160,6 +180,8 @@ struct PartitionRecord {
     uid: Option<u32>,
     #[serde(default, skip_serializing_if = "ConnectForm::is_port")]
     connect_form: ConnectForm,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    half_close: Option<HalfClose>,
 }
 
 impl TryFrom<PartitionRecord> for Partition {
@@ -184,12 +206,19 @@ impl TryFrom<PartitionRecord> for Partition {
         if !r.connect_form.is_port() && !matches!(kind, PartitionKind::Hybrid { .. }) {
             return Err("`connect_form` is only for kind \"hybrid\"".into());
         }
+        let half_close = match (&kind, r.half_close) {
+            // What an entry from before the field means: the safe default.
+            (PartitionKind::Hybrid { .. }, h) => Some(h.unwrap_or(HalfClose::Lost)),
+            (_, None) => None,
+            (_, Some(_)) => return Err("`half_close` is only for kind \"hybrid\"".into()),
+        };
         Ok(Partition {
             id: r.id,
             name: r.name,
             kind,
             uid: r.uid,
             connect_form: r.connect_form,
+            half_close,
         })
     }
 }
@@ -210,6 +239,7 @@ impl From<Partition> for PartitionRecord {
             cid,
             uid: p.uid,
             connect_form: p.connect_form,
+            half_close: p.half_close,
         }
     }
 }
@@ -492,12 +522,17 @@ impl PartitionTable {
         if let PartitionKind::Hybrid { path } = &kind {
             self.check_hybrid_path(path, None)?;
         }
+        let half_close = match kind {
+            PartitionKind::Hybrid { .. } => Some(HalfClose::Lost),
+            _ => None,
+        };
         self.push(Partition {
             id,
             name: name.to_string(),
             kind,
             uid: None,
             connect_form: ConnectForm::Port,
+            half_close,
         });
         Ok(id)
     }
@@ -514,7 +549,7 @@ impl PartitionTable {
             .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
         let p = &mut self.partitions[i];
         if !form.is_port() && !matches!(p.kind, PartitionKind::Hybrid { .. }) {
-            return Err(PartitionError::NotHybrid(p.name.clone()));
+            return Err(PartitionError::ConnectFormNotHybrid(p.name.clone()));
         }
         p.connect_form = form;
         Ok(())
@@ -530,6 +565,23 @@ impl PartitionTable {
             return Err(PartitionError::NotLocal(p.name.clone()));
         }
         p.uid = uid;
+        Ok(())
+    }
+
+    /// Records whether a hybrid VM's VMM carries a half-close (by id or name).
+    pub fn set_half_close(
+        &mut self,
+        id_or_name: &str,
+        half_close: HalfClose,
+    ) -> Result<(), PartitionError> {
+        let i = self
+            .position(id_or_name)
+            .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
+        let p = &mut self.partitions[i];
+        if !matches!(p.kind, PartitionKind::Hybrid { .. }) {
+            return Err(PartitionError::NotHybrid(p.name.clone()));
+        }
+        p.half_close = Some(half_close);
         Ok(())
     }
 

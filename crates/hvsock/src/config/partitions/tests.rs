@@ -244,13 +244,22 @@ proptest! {
                 1 => hybrid(&format!("/s/{v}.sock")),
                 _ => PartitionKind::Local,
             };
-            let _ = t.add(&format!("vm{name}"), None, kind);
+            let added = t.add(&format!("vm{name}"), None, kind.clone());
+            if let (Ok(id), PartitionKind::Hybrid { .. }) = (added, &kind)
+                && v % 2 == 0
+            {
+                t.set_half_close(&id.to_string(), HalfClose::Carried).unwrap();
+            }
         }
         let back = PartitionTable::from_toml(Path::new("p"), &t.to_toml()).unwrap();
         prop_assert_eq!(&back, &t);
         let ps = t.partitions();
         for (i, a) in ps.iter().enumerate() {
             if let PartitionKind::Cid { cid } = a.kind { prop_assert!(cid >= 3); }
+            // Only hybrid VMs record it; every other kind carries a half-close.
+            let hybrid = matches!(a.kind, PartitionKind::Hybrid { .. });
+            prop_assert_eq!(a.half_close.is_some(), hybrid);
+            prop_assert!(hybrid || a.half_close() == HalfClose::Carried);
             for b in &ps[i + 1..] {
                 prop_assert!(a.id != b.id && a.name != b.name);
                 prop_assert!(a.kind != b.kind || a.kind == PartitionKind::Local);
@@ -421,6 +430,7 @@ fn no_message_names_a_command() {
         PartitionError::NotFound("nosuch".into()),
         PartitionError::NotLocal("fc1".into()),
         PartitionError::NotHybrid("q".into()),
+        PartitionError::ConnectFormNotHybrid("q".into()),
     ]);
     for e in &every {
         // Exhaustive: a new variant fails to compile here until it is added above.
@@ -438,7 +448,8 @@ fn no_message_names_a_command() {
             | PartitionError::BadPath { .. }
             | PartitionError::NotFound(_)
             | PartitionError::NotLocal(_)
-            | PartitionError::NotHybrid(_) => {}
+            | PartitionError::NotHybrid(_)
+            | PartitionError::ConnectFormNotHybrid(_) => {}
         }
         assert!(!crate::error::names_a_command(&e.to_string()), "{e}");
     }
@@ -465,7 +476,7 @@ fn connect_form_is_stored_for_hybrid_vms_only_and_old_tables_load() {
     t.add("q", None, PartitionKind::Cid { cid: 3 }).unwrap();
     assert!(matches!(
         t.set_connect_form("q", ConnectForm::Guid),
-        Err(PartitionError::NotHybrid(_))
+        Err(PartitionError::ConnectFormNotHybrid(_))
     ));
     t.set_connect_form("q", ConnectForm::Port).unwrap();
     t.set_connect_form("fc1", ConnectForm::Port).unwrap();
@@ -474,4 +485,58 @@ fn connect_form_is_stored_for_hybrid_vms_only_and_old_tables_load() {
         t.set_connect_form("nosuch", ConnectForm::Guid),
         Err(PartitionError::NotFound(_))
     ));
+}
+
+/// Tables written before `half_close` existed still load: a hybrid VM is then `lost`
+/// (the safe default), kernel vsock and local partitions carry it; what is stored
+/// comes back, and `half_close` on another kind is refused.
+#[test]
+fn half_close_defaults_round_trips_and_is_for_hybrid_only() {
+    let old = r#"
+[[partition]]
+id = "5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11"
+name = "fc1"
+kind = "hybrid"
+path = "/run/fc1/v.sock"
+
+[[partition]]
+id = "0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22"
+name = "q"
+kind = "cid"
+cid = 3
+
+[[partition]]
+id = "1c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22"
+name = "l"
+kind = "local"
+"#;
+    let mut t = PartitionTable::from_toml(Path::new("p"), old).unwrap();
+    let hc = |t: &PartitionTable, n: &str| t.find(n).unwrap().half_close();
+    assert_eq!(hc(&t, "fc1"), HalfClose::Lost);
+    assert_eq!(hc(&t, "q"), HalfClose::Carried);
+    assert_eq!(hc(&t, "l"), HalfClose::Carried);
+    assert!(
+        t.to_toml().contains("half_close = \"lost\""),
+        "{}",
+        t.to_toml()
+    );
+    t.set_half_close("fc1", HalfClose::Carried).unwrap();
+    let back = PartitionTable::from_toml(Path::new("p"), &t.to_toml()).unwrap();
+    assert_eq!(hc(&back, "fc1"), HalfClose::Carried);
+    assert!(matches!(
+        t.set_half_close("q", HalfClose::Lost),
+        Err(PartitionError::NotHybrid(n)) if n == "q"
+    ));
+    let bad = old.replace("cid = 3", "cid = 3\nhalf_close = \"carried\"");
+    let e = PartitionTable::from_toml(Path::new("p"), &bad).unwrap_err();
+    assert!(
+        e.to_string().contains("`half_close` is only for kind"),
+        "{e}"
+    );
+    let bad = old.replace("v.sock\"", "v.sock\"\nhalf_close = \"maybe\"");
+    assert!(PartitionTable::from_toml(Path::new("p"), &bad).is_err());
+    // A new hybrid VM records the default explicitly.
+    let mut t = PartitionTable::new();
+    t.add("h", None, hybrid("/x/h.sock")).unwrap();
+    assert_eq!(t.find("h").unwrap().half_close, Some(HalfClose::Lost));
 }

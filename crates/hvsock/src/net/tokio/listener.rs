@@ -110,7 +110,16 @@ impl HvListener {
         let (sock, from) =
             std::task::ready!(self.io.poll_io(cx, Interest::READABLE, |s| s.accept()))?;
         let peer = self.family.peer(&from, self.addr.service_id);
-        Poll::Ready(HvStream::from_socket(sock, self.addr, peer, None).map(|s| (s, peer)))
+        Poll::Ready(
+            HvStream::from_socket(
+                sock,
+                self.addr,
+                peer,
+                None,
+                crate::config::partitions::HalfClose::Carried,
+            )
+            .map(|s| (s, peer)),
+        )
     }
 
     /// Wraps a std listener (needs a runtime).
@@ -177,8 +186,9 @@ impl HvListener {
                         Err(e) => return Poll::Ready(Err(e)),
                     };
                 }
-                if let Some((sock, peer, ticket)) = core.pop() {
-                    let s = HvStream::from_socket(sock, self.addr, peer, ticket.map(Arc::new));
+                if let Some((sock, peer, ticket, half_close)) = core.pop() {
+                    let ticket = ticket.map(Arc::new);
+                    let s = HvStream::from_socket(sock, self.addr, peer, ticket, half_close);
                     return Poll::Ready(s.map(|s| (s, peer)));
                 }
                 core.next_wakeup()

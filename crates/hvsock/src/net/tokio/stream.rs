@@ -1,6 +1,7 @@
 //! The tokio [`HvStream`].
 
 use crate::addr::{HvAddr, ToHvAddr};
+use crate::config::partitions::HalfClose;
 use crate::context::{Context, DEFAULT_CONNECT_TIMEOUT};
 use crate::net::accept::Ticket;
 use crate::sys::AsyncSocket;
@@ -23,6 +24,7 @@ pub struct HvStream {
     pub(super) local: HvAddr,
     pub(super) peer: HvAddr,
     pub(super) ticket: Option<Arc<Ticket>>,
+    pub(super) half_close: HalfClose,
 }
 
 impl HvStream {
@@ -94,8 +96,8 @@ impl HvStream {
     /// # Ok(()) }
     /// ```
     pub fn from_std(s: crate::HvStream) -> io::Result<HvStream> {
-        let (sock, local, peer, ticket) = s.into_parts();
-        Self::from_socket(sock, local, peer, ticket)
+        let (sock, local, peer, ticket, half_close) = s.into_parts();
+        Self::from_socket(sock, local, peer, ticket, half_close)
     }
 
     pub(crate) fn from_socket(
@@ -103,12 +105,14 @@ impl HvStream {
         local: HvAddr,
         peer: HvAddr,
         ticket: Option<Arc<Ticket>>,
+        half_close: HalfClose,
     ) -> io::Result<HvStream> {
         Ok(HvStream {
             io: AsyncSocket::new(sock)?,
             local,
             peer,
             ticket,
+            half_close,
         })
     }
 
@@ -132,7 +136,22 @@ impl HvStream {
             self.local,
             self.peer,
             self.ticket,
+            self.half_close,
         ))
+    }
+
+    /// Whether a half-close reaches the peer: see [`crate::HvStream::half_close`].
+    ///
+    /// ```no_run
+    /// # async fn f() -> std::io::Result<()> {
+    /// use hvsock::net::tokio::HvStream;
+    /// use hvsock::partitions::HalfClose;
+    /// let s = HvStream::connect("myvm:vsock:5000").await?;
+    /// let send_eof = s.half_close() == HalfClose::Carried;
+    /// # Ok(()) }
+    /// ```
+    pub fn half_close(&self) -> HalfClose {
+        self.half_close
     }
 
     /// The peer as this side names it.

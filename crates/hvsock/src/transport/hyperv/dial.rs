@@ -62,5 +62,7 @@ pub(crate) fn connect_with(
         HvAddr::new(VmId::ZERO, addr.service_id),
         addr,
         None,
+        // Windows' Hyper-V sockets carry a half-close as TCP does.
+        crate::config::partitions::HalfClose::Carried,
     ))
 }
