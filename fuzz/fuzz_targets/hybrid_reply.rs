@@ -1,5 +1,7 @@
 //! The hybrid-vsock handshake: the `OK <port>\n` line a VMM (Firecracker, Cloud
-//! Hypervisor, vhost-device-vsock) answers to `CONNECT <port>\n`.
+//! Hypervisor, vhost-device-vsock) answers to `CONNECT <port>\n`, and OpenVMM's
+//! `OK <guid>\n` to `CONNECT <guid>\n` (one parser takes both: what follows `OK ` is
+//! not read).
 //!
 //! Properties: never panics; success means the input starts with `OK `, the line ends
 //! at the returned length within `MAX_HYBRID_REPLY`; a prefix of a successful reply

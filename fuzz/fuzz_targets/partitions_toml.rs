@@ -1,15 +1,16 @@
 //! The partition table file (`partitions.toml`), which a user or another tool may have
 //! edited by hand.
 //!
-//! Properties: never panics; a file that loads obeys every table rule, every name in it
-//! is addressable as `NAME:SERVICE`, only hybrid VMs record a half-close, every hybrid clash it reports is one, and what
-//! `to_toml` writes for it loads back equal.
+//! Properties: never panics; a file that loads obeys every table rule (a connect form
+//! only on hybrid VMs), every name in it is addressable as `NAME:SERVICE`, only hybrid
+//! VMs record a half-close, every hybrid clash it reports is one, and what `to_toml`
+//! writes for it loads back equal.
 #![no_main]
 
 mod common;
 
 use hvsock::ServiceId;
-use hvsock::partitions::{self, PartitionKind, PartitionTable};
+use hvsock::partitions::{self, ConnectForm, PartitionKind, PartitionTable};
 use hvsock::registry::Registry;
 use hvsock::syntax;
 use libfuzzer_sys::fuzz_target;
@@ -35,6 +36,11 @@ fuzz_target!(|data: &[u8]| {
                     PartitionKind::Hybrid { path } => assert!(path.is_absolute()),
                     PartitionKind::Local => {}
                 }
+                // Only a hybrid VM's VMM has a connect form other than the default.
+                assert!(
+                    p.connect_form == ConnectForm::Port
+                        || matches!(p.kind, PartitionKind::Hybrid { .. })
+                );
                 // Only hybrid VMs record a half-close (a default if the file has none).
                 let hybrid = matches!(p.kind, PartitionKind::Hybrid { .. });
                 assert_eq!(p.half_close.is_some(), hybrid);

@@ -12,6 +12,43 @@ pub struct ConnectOpts {
     /// Connect timeout (e.g. 500ms, 5s; at most 300s).
     #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_connect_timeout)]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub wait: WaitOpt,
+}
+
+/// `--wait DUR`: keep trying while the peer is not there yet (`connect`, `exec`,
+/// `shell`, `cp`).
+#[derive(Args, Clone, Copy, Debug, Default)]
+pub struct WaitOpt {
+    /// Wait up to DUR for the VM and its service to come up (e.g. 60s right after
+    /// starting a VM): while nothing listens yet, the VMM's socket is missing or the
+    /// guest is still booting, try again with growing pauses; errors that waiting
+    /// cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt
+    /// still gives up after --timeout.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
+}
+
+impl WaitOpt {
+    /// The dialer for `--wait`, each attempt bounded by `timeout`; `None` without it.
+    pub fn dialer(&self, timeout: Duration) -> Option<hvsock::net::Dialer> {
+        self.wait.map(|w| {
+            hvsock::net::Dialer::new(w).options(hvsock::net::ConnectOptions::new().timeout(timeout))
+        })
+    }
+
+    /// Connects from `ctx` to `addr`: once within `timeout`, or waiting with `--wait`.
+    pub fn connect(
+        &self,
+        ctx: &hvsock::Context,
+        addr: hvsock::HvAddr,
+        timeout: Duration,
+    ) -> std::io::Result<hvsock::HvStream> {
+        match self.dialer(timeout) {
+            Some(d) => d.connect(ctx, addr),
+            None => ctx.connect_timeout(addr, timeout),
+        }
+    }
 }
 
 /// Parses a duration: `500ms`, `2s`, `1.5m`, or a bare number of seconds.
@@ -128,6 +165,17 @@ mod tests {
         let e = parse_connect_timeout("301s").unwrap_err();
         assert!(e.contains("300s"), "{e}");
         assert!(parse_idle_timeout("30s").is_ok());
+    }
+
+    #[test]
+    fn wait_makes_a_dialer_whose_attempts_keep_the_timeout() {
+        assert!(WaitOpt::default().dialer(Duration::from_secs(2)).is_none());
+        let w = WaitOpt {
+            wait: Some(Duration::from_secs(60)),
+        };
+        let want = hvsock::net::Dialer::new(Duration::from_secs(60))
+            .options(hvsock::net::ConnectOptions::new().timeout(Duration::from_secs(5)));
+        assert_eq!(w.dialer(Duration::from_secs(5)), Some(want));
     }
 
     #[test]

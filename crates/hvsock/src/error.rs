@@ -19,7 +19,10 @@
 
 use crate::addr::{ServiceId, VmId};
 use crate::transport::local::wire::Status;
+use std::fmt;
 use std::io::{self, ErrorKind};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// What went wrong, beyond what an [`ErrorKind`] says.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,7 +122,60 @@ pub enum HvError {
         /// The VM.
         vm: VmId,
     },
+    /// A [`Dialer`](crate::net::Dialer) waited for the peer to come up and gave up: its
+    /// deadline passed (or its retries ran out) while every attempt failed with a "not
+    /// there yet" error. Kind: [`ErrorKind::TimedOut`].
+    #[error("gave up after waiting {} ({attempts} {}): {last}", seconds(*waited), if *attempts == 1 { "attempt" } else { "attempts" })]
+    GaveUp {
+        /// How long it waited, from the first attempt to giving up.
+        waited: Duration,
+        /// How many connects it tried.
+        attempts: u32,
+        /// The last attempt's error.
+        last: LastError,
+    },
 }
+
+/// `1.5 s`, `250 ms`: a wait as a person reads it.
+fn seconds(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+/// The last attempt's error inside [`HvError::GaveUp`]: the [`io::Error`] itself
+/// (shared, so the `HvError` stays `Clone`); two are equal when their kinds and
+/// messages are.
+#[derive(Debug, Clone)]
+pub struct LastError(Arc<io::Error>);
+
+impl LastError {
+    /// Wraps the last attempt's error.
+    pub fn new(e: io::Error) -> LastError {
+        LastError(Arc::new(e))
+    }
+
+    /// The error itself (look inside with [`HvError::of`]).
+    pub fn error(&self) -> &io::Error {
+        &self.0
+    }
+}
+
+impl fmt::Display for LastError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl PartialEq for LastError {
+    fn eq(&self, other: &LastError) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for LastError {}
 
 impl HvError {
     /// The [`ErrorKind`] of the [`io::Error`] that carries this error.
@@ -134,6 +190,7 @@ impl HvError {
             HvError::Unavailable { .. } => ErrorKind::Unsupported,
             HvError::AccessDenied { .. } => ErrorKind::PermissionDenied,
             HvError::Unreachable { .. } => ErrorKind::HostUnreachable,
+            HvError::GaveUp { .. } => ErrorKind::TimedOut,
         }
     }
 
@@ -198,6 +255,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn gave_up_says_how_long_how_often_and_why() {
+        let last: io::Error = HvError::NothingListens {
+            target: "connect to \"vm1\"".into(),
+            on: "port 5000 in the VM".into(),
+        }
+        .into();
+        let e: io::Error = HvError::GaveUp {
+            waited: Duration::from_millis(10_040),
+            attempts: 12,
+            last: LastError::new(last),
+        }
+        .into();
+        assert_eq!(e.kind(), ErrorKind::TimedOut);
+        assert_eq!(
+            e.to_string(),
+            "gave up after waiting 10.0 s (12 attempts): connect to \"vm1\": nothing listens on port 5000 in the VM"
+        );
+        let Some(HvError::GaveUp { last, .. }) = HvError::of(&e) else {
+            panic!("{e:?}");
+        };
+        assert!(matches!(
+            HvError::of(last.error()),
+            Some(HvError::NothingListens { .. })
+        ));
+        let once = HvError::GaveUp {
+            waited: Duration::from_millis(250),
+            attempts: 1,
+            last: LastError::new(ErrorKind::ConnectionRefused.into()),
+        };
+        assert!(
+            once.to_string()
+                .starts_with("gave up after waiting 250 ms (1 attempt): "),
+            "{once}"
+        );
+    }
+
+    #[test]
     fn names_a_command_sees_commands_not_paths() {
         assert!(names_a_command("x (see `hvsock vm list`)"));
         assert!(names_a_command("run hvsock service add"));
@@ -251,6 +345,17 @@ mod tests {
                 target: "connect to x".into(),
                 vm: VmId::ZERO,
             },
+            HvError::GaveUp {
+                waited: Duration::from_millis(1500),
+                attempts: 7,
+                last: LastError::new(
+                    HvError::NothingListens {
+                        target: "connect to x".into(),
+                        on: "port 5000 in the VM".into(),
+                    }
+                    .into(),
+                ),
+            },
         ];
         for e in &every {
             // Exhaustive: a new variant fails to compile here until it is added above.
@@ -265,7 +370,8 @@ mod tests {
                 | HvError::TimedOut { .. }
                 | HvError::Unavailable { .. }
                 | HvError::AccessDenied { .. }
-                | HvError::Unreachable { .. } => {}
+                | HvError::Unreachable { .. }
+                | HvError::GaveUp { .. } => {}
             }
             assert!(!names_a_command(&e.to_string()), "{e}");
         }

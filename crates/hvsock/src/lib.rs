@@ -56,7 +56,7 @@ pub mod handshake {
 pub use addr::{HvAddr, ServiceId, SockaddrError, ToHvAddr, VmId};
 pub use config::settings::Settings;
 pub use context::Context;
-pub use error::HvError;
+pub use error::{HvError, LastError};
 pub use guid::{Guid, GuidParseError};
 pub use net::listener::{HvListener, Incoming};
 pub use net::stream::{ConnectionGuard, HvStream};

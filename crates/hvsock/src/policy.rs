@@ -3,7 +3,7 @@
 //! rule is unit-tested on its own.
 
 use crate::addr::{HvAddr, ServiceId, VmId};
-use crate::config::partitions::{Partition, PartitionKind, PartitionTable};
+use crate::config::partitions::{ConnectForm, Partition, PartitionKind, PartitionTable};
 use crate::config::registry::Registry;
 use crate::error::HvError;
 use std::io::{self, ErrorKind};
@@ -145,8 +145,13 @@ pub(crate) enum Route {
         folder: Folder,
         candidates: Vec<Selector>,
     },
-    /// A hybrid-vsock VM: its VMM's Unix socket and the guest port.
-    Hybrid { path: PathBuf, port: u32 },
+    /// A hybrid-vsock VM: its VMM's Unix socket and the guest port, or the service
+    /// id where the VMM takes `CONNECT <guid>` for it (see [`hybrid_guid`]).
+    Hybrid {
+        path: PathBuf,
+        port: u32,
+        guid: Option<ServiceId>,
+    },
     /// A kernel AF_VSOCK peer.
     Vsock { cid: u32, port: u32 },
 }
@@ -250,6 +255,7 @@ pub(crate) fn plan_connect(
         PartitionKind::Hybrid { path } => Route::Hybrid {
             path: path.clone(),
             port: s.port(),
+            guid: hybrid_guid(p.connect_form, s),
         },
         PartitionKind::Cid { cid } => Route::Vsock {
             cid: *cid,
@@ -261,6 +267,13 @@ pub(crate) fn plan_connect(
         peer: addr,
         crosses: true,
     })
+}
+
+/// The service id by which a hybrid VM's VMM names `service`, if it names it by GUID:
+/// on a VMM of the GUID form (OpenVMM), a service that is no vsock port template.
+/// Template services are their port on every VMM.
+pub(crate) fn hybrid_guid(form: ConnectForm, service: ServiceId) -> Option<ServiceId> {
+    (form == ConnectForm::Guid && service.vsock_port().is_none()).then_some(service)
 }
 
 /// Which hybrid-vsock VMs a host listener serves.
@@ -477,7 +490,8 @@ mod tests {
             p.route,
             Route::Hybrid {
                 path: "/tmp/vm.sock".into(),
-                port: 5000
+                port: 5000,
+                guid: None,
             }
         );
         let e = plan_connect(Location::Local(a), at(b), &t).unwrap_err();
@@ -494,6 +508,27 @@ mod tests {
                 assert_eq!(e.kind(), ErrorKind::InvalidInput, "{v:?} from {loc:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_guid_form_vmm_gets_non_template_services_by_guid() {
+        let (mut t, _, _, h) = table();
+        let other = ServiceId(Guid::from_u128(0x12345678_9abc_4def_8123_456789abcdef));
+        let route = |t: &PartitionTable, s| plan_connect(Location::Host, HvAddr::new(h, s), t);
+        let hybrid = |port, guid| Route::Hybrid {
+            path: "/tmp/vm.sock".into(),
+            port,
+            guid,
+        };
+        // A port-form VMM: the Data1 of any service, as before.
+        assert_eq!(route(&t, other).unwrap().route, hybrid(0x12345678, None));
+        t.set_connect_form("vm", ConnectForm::Guid).unwrap();
+        assert_eq!(
+            route(&t, other).unwrap().route,
+            hybrid(0x12345678, Some(other))
+        );
+        // Template services stay ports on every VMM.
+        assert_eq!(route(&t, S).unwrap().route, hybrid(5000, None));
     }
 
     #[test]

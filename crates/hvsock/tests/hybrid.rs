@@ -183,6 +183,100 @@ fn a_listener_never_takes_over_another_vms_socket() {
     assert_eq!(echo(s, b"still six"), b"still six");
 }
 
+/// Makes `name` a VM whose VMM speaks OpenVMM's GUID form.
+fn speak_guids(f: &Fixture, name: &str) {
+    use hvsock::partitions::{ConnectForm, PartitionTable};
+    PartitionTable::update(&f.dirs, |t| t.set_connect_form(name, ConnectForm::Guid)).unwrap();
+}
+
+/// The last request line the VMM got.
+fn last_request(vmm: &FakeVmm) -> String {
+    vmm.requests
+        .lock()
+        .unwrap()
+        .last()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+fn openvmm_gets_non_template_services_by_guid_and_templates_by_port() {
+    let f = Fixture::new();
+    let path = f.add_hybrid("vm1", VM);
+    speak_guids(&f, "vm1");
+    let vmm = FakeVmm::start(&path, Reply::OpenVmm, &[SVC.port()]);
+    vmm.guest_services.lock().unwrap().insert(SVC2.to_string());
+    let s = f.host().connect(HvAddr::new(VM, SVC2)).unwrap();
+    assert_eq!(last_request(&vmm), format!("CONNECT {SVC2}"));
+    assert_eq!(
+        last_request(&vmm),
+        "CONNECT 12345678-9abc-4def-8123-456789abcdef"
+    );
+    assert_eq!(s.peer_addr().unwrap(), HvAddr::new(VM, SVC2));
+    // The `OK <endpoint guid>` line is consumed whole: the echo is exact.
+    let msg = pattern(3, 100_000);
+    assert_eq!(echo(s, &msg), msg);
+    let s = f.host().connect(HvAddr::new(VM, SVC)).unwrap();
+    assert_eq!(last_request(&vmm), "CONNECT 5000");
+    assert_eq!(echo(s, b"port"), b"port");
+    // No guest listener on the service: the VMM closes, and the error names it.
+    vmm.guest_services.lock().unwrap().clear();
+    let e = f.host().connect(HvAddr::new(VM, SVC2)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ConnectionRefused, "{e}");
+    assert!(e.to_string().contains(&format!("service {SVC2}")), "{e}");
+}
+
+#[test]
+fn other_vmms_still_get_the_data1_port_of_a_non_template_service() {
+    let f = Fixture::new();
+    let path = f.add_hybrid("vm1", VM);
+    let vmm = FakeVmm::start(&path, Reply::Port, &[SVC2.port()]);
+    let s = f.host().connect(HvAddr::new(VM, SVC2)).unwrap();
+    assert_eq!(last_request(&vmm), format!("CONNECT {}", SVC2.port()));
+    assert_eq!(echo(s, b"data1"), b"data1");
+    // A VMM of the port form that is sent a GUID closes: never sent one unasked.
+    assert!(!vmm.requests.lock().unwrap().iter().any(|r| r.contains('-')));
+}
+
+#[test]
+fn host_listeners_serve_openvmm_guests_on_path_guid_too() {
+    let f = Fixture::new();
+    let vmm = FakeVmm::for_vm(&f, "vm1", VM);
+    let port_vm = VmId(hvsock::Guid::new_v4());
+    let other = FakeVmm::for_vm(&f, "fc", port_vm);
+    speak_guids(&f, "vm1");
+    for bind_to in [VM, VmId::ZERO] {
+        let l = f.host().bind(HvAddr::new(bind_to, SVC2)).unwrap();
+        wait_for(&vmm.host_socket_for_guid(SVC2));
+        // `PATH_<Data1>` stays, for guests that use the port.
+        assert!(vmm.host_socket_for(SVC2.port()).exists());
+        let t = std::thread::spawn(move || {
+            let (s, peer) = l.accept().unwrap();
+            (roundtrip(s, b"from the host"), peer, l)
+        });
+        let mut g = vmm.guest_connect_guid(SVC2).unwrap();
+        let mut got = [0u8; 13];
+        g.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"from the host");
+        g.write_all(b"guest").unwrap();
+        g.shutdown(std::net::Shutdown::Write).unwrap();
+        let (back, peer, l) = t.join().unwrap();
+        assert_eq!(back, b"guest");
+        assert_eq!(peer, HvAddr::new(VM, SVC2), "bound to {bind_to}");
+        if bind_to == VmId::ZERO {
+            // A VM of the port form gets no `PATH_<guid>`.
+            wait_for(&other.host_socket_for(SVC2.port()));
+            assert!(!other.host_socket_for_guid(SVC2).exists());
+        }
+        drop(l);
+        assert!(!vmm.host_socket_for_guid(SVC2).exists(), "left behind");
+    }
+    // A template service is its port on OpenVMM too: no `PATH_<guid>`.
+    let _l = f.host().bind(HvAddr::new(VM, SVC)).unwrap();
+    assert!(vmm.host_socket_for(SVC.port()).exists());
+    assert!(!vmm.host_socket_for_guid(SVC).exists());
+}
+
 /// `half_close()` comes from the route: a hybrid VM's entry in the table (`lost` by
 /// default, then `carried` once recorded), on both ends and through the tokio type;
 /// a local partition's connections carry it.

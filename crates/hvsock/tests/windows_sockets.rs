@@ -238,4 +238,62 @@ mod standin {
             drop((c, s));
         });
     }
+
+    #[test]
+    fn a_waiting_dialer_reaches_a_listener_bound_a_second_later() {
+        use hvsock::net::Dialer;
+        let f = fixture();
+        let (ctx, addr) = (f.ctx.clone(), f.addr);
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(1));
+            let l = ctx.bind(addr).unwrap();
+            let (mut s, _) = l.accept().unwrap();
+            s.write_all(b"late").unwrap();
+        });
+        let t = Instant::now();
+        let mut c = Dialer::new(Duration::from_secs(20))
+            .connect(&f.ctx, f.addr)
+            .unwrap();
+        assert!(t.elapsed() >= Duration::from_secs(1));
+        let mut got = String::new();
+        c.read_to_string(&mut got).unwrap();
+        assert_eq!(got, "late");
+        late.join().unwrap();
+        // Nothing ever listens: it gives up after the wait, with the last refusal.
+        let t = Instant::now();
+        let e = Dialer::new(Duration::from_millis(500))
+            .connect(
+                &f.ctx,
+                HvAddr::new(VmId::LOOPBACK, ServiceId::from_vsock_port(5001)),
+            )
+            .unwrap_err();
+        assert!(t.elapsed() >= Duration::from_millis(490));
+        let Some(HvError::GaveUp { attempts, last, .. }) = HvError::of(&e) else {
+            panic!("{e:?}");
+        };
+        assert!(*attempts >= 2, "{attempts}");
+        assert!(
+            matches!(
+                HvError::of(last.error()),
+                Some(HvError::NothingListens { .. })
+            ),
+            "{last}"
+        );
+    }
+}
+
+#[test]
+fn a_waiting_dialer_does_not_wait_for_hyperv_sockets_to_appear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ctx = Context::host(dirs(&tmp));
+    let addr = HvAddr::new(VmId::PARENT, ServiceId::from_vsock_port(5000));
+    let t = Instant::now();
+    let e = hvsock::net::Dialer::new(Duration::from_secs(30))
+        .connect(&ctx, addr)
+        .unwrap_err();
+    assert!(
+        matches!(HvError::of(&e), Some(HvError::Unavailable { .. })),
+        "{e:?}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
 }

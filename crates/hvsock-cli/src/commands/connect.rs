@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::messages::describe_vm;
-use crate::options::{StdinEndOpts, parse_connect_timeout};
+use crate::options::{StdinEndOpts, WaitOpt, parse_connect_timeout};
 use crate::stdio::{AtStdinEnd, StdinPump, StdioEnd, serve_stdio};
 use clap::Args;
 use std::process::ExitCode;
@@ -40,7 +40,8 @@ Examples:
   HVSOCK_PARTITION=sandbox hvsock connect parent:echo    # as the --local partition
   echo ping | hvsock connect fc1:echo --idle-timeout 2s  # Firecracker VM: stop 2s after the answer
   hvsock connect fc1:echo --half-close never < req       # open until the guest closes
-  tar c dir | hvsock connect myvm:vsock:6000             # the VM: hvsock listen ... | tar x")]
+  tar c dir | hvsock connect myvm:vsock:6000             # the VM: hvsock listen ... | tar x
+  hvsock connect myvm:echo --wait 60s                    # right after starting the VM")]
 pub struct ConnectArgs {
     /// VM:SERVICE to connect to.
     #[arg(value_name = "ADDR")]
@@ -55,6 +56,8 @@ pub struct ConnectArgs {
         value_parser = parse_connect_timeout
     )]
     timeout: Duration,
+    #[command(flatten)]
+    wait: WaitOpt,
     /// Log the connection to stderr.
     #[arg(long, short)]
     verbose: bool,
@@ -66,8 +69,9 @@ pub struct ConnectArgs {
 pub fn run(config: &Config, args: ConnectArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let addr = config.resolve(&args.addr)?;
     let ctx = config.context()?;
-    let stream = ctx
-        .connect_timeout(addr, args.timeout)
+    let stream = args
+        .wait
+        .connect(&ctx, addr, args.timeout)
         .map_err(|e| format!("connect {}: {}", args.addr, crate::hints::full(&e)))?;
     if args.verbose {
         eprintln!(

@@ -43,6 +43,7 @@ Examples:
   hvsock exec myvm --env LANG=C --cwd /var/log -- grep -r error .
   tar cz src | hvsock exec myvm -- tar xz -C /tmp      # stdin streams to the VM
   hvsock exec myvm -t -- top                          # full-screen program on a PTY
+  hvsock exec myvm --wait 60s -- uname                # right after starting the VM
   HVSOCK_PARTITION=a hvsock exec parent -- id          # from a local partition")]
 pub struct ExecArgs {
     /// The VM: a partition name, a GUID or a wildcard (e.g. parent).
@@ -117,21 +118,23 @@ pub(crate) async fn connect_agent(
 ) -> Result<HvStream, String> {
     let ctx = config.context().map_err(|e| crate::hints::full(&e))?;
     let id = resolve(vm, ctx.dirs())?;
-    HvStream::connect_with(&ctx, (id, SERVICE_ID), opts.timeout)
-        .await
-        .map_err(|e| {
-            let hint = match e.kind() {
-                std::io::ErrorKind::ConnectionRefused
-                | std::io::ErrorKind::NotFound
-                | std::io::ErrorKind::TimedOut => AGENT_UNREACHABLE_HINT,
-                _ => "",
-            };
-            // A listener's refusal text is escaped by the library already.
-            format!(
-                "cannot reach the agent in {vm}: {}{hint}",
-                crate::hints::full(&e)
-            )
-        })
+    let connected = match opts.wait.dialer(opts.timeout) {
+        Some(d) => d.connect_async(&ctx, (id, SERVICE_ID)).await,
+        None => HvStream::connect_with(&ctx, (id, SERVICE_ID), opts.timeout).await,
+    };
+    connected.map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::NotFound
+            | std::io::ErrorKind::TimedOut => AGENT_UNREACHABLE_HINT,
+            _ => "",
+        };
+        // A listener's refusal text is escaped by the library already.
+        format!(
+            "cannot reach the agent in {vm}: {}{hint}",
+            crate::hints::full(&e)
+        )
+    })
 }
 
 fn runtime() -> tokio::runtime::Runtime {

@@ -168,3 +168,4 @@ mod exec;
 mod frames;
 mod hostile;
 mod pty;
+mod wait;

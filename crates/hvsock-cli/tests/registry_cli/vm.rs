@@ -199,6 +199,53 @@ fn addr_encode_decode() {
     }
 }
 
+#[test]
+fn vm_add_connect_form_is_stored_listed_and_shown() {
+    let e = Env::new();
+    let dir = e.tmp.path().join("vms");
+    std::fs::create_dir(&dir).unwrap();
+    let path = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    let ovmm = path("o.sock");
+    e.ok(&[
+        "vm",
+        "add",
+        "ovmm",
+        "--hybrid",
+        &ovmm,
+        "--connect-form",
+        "guid",
+    ]);
+    e.ok(&["vm", "add", "fc", "--hybrid", &path("f.sock")]);
+    e.ok(&["vm", "add", "q", "--cid", "3"]);
+    let list = e.json(&["vm", "list", "--json"]);
+    assert_eq!(list[0]["connect_form"], "guid");
+    assert_eq!(list[1]["connect_form"], "port");
+    assert!(list[2].get("connect_form").is_none());
+    let show = e.ok(&["vm", "show", "ovmm"]);
+    assert!(show.contains("connect: guid"), "{show}");
+    assert!(e.ok(&["vm", "list"]).contains("(guid form)"));
+    assert_eq!(
+        e.json(&["vm", "show", "fc", "--json"])["connect_form"],
+        "port"
+    );
+    // Stored only when not the default, so older hvsock reads the other VMs' entries.
+    let toml = std::fs::read_to_string(e.cfg.join("partitions.toml")).unwrap();
+    assert_eq!(toml.matches("connect_form").count(), 1, "{toml}");
+    // Only with --hybrid, and only port or guid.
+    let err = e.fail(&["vm", "add", "x", "--cid", "4", "--connect-form", "guid"]);
+    assert!(err.contains("not a hybrid VM"), "{err}");
+    assert!(e.fail(&["vm", "show", "x"]).contains("\"x\""));
+    e.usage(&[
+        "vm",
+        "add",
+        "x",
+        "--hybrid",
+        &path("x.sock"),
+        "--connect-form",
+        "uuid",
+    ]);
+}
+
 /// `vm add --half-close`: stored for hybrid VMs (default `lost`), shown by `list` and
 /// `show` (and their JSON), refused for other kinds; cid and local VMs carry it.
 #[test]

@@ -187,3 +187,4 @@ mod exec;
 mod halfclose;
 mod listen;
 mod relay;
+mod wait;

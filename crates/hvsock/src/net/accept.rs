@@ -80,7 +80,8 @@ pub(crate) struct Core {
     pub(crate) epoll: Arc<Epoll>,
     pub(crate) next_token: u64,
     pub(crate) sources: HashMap<u64, Source>,
-    pub(crate) hybrid_held: HashMap<VmId, u64>,
+    /// The `PATH_PORT` socket (and `PATH_<guid>`, on a GUID-form VMM) held per VM.
+    pub(crate) hybrid_held: HashMap<VmId, Vec<u64>>,
     pub(crate) vsock_held: bool,
     pub(crate) ready: VecDeque<Accepted>,
     pub(crate) table: Arc<PartitionTable>,

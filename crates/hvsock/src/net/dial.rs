@@ -32,7 +32,9 @@ pub(crate) fn connect(ctx: &Context, addr: HvAddr, timeout: Duration) -> io::Res
             };
             local::dial::dial_local(ctx, *folder, candidates, preamble, deadline, &what)?
         }
-        Route::Hybrid { path, port } => hybrid::dial::dial_hybrid(path, *port, deadline, &what)?,
+        Route::Hybrid { path, port, guid } => {
+            hybrid::dial::dial_hybrid(path, *port, *guid, deadline, &what)?
+        }
         Route::Vsock { cid, port } => vsock::dial::dial_vsock(*cid, *port, deadline, &what)?,
     };
     // What the route carries, from the table the plan came from (never from the peer).

@@ -8,6 +8,7 @@ pub(crate) mod dial;
 pub(crate) mod listener;
 pub mod options;
 pub(crate) mod stream;
+pub mod wait;
 
 // On Windows the kernel's AF_HYPERV is the one transport: its dial and accept stand
 // where the Unix accept loop and route planning are.
@@ -15,5 +16,6 @@ pub(crate) mod stream;
 pub(crate) use crate::transport::hyperv::{accept, dial};
 
 pub use options::ConnectOptions;
+pub use wait::{Dialer, is_not_there_yet};
 #[cfg(feature = "tokio")]
 pub mod tokio;

@@ -1,5 +1,6 @@
-//! A test VMM speaking the Firecracker hybrid-vsock protocol on a Unix socket, with an
-//! in-process "guest" that echoes on chosen ports.
+//! A test VMM speaking the Firecracker hybrid-vsock protocol on a Unix socket (or
+//! OpenVMM's, which also takes `CONNECT <guid>`), with an in-process "guest" that
+//! echoes on chosen ports and services.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
@@ -19,11 +20,21 @@ pub enum Reply {
     Port,
     /// Accepts and never answers.
     Silent,
+    /// OpenVMM: `CONNECT <port>` answered `OK <port>`, and `CONNECT <guid>` (a
+    /// service in `guest_services`) answered `OK <endpoint guid>`.
+    OpenVmm,
 }
+
+/// The endpoint id OpenVMM's fake answers a `CONNECT <guid>` with.
+pub const ENDPOINT: &str = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
 
 pub struct FakeVmm {
     pub path: PathBuf,
     pub guest_ports: Arc<Mutex<HashSet<u32>>>,
+    /// Services the guest listens on by GUID (lowercase text; OpenVMM only).
+    pub guest_services: Arc<Mutex<HashSet<String>>>,
+    /// Every request line received, without its newline.
+    pub requests: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -39,13 +50,20 @@ impl FakeVmm {
         listener.set_nonblocking(true).unwrap();
         let guest_ports = Arc::new(Mutex::new(ports.iter().copied().collect::<HashSet<_>>()));
         let stop = Arc::new(AtomicBool::new(false));
+        let guest_services = Arc::new(Mutex::new(HashSet::new()));
+        let requests = Arc::new(Mutex::new(Vec::new()));
         let (gp, st) = (guest_ports.clone(), stop.clone());
+        let (gs, rq) = (guest_services.clone(), requests.clone());
         thread::spawn(move || {
             while !st.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((s, _)) => {
-                        let gp = gp.clone();
-                        thread::spawn(move || serve(s, reply, gp));
+                        let guest = Guest {
+                            ports: gp.clone(),
+                            services: gs.clone(),
+                            requests: rq.clone(),
+                        };
+                        thread::spawn(move || serve(s, reply, guest));
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {
                         thread::sleep(Duration::from_millis(2))
@@ -57,8 +75,22 @@ impl FakeVmm {
         FakeVmm {
             path: path.to_owned(),
             guest_ports,
+            guest_services,
+            requests,
             stop,
         }
+    }
+
+    /// What OpenVMM does when the guest connects to a host service that is no vsock
+    /// port: connect to `<path>_<guid>`.
+    pub fn guest_connect_guid(&self, service: hvsock::ServiceId) -> std::io::Result<UnixStream> {
+        UnixStream::connect(self.host_socket_for_guid(service))
+    }
+
+    pub fn host_socket_for_guid(&self, service: hvsock::ServiceId) -> PathBuf {
+        let mut p = self.path.as_os_str().to_owned();
+        p.push(format!("_{service}"));
+        PathBuf::from(p)
     }
 
     /// What the VMM does when the guest connects to host port `port`: connect to
@@ -83,21 +115,44 @@ impl Drop for FakeVmm {
     }
 }
 
-fn serve(s: UnixStream, reply: Reply, ports: Arc<Mutex<HashSet<u32>>>) {
+/// What the in-process guest listens on, and the VMM's log of requests.
+struct Guest {
+    ports: Arc<Mutex<HashSet<u32>>>,
+    services: Arc<Mutex<HashSet<String>>>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+fn serve(s: UnixStream, reply: Reply, guest: Guest) {
     let mut r = BufReader::new(s.try_clone().unwrap());
     let mut line = String::new();
     if r.read_line(&mut line).is_err() {
         return;
     }
-    let Some(port) = line
+    let asked = line
         .strip_prefix("CONNECT ")
-        .and_then(|p| p.trim_end().parse::<u32>().ok())
-    else {
+        .map(|p| p.trim_end().to_string());
+    guest
+        .requests
+        .lock()
+        .unwrap()
+        .push(line.trim_end().to_string());
+    let Some(asked) = asked else {
         return; // garbage: just close
     };
-    if !ports.lock().unwrap().contains(&port) {
+    // Only OpenVMM reads a GUID (lowercase or not, as its parser); the others close.
+    let by_guid = matches!(reply, Reply::OpenVmm)
+        && asked.parse::<hvsock::Guid>().is_ok()
+        && guest
+            .services
+            .lock()
+            .unwrap()
+            .contains(&asked.to_ascii_lowercase());
+    let port = asked.parse::<u32>().ok();
+    let listening = by_guid || port.is_some_and(|p| guest.ports.lock().unwrap().contains(&p));
+    if !listening {
         return; // no guest listener: close
     }
+    let port = port.unwrap_or(0);
     // Like vhost-device-vsock: whatever the host sends before OK is lost.
     thread::sleep(Duration::from_millis(20));
     s.set_nonblocking(true).unwrap();
@@ -114,6 +169,8 @@ fn serve(s: UnixStream, reply: Reply, ports: Arc<Mutex<HashSet<u32>>>) {
     match reply {
         Reply::Firecracker => w.write_all(b"OK 1073741824\n").unwrap(),
         Reply::Port => w.write_all(format!("OK {port}\n").as_bytes()).unwrap(),
+        Reply::OpenVmm if by_guid => w.write_all(format!("OK {ENDPOINT}\n").as_bytes()).unwrap(),
+        Reply::OpenVmm => w.write_all(format!("OK {port}\n").as_bytes()).unwrap(),
         Reply::Silent => {
             thread::sleep(Duration::from_secs(30));
             return;

@@ -36,6 +36,7 @@ pub enum VmCmd {
         after_long_help = "\
 Examples:
   hvsock vm add fc1 --hybrid /run/firecracker/fc1/v.sock
+  hvsock vm add ovmm1 --hybrid /run/openvmm/v.sock --connect-form guid
   hvsock vm add ch1 --hybrid /run/ch1/vsock.sock --half-close carried   # Cloud Hypervisor
   hvsock vm add qemu1 --cid 3
   hvsock vm add sandbox --local --id 0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22
@@ -60,6 +61,12 @@ Examples:
         /// partition (checked with the kernel's peer credentials).
         #[arg(long, value_name = "UID", requires = "local")]
         uid: Option<u32>,
+        /// With --hybrid: how its VMM takes a service that is no vsock port template:
+        /// `port` (by the GUID's first field: Firecracker, Cloud Hypervisor,
+        /// vhost-device-vsock; the default) or `guid` (OpenVMM: `CONNECT <guid>`, and
+        /// host listeners also create PATH_<guid> for its guests).
+        #[arg(long, value_name = "port|guid", requires = "hybrid", value_parser = parse_connect_form)]
+        connect_form: Option<hvsock::partitions::ConnectForm>,
         /// With --hybrid: whether the VMM carries a half-close [default: lost].
         #[arg(long, value_name = "carried|lost")]
         half_close: Option<hvsock::partitions::HalfClose>,
@@ -90,6 +97,10 @@ Examples:
         #[arg(value_name = "ID|NAME")]
         vm: String,
     },
+}
+
+fn parse_connect_form(s: &str) -> Result<hvsock::partitions::ConnectForm, String> {
+    s.parse()
 }
 
 /// Runs `hvsock vm` on Windows: `list` and `show` from the Host Compute Service.

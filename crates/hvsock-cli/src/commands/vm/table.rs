@@ -8,7 +8,7 @@ use hvsock::partitions::{Partition, PartitionError, PartitionKind, PartitionTabl
 use serde_json::{Value, json};
 use std::process::ExitCode;
 
-/// One VM as JSON: {id, name, kind, path | cid, uid, half_close}.
+/// One VM as JSON: {id, name, kind, path and connect_form | cid, uid, half_close}.
 pub fn partition_json(p: &Partition) -> Value {
     let mut v = json!({
         "id": p.id.to_string(),
@@ -17,7 +17,10 @@ pub fn partition_json(p: &Partition) -> Value {
         "half_close": p.half_close().as_str(),
     });
     match &p.kind {
-        PartitionKind::Hybrid { path } => v["path"] = json!(path.to_string_lossy()),
+        PartitionKind::Hybrid { path } => {
+            v["path"] = json!(path.to_string_lossy());
+            v["connect_form"] = json!(p.connect_form.as_str());
+        }
         PartitionKind::Cid { cid } => v["cid"] = json!(cid),
         PartitionKind::Local => {}
     }
@@ -41,7 +44,10 @@ fn row(p: &Partition) -> String {
 
 fn target(p: &Partition) -> String {
     match &p.kind {
-        PartitionKind::Hybrid { path } => path.display().to_string(),
+        PartitionKind::Hybrid { path } if p.connect_form.is_port() => path.display().to_string(),
+        PartitionKind::Hybrid { path } => {
+            format!("{} ({} form)", path.display(), p.connect_form)
+        }
         PartitionKind::Cid { cid } => cid.to_string(),
         PartitionKind::Local => "-".into(),
     }
@@ -58,6 +64,7 @@ pub(super) fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::
             cid,
             local,
             uid,
+            connect_form,
             half_close,
         } => {
             let kind = match (hybrid, cid, local) {
@@ -70,6 +77,9 @@ pub(super) fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::
                 let id = t.add(&name, id.map(VmId), kind)?;
                 if uid.is_some() {
                     t.set_uid(&id.to_string(), uid)?;
+                }
+                if let Some(form) = connect_form {
+                    t.set_connect_form(&id.to_string(), form)?;
                 }
                 if let Some(h) = half_close {
                     t.set_half_close(&id.to_string(), h)?;
@@ -99,7 +109,10 @@ pub(super) fn run(config: &Config, cmd: VmCmd) -> Result<ExitCode, Box<dyn std::
                 println!("name:   {}", p.name);
                 println!("kind:   {}", p.kind.as_str());
                 match &p.kind {
-                    PartitionKind::Hybrid { path } => println!("path:   {}", path.display()),
+                    PartitionKind::Hybrid { path } => {
+                        println!("path:   {}", path.display());
+                        println!("connect: {} form", p.connect_form);
+                    }
                     PartitionKind::Cid { cid } => println!("cid:    {cid}"),
                     PartitionKind::Local => {}
                 }

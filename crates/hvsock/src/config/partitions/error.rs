@@ -119,4 +119,8 @@ pub enum PartitionError {
         "{0:?} is not a --hybrid VM: only a hybrid VMM may lose a half-close (kernel vsock and local partitions carry it)"
     )]
     NotHybrid(String),
+    /// A connect form other than `port` was given for a partition that is not a hybrid
+    /// VM.
+    #[error("{0:?} is not a hybrid VM: only a hybrid VM's VMM has a connect form")]
+    ConnectFormNotHybrid(String),
 }

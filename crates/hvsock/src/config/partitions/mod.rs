@@ -24,6 +24,13 @@
 //! name = "qemu1"
 //! kind = "cid"
 //! cid = 3
+//!
+//! [[partition]]
+//! id = "7d3c6f4e-2b1a-4c5d-8e9f-0a1b2c3d4e55"
+//! name = "ovmm1"
+//! kind = "hybrid"
+//! path = "/run/ovmm1/v.sock"
+//! connect_form = "guid"   # OpenVMM: CONNECT <guid>, PATH_<guid> (see ConnectForm)
 //! ```
 //!
 //! Rules: ids, names, cids and hybrid paths are unique; ids may not be wildcard GUIDs;
@@ -62,7 +69,9 @@ use std::path::{Component, Path, PathBuf};
 
 pub mod clash;
 mod error;
+mod form;
 pub use error::PartitionError;
+pub use form::ConnectForm;
 mod half_close;
 pub use half_close::HalfClose;
 mod index;
@@ -138,6 +147,8 @@ pub struct Partition {
     /// as it; the listener checks the kernel's peer credentials. `None`: any process
     /// that can reach the runtime dir may.
     pub uid: Option<u32>,
+    /// For a hybrid VM: how its VMM names services that are not vsock ports.
+    pub connect_form: ConnectForm,
     /// For a hybrid VM: whether its VMM carries a half-close. `None` for the other
     /// kinds, whose transports always carry it; read it with
     /// [`half_close`](Self::half_close).
@@ -167,6 +178,8 @@ struct PartitionRecord {
     cid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     uid: Option<u32>,
+    #[serde(default, skip_serializing_if = "ConnectForm::is_port")]
+    connect_form: ConnectForm,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     half_close: Option<HalfClose>,
 }
@@ -190,6 +203,9 @@ impl TryFrom<PartitionRecord> for Partition {
         if r.uid.is_some() && kind != PartitionKind::Local {
             return Err("`uid` is only for kind \"local\"".into());
         }
+        if !r.connect_form.is_port() && !matches!(kind, PartitionKind::Hybrid { .. }) {
+            return Err("`connect_form` is only for kind \"hybrid\"".into());
+        }
         let half_close = match (&kind, r.half_close) {
             // What an entry from before the field means: the safe default.
             (PartitionKind::Hybrid { .. }, h) => Some(h.unwrap_or(HalfClose::Lost)),
@@ -201,6 +217,7 @@ impl TryFrom<PartitionRecord> for Partition {
             name: r.name,
             kind,
             uid: r.uid,
+            connect_form: r.connect_form,
             half_close,
         })
     }
@@ -221,6 +238,7 @@ impl From<Partition> for PartitionRecord {
             path,
             cid,
             uid: p.uid,
+            connect_form: p.connect_form,
             half_close: p.half_close,
         }
     }
@@ -513,9 +531,28 @@ impl PartitionTable {
             name: name.to_string(),
             kind,
             uid: None,
+            connect_form: ConnectForm::Port,
             half_close,
         });
         Ok(id)
+    }
+
+    /// Sets how a hybrid VM's VMM (by id or name) names services that are not vsock
+    /// ports (see [`ConnectForm`]).
+    pub fn set_connect_form(
+        &mut self,
+        id_or_name: &str,
+        form: ConnectForm,
+    ) -> Result<(), PartitionError> {
+        let i = self
+            .position(id_or_name)
+            .ok_or_else(|| PartitionError::NotFound(id_or_name.to_string()))?;
+        let p = &mut self.partitions[i];
+        if !form.is_port() && !matches!(p.kind, PartitionKind::Hybrid { .. }) {
+            return Err(PartitionError::ConnectFormNotHybrid(p.name.clone()));
+        }
+        p.connect_form = form;
+        Ok(())
     }
 
     /// Sets or clears the owner uid of a local partition (by id or name).

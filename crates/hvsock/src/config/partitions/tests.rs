@@ -430,6 +430,7 @@ fn no_message_names_a_command() {
         PartitionError::NotFound("nosuch".into()),
         PartitionError::NotLocal("fc1".into()),
         PartitionError::NotHybrid("q".into()),
+        PartitionError::ConnectFormNotHybrid("q".into()),
     ]);
     for e in &every {
         // Exhaustive: a new variant fails to compile here until it is added above.
@@ -447,10 +448,43 @@ fn no_message_names_a_command() {
             | PartitionError::BadPath { .. }
             | PartitionError::NotFound(_)
             | PartitionError::NotLocal(_)
-            | PartitionError::NotHybrid(_) => {}
+            | PartitionError::NotHybrid(_)
+            | PartitionError::ConnectFormNotHybrid(_) => {}
         }
         assert!(!crate::error::names_a_command(&e.to_string()), "{e}");
     }
+}
+
+#[test]
+fn connect_form_is_stored_for_hybrid_vms_only_and_old_tables_load() {
+    let path = Path::new("/t/partitions.toml");
+    let old = "[[partition]]\nid = \"5e0b8f7a-4c2e-4d8e-9a57-2f6c8c1e0b11\"\nname = \"fc1\"\nkind = \"hybrid\"\npath = \"/run/fc1/v.sock\"\n";
+    let t = PartitionTable::from_toml(path, old).unwrap();
+    assert_eq!(t.find("fc1").unwrap().connect_form, ConnectForm::Port);
+    // The default is left out: a table that never used the field is written unchanged.
+    assert!(!t.to_toml().contains("connect_form"), "{}", t.to_toml());
+    let guid = format!("{old}connect_form = \"guid\"\n");
+    let mut t = PartitionTable::from_toml(path, &guid).unwrap();
+    assert_eq!(t.find("fc1").unwrap().connect_form, ConnectForm::Guid);
+    assert!(t.to_toml().contains("connect_form = \"guid\""));
+    assert_eq!(PartitionTable::from_toml(path, &t.to_toml()).unwrap(), t);
+    let bad = format!("{old}connect_form = \"uuid\"\n");
+    assert!(PartitionTable::from_toml(path, &bad).is_err());
+    let cid = "[[partition]]\nid = \"0c7f1d1e-8f0e-4b4c-b0a5-6a1d9f0e7c22\"\nname = \"q\"\nkind = \"cid\"\ncid = 3\nconnect_form = \"guid\"\n";
+    let e = PartitionTable::from_toml(path, cid).unwrap_err();
+    assert!(e.to_string().contains("only for kind \"hybrid\""), "{e}");
+    t.add("q", None, PartitionKind::Cid { cid: 3 }).unwrap();
+    assert!(matches!(
+        t.set_connect_form("q", ConnectForm::Guid),
+        Err(PartitionError::ConnectFormNotHybrid(_))
+    ));
+    t.set_connect_form("q", ConnectForm::Port).unwrap();
+    t.set_connect_form("fc1", ConnectForm::Port).unwrap();
+    assert_eq!(t.find("fc1").unwrap().connect_form, ConnectForm::Port);
+    assert!(matches!(
+        t.set_connect_form("nosuch", ConnectForm::Guid),
+        Err(PartitionError::NotFound(_))
+    ));
 }
 
 /// Tables written before `half_close` existed still load: a hybrid VM is then `lost`

@@ -1,17 +1,20 @@
 //! The hybrid transport's accepting side: a host listener serves a hybrid VM's
-//! guest-initiated connections on the VMM's `PATH_PORT` Unix socket; the socket it
-//! arrived on says which VM it is (never the bytes).
+//! guest-initiated connections on the VMM's `PATH_PORT` Unix socket (and, on OpenVMM,
+//! `PATH_<guid>` for a service that is no vsock port); the socket it arrived on says
+//! which VM it is (never the bytes).
 
 use crate::addr::VmId;
 use crate::config::partitions::{PartitionKind, PartitionTable};
 use crate::net::accept::{BACKLOG, Core, Source};
-use crate::policy::err;
+use crate::policy::{err, hybrid_guid};
 use crate::transport::local::rundir;
+use std::fmt::Display;
 use std::io::{self, ErrorKind};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// The socket a VMM connects to for the guest's connections to `port`: `BASE_PORT`.
-pub(crate) fn hybrid_path(base: &std::path::Path, port: u32) -> PathBuf {
+/// The socket a VMM connects to for the guest's connections to `port`: `BASE_PORT`
+/// (or `BASE_<guid>` for OpenVMM's services by GUID).
+pub(crate) fn hybrid_path(base: &Path, port: impl Display) -> PathBuf {
     let mut s = base.as_os_str().to_owned();
     s.push(format!("_{port}"));
     PathBuf::from(s)
@@ -33,7 +36,7 @@ impl Core {
             .copied()
             .collect();
         for vm in gone {
-            if let Some(t) = self.hybrid_held.remove(&vm) {
+            for t in self.hybrid_held.remove(&vm).unwrap_or_default() {
                 self.remove(t);
             }
         }
@@ -56,15 +59,47 @@ impl Core {
         table: &PartitionTable,
         strict: bool,
     ) -> io::Result<()> {
-        let Some((name, PartitionKind::Hybrid { path })) =
-            table.get(vm).map(|p| (&p.name, &p.kind))
+        let Some((p, PartitionKind::Hybrid { path: base })) = table.get(vm).map(|p| (p, &p.kind))
         else {
             return Ok(());
         };
-        let path = hybrid_path(path, self.addr.service_id.port());
+        let service = self.addr.service_id;
+        let mut paths = vec![hybrid_path(base, service.port())];
+        // OpenVMM connects a guest's connection to a service that is no vsock port to
+        // `PATH_<guid>`; `PATH_<Data1>` stays for the guests that use the port.
+        if let Some(guid) = hybrid_guid(p.connect_form, service) {
+            paths.push(hybrid_path(base, guid));
+        }
+        let mut held = Vec::new();
+        let r = paths.iter().try_for_each(|path| {
+            self.claim_hybrid_path(vm, &p.name, path, table, strict, &mut held)
+        });
+        if r.is_err() || held.len() < paths.len() {
+            // All of a VM's sockets or none: a wildcard listener tries the rest again on
+            // the next refresh.
+            for t in held {
+                self.remove(t);
+            }
+            return r;
+        }
+        self.hybrid_held.insert(vm, held);
+        Ok(())
+    }
+
+    /// Claims one of `vm`'s sockets; its token goes to `held`. Not strict: a socket
+    /// another listener serves (or whose folder is missing) is skipped.
+    fn claim_hybrid_path(
+        &mut self,
+        vm: VmId,
+        name: &str,
+        path: &Path,
+        table: &PartitionTable,
+        strict: bool,
+        held: &mut Vec<u64>,
+    ) -> io::Result<()> {
         // Claiming replaces the file: never take over another VM's socket, which would
         // make that VM's connections arrive as this one (a table edited by hand).
-        if let Some(owner) = table.hybrid_socket_owner(&path, vm) {
+        if let Some(owner) = table.hybrid_socket_owner(path, vm) {
             return if strict {
                 Err(err(
                     ErrorKind::AddrInUse,
@@ -79,10 +114,9 @@ impl Core {
                 Ok(())
             };
         }
-        match rundir::claim(&path, BACKLOG) {
+        match rundir::claim(path, BACKLOG) {
             Ok(c) => {
-                let token = self.add(Source::Hybrid { vm, sock: c })?;
-                self.hybrid_held.insert(vm, token);
+                held.push(self.add(Source::Hybrid { vm, sock: c })?);
                 Ok(())
             }
             Err(e) if strict && rundir::is_in_use(&e) => Err(err(

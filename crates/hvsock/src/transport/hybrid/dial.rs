@@ -1,7 +1,8 @@
-//! The hybrid transport's connecting side: the VMM's Unix socket, `CONNECT <port>`,
-//! and its `OK` line.
+//! The hybrid transport's connecting side: the VMM's Unix socket, `CONNECT <port>`
+//! (or OpenVMM's `CONNECT <guid>`), and its `OK` line.
 
 use super::wire;
+use crate::addr::ServiceId;
 use crate::error::HvError;
 use crate::policy::err;
 use crate::transport::deadline::{connect_deadline, remaining};
@@ -11,9 +12,12 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// Connects through the VMM's socket at `path` to the guest's `port`, or to the
+/// service `guid` where the VMM takes it by GUID.
 pub(crate) fn dial_hybrid(
     path: &Path,
     port: u32,
+    guid: Option<ServiceId>,
     deadline: Instant,
     what: &dyn Fn() -> String,
 ) -> io::Result<Socket> {
@@ -30,8 +34,20 @@ pub(crate) fn dial_hybrid(
         ),
         _ => e,
     })?;
+    let (request, asked, on) = match guid {
+        Some(s) => (
+            wire::hybrid_connect_request_guid(s),
+            s.to_string(),
+            format!("service {s} in the VM"),
+        ),
+        None => (
+            wire::hybrid_connect_request(port),
+            port.to_string(),
+            format!("port {port} in the VM"),
+        ),
+    };
     sock.set_write_timeout(Some(remaining(deadline, what)?))?;
-    (&sock).write_all(&wire::hybrid_connect_request(port))?;
+    (&sock).write_all(&request)?;
     // Peek until the whole reply line is in, then consume exactly that line: bytes the
     // guest sends right after it stay in the socket for the caller.
     let mut buf = [0u8; wire::MAX_HYBRID_REPLY];
@@ -43,7 +59,7 @@ pub(crate) fn dial_hybrid(
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 return Err(err(
                     ErrorKind::TimedOut,
-                    format!("{}: the VMM did not answer CONNECT {port}", what()),
+                    format!("{}: the VMM did not answer CONNECT {asked}", what()),
                 ));
             }
             Err(e) if e.kind() == ErrorKind::ConnectionReset => 0,
@@ -51,11 +67,7 @@ pub(crate) fn dial_hybrid(
         };
         let bytes = &buf[..n];
         if n == 0 {
-            return Err(HvError::NothingListens {
-                target: what(),
-                on: format!("port {port} in the VM"),
-            }
-            .into());
+            return Err(HvError::NothingListens { target: what(), on }.into());
         }
         match wire::parse_hybrid_reply(bytes) {
             Ok(Some(len)) => {

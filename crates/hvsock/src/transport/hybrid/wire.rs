@@ -1,11 +1,20 @@
 //! The hybrid transport's wire format: the `CONNECT <port>\n` request a host writes on
-//! a VMM's Unix socket and the `OK ...\n` line the VMM answers. Pure byte functions
-//! (no I/O), shared by std, tokio and the fuzz targets. Public as
-//! [`crate::handshake`].
+//! a VMM's Unix socket (or OpenVMM's `CONNECT <guid>\n`) and the `OK ...\n` line the
+//! VMM answers. Pure byte functions (no I/O), shared by std, tokio and the fuzz
+//! targets. Public as [`crate::handshake`].
+
+use crate::addr::ServiceId;
 
 /// The request line a host sends on a hybrid-vsock socket: `CONNECT <port>\n`.
 pub fn hybrid_connect_request(port: u32) -> Vec<u8> {
     format!("CONNECT {port}\n").into_bytes()
+}
+
+/// OpenVMM's request line for a Hyper-V service id: `CONNECT <guid>\n`, the GUID as
+/// lowercase text without braces (OpenVMM answers `OK <guid>\n`, the connection's
+/// endpoint id, which [`parse_hybrid_reply`] takes like any `OK` line).
+pub fn hybrid_connect_request_guid(service: ServiceId) -> Vec<u8> {
+    format!("CONNECT {}\n", service.0).into_bytes()
 }
 
 /// Longest `OK ...` line accepted from a hybrid VMM.
@@ -65,9 +74,37 @@ mod tests {
         let long = [b"OK ".as_slice(), &[b'1'; 100]].concat();
         assert_eq!(parse_hybrid_reply(&long), Err(HybridReplyError::TooLong));
         assert_eq!(hybrid_connect_request(1234), b"CONNECT 1234\n");
+        let guid = crate::Guid::from_u128(0x12345678_9abc_4def_8123_456789abcdef);
+        assert_eq!(
+            hybrid_connect_request_guid(ServiceId(guid)),
+            b"CONNECT 12345678-9abc-4def-8123-456789abcdef\n"
+        );
+        // OpenVMM's answer to it: `OK` and the endpoint's GUID.
+        let ok = b"OK 0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\nguest data";
+        assert_eq!(parse_hybrid_reply(ok), Ok(Some(40)));
     }
 
     proptest! {
+        #[test]
+        fn openvmm_guid_replies_are_taken_whole(g in any::<u128>(), rest in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let line = format!("OK {}\n", crate::Guid::from_u128(g));
+            let mut b = line.clone().into_bytes();
+            b.extend_from_slice(&rest);
+            prop_assert_eq!(parse_hybrid_reply(&b), Ok(Some(line.len())));
+            for k in 0..line.len() {
+                prop_assert_eq!(parse_hybrid_reply(&b[..k]), Ok(None));
+            }
+        }
+
+        #[test]
+        fn guid_requests_name_the_service(g in any::<u128>()) {
+            let s = ServiceId(crate::Guid::from_u128(g));
+            let req = String::from_utf8(hybrid_connect_request_guid(s)).unwrap();
+            let text = req.strip_prefix("CONNECT ").unwrap().strip_suffix('\n').unwrap();
+            prop_assert_eq!(text.parse::<crate::Guid>().unwrap(), s.0);
+            prop_assert_eq!(text.to_ascii_lowercase(), text);
+        }
+
         #[test]
         fn hybrid_reply_total(b in proptest::collection::vec(any::<u8>(), 0..100)) {
             if let Ok(Some(n)) = parse_hybrid_reply(&b) {

@@ -27,6 +27,11 @@ pub(crate) const WSAEHOSTDOWN: i32 = 10064;
 /// WSAEHOSTUNREACH: the VM is not running (or not there).
 pub(crate) const WSAEHOSTUNREACH: i32 = 10065;
 
+/// ERROR_CONNECTION_UNAVAIL: what some builds report while the VM's side is not up.
+pub(crate) const ERROR_CONNECTION_UNAVAIL: i32 = 1201;
+/// ERROR_CONNECTION_REFUSED: the Win32 code for a refused connection.
+pub(crate) const ERROR_CONNECTION_REFUSED: i32 = 1225;
+
 /// What Hyper-V sockets need, said when they are missing.
 pub(crate) const NEEDS: &str = "Hyper-V sockets are not available on this system: they need Windows 10 or Windows Server 2016 or later with Hyper-V enabled (or a Windows container host); under wine there are none";
 
@@ -50,7 +55,9 @@ pub(crate) fn connect_error(e: io::Error, target: &str, addr: HvAddr) -> io::Err
             service: addr.service_id,
         }
         .into(),
-        Some(WSAECONNREFUSED | WSAECONNRESET) => HvError::NothingListens {
+        Some(
+            WSAECONNREFUSED | WSAECONNRESET | ERROR_CONNECTION_REFUSED | ERROR_CONNECTION_UNAVAIL,
+        ) => HvError::NothingListens {
             target: target.to_string(),
             on: format!("service {}", addr.service_id),
         }
@@ -129,7 +136,12 @@ mod tests {
             text.contains("not registered") && text.contains("connect to myvm"),
             "{text}"
         );
-        for code in [WSAECONNREFUSED, WSAECONNRESET] {
+        for code in [
+            WSAECONNREFUSED,
+            WSAECONNRESET,
+            ERROR_CONNECTION_REFUSED,
+            ERROR_CONNECTION_UNAVAIL,
+        ] {
             let (kind, text, _) = shown(code);
             assert_eq!(kind, io::ErrorKind::ConnectionRefused, "{code}");
             assert!(text.contains("nothing listens"), "{text}");
@@ -149,6 +161,33 @@ mod tests {
             "{text}"
         );
         assert!(!typed);
+    }
+
+    #[test]
+    fn a_waiting_dialer_retries_the_codes_of_a_vm_not_up_yet() {
+        let retried = |code| {
+            crate::net::is_not_there_yet(&connect_error(
+                io::Error::from_raw_os_error(code),
+                "connect to myvm",
+                addr(),
+            ))
+        };
+        // go-winio's redial set, and the other ways a VM that is still booting shows.
+        for code in [
+            WSAECONNREFUSED,
+            WSAECONNRESET,
+            WSAENETUNREACH,
+            WSAEHOSTUNREACH,
+            WSAEHOSTDOWN,
+            WSAETIMEDOUT,
+            ERROR_CONNECTION_REFUSED,
+            ERROR_CONNECTION_UNAVAIL,
+        ] {
+            assert!(retried(code), "{code}");
+        }
+        for code in [WSAEACCES, WSAEAFNOSUPPORT, WSAEADDRINUSE] {
+            assert!(!retried(code), "{code}");
+        }
     }
 
     #[test]

@@ -30,6 +30,15 @@ pub(crate) fn dial_vsock(
                 during: "",
             }
             .into(),
+            // ENODEV: no VM of that CID (host), no vsock transport yet (guest): the
+            // VM is not up, which a waiting dialer tries again.
+            _ if e.raw_os_error() == Some(libc::ENODEV) => err(
+                ErrorKind::HostUnreachable,
+                format!(
+                    "{}: no vsock device reaches CID {cid} (the VM is not running, or its vsock driver is not loaded yet)",
+                    what()
+                ),
+            ),
             _ => err(e.kind(), format!("{}: {e}", what())),
         }
     })?;
