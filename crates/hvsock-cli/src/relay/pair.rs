@@ -70,18 +70,24 @@ pub(super) async fn run_pair(
         }
     };
     let which = if up_first { "the client" } else { "TO" };
+    // Bytes client -> TO first, whichever direction ended first.
+    let done = |n_other| {
+        if up_first {
+            PairEnd::Done(n_first, n_other)
+        } else {
+            PairEnd::Done(n_other, n_first)
+        }
+    };
     let mut tick = tokio::time::interval(WATCH);
     let mut last = moved.load(Ordering::Relaxed);
     let mut quiet_since = Instant::now();
     let end = loop {
         tokio::select! {
+            // The other direction's end first: a pair whose both directions ended is done.
+            biased;
             r = &mut other => {
                 let (n_other, _, _) = joined(r)?;
-                break if up_first {
-                    PairEnd::Done(n_first, n_other)
-                } else {
-                    PairEnd::Done(n_other, n_first)
-                };
+                break done(n_other);
             }
             _ = tick.tick() => {
                 let now = moved.load(Ordering::Relaxed);
@@ -96,6 +102,13 @@ pub(super) async fn run_pair(
                 } else {
                     continue;
                 };
+                // The other direction may be finishing at this moment (its sender's EOF
+                // passed on is what let the ended side close): one more tick for it to
+                // end on its own, so such a pair is reported as done.
+                if let Ok(r) = tokio::time::timeout(WATCH, &mut other).await {
+                    let (n_other, _, _) = joined(r)?;
+                    break done(n_other);
+                }
                 // Closes the other direction's halves before this returns.
                 other.abort();
                 let _ = (&mut other).await;
