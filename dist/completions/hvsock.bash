@@ -708,7 +708,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__connect)
-            opts="-t -v -h --timeout --verbose --half-close --idle-timeout --config-dir --help"
+            opts="-t -v -h --timeout --wait --verbose --half-close --idle-timeout --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +719,10 @@ _hvsock() {
                     return 0
                     ;;
                 -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -742,13 +746,17 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__cp)
-            opts="-R -r -h --recursive --timeout --idle-timeout --config-dir --help"
+            opts="-R -r -h --recursive --timeout --wait --idle-timeout --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -786,7 +794,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__exec)
-            opts="-e -C -t -h --env --cwd --tty --timeout --config-dir --help"
+            opts="-e -C -t -h --env --cwd --tty --timeout --wait --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -809,6 +817,10 @@ _hvsock() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1698,7 +1710,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__shell)
-            opts="-e -h --env --timeout --config-dir --help"
+            opts="-e -h --env --timeout --wait --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1713,6 +1725,10 @@ _hvsock() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1746,7 +1762,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__add)
-            opts="-h --id --hybrid --cid --local --uid --half-close --config-dir --help"
+            opts="-h --id --hybrid --cid --local --uid --connect-form --half-close --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1765,6 +1781,10 @@ _hvsock() {
                     return 0
                     ;;
                 --uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-form)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

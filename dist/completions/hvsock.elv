@@ -174,6 +174,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --hybrid 'The VM''s hybrid-vsock Unix socket (stored as an absolute path)'
             cand --cid 'The VM''s vsock context id (3 or more)'
             cand --uid 'With --local: only processes of this user (or root) may act as the partition (checked with the kernel''s peer credentials)'
+            cand --connect-form 'With --hybrid: how its VMM takes a service that is no vsock port template: `port` (by the GUID''s first field: Firecracker, Cloud Hypervisor, vhost-device-vsock; the default) or `guid` (OpenVMM: `CONNECT <guid>`, and host listeners also create PATH_<guid> for its guests)'
             cand --half-close 'With --hybrid: whether the VMM carries a half-close [default: lost]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --local 'A local partition on this machine'
@@ -232,6 +233,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;connect'= {
             cand -t 'Give up connecting after DUR: a number with ms, s or m (500ms, 2s, 1.5m; a bare number is seconds); at most 300s'
             cand --timeout 'Give up connecting after DUR: a number with ms, s or m (500ms, 2s, 1.5m; a bare number is seconds); at most 300s'
+            cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
             cand --half-close 'At stdin''s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes'
             cand --idle-timeout 'After stdin''s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
@@ -269,6 +271,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand -C 'Run CMD in DIR (a path in the VM)'
             cand --cwd 'Run CMD in DIR (a path in the VM)'
             cand --timeout 'Connect timeout (e.g. 500ms, 5s; at most 300s)'
+            cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand -t 'Run CMD on a pseudo-terminal (interactive programs)'
             cand --tty 'Run CMD on a pseudo-terminal (interactive programs)'
@@ -279,12 +282,14 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand -e 'Set K=V in the shell''s environment (repeatable)'
             cand --env 'Set K=V in the shell''s environment (repeatable)'
             cand --timeout 'Connect timeout (e.g. 500ms, 5s; at most 300s)'
+            cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;cp'= {
             cand --timeout 'Connect timeout (e.g. 500ms, 5s; at most 300s)'
+            cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
             cand --idle-timeout 'Fail if the other side sends or takes nothing for DUR (e.g. 30s, 5m)'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand -r 'Copy directories recursively'
