@@ -174,7 +174,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --hybrid 'The VM''s hybrid-vsock Unix socket (stored as an absolute path)'
             cand --cid 'The VM''s vsock context id (3 or more)'
             cand --uid 'With --local: only processes of this user (or root) may act as the partition (checked with the kernel''s peer credentials)'
-            cand --connect-form 'With --hybrid: how its VMM takes a service that is no vsock port template: `port` (by the GUID''s first field: Firecracker, Cloud Hypervisor, vhost-device-vsock; the default) or `guid` (OpenVMM: `CONNECT <guid>`, and host listeners also create PATH_<guid> for its guests)'
+            cand --connect-form 'With --hybrid: how its VMM takes a service that is no vsock port template: `port` (by the GUID''s first field: Firecracker, Cloud Hypervisor, vhost-device-vsock; the default) or `guid` (OpenVMM: `CONNECT <guid>`, and host listeners also create PATH_GUID for its guests)'
             cand --half-close 'With --hybrid: whether the VMM carries a half-close [default: lost]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --local 'A local partition on this machine'

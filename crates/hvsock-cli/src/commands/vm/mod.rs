@@ -64,7 +64,7 @@ Examples:
         /// With --hybrid: how its VMM takes a service that is no vsock port template:
         /// `port` (by the GUID's first field: Firecracker, Cloud Hypervisor,
         /// vhost-device-vsock; the default) or `guid` (OpenVMM: `CONNECT <guid>`, and
-        /// host listeners also create PATH_<guid> for its guests).
+        /// host listeners also create PATH_GUID for its guests).
         #[arg(long, value_name = "port|guid", requires = "hybrid", value_parser = parse_connect_form)]
         connect_form: Option<hvsock::partitions::ConnectForm>,
         /// With --hybrid: whether the VMM carries a half-close [default: lost].
