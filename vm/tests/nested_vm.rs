@@ -327,11 +327,13 @@ fn hvsock_over_kernel_vhost_vsock() {
             env: vec![("HVSOCK_GUEST".into(), "1".into())],
             // `-v` prints "listening on" once a listener is bound: the marker comes only
             // after all three are (each takes tens of seconds to start on a slow day).
+            // One log per listener: their lines, written in pieces, interleave in one file.
             guest_init: format!(
-                "hvsock listen -v any:{SHELL} --keep-open --exec sh 2>&1 | tee -a /tmp/l &\n\
-                 hvsock listen -v any:{ECHO} --keep-open --exec cat 2>&1 | tee -a /tmp/l &\n\
-                 hvsock listen -v any:{DIGEST} --keep-open --exec sha256sum 2>&1 | tee -a /tmp/l &\n\
-                 while [ \"$(grep -c 'listening on' /tmp/l 2>/dev/null)\" != 3 ]; do sleep 1; done\n\
+                "hvsock listen -v any:{SHELL} --keep-open --exec sh 2>&1 | tee /tmp/l1 &\n\
+                 hvsock listen -v any:{ECHO} --keep-open --exec cat 2>&1 | tee /tmp/l2 &\n\
+                 hvsock listen -v any:{DIGEST} --keep-open --exec sha256sum 2>&1 | tee /tmp/l3 &\n\
+                 for l in /tmp/l1 /tmp/l2 /tmp/l3; do \
+                 until grep -q 'listening on' $l 2>/dev/null; do sleep 1; done; done\n\
                  echo \"inner: listening $(cut -d' ' -f1 /proc/uptime)s\""
             ),
             ..VmConfig::default()
