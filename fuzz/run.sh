@@ -14,6 +14,9 @@
 #                        faster). Targets are built with debug assertions and overflow
 #                        checks on (cargo fuzz -a), so arithmetic overflow is a crash.
 #   FUZZ_ARGS="..."      extra libFuzzer flags, e.g. "-runs=10000" or "-max_len=8192"
+#   FUZZ_DEV=1           build the targets unoptimized (cargo fuzz --dev: debug assertions
+#                        and overflow checks on as with -a): about half the build time,
+#                        a fraction of the executions per second. For smoke runs.
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz --locked`). cargo fuzz uses nightly-only
 # rustc flags (-Zsanitizer, -Cpasses=sancov-module): on a stable toolchain this script
@@ -29,6 +32,9 @@ if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then
 fi
 san=${FUZZ_SANITIZER:-address}
 jobs=${FUZZ_JOBS:-1}
+# -a: an optimized build with debug assertions and overflow checks; --dev: the same
+# checks, unoptimized.
+if [[ ${FUZZ_DEV:-0} == 1 ]]; then mode=(--dev); else mode=(-a); fi
 export RUSTC_BOOTSTRAP=1 CARGO_TERM_COLOR=never
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -47,9 +53,9 @@ for t in "${targets[@]}"; do
     fi
 done
 
-echo "== building fuzz targets (sanitizer: $san)"
+echo "== building fuzz targets (sanitizer: $san, ${mode[*]})"
 build_start=$SECONDS
-cargo fuzz build -a -s "$san"
+cargo fuzz build "${mode[@]}" -s "$san"
 echo "== built in $((SECONDS - build_start)) s; fuzzing ${#targets[@]} target(s) for $secs s each, $jobs at a time"
 
 mkdir -p target/logs
@@ -57,7 +63,7 @@ run_one() {
     local t=$1 log=target/logs/$1.log
     mkdir -p "corpus/$t" "seeds/$t"
     # shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
-    if cargo fuzz run -a -s "$san" "$t" "corpus/$t" "seeds/$t" -- \
+    if cargo fuzz run "${mode[@]}" -s "$san" "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$secs" -print_final_stats=1 -timeout=10 ${FUZZ_ARGS:-} \
         >"$log" 2>&1; then
         echo ok >"target/logs/$t.status"
