@@ -12,7 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 if ! cargo fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
+    # An unoptimized build of the tool (shorter to build): it only drives cargo and
+    # libFuzzer.
+    cargo install cargo-fuzz --locked --debug
 fi
 export FUZZ_SANITIZER=${FUZZ_SANITIZER:-none} FUZZ_DEV=${FUZZ_DEV:-1} FUZZ_JOBS=${FUZZ_JOBS:-2}
 exec ./run.sh "${FUZZ_SMOKE_SECONDS:-5}"
