@@ -98,7 +98,8 @@ pub use guest::{GuestOutput, echo_rtt, hybrid_connect};
 pub use image::Initramfs;
 pub(crate) use initramfs::build_initramfs;
 pub use tools::{
-    Tools, build_static_bin, build_static_bin_profile, cache_dir, guest_profile, target_dir,
+    Tools, build_static_bin, build_static_bin_profile, build_static_example, cache_dir,
+    guest_profile, target_dir,
 };
 
 /// The vsock port of the harness's guest agent.

@@ -229,9 +229,42 @@ pub fn build_static_bin_profile(
     bin: &str,
     profile: &str,
 ) -> Result<PathBuf, HarnessError> {
-    type Built = Vec<([String; 3], PathBuf)>;
+    build_static(package, Kind::Bin, bin, profile)
+}
+
+/// [`build_static_bin`] for example `example` of `package` (with the features its
+/// `required-features` need enabled by the package's dev-dependencies, as `cargo test`
+/// builds it), in the [`guest_profile`].
+///
+/// ```no_run
+/// let grpc = hvsock_vm::build_static_example("hvsock", "grpc_in_guest")?;
+/// # Ok::<(), hvsock_vm::HarnessError>(())
+/// ```
+pub fn build_static_example(package: &str, example: &str) -> Result<PathBuf, HarnessError> {
+    build_static(package, Kind::Example, example, &guest_profile())
+}
+
+/// What cargo builds: a `[[bin]]` or an `[[example]]`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Bin,
+    Example,
+}
+
+fn build_static(
+    package: &str,
+    kind: Kind,
+    bin: &str,
+    profile: &str,
+) -> Result<PathBuf, HarnessError> {
+    type Built = Vec<([String; 4], PathBuf)>;
     static BUILT: OnceLock<Mutex<Built>> = OnceLock::new();
-    let key = [package.to_string(), bin.to_string(), profile.to_string()];
+    let key = [
+        package.to_string(),
+        format!("{kind:?}"),
+        bin.to_string(),
+        profile.to_string(),
+    ];
     let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
     let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, p)) = built.iter().find(|(k, _)| *k == key) {
@@ -246,7 +279,10 @@ pub fn build_static_bin_profile(
             "--quiet",
             "-p",
             package,
-            "--bin",
+            match kind {
+                Kind::Bin => "--bin",
+                Kind::Example => "--example",
+            },
             bin,
             "--profile",
             profile,
@@ -275,7 +311,11 @@ pub fn build_static_bin_profile(
         "bench" => "release",
         other => other,
     };
-    let path = target.join(STATIC_TARGET).join(dir).join(bin);
+    let mut path = target.join(STATIC_TARGET).join(dir);
+    if kind == Kind::Example {
+        path.push("examples");
+    }
+    path.push(bin);
     check_static(&path)?;
     built.push((key, path.clone()));
     Ok(path)

@@ -15,6 +15,9 @@
 //! ```
 //!
 //! (From inside a guest, `a42e7cda-...` is `parent`: the host, as the guest names it.)
+//!
+//! `tests/examples.rs` runs both roles of this binary over local partitions (and the
+//! real-VM test `hvsock_vm` runs the gRPC server in a QEMU guest).
 
 #[path = "greeter/mod.rs"]
 mod greeter;

@@ -15,6 +15,8 @@
 //!
 //! `/whoami` answers with the caller's address as the host's transport knows it (and
 //! its name in the host's partition table); `/echo` (POST) returns the body.
+//!
+//! `tests/examples.rs` runs both roles of this binary over local partitions.
 
 use axum::extract::{ConnectInfo, State};
 use axum::routing::{get, post};

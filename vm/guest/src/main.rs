@@ -12,6 +12,10 @@
 //!                                bytes of the generator seeded with SEED
 //! vm-guest check                 read a framed stream from stdin, compare it with the
 //!                                generator, print "ok BYTES CHECKSUM\n" or "bad AT\n"
+//! vm-guest systemd PORT CMD ARG.. socket activation as systemd does it (the guest has no
+//!                                systemd): bind and listen on vsock PORT, make it fd 3,
+//!                                set LISTEN_FDS=1, LISTEN_PID=this pid and
+//!                                LISTEN_FDNAMES, and exec CMD (same pid)
 //! ```
 //!
 //! The generator (xorshift64, 8 little-endian bytes per step) and the checksum are
@@ -51,10 +55,11 @@ fn main() -> ExitCode {
             .and_then(|s| Ok((s, parse(bytes)?)))
             .and_then(|(s, n)| stream::gen_stdout(s, n)),
         ["check"] => stream::check_stdin(),
+        ["systemd", port, cmd, rest @ ..] => parse(port).and_then(|p| systemd(p, cmd, rest)),
         _ => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "usage: vm-guest agent PORT [HELLO] | echo PORT | sink PORT | send CID PORT TEXT \
-             | source CID PORT BYTES | gen SEED BYTES | check",
+             | source CID PORT BYTES | gen SEED BYTES | check | systemd PORT CMD [ARG...]",
         )),
     };
     match result {
@@ -69,6 +74,21 @@ fn main() -> ExitCode {
 fn parse<T: std::str::FromStr>(s: &str) -> io::Result<T> {
     s.parse()
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("bad number {s:?}")))
+}
+
+/// What a `.socket` unit with `ListenStream=vsock::PORT` and `Accept=no` does before it
+/// starts its service: the socket is bound and listening before `cmd` runs, passed as
+/// fd 3, and the variables name this process, which `exec` keeps.
+fn systemd(port: u32, cmd: &str, args: &[&str]) -> io::Result<()> {
+    use std::os::unix::process::CommandExt;
+    Listener::bind(port)?.into_fd3()?;
+    let err = Command::new(cmd)
+        .args(args)
+        .env("LISTEN_FDS", "1")
+        .env("LISTEN_PID", std::process::id().to_string())
+        .env("LISTEN_FDNAMES", "hvsock-agent.socket")
+        .exec();
+    Err(io::Error::new(err.kind(), format!("exec {cmd}: {err}")))
 }
 
 fn agent(port: u32, hello: Option<u32>) -> io::Result<()> {

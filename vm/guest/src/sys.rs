@@ -58,6 +58,27 @@ impl Listener {
         Ok(Listener(fd))
     }
 
+    /// Makes this socket descriptor 3, inherited across `exec` (no `FD_CLOEXEC`): where
+    /// systemd puts the first socket it passes (`SD_LISTEN_FDS_START`).
+    pub fn into_fd3(self) -> io::Result<()> {
+        use std::os::fd::IntoRawFd;
+        let fd = self.0.into_raw_fd();
+        if fd != 3 {
+            // SAFETY: fd is open and ours; dup2 onto 3 closes whatever 3 was (nothing
+            // this process uses: every descriptor the guest helper opens is CLOEXEC, so
+            // only inherited ones could be there) and the copy has no FD_CLOEXEC.
+            check(unsafe { libc::dup2(fd, 3) })?;
+            // SAFETY: fd is open, ours, and no longer needed (3 is its copy).
+            drop(unsafe { OwnedFd::from_raw_fd(fd) });
+        } else {
+            // dup2(3, 3) would keep FD_CLOEXEC: clear it instead.
+            // SAFETY: 3 is open (it is fd) and stays open: the borrow ends here.
+            let three = unsafe { std::os::fd::BorrowedFd::borrow_raw(3) };
+            rustix::io::fcntl_setfd(three, rustix::io::FdFlags::empty())?;
+        }
+        Ok(())
+    }
+
     /// Accepts one connection; returns it with the peer's CID.
     pub fn accept(&self) -> io::Result<(Stream, u32)> {
         let mut sa = sockaddr(0, 0);

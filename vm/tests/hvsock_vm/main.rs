@@ -28,6 +28,10 @@
 //! about the half-close (`cli_on_a_vmm_that_loses_half_close`). Bulk echoes keep
 //! at most [`WINDOW`] bytes in flight per connection. Half-close over a transport that
 //! carries it (kernel vhost-vsock, `vm add --cid`) is tested by `nested_vm`.
+//!
+//! The same guest also runs the `grpc_in_guest` example's server, called from the host
+//! by its client (`grpc_example_server_in_the_guest`), and `hvsock agent --systemd` given
+//! its AF_VSOCK listener the way systemd passes it (`agent_socket_activated_in_the_guest`).
 
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
@@ -83,6 +87,7 @@ const SERVICES: &[(&str, ServiceId)] = &[
     ("gen", GEN),
     ("guid-svc", GUID_SVC),
     ("sha", SHA),
+    ("greeter", ecosystem::GREETER),
 ];
 
 /// Most bytes one echo connection has in flight (vhost-device-vsock 0.3.0 can wedge a
@@ -100,6 +105,9 @@ struct Env {
     host: Context,
     /// The static `hvsock` build: `/bin/hvsock` in the guest, and the host's CLI.
     hvsock: PathBuf,
+    /// The static `grpc_in_guest` example: `/bin/grpc_in_guest` in the guest, and the
+    /// host's client.
+    grpc_example: PathBuf,
     /// Wall time of `Vm::start` (images cached).
     start_time: Duration,
     seed: u64,
@@ -125,13 +133,19 @@ impl Env {
         let profile = hvsock_vm::guest_profile();
         let hvsock = build_static_bin_profile("hvsock-cli", "hvsock", &profile)
             .expect("static hvsock build");
+        let grpc_example = hvsock_vm::build_static_example("hvsock", "grpc_in_guest")
+            .expect("static grpc_in_guest build");
         eprintln!(
-            "static hvsock build ({profile} profile; cached after the first): {:?}",
+            "static hvsock and grpc_in_guest builds ({profile} profile; cached after the \
+             first): {:?}",
             t.elapsed()
         );
         let t = Instant::now();
         let vm = Vm::start(VmConfig {
-            guest_binaries: vec![(hvsock.clone(), "/bin/hvsock".into())],
+            guest_binaries: vec![
+                (hvsock.clone(), "/bin/hvsock".into()),
+                (grpc_example.clone(), "/bin/grpc_in_guest".into()),
+            ],
             env: vec![("HVSOCK_GUEST".into(), "1".into())],
             ..VmConfig::default()
         })
@@ -149,6 +163,7 @@ impl Env {
             vm,
             dirs,
             hvsock,
+            grpc_example,
             start_time,
             seed,
             _tmp: tmp,
@@ -381,6 +396,7 @@ fn mb_s(bytes: u64, d: Duration) -> f64 {
 
 mod close;
 mod echo;
+mod ecosystem;
 mod figures;
 mod halfclose;
 mod integrity;
@@ -408,6 +424,8 @@ const STEPS: &[Step] = steps![
     integrity::integrity_echo_16_parallel,
     integrity::integrity_host_to_guest_16_parallel,
     integrity::integrity_guest_to_host_16_parallel,
+    ecosystem::grpc_example_server_in_the_guest,
+    ecosystem::agent_socket_activated_in_the_guest,
     close::guest_listener_killed,
     figures::figures,
 ];
