@@ -373,3 +373,51 @@ fn reachable_by_others(p: &Path) -> bool {
     }
     exec_ok
 }
+
+/// A PAM configuration directory with `service` checking passwords and accounts with
+/// pam_unix (the machine's real password database: hence a throw-away user).
+fn pam_unix_confdir(service: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join(service),
+        "auth required pam_unix.so nodelay\naccount required pam_unix.so\n",
+    )
+    .unwrap();
+    d
+}
+
+#[test]
+fn pam_unix_accepts_the_right_password_only() {
+    use hvsock_agent::server::pam::{PamError, check_password};
+    let Some(tu) = TestUser::create("pam_unix_accepts_the_right_password_only") else {
+        return;
+    };
+    let password = format!("pw-{}", random_suffix());
+    let mut chpasswd = Command::new("chpasswd")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(chpasswd.stdin.take().unwrap(), "{}:{password}", tu.name).unwrap();
+    assert!(chpasswd.wait().unwrap().success());
+    let conf = pam_unix_confdir("hvst-unix");
+    let dir = Some(conf.path());
+
+    check_password("hvst-unix", &tu.name, &password, dir).unwrap();
+    let e = check_password("hvst-unix", &tu.name, "wrong", dir).unwrap_err();
+    assert!(matches!(e, PamError::Refused { .. }), "{e}");
+    let e = check_password("hvst-unix", &tu.name, "", dir).unwrap_err();
+    assert!(matches!(e, PamError::Refused { .. }), "{e}");
+    // Another user's password is not this one's.
+    let e = check_password("hvst-unix", "hvst-no-such-user-0", &password, dir).unwrap_err();
+    assert!(matches!(e, PamError::Refused { .. }), "{e}");
+
+    // A locked account (`usermod -L`) is refused even with its password.
+    run(Command::new("usermod").args(["-L", &tu.name]));
+    assert!(check_password("hvst-unix", &tu.name, &password, dir).is_err());
+    run(Command::new("usermod").args(["-U", &tu.name]));
+    // An expired one is refused by the account check.
+    run(Command::new("chage").args(["-E", "1", &tu.name]));
+    let e = check_password("hvst-unix", &tu.name, &password, dir).unwrap_err();
+    assert!(matches!(e, PamError::Account { .. }), "{e}");
+}

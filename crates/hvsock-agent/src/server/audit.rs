@@ -35,6 +35,22 @@ pub enum Activity {
     None,
 }
 
+impl Activity {
+    /// What a request frame asks to run ([`Activity::None`] for any other frame).
+    pub fn of_request(request: &crate::proto::Frame) -> Activity {
+        use crate::proto::Frame;
+        match request {
+            Frame::Exec(r) => Activity::Exec {
+                argv: r.argv.clone(),
+            },
+            Frame::Shell(_) => Activity::Shell,
+            Frame::CopyTo { path, .. } => Activity::CopyTo { path: path.clone() },
+            Frame::CopyFrom { path, .. } => Activity::CopyFrom { path: path.clone() },
+            _ => Activity::None,
+        }
+    }
+}
+
 /// One session, as the audit log records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditRecord {
@@ -234,6 +250,32 @@ mod tests {
         assert_eq!(v["activity"]["kind"], "shell");
         assert!(v["exit_code"].is_null());
         assert!(!r.to_json().contains('\n'));
+    }
+
+    #[test]
+    fn activity_of_requests() {
+        use crate::proto::{ExecRequest, Frame};
+        let exec = Frame::Exec(ExecRequest {
+            argv: vec!["id".into(), "-un".into()],
+            ..Default::default()
+        });
+        assert_eq!(
+            Activity::of_request(&exec),
+            Activity::Exec {
+                argv: vec!["id".into(), "-un".into()]
+            }
+        );
+        let cp = Frame::CopyFrom {
+            path: "/var/log".into(),
+            recursive: true,
+        };
+        assert_eq!(
+            Activity::of_request(&cp),
+            Activity::CopyFrom {
+                path: "/var/log".into()
+            }
+        );
+        assert_eq!(Activity::of_request(&Frame::StdinEof), Activity::None);
     }
 
     #[test]

@@ -93,7 +93,7 @@ async fn check_cwd(cwd: &str, creds: Option<&Credentials>) -> Result<(), String>
 }
 
 /// Serves an `Exec` request as `user`: its credentials, its environment, in the
-/// request's directory or else its home directory.
+/// request's directory or else (another user than the agent's) its home directory.
 pub(super) async fn run_exec<R, W>(
     c: &mut Conn<R, W>,
     req: ExecRequest,
@@ -115,11 +115,14 @@ where
     user_env(&mut cmd, user, opts.shell.as_deref().unwrap_or(&user.shell));
     cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
     cmd.envs(req.env.iter().map(|(k, v)| (k, v)));
-    // The request's directory must work; the home directory falls back to `/`.
+    // The request's directory must work. Without one, a session of another user than
+    // the agent's starts in its home directory (falling back to `/`), as a login does;
+    // the agent's own user stays in the agent's directory, as before users existed.
     let switch = ChildSwitch {
         cwd: match &req.cwd {
             Some(cwd) => c_path(Path::new(cwd)),
-            None => c_path(&user.home),
+            None if creds.is_some() => c_path(&user.home),
+            None => None,
         },
         cwd_fallback: req.cwd.is_none(),
         creds,
