@@ -226,6 +226,73 @@ mod tests {
         assert!(may_serve(&alice, &root).is_err());
     }
 
+    /// nobody's credentials, with one extra supplementary group.
+    fn nobody() -> Credentials {
+        Credentials {
+            uid: 65534,
+            gid: 65534,
+            groups: vec![65534, 4242],
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn run_as_changes_only_its_own_thread_and_the_threads_it_starts() {
+        if !rustix::process::geteuid().is_root() {
+            eprintln!("run_as_changes_only_its_own_thread...: skipped: needs root");
+            return;
+        }
+        let before = sys_user::thread_credentials().unwrap();
+        let creds = nobody();
+        let want = creds.clone();
+        let (here, blocking) = run_as(creds, move || {
+            let here = want.are_current();
+            // A runtime's blocking thread, started from this thread, as the copy's are.
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let w = want.clone();
+            let blocking = rt.block_on(async move {
+                tokio::task::spawn_blocking(move || w.are_current())
+                    .await
+                    .unwrap()
+            });
+            (here, blocking)
+        })
+        .await
+        .unwrap();
+        assert!(here && blocking);
+        // The agent's own threads kept theirs (the calls are per thread).
+        assert_eq!(sys_user::thread_credentials().unwrap(), before);
+        let pool = tokio::task::spawn_blocking(sys_user::thread_credentials)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(pool, before);
+    }
+
+    #[tokio::test]
+    async fn run_as_reports_credentials_it_cannot_take() {
+        let other = Credentials {
+            uid: 4243,
+            gid: 4243,
+            groups: vec![4243],
+        };
+        let inner = move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            rt.block_on(run_as(other, || ()))
+        };
+        // A thread that is not root (as nobody, when the test runs as root) cannot
+        // take another user's credentials: the error says so, nothing runs.
+        let e = if rustix::process::geteuid().is_root() {
+            run_as(nobody(), inner).await.unwrap().unwrap_err()
+        } else {
+            inner().unwrap_err()
+        };
+        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied, "{e}");
+    }
+
     #[test]
     fn current_user_matches_the_process() {
         let me = SessionUser::current();
