@@ -1,14 +1,21 @@
 //! The audit record of a session: one line per connection served, for the agent's log.
 //!
 //! [`AuditRecord`]'s `Display` is the human line; [`AuditRecord::to_json`] the JSON
-//! form (one object per line). Peer-supplied text (argv, paths, names) is escaped in
+//! form (one object per line); [`log`] writes the line to the agent's log. A
+//! [`Counted`] stream gives the bytes of the connection; [`Activity::of_request`]
+//! what the request ran. Peer-supplied text (argv, paths, names) is escaped in
 //! the human line ([`crate::tree::escape`]: no terminal escapes reach a log viewer) and
 //! JSON-escaped in the JSON form.
 
 use crate::tree::escape;
 use serde::Serialize;
 use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// What a session ran.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,9 +76,10 @@ pub struct AuditRecord {
     /// The exit code (exec and shell; `None` for copies, or a session that ended
     /// without one). A signal is recorded as 128 + its number, like shells do.
     pub exit_code: Option<i32>,
-    /// Bytes received from the client (stdin, or the copy's content).
+    /// Bytes received from the client: the connection's, frames included (as
+    /// [`Counted`] counts them).
     pub bytes_in: u64,
-    /// Bytes sent to the client (stdout and stderr, or the copy's content).
+    /// Bytes sent to the client, likewise.
     pub bytes_out: u64,
 }
 
@@ -168,6 +176,84 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+/// Bytes through a connection, counted by [`Counted`]: read from the client (in) and
+/// written to it (out), frames included.
+#[derive(Debug, Default)]
+pub struct ByteCounts {
+    read: AtomicU64,
+    written: AtomicU64,
+}
+
+impl ByteCounts {
+    /// Bytes read from the stream so far.
+    pub fn bytes_in(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+
+    /// Bytes written to the stream so far.
+    pub fn bytes_out(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+}
+
+/// A stream that counts the bytes read from and written to it, for the audit record
+/// of the session it carries (wrap the accepted stream before serving it).
+#[derive(Debug)]
+pub struct Counted<S> {
+    inner: S,
+    counts: Arc<ByteCounts>,
+}
+
+impl<S> Counted<S> {
+    /// Wraps `inner`; the counts stay readable after the stream is gone.
+    pub fn new(inner: S) -> (Counted<S>, Arc<ByteCounts>) {
+        let counts = Arc::new(ByteCounts::default());
+        (
+            Counted {
+                inner,
+                counts: counts.clone(),
+            },
+            counts,
+        )
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len().saturating_sub(before) as u64;
+        self.counts.read.fetch_add(n, Ordering::Relaxed);
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, data);
+        if let Poll::Ready(Ok(n)) = &r {
+            self.counts.written.fetch_add(*n as u64, Ordering::Relaxed);
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// Writes `record` to the agent's log (stderr) as its human line.
@@ -276,6 +362,22 @@ mod tests {
             }
         );
         assert_eq!(Activity::of_request(&Frame::StdinEof), Activity::None);
+    }
+
+    #[tokio::test]
+    async fn counted_streams_count_both_ways() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (a, mut b) = tokio::io::duplex(64);
+        let (mut a, counts) = Counted::new(a);
+        a.write_all(b"hello").await.unwrap();
+        b.write_all(b"abc").await.unwrap();
+        drop(b.shutdown().await);
+        let mut got = Vec::new();
+        a.read_to_end(&mut got).await.unwrap();
+        let mut five = [0u8; 5];
+        b.read_exact(&mut five).await.unwrap();
+        assert_eq!((got.as_slice(), &five), (&b"abc"[..], b"hello"));
+        assert_eq!((counts.bytes_in(), counts.bytes_out()), (3, 5));
     }
 
     #[test]
