@@ -59,6 +59,26 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 }
 
+impl<R> FrameReader<R> {
+    /// Takes the bytes read from the stream past the last frame returned (the agent
+    /// relays them, then the rest of the stream, to a copy running as a user).
+    pub(crate) fn take_buffered(&mut self) -> BytesMut {
+        self.buf.split()
+    }
+
+    /// The stream (reads from it bypass the frames already buffered).
+    pub(crate) fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+}
+
+impl<W> FrameWriter<W> {
+    /// The stream.
+    pub(crate) fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+}
+
 /// Writes frames to an [`AsyncWrite`].
 #[derive(Debug)]
 pub struct FrameWriter<W> {

@@ -18,6 +18,11 @@ pub use supervise::{MAX_OUTPUT_BUFFERED, MAX_PENDING_EOF, OUTPUT_QUEUE, SessionS
 
 mod copy;
 
+pub mod audit;
+pub mod pam;
+pub mod user;
+pub use user::{SessionUser, UserError};
+
 /// Settings of an agent.
 #[derive(Debug, Clone)]
 pub struct AgentOptions {
@@ -210,6 +215,28 @@ pub async fn serve_connection<S>(stream: S, opts: &AgentOptions) -> Result<(), A
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
+    serve(stream, opts, None).await
+}
+
+/// Serves one connection like [`serve_connection`], its session running as the user
+/// `user` (see [`user::resolve`]: a root agent can serve any user, another agent only
+/// its own). For a transport that has authenticated its peer itself, and for tests:
+/// this connection is not asked to authenticate.
+pub async fn serve_connection_as<S>(
+    stream: S,
+    opts: &AgentOptions,
+    user: &str,
+) -> Result<(), AgentError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    serve(stream, opts, Some(user)).await
+}
+
+async fn serve<S>(stream: S, opts: &AgentOptions, as_user: Option<&str>) -> Result<(), AgentError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let (rd, wr) = tokio::io::split(stream);
     let mut c = Conn {
         reader: FrameReader::new(rd),
@@ -250,12 +277,20 @@ where
     let Some(request) = c.read_by(deadline, "request", opts).await? else {
         return Ok(());
     };
+    // 3. The session's user: the one named (the authenticated user), else the agent's.
+    let user = match user::resolve(as_user).await {
+        Ok(u) => u,
+        Err(e) => return Err(c.fail(e.code(), e.to_string()).await),
+    };
+    let user = &user;
     match request {
-        Frame::Exec(req) => session::run_exec(&mut c, req, opts).await,
-        Frame::Shell(req) => session::run_shell(&mut c, req, opts).await,
-        Frame::CopyTo { path, recursive } => copy::copy_to(&mut c, &path, recursive, opts).await,
+        Frame::Exec(req) => session::run_exec(&mut c, req, opts, user).await,
+        Frame::Shell(req) => session::run_shell(&mut c, req, opts, user).await,
+        Frame::CopyTo { path, recursive } => {
+            copy::copy_to(&mut c, &path, recursive, opts, user).await
+        }
         Frame::CopyFrom { path, recursive } => {
-            copy::copy_from(&mut c, &path, recursive, opts).await
+            copy::copy_from(&mut c, &path, recursive, opts, user).await
         }
         other => Err(c
             .fail(

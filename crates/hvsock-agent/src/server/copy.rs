@@ -7,14 +7,29 @@
 //! inside the root, so nothing planted or swapped in the root can lead outside it.
 //! Without a copy root the request path is the client user's choice and follows
 //! symlinks like any path; below it, nothing from the stream is followed either way.
+//!
+//! A copy for another user than the agent's (a root agent serving a user) runs on a
+//! dedicated thread that took the user's groups, gid and uid (the kernel's per-thread
+//! credentials: rustix's raw calls, not glibc's process-wide ones), with a
+//! current-thread tokio runtime of its own, so that every file operation — opens,
+//! creates, the blocking-pool reads, writes, renames and fsyncs of `tokio::fs` — has
+//! the user's permissions and creates files the user owns. That runtime's blocking
+//! threads are started by that thread and so inherit its credentials (each checks it
+//! at start); nothing of the copy runs on the agent's own blocking pool. The
+//! connection stays with the agent's runtime: its bytes are relayed to the copy
+//! through an in-memory pipe. Forking a helper process instead would mean fork without
+//! exec in a multi-threaded process, or an extra program to exec.
 
+use super::user::{self, SessionUser};
 use super::{AgentError, AgentOptions, Conn};
 use crate::framed::{FrameReader, FrameWriter};
 use crate::fsat::{self, Dir};
 use crate::proto::{ErrorCode, Frame};
+use crate::sys::user::Credentials;
 use crate::tree::{self, CopyError, Dest, Expect, Source, escape};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Where a request path is, once checked.
@@ -99,7 +114,7 @@ where
 }
 
 /// `CopyTo{path, recursive}`: receives the client's stream into `path`.
-pub(super) async fn copy_to<R, W>(
+async fn receive_here<R, W>(
     c: &mut Conn<R, W>,
     path: &str,
     recursive: bool,
@@ -170,7 +185,7 @@ fn source(path: &str, opts: &AgentOptions) -> Result<Source, CopyError> {
 }
 
 /// `CopyFrom{path, recursive}`: sends `path`, then waits for the client's `CopyDone`.
-pub(super) async fn copy_from<R, W>(
+async fn send_here<R, W>(
     c: &mut Conn<R, W>,
     path: &str,
     recursive: bool,
@@ -233,5 +248,177 @@ where
             .await),
         Ok(Ok(None)) => Err(AgentError::ClientGone),
         Ok(Err(e)) => Err(c.fail_frame(e).await),
+    }
+}
+
+/// A copy request, to run where its user's credentials are.
+enum Op {
+    To { path: String, recursive: bool },
+    From { path: String, recursive: bool },
+}
+
+impl Op {
+    async fn run<R, W>(self, c: &mut Conn<R, W>, opts: &AgentOptions) -> Result<(), AgentError>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        match self {
+            Op::To { path, recursive } => receive_here(c, &path, recursive, opts).await,
+            Op::From { path, recursive } => send_here(c, &path, recursive, opts).await,
+        }
+    }
+}
+
+/// `CopyTo{path, recursive}` for `user`: receives the client's stream into `path`.
+pub(super) async fn copy_to<R, W>(
+    c: &mut Conn<R, W>,
+    path: &str,
+    recursive: bool,
+    opts: &AgentOptions,
+    user: &SessionUser,
+) -> Result<(), AgentError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    match user.switch() {
+        None => receive_here(c, path, recursive, opts).await,
+        Some(creds) => {
+            let op = Op::To {
+                path: path.to_string(),
+                recursive,
+            };
+            run_as_user(c, creds, opts, op).await
+        }
+    }
+}
+
+/// `CopyFrom{path, recursive}` for `user`: sends `path`.
+pub(super) async fn copy_from<R, W>(
+    c: &mut Conn<R, W>,
+    path: &str,
+    recursive: bool,
+    opts: &AgentOptions,
+    user: &SessionUser,
+) -> Result<(), AgentError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    match user.switch() {
+        None => send_here(c, path, recursive, opts).await,
+        Some(creds) => {
+            let op = Op::From {
+                path: path.to_string(),
+                recursive,
+            };
+            run_as_user(c, creds, opts, op).await
+        }
+    }
+}
+
+/// Runs `op` on a thread with `creds` (see the module documentation), relaying the
+/// connection's bytes to it and back.
+async fn run_as_user<R, W>(
+    c: &mut Conn<R, W>,
+    creds: Credentials,
+    opts: &AgentOptions,
+    op: Op,
+) -> Result<(), AgentError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let (near, far) = tokio::io::duplex(2 * crate::proto::DATA_CHUNK + 4096);
+    let thread_opts = opts.clone();
+    let expected = creds.clone();
+    let worker = user::run_as(creds, move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .on_thread_start(move || {
+                // Inherited from the creating thread by the kernel; a file operation
+                // with the agent's credentials instead would be a privilege leak.
+                if !expected.are_current() {
+                    eprintln!("hvsock agent: a copy thread lacks its user's credentials");
+                    std::process::abort();
+                }
+            })
+            .build();
+        let rt = match rt {
+            Ok(rt) => rt,
+            Err(e) => {
+                return Err(AgentError::Request {
+                    code: ErrorCode::IO,
+                    message: format!("cannot start the copy: {}", tree::strip_os(&e)),
+                });
+            }
+        };
+        rt.block_on(async move {
+            let (rd, wr) = tokio::io::split(far);
+            let mut conn = Conn {
+                reader: FrameReader::new(rd),
+                writer: FrameWriter::new(wr),
+            };
+            op.run(&mut conn, &thread_opts).await
+        })
+    });
+    // What the client sent after the request (already read), then the rest.
+    let early = c.reader.take_buffered();
+    let (mut from_copy, mut to_copy) = tokio::io::split(near);
+    let reader = c.reader.get_mut();
+    let writer = c.writer.get_mut();
+    let up = async move {
+        let r = async {
+            to_copy.write_all(&early).await?;
+            tokio::io::copy(reader, &mut to_copy).await
+        }
+        .await;
+        // The copy sees the client's end of stream (or its failure) as its own.
+        let _ = to_copy.shutdown().await;
+        drop(to_copy);
+        r
+    };
+    let down = async {
+        let r = tokio::io::copy(&mut from_copy, writer).await;
+        let _ = writer.shutdown().await;
+        r
+    };
+    let idle = opts.copy_idle_timeout;
+    let finished = async {
+        tokio::pin!(worker, down);
+        let mut relayed = false;
+        let result = tokio::select! {
+            r = &mut worker => r,
+            _ = &mut down => {
+                relayed = true;
+                (&mut worker).await
+            }
+        };
+        // The copy's last frames go on to a client that takes them within the idle
+        // timeout (the copy itself has ended).
+        if !relayed {
+            let _ = tokio::time::timeout(idle, &mut down).await;
+        }
+        result
+    };
+    let result = {
+        tokio::pin!(up, finished);
+        let mut reading = true;
+        loop {
+            tokio::select! {
+                r = &mut finished => break r,
+                _ = &mut up, if reading => reading = false,
+            }
+        }
+    };
+    match result {
+        Ok(r) => r,
+        Err(e) => Err(c
+            .fail(
+                ErrorCode::IO,
+                format!("cannot work as the session's user: {}", tree::strip_os(&e)),
+            )
+            .await),
     }
 }

@@ -1,12 +1,24 @@
 //! Exec and shell requests on the agent: starting the process (on pipes or a PTY, as a
-//! session leader) and handing it to [`supervise`](super::supervise).
+//! session leader, as the session's user) and handing it to
+//! [`supervise`](super::supervise).
+//!
+//! The user's credentials are taken in the child by our own `pre_exec` hook, not by
+//! std's `uid`/`gid`: std runs those before the hooks and clears the supplementary
+//! groups (its `groups` is unstable), and its `current_dir` would change directory as
+//! root. The hook does setgroups, setgid, setuid (the first two need the privilege the
+//! last drops), then changes to the working directory with the user's permissions.
 
 use super::supervise::{ProcIo, supervise};
+use super::user::{self, SessionUser};
 use super::{AgentError, AgentOptions, Conn};
 use crate::proto::{ErrorCode, ExecRequest, ShellRequest, WindowSize};
 use crate::sys;
+use crate::sys::user::{ChildSwitch, Credentials};
 use crate::tree::strip_os;
-use std::path::{Path, PathBuf};
+use std::ffi::CString;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::process::Stdio;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -27,54 +39,114 @@ fn spawn_error(argv0: &str, e: &std::io::Error) -> (ErrorCode, String) {
     }
 }
 
-/// Serves an `Exec` request.
+/// The environment every session of `user` starts with (before the agent's and the
+/// request's variables, which win): who it is, as login(1) sets it.
+fn user_env(cmd: &mut tokio::process::Command, user: &SessionUser, shell: &Path) {
+    cmd.env("HOME", &user.home)
+        .env("USER", &user.name)
+        .env("LOGNAME", &user.name)
+        .env("SHELL", shell);
+}
+
+/// `dir` as a C string for the child (prepared before the fork: it must not allocate).
+fn c_path(dir: &Path) -> Option<CString> {
+    CString::new(dir.as_os_str().as_bytes()).ok()
+}
+
+/// Checks that the session's user can change to `cwd`: a directory it may search. With
+/// a credential switch, on a thread with the user's credentials (root's view would
+/// say yes to a directory the user may not enter).
+async fn check_cwd(cwd: &str, creds: Option<&Credentials>) -> Result<(), String> {
+    fn check(cwd: &str) -> Result<(), String> {
+        let shown = crate::tree::escape(cwd);
+        match std::fs::metadata(cwd) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(format!(
+                    "cannot change to directory {shown}: not a directory"
+                ));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(format!(
+                    "cannot change to directory {shown}: no such directory"
+                ));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "cannot change to directory {shown}: {}",
+                    strip_os(&e)
+                ));
+            }
+        }
+        rustix::fs::access(cwd, rustix::fs::Access::EXEC_OK)
+            .map_err(|e| format!("cannot change to directory {shown}: {e}"))
+    }
+    match creds {
+        None => check(cwd),
+        Some(c) => {
+            let cwd = cwd.to_string();
+            user::run_as(c.clone(), move || check(&cwd))
+                .await
+                .map_err(|e| format!("cannot work as the session's user: {}", strip_os(&e)))?
+        }
+    }
+}
+
+/// Serves an `Exec` request as `user`: its credentials, its environment, in the
+/// request's directory or else (another user than the agent's) its home directory.
 pub(super) async fn run_exec<R, W>(
     c: &mut Conn<R, W>,
     req: ExecRequest,
     opts: &AgentOptions,
+    user: &SessionUser,
 ) -> Result<(), AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    let creds = user.switch();
     if let Some(cwd) = &req.cwd
-        && !Path::new(cwd).is_dir()
+        && let Err(msg) = check_cwd(cwd, creds.as_ref()).await
     {
-        return Err(c
-            .fail(
-                ErrorCode::BAD_REQUEST,
-                format!("cannot change to directory {cwd}: no such directory"),
-            )
-            .await);
+        return Err(c.fail(ErrorCode::BAD_REQUEST, msg).await);
     }
     let mut cmd = tokio::process::Command::new(&req.argv[0]);
     cmd.args(&req.argv[1..]);
+    user_env(&mut cmd, user, opts.shell.as_deref().unwrap_or(&user.shell));
     cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
     cmd.envs(req.env.iter().map(|(k, v)| (k, v)));
-    if let Some(cwd) = &req.cwd {
-        cmd.current_dir(cwd);
-    }
+    // The request's directory must work. Without one, a session of another user than
+    // the agent's starts in its home directory (falling back to `/`), as a login does;
+    // the agent's own user stays in the agent's directory, as before users existed.
+    let switch = ChildSwitch {
+        cwd: match &req.cwd {
+            Some(cwd) => c_path(Path::new(cwd)),
+            None if creds.is_some() => c_path(&user.home),
+            None => None,
+        },
+        cwd_fallback: req.cwd.is_none(),
+        creds,
+    };
     if req.tty {
-        run_on_pty(c, cmd, &req.argv[0], req.window, opts).await
+        run_on_pty(c, cmd, switch, &req.argv[0], req.window, opts).await
     } else {
-        run_piped(c, cmd, &req.argv[0], opts).await
+        run_piped(c, cmd, switch, &req.argv[0], opts).await
     }
 }
 
-/// Serves a `Shell` request.
+/// Serves a `Shell` request: `user`'s login shell (or the agent's
+/// [`shell`](AgentOptions::shell)) as a login shell, in its home directory.
 pub(super) async fn run_shell<R, W>(
     c: &mut Conn<R, W>,
     req: ShellRequest,
     opts: &AgentOptions,
+    user: &SessionUser,
 ) -> Result<(), AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let (user, home, user_shell) = tokio::task::spawn_blocking(sys::current_user)
-        .await
-        .unwrap_or((None, None, PathBuf::from("/bin/sh")));
-    let shell = opts.shell.clone().unwrap_or(user_shell);
+    let shell = opts.shell.clone().unwrap_or_else(|| user.shell.clone());
     let base = shell
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -82,25 +154,25 @@ where
     let mut cmd = tokio::process::Command::new(&shell);
     // A leading '-' in argv[0] is how login(1) asks any shell for a login shell.
     cmd.arg0(format!("-{base}"));
-    cmd.env("SHELL", &shell);
-    if let Some(u) = &user {
-        cmd.env("USER", u).env("LOGNAME", u);
-    }
-    if let Some(h) = home.as_ref().filter(|h| h.is_dir()) {
-        cmd.env("HOME", h).current_dir(h);
-    }
+    user_env(&mut cmd, user, &shell);
     if let Some(t) = &req.term {
         cmd.env("TERM", t);
     }
     cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
     cmd.envs(req.env.iter().map(|(k, v)| (k, v)));
+    let switch = ChildSwitch {
+        creds: user.switch(),
+        cwd: c_path(&user.home),
+        cwd_fallback: true,
+    };
     let name = shell.display().to_string();
-    run_on_pty(c, cmd, &name, req.window, opts).await
+    run_on_pty(c, cmd, switch, &name, req.window, opts).await
 }
 
 async fn run_piped<R, W>(
     c: &mut Conn<R, W>,
     mut cmd: tokio::process::Command,
+    switch: ChildSwitch,
     argv0: &str,
     opts: &AgentOptions,
 ) -> Result<(), AgentError>
@@ -113,6 +185,7 @@ where
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     sys::configure_child(cmd.as_std_mut(), false);
+    sys::user::configure_user(cmd.as_std_mut(), switch);
     let mut child = match cmd.spawn() {
         Ok(ch) => ch,
         Err(e) => {
@@ -136,6 +209,7 @@ where
 async fn run_on_pty<R, W>(
     c: &mut Conn<R, W>,
     mut cmd: tokio::process::Command,
+    switch: ChildSwitch,
     argv0: &str,
     window: WindowSize,
     opts: &AgentOptions,
@@ -150,6 +224,10 @@ where
         window
     };
     let opened = sys::open_pty(window).and_then(|(master, slave)| {
+        // The user's own terminal, as login and sshd make it.
+        if let Some(cr) = &switch.creds {
+            sys::user::give_terminal(slave.as_fd(), cr.uid, cr.gid)?;
+        }
         let s1 = slave.try_clone()?;
         let s2 = slave.try_clone()?;
         Ok((master, slave, s1, s2))
@@ -170,6 +248,7 @@ where
         .stderr(Stdio::from(s2))
         .kill_on_drop(true);
     sys::configure_child(cmd.as_std_mut(), true);
+    sys::user::configure_user(cmd.as_std_mut(), switch);
     let spawned = cmd.spawn();
     // Our copies of the slave must be closed, or the master never sees end of file.
     drop(cmd);
