@@ -8,7 +8,7 @@
 //! Without a copy root the request path is the client user's choice and follows
 //! symlinks like any path; below it, nothing from the stream is followed either way.
 
-use super::{AgentError, AgentOptions, Conn};
+use super::{AgentError, AgentOptions, Conn, Principal};
 use crate::framed::{FrameReader, FrameWriter};
 use crate::fsat::{self, Dir};
 use crate::proto::{ErrorCode, Frame};
@@ -104,11 +104,14 @@ pub(super) async fn copy_to<R, W>(
     path: &str,
     recursive: bool,
     opts: &AgentOptions,
+    principal: &Principal,
 ) -> Result<(), AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    // Sessions run as the agent's own user until per-user sessions exist.
+    debug_assert_eq!(principal.user, opts.auth.own_user);
     let dest = match resolve(path, opts).and_then(|place| match place {
         Place::Free(p) => Dest::open(&p),
         Place::Beneath { root, rel } => {
@@ -175,11 +178,14 @@ pub(super) async fn copy_from<R, W>(
     path: &str,
     recursive: bool,
     opts: &AgentOptions,
+    principal: &Principal,
 ) -> Result<(), AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    // Sessions run as the agent's own user until per-user sessions exist.
+    debug_assert_eq!(principal.user, opts.auth.own_user);
     let src = match source(path, opts) {
         Ok(s) => s,
         Err(e) => return Err(fail_copy(c, e, opts.copy_idle_timeout).await),

@@ -2,7 +2,7 @@
 //! session leader) and handing it to [`supervise`](super::supervise).
 
 use super::supervise::{ProcIo, supervise};
-use super::{AgentError, AgentOptions, Conn};
+use super::{AgentError, AgentOptions, Conn, Principal};
 use crate::proto::{ErrorCode, ExecRequest, ShellRequest, WindowSize};
 use crate::sys;
 use crate::tree::strip_os;
@@ -32,11 +32,14 @@ pub(super) async fn run_exec<R, W>(
     c: &mut Conn<R, W>,
     req: ExecRequest,
     opts: &AgentOptions,
+    principal: &Principal,
 ) -> Result<(), AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    // Sessions run as the agent's own user until per-user sessions exist.
+    debug_assert_eq!(principal.user, opts.auth.own_user);
     if let Some(cwd) = &req.cwd
         && !Path::new(cwd).is_dir()
     {
@@ -66,11 +69,14 @@ pub(super) async fn run_shell<R, W>(
     c: &mut Conn<R, W>,
     req: ShellRequest,
     opts: &AgentOptions,
+    principal: &Principal,
 ) -> Result<(), AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    // Sessions run as the agent's own user until per-user sessions exist.
+    debug_assert_eq!(principal.user, opts.auth.own_user);
     let (user, home, user_shell) = tokio::task::spawn_blocking(sys::current_user)
         .await
         .unwrap_or((None, None, PathBuf::from("/bin/sh")));
