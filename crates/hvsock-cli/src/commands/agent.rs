@@ -1,6 +1,7 @@
 //! `hvsock agent`: the integration service (exec, shell, file copy) in a guest or a
 //! local partition, built on `hvsock-agent` and the public hvsock socket API.
 
+use super::key;
 use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::messages::{describe_vm, one_line_untrusted};
@@ -10,6 +11,8 @@ use hvsock::net::tokio::HvListener;
 use hvsock::paths::Dirs;
 use hvsock::registry::Registry;
 use hvsock::{Context, HvAddr, Location, VmId};
+use hvsock_agent::proto::Methods;
+use hvsock_agent::server::{AuthOptions, KeySource};
 use hvsock_agent::{Agent, AgentOptions, SERVICE_ID, SERVICE_NAME, VSOCK_PORT};
 use std::io::ErrorKind;
 use std::path::PathBuf;
@@ -73,9 +76,57 @@ pub struct AgentArgs {
     /// binding: in a guest, a .socket unit with ListenStream=vsock::18518.
     #[arg(long)]
     systemd: bool,
+    /// How clients authenticate: key (their public line in CONFIG_DIR/authorized_keys,
+    /// or in ~USER/.config/hvsock/authorized_keys), password (PAM), key,password, or
+    /// none (anyone who can connect runs commands as the agent's user: a warning is
+    /// logged at start).
+    #[arg(long, value_name = "METHODS", default_value = "key", value_parser = parse_auth)]
+    auth: Methods,
     /// Log each connection and its end to stderr (errors are always logged).
     #[arg(long, short)]
     verbose: bool,
+}
+
+fn parse_auth(s: &str) -> Result<Methods, String> {
+    let mut m = Methods::default();
+    for w in s.split(',') {
+        m = m.with(match w.trim() {
+            "key" => Methods::KEY,
+            "password" => Methods::PASSWORD,
+            "none" => Methods::NONE,
+            _ => {
+                return Err(format!(
+                    "{w:?}: expected key, password, key,password or none"
+                ));
+            }
+        });
+    }
+    if m.contains(Methods::NONE) && m != Methods::NONE {
+        return Err("none cannot be combined with other methods".into());
+    }
+    Ok(m)
+}
+
+/// The agent's authentication settings for `--auth methods`: its host key (made at
+/// first start), the authorized keys files of `dirs`, no password check yet.
+pub(crate) fn auth_options(dirs: &Dirs, methods: Methods) -> Result<AuthOptions, String> {
+    if methods.contains(Methods::PASSWORD) && !methods.contains(Methods::KEY) {
+        return Err(
+            "--auth password: password authentication (PAM) is not in this build yet; use key"
+                .into(),
+        );
+    }
+    let host_key =
+        key::load_or_create_host_key(dirs).map_err(|e| format!("the agent's host key: {e}"))?;
+    Ok(AuthOptions {
+        methods,
+        host_key,
+        keys: KeySource::Files {
+            system: Some(key::authorized_keys_file(dirs)),
+            per_user: true,
+        },
+        ..AuthOptions::default()
+    })
 }
 
 /// Registers [`SERVICE_ID`] as [`SERVICE_NAME`]; already registered is fine.
@@ -140,7 +191,15 @@ pub fn run(config: &Config, args: AgentArgs) -> Result<ExitCode, Box<dyn std::er
         }
         None => None,
     };
+    let auth = auth_options(&config.dirs, args.auth)?;
+    if args.auth == Methods::NONE {
+        eprintln!(
+            "hvsock agent: WARNING: --auth none: anyone who can connect runs commands as {}",
+            auth.own_user
+        );
+    }
     let opts = AgentOptions {
+        auth,
         copy_root,
         copy_idle_timeout: args.copy_idle_timeout,
         max_concurrent: args.max_concurrent as usize,
@@ -202,8 +261,10 @@ async fn serve(
     };
     eprintln!(
         "hvsock agent: serving {SERVICE_NAME:?} {SERVICE_ID} in {where_}, accepting {from} \
-         (up to {} connections)",
-        opts.max_concurrent
+         (up to {} connections), auth {}, agent key {}",
+        opts.max_concurrent,
+        opts.auth.offered().names(),
+        opts.auth.host_key.public().fingerprint()
     );
     let agent = Agent::new(opts);
     let mut backoff = Backoff::new();
@@ -230,11 +291,13 @@ async fn serve(
         };
         let agent = agent.clone();
         let who = describe_vm(peer.vm_id, &dirs);
+        // Failures are counted per partition, as the transport names it.
+        let peer_id = peer.vm_id.to_string();
         tokio::spawn(async move {
             if verbose {
                 eprintln!("hvsock agent: connection from {who}");
             }
-            match agent.serve(stream).await {
+            match agent.serve_from(stream, &peer_id).await {
                 Ok(()) => {
                     if verbose {
                         eprintln!("hvsock agent: {who}: done");
