@@ -192,12 +192,6 @@ pub fn run(config: &Config, args: AgentArgs) -> Result<ExitCode, Box<dyn std::er
         None => None,
     };
     let auth = auth_options(&config.dirs, args.auth)?;
-    if args.auth == Methods::NONE {
-        eprintln!(
-            "hvsock agent: WARNING: --auth none: anyone who can connect runs commands as {}",
-            auth.own_user
-        );
-    }
     let opts = AgentOptions {
         auth,
         copy_root,
@@ -259,9 +253,17 @@ async fn serve(
     } else {
         "the parent"
     };
+    // One line, so that whoever waits for it sees the warning too.
+    let warning = match opts.auth.methods == Methods::NONE {
+        true => format!(
+            " (WARNING: --auth none: anyone who can connect runs commands as {})",
+            opts.auth.own_user
+        ),
+        false => String::new(),
+    };
     eprintln!(
         "hvsock agent: serving {SERVICE_NAME:?} {SERVICE_ID} in {where_}, accepting {from} \
-         (up to {} connections), auth {}, agent key {}",
+         (up to {} connections), auth {}{warning}, agent key {}",
         opts.max_concurrent,
         opts.auth.offered().names(),
         opts.auth.host_key.public().fingerprint()
