@@ -34,6 +34,11 @@ use std::time::Duration;
 /// and ends only its own connection. Commands run as the agent's user, with its
 /// environment and working directory.
 ///
+/// Clients authenticate first (--auth, default key): their public line (`hvsock key
+/// show` on their side) must be in CONFIG_DIR/authorized_keys (a `user=NAME` prefix
+/// authorizes other users) or in ~USER/.config/hvsock/authorized_keys. The agent's
+/// own key pair is CONFIG_DIR/host_key, made at the first start; clients pin it.
+///
 /// The host must have the service registered (Hyper-V's GuestCommunicationServices):
 /// `hvsock agent --install-service` on the host does that, once.
 ///
