@@ -98,3 +98,21 @@ fn auth_none_warns_and_needs_no_key() {
     );
     assert_eq!(code(&env.run(&["exec", "vm1", "--", "true"], b"")), 0);
 }
+
+#[test]
+fn auth_modes_that_cannot_work_are_refused_at_start() {
+    let env = Env::bare();
+    // No PAM check in this build: a password-only agent would let nobody in.
+    let out = env.run(&["agent", "--any", "--auth", "password"], b"");
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("password authentication"),
+        "{}",
+        stderr(&out)
+    );
+    // none with anything else is a contradiction; unknown names are usage errors.
+    for bad in ["key,none", "kerberos"] {
+        let out = env.run(&["agent", "--any", "--auth", bad], b"");
+        assert_eq!(code(&out), 2, "{bad}: {}", stderr(&out));
+    }
+}
