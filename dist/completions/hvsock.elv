@@ -280,7 +280,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand -t 'Run CMD on a pseudo-terminal (interactive programs)'
             cand --tty 'Run CMD on a pseudo-terminal (interactive programs)'
-            cand --password-stdin 'Read the password from the first line of stdin (when the agent accepts only passwords); without it, a terminal prompt (no echo)'
+            cand --password-stdin 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -293,7 +293,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --identity 'The private key to authenticate with [default: CONFIG_DIR/identity, if present]'
             cand --pin 'Check of the agent''s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand --password-stdin 'Read the password from the first line of stdin (when the agent accepts only passwords); without it, a terminal prompt (no echo)'
+            cand --password-stdin 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -308,7 +308,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand -r 'Copy directories recursively'
             cand -R 'Copy directories recursively'
             cand --recursive 'Copy directories recursively'
-            cand --password-stdin 'Read the password from the first line of stdin (when the agent accepts only passwords); without it, a terminal prompt (no echo)'
+            cand --password-stdin 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -173,7 +173,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -l identity -d 'The 
 complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -l pin -d 'Check of the agent\'s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -s t -l tty -d 'Run CMD on a pseudo-terminal (interactive programs)'
-complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -l password-stdin -d 'Read the password from the first line of stdin (when the agent accepts only passwords); without it, a terminal prompt (no echo)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -l password-stdin -d 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -s e -l env -d 'Set K=V in the shell\'s environment (repeatable)' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l timeout -d 'Connect timeout (e.g. 500ms, 5s; at most 300s)' -r
@@ -182,7 +182,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l user -d 'Run as 
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l identity -d 'The private key to authenticate with [default: CONFIG_DIR/identity, if present]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l pin -d 'Check of the agent\'s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
-complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l password-stdin -d 'Read the password from the first line of stdin (when the agent accepts only passwords); without it, a terminal prompt (no echo)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l password-stdin -d 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l timeout -d 'Connect timeout (e.g. 500ms, 5s; at most 300s)' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l wait -d 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM\'s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout' -r
@@ -192,7 +192,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l pin -d 'Check of th
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l idle-timeout -d 'Fail if the other side sends or takes nothing for DUR (e.g. 30s, 5m)' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -s r -s R -l recursive -d 'Copy directories recursively'
-complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l password-stdin -d 'Read the password from the first line of stdin (when the agent accepts only passwords); without it, a terminal prompt (no echo)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l password-stdin -d 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand key; and not __fish_seen_subcommand_from generate show help" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand key; and not __fish_seen_subcommand_from generate show help" -s h -l help -d 'Print help (see more with \'--help\')'

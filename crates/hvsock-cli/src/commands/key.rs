@@ -139,8 +139,9 @@ pub struct AuthOpts {
     /// its signature.
     #[arg(long, value_name = "MODE", default_value = "tofu", value_parser = parse_pin)]
     pub pin: PinModeArg,
-    /// Read the password from the first line of stdin (when the agent accepts only
-    /// passwords); without it, a terminal prompt (no echo).
+    /// Read the password from the first line of stdin (read before connecting; used
+    /// when the agent takes passwords and no key); without it, a terminal prompt (no
+    /// echo).
     #[arg(long)]
     pub password_stdin: bool,
 }
@@ -169,11 +170,13 @@ impl AuthOpts {
             }
         };
         let password: Option<PasswordSource> = if self.password_stdin {
-            Some(Arc::new(|_prompt: &str| {
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line)?;
-                Ok(line)
-            }))
+            // Read now, before the session's stdin reader holds stdin: the rest of
+            // stdin is the command's.
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("--password-stdin: {e}"))?;
+            Some(Arc::new(move |_prompt: &str| Ok(line.clone())))
         } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
             Some(Arc::new(|prompt: &str| rpassword::prompt_password(prompt)))
         } else {
