@@ -472,3 +472,41 @@ fn strict_modes_refuse_writable_files_and_directories() {
         assert_eq!(r, Ok(()));
     }
 }
+
+#[tokio::test]
+async fn a_challenge_whose_methods_were_changed_is_refused_by_the_client() {
+    // Someone on the path turns the agent's "key" into "password" to collect one.
+    let (c, a) = tokio::io::duplex(4096);
+    tokio::spawn(async move {
+        let (r, w) = tokio::io::split(a);
+        let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
+        let _ = r.read_frame().await;
+        let Ok(Some(Frame::AuthHello { client_nonce })) = r.read_frame().await else {
+            return;
+        };
+        let Frame::Challenge(mut ch) = fake_challenge(&client_nonce) else {
+            return;
+        };
+        ch.methods = Methods::PASSWORD;
+        let _ = w.write_frame(&Frame::Hello { version: VERSION }).await;
+        let _ = w.write_frame(&Frame::Challenge(ch)).await;
+        while let Ok(Some(_)) = r.read_frame().await {}
+    });
+    let asked = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = asked.clone();
+    let auth = ClientAuth {
+        password: Some(Arc::new(move |_p: &str| {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok("secret".into())
+        })),
+        ..test_auth()
+    };
+    match run(Connection::new(c, auth)).await {
+        Err(ClientError::Auth(m)) => assert!(m.contains("does not verify"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        !asked.load(std::sync::atomic::Ordering::SeqCst),
+        "the password was asked for"
+    );
+}

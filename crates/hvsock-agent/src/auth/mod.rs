@@ -17,15 +17,19 @@ pub const AGENT_CONTEXT: &[u8] = b"hvsock-agent v3 agent\0";
 /// What the client's signature in `Auth` covers, before its fields.
 pub const USER_CONTEXT: &[u8] = b"hvsock-agent v3 user\0";
 
-/// The bytes the agent signs: [`AGENT_CONTEXT`] `|| client_nonce || agent_nonce ||
-/// agent_key`. Both nonces bind it to this connection.
+/// The bytes the agent signs: [`AGENT_CONTEXT`] `|| methods || client_nonce ||
+/// agent_nonce || agent_key`. Both nonces bind it to this connection; `methods` is in it
+/// so that no one on the path can make a key user's client fall back to sending a
+/// password.
 pub fn agent_transcript(
+    methods: u8,
     client_nonce: &[u8; 32],
     agent_nonce: &[u8; 32],
     agent_key: &[u8; 32],
 ) -> Vec<u8> {
-    let mut t = Vec::with_capacity(AGENT_CONTEXT.len() + 96);
+    let mut t = Vec::with_capacity(AGENT_CONTEXT.len() + 97);
     t.extend_from_slice(AGENT_CONTEXT);
+    t.push(methods);
     t.extend_from_slice(client_nonce);
     t.extend_from_slice(agent_nonce);
     t.extend_from_slice(agent_key);

@@ -106,10 +106,28 @@ fn transcripts_bind_every_field() {
         user_transcript(&cn, &[9; 32], &ak, "u", &k.public_bytes()),
         user_transcript(&cn, &an, &[9; 32], "u", &k.public_bytes()),
         user_transcript(&cn, &an, &ak, "root", &k.public_bytes()),
-        agent_transcript(&cn, &an, &ak),
+        agent_transcript(1, &cn, &an, &ak),
     ] {
         assert!(!verify(&k.public_bytes(), &other, &sig));
     }
+}
+
+#[test]
+fn the_agent_transcript_covers_the_methods() {
+    let k = pair(8);
+    let (cn, an, ak) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+    let sig = k.sign(&agent_transcript(1, &cn, &an, &ak));
+    assert!(verify(
+        &k.public_bytes(),
+        &agent_transcript(1, &cn, &an, &ak),
+        &sig
+    ));
+    // A path that turns "key" into "password" breaks the signature.
+    assert!(!verify(
+        &k.public_bytes(),
+        &agent_transcript(2, &cn, &an, &ak),
+        &sig
+    ));
 }
 
 proptest! {

@@ -74,7 +74,7 @@ pub(super) fn answer(
     client_nonce: &[u8; 32],
     c: &Challenge,
 ) -> Result<Frame, ClientError> {
-    let t = agent_transcript(client_nonce, &c.agent_nonce, &c.agent_key);
+    let t = agent_transcript(c.methods.0, client_nonce, &c.agent_nonce, &c.agent_key);
     if !verify(&c.agent_key, &t, &c.agent_sig) {
         return Err(ClientError::Auth(format!(
             "the agent's signature (key {}) does not verify: not talking to it",

@@ -226,10 +226,13 @@ where
         message: e.to_string(),
     })?;
     let agent_key = a.host_key.public_bytes();
-    let agent_sig = a
-        .host_key
-        .sign(&agent_transcript(&client_nonce, &agent_nonce, &agent_key));
     let offered = a.offered();
+    let agent_sig = a.host_key.sign(&agent_transcript(
+        offered.0,
+        &client_nonce,
+        &agent_nonce,
+        &agent_key,
+    ));
     c.writer
         .write_frame(&Frame::Challenge(Challenge {
             methods: offered,

@@ -335,13 +335,15 @@ pub fn fake_challenge(client_nonce: &[u8; 32]) -> Frame {
     let host = hvsock_agent::auth::KeyPair::from_seed([9u8; 32], "fake agent");
     let agent_nonce = [3u8; 32];
     let agent_key = host.public_bytes();
+    let methods = hvsock_agent::proto::Methods::KEY.with(hvsock_agent::proto::Methods::NONE);
     let agent_sig = host.sign(&hvsock_agent::auth::agent_transcript(
+        methods.0,
         client_nonce,
         &agent_nonce,
         &agent_key,
     ));
     Frame::Challenge(hvsock_agent::proto::Challenge {
-        methods: hvsock_agent::proto::Methods::KEY.with(hvsock_agent::proto::Methods::NONE),
+        methods,
         agent_nonce,
         agent_key,
         agent_sig,

@@ -47,7 +47,8 @@ fn fake_vm_agent_for(
             // A correctly signed challenge: the client pins this key at first use.
             let host = hvsock_agent::auth::KeyPair::from_seed([9; 32], "fake");
             let (agent_nonce, agent_key) = ([3; 32], host.public_bytes());
-            let t = hvsock_agent::auth::agent_transcript(&client_nonce, &agent_nonce, &agent_key);
+            let t =
+                hvsock_agent::auth::agent_transcript(1, &client_nonce, &agent_nonce, &agent_key);
             let challenge = Frame::Challenge(proto::Challenge {
                 methods: proto::Methods::KEY,
                 agent_nonce,
