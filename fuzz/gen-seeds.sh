@@ -10,7 +10,7 @@ cargo build -q -p hvsock-cli
 HV="$PWD/target/debug/hvsock"
 S="$PWD/fuzz/seeds"
 rm -rf "$S"
-for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames copy_stream proc_stat hcs_document; do
+for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames copy_stream proc_stat hcs_document key_files authorized_keys agent_pins; do
     mkdir -p "$S/$t"
 done
 tmp=$(mktemp -d)
@@ -125,12 +125,28 @@ printf 'OK' | seed hybrid_reply partial
 printf 'ERROR no listener\n' | seed hybrid_reply refused
 printf 'OK 11111111111111111111111111111111111111111111111111111111111111111111\n' | seed hybrid_reply too-long
 
+# key_files, authorized_keys, agent_pins (crates/hvsock-agent/src/auth/): one fixed key
+# (made once by `hvsock key generate`), so that the seeds do not change.
+pub='hvsock-ed25519 SnOj/zzQlUcJXuKwmRuSfxzmeJX2HzNcmc+WGK7AOmg='
+printf '# hvsock private key (ed25519): keep it secret. Its public line:\n# %s user@vm\nhvsock-ed25519-private xODFUMjCQ2rXOQpH487Ji57kzhk/JTcAMs1sNFkSm7I= user@vm\n' "$pub" | seed key_files private
+printf '%s user@vm\n' "$pub" | seed key_files public
+printf 'hvsock-ed25519 AAAA short\n' | seed key_files short-key
+printf '# hosts\n\n%s user@vm\nuser=builder,ci %s ci@host\n' "$pub" "$pub" | seed authorized_keys two
+printf 'from=x %s\n' "$pub" | seed authorized_keys unknown-option
+printf '999e53d4-3d5c-4c3e-8779-bed06ec056e1 00004856-facb-11e6-bd58-64006a7986d3 %s\n' "$pub" | seed agent_pins one
+printf '# pins\nparent 00004856-facb-11e6-bd58-64006a7986d3 %s extra\n' "$pub" | seed agent_pins trailing
+
 find "$S" -type f | sort | sed "s|^$PWD/||"
 
 # agent_frames (crates/hvsock-agent/PROTOCOL.md): u32 BE len | type | payload
-hello='\x00\x00\x00\x0b\x01HVSAGENT\x00\x02'
+hello='\x00\x00\x00\x0b\x01HVSAGENT\x00\x03'
 exec_uname='\x00\x00\x00\x1e\x02\x00\x00\x18\x00\x50\x00\x00\x00\x02\x00\x00\x00\x05uname\x00\x00\x00\x02-a\x00\x00\x00\x00\x00'
 printf "$hello" | seed agent_frames hello
+n32='\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01'
+printf "$hello"'\x00\x00\x00\x21\x30'"$n32" | seed agent_frames auth-hello
+printf '\x00\x00\x00\x82\x31\x03'"$n32$n32$n32$n32" | seed agent_frames challenge
+printf '\x00\x00\x00\x6a\x32\x00\x00\x00\x04root\x01'"$n32$n32$n32" | seed agent_frames auth-key
+printf '\x00\x00\x00\x10\x32\x00\x00\x00\x00\x02\x00\x00\x00\x06sesame\x00\x00\x00\x09\x33\x00\x00\x00\x04root' | seed agent_frames auth-password-ok
 printf "$hello$exec_uname\x00\x00\x00\x03\x10hi\x00\x00\x00\x01\x11" | seed agent_frames exec-session
 printf '\x00\x00\x00\x03\x12hi\x00\x00\x00\x03\x13er\x00\x00\x00\x06\x16\x00\x00\x00\x00\x03' | seed agent_frames output-exit
 printf "$hello"'\x00\x00\x00\x0c\x04\x00\x00\x00\x00\x06/tmp/x' | seed agent_frames copy-to

@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command in a VM or local partition through its `hvsock agent`')
             [CompletionResult]::new('shell', 'shell', [CompletionResultType]::ParameterValue, 'Open an interactive login shell in a VM or local partition through its `hvsock agent`')
             [CompletionResult]::new('cp', 'cp', [CompletionResultType]::ParameterValue, 'Copy a file (or with -r a directory tree) to or from a VM through its `hvsock agent`')
+            [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'The user''s key pair for `hvsock exec`, `shell` and `cp` (agent key authentication)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Show exec and cp through Hyper-V sockets, with nothing set up')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Measure Hyper-V sockets: throughput, latency, connections per second, stress')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script for hvsock to stdout')
@@ -300,6 +301,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--copy-root', '--copy-root', [CompletionResultType]::ParameterName, 'Confine file copies to DIR (relative remote paths are taken from it; nothing outside it can be read or written: no symlink inside it is followed)')
             [CompletionResult]::new('--copy-idle-timeout', '--copy-idle-timeout', [CompletionResultType]::ParameterName, 'Fail a copy whose client sends or takes nothing for DUR (e.g. 30s, 5m)')
             [CompletionResult]::new('--max-concurrent', '--max-concurrent', [CompletionResultType]::ParameterName, 'Most connections served at once; more get a "busy" error')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'How clients authenticate: key (their public line in CONFIG_DIR/authorized_keys, or in ~USER/.config/hvsock/authorized_keys), password (PAM), key,password, or none (anyone who can connect runs commands as the agent''s user: a warning is logged at start)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--any', '--any', [CompletionResultType]::ParameterName, 'Accept connections from any partition (bind ZERO), not only the parent')
             [CompletionResult]::new('--install-service', '--install-service', [CompletionResultType]::ParameterName, 'Register the agent service in this machine''s registry (run it on the host) and exit; says so if it is already registered')
@@ -317,9 +319,13 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--cwd', '--cwd', [CompletionResultType]::ParameterName, 'Run CMD in DIR (a path in the VM)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Connect timeout (e.g. 500ms, 5s; at most 300s)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Run as USER in the VM [default: the agent''s own user]')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The private key to authenticate with [default: CONFIG_DIR/identity, if present]')
+            [CompletionResult]::new('--pin', '--pin', [CompletionResultType]::ParameterName, 'Check of the agent''s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Run CMD on a pseudo-terminal (interactive programs)')
             [CompletionResult]::new('--tty', '--tty', [CompletionResultType]::ParameterName, 'Run CMD on a pseudo-terminal (interactive programs)')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -329,7 +335,11 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Set K=V in the shell''s environment (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Connect timeout (e.g. 500ms, 5s; at most 300s)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Run as USER in the VM [default: the agent''s own user]')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The private key to authenticate with [default: CONFIG_DIR/identity, if present]')
+            [CompletionResult]::new('--pin', '--pin', [CompletionResultType]::ParameterName, 'Check of the agent''s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -337,13 +347,54 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;cp' {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Connect timeout (e.g. 500ms, 5s; at most 300s)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Run as USER in the VM [default: the agent''s own user]')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'The private key to authenticate with [default: CONFIG_DIR/identity, if present]')
+            [CompletionResult]::new('--pin', '--pin', [CompletionResultType]::ParameterName, 'Check of the agent''s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature')
             [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Fail if the other side sends or takes nothing for DUR (e.g. 30s, 5m)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Copy directories recursively')
             [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Copy directories recursively')
             [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Copy directories recursively')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'hvsock;key' {
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Create the key pair (refuses to replace one unless --force)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the public line to put into a guest''s authorized_keys')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hvsock;key;generate' {
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing key (clients that used it must be authorized again)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hvsock;key;show' {
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hvsock;key;help' {
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Create the key pair (refuses to replace one unless --force)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the public line to put into a guest''s authorized_keys')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hvsock;key;help;generate' {
+            break
+        }
+        'hvsock;key;help;show' {
+            break
+        }
+        'hvsock;key;help;help' {
             break
         }
         'hvsock;demo' {
@@ -454,6 +505,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command in a VM or local partition through its `hvsock agent`')
             [CompletionResult]::new('shell', 'shell', [CompletionResultType]::ParameterValue, 'Open an interactive login shell in a VM or local partition through its `hvsock agent`')
             [CompletionResult]::new('cp', 'cp', [CompletionResultType]::ParameterValue, 'Copy a file (or with -r a directory tree) to or from a VM through its `hvsock agent`')
+            [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'The user''s key pair for `hvsock exec`, `shell` and `cp` (agent key authentication)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Show exec and cp through Hyper-V sockets, with nothing set up')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Measure Hyper-V sockets: throughput, latency, connections per second, stress')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script for hvsock to stdout')
@@ -545,6 +597,17 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             break
         }
         'hvsock;help;cp' {
+            break
+        }
+        'hvsock;help;key' {
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Create the key pair (refuses to replace one unless --force)')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the public line to put into a guest''s authorized_keys')
+            break
+        }
+        'hvsock;help;key;generate' {
+            break
+        }
+        'hvsock;help;key;show' {
             break
         }
         'hvsock;help;demo' {

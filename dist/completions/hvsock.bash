@@ -43,6 +43,9 @@ _hvsock() {
             hvsock,help)
                 cmd="hvsock__subcmd__help"
                 ;;
+            hvsock,key)
+                cmd="hvsock__subcmd__key"
+                ;;
             hvsock,listen)
                 cmd="hvsock__subcmd__listen"
                 ;;
@@ -130,6 +133,9 @@ _hvsock() {
             hvsock__subcmd__help,help)
                 cmd="hvsock__subcmd__help__subcmd__help"
                 ;;
+            hvsock__subcmd__help,key)
+                cmd="hvsock__subcmd__help__subcmd__key"
+                ;;
             hvsock__subcmd__help,listen)
                 cmd="hvsock__subcmd__help__subcmd__listen"
                 ;;
@@ -162,6 +168,12 @@ _hvsock() {
                 ;;
             hvsock__subcmd__help__subcmd__bench,server)
                 cmd="hvsock__subcmd__help__subcmd__bench__subcmd__server"
+                ;;
+            hvsock__subcmd__help__subcmd__key,generate)
+                cmd="hvsock__subcmd__help__subcmd__key__subcmd__generate"
+                ;;
+            hvsock__subcmd__help__subcmd__key,show)
+                cmd="hvsock__subcmd__help__subcmd__key__subcmd__show"
                 ;;
             hvsock__subcmd__help__subcmd__service,add)
                 cmd="hvsock__subcmd__help__subcmd__service__subcmd__add"
@@ -198,6 +210,24 @@ _hvsock() {
                 ;;
             hvsock__subcmd__help__subcmd__vm,show)
                 cmd="hvsock__subcmd__help__subcmd__vm__subcmd__show"
+                ;;
+            hvsock__subcmd__key,generate)
+                cmd="hvsock__subcmd__key__subcmd__generate"
+                ;;
+            hvsock__subcmd__key,help)
+                cmd="hvsock__subcmd__key__subcmd__help"
+                ;;
+            hvsock__subcmd__key,show)
+                cmd="hvsock__subcmd__key__subcmd__show"
+                ;;
+            hvsock__subcmd__key__subcmd__help,generate)
+                cmd="hvsock__subcmd__key__subcmd__help__subcmd__generate"
+                ;;
+            hvsock__subcmd__key__subcmd__help,help)
+                cmd="hvsock__subcmd__key__subcmd__help__subcmd__help"
+                ;;
+            hvsock__subcmd__key__subcmd__help,show)
+                cmd="hvsock__subcmd__key__subcmd__help__subcmd__show"
                 ;;
             hvsock__subcmd__service,add)
                 cmd="hvsock__subcmd__service__subcmd__add"
@@ -290,7 +320,7 @@ _hvsock() {
 
     case "${cmd}" in
         hvsock)
-            opts="-h -V --config-dir --help --version addr service vm listen connect relay agent exec shell cp demo bench completions man help"
+            opts="-h -V --config-dir --help --version addr service vm listen connect relay agent exec shell cp key demo bench completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -418,7 +448,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__agent)
-            opts="-v -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --verbose --config-dir --help"
+            opts="-v -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --auth --verbose --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -433,6 +463,10 @@ _hvsock() {
                     return 0
                     ;;
                 --max-concurrent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -746,7 +780,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__cp)
-            opts="-R -r -h --recursive --timeout --wait --idle-timeout --config-dir --help"
+            opts="-R -r -h --recursive --timeout --wait --user --identity --pin --password-stdin --idle-timeout --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -757,6 +791,18 @@ _hvsock() {
                     return 0
                     ;;
                 --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -794,7 +840,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__exec)
-            opts="-e -C -t -h --env --cwd --tty --timeout --wait --config-dir --help"
+            opts="-e -C -t -h --env --cwd --tty --timeout --wait --user --identity --pin --password-stdin --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -824,6 +870,18 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -836,7 +894,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__help)
-            opts="addr service vm listen connect relay agent exec shell cp demo bench completions man help"
+            opts="addr service vm listen connect relay agent exec shell cp key demo bench completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1034,6 +1092,48 @@ _hvsock() {
         hvsock__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__help__subcmd__key)
+            opts="generate show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__help__subcmd__key__subcmd__generate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__help__subcmd__key__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1290,6 +1390,116 @@ _hvsock() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__key)
+            opts="-h --config-dir --help generate show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__key__subcmd__generate)
+            opts="-h --force --config-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__key__subcmd__help)
+            opts="generate show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__key__subcmd__help__subcmd__generate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__key__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__key__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__key__subcmd__show)
+            opts="-h --config-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1710,7 +1920,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__shell)
-            opts="-e -h --env --timeout --wait --config-dir --help"
+            opts="-e -h --env --timeout --wait --user --identity --pin --password-stdin --config-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1729,6 +1939,18 @@ _hvsock() {
                     return 0
                     ;;
                 --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pin)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

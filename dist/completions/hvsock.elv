@@ -33,6 +33,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand exec 'Run a command in a VM or local partition through its `hvsock agent`'
             cand shell 'Open an interactive login shell in a VM or local partition through its `hvsock agent`'
             cand cp 'Copy a file (or with -r a directory tree) to or from a VM through its `hvsock agent`'
+            cand key 'The user''s key pair for `hvsock exec`, `shell` and `cp` (agent key authentication)'
             cand demo 'Show exec and cp through Hyper-V sockets, with nothing set up'
             cand bench 'Measure Hyper-V sockets: throughput, latency, connections per second, stress'
             cand completions 'Print a shell completion script for hvsock to stdout'
@@ -256,6 +257,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --copy-root 'Confine file copies to DIR (relative remote paths are taken from it; nothing outside it can be read or written: no symlink inside it is followed)'
             cand --copy-idle-timeout 'Fail a copy whose client sends or takes nothing for DUR (e.g. 30s, 5m)'
             cand --max-concurrent 'Most connections served at once; more get a "busy" error'
+            cand --auth 'How clients authenticate: key (their public line in CONFIG_DIR/authorized_keys, or in ~USER/.config/hvsock/authorized_keys), password (PAM), key,password, or none (anyone who can connect runs commands as the agent''s user: a warning is logged at start)'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --any 'Accept connections from any partition (bind ZERO), not only the parent'
             cand --install-service 'Register the agent service in this machine''s registry (run it on the host) and exit; says so if it is already registered'
@@ -272,9 +274,13 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --cwd 'Run CMD in DIR (a path in the VM)'
             cand --timeout 'Connect timeout (e.g. 500ms, 5s; at most 300s)'
             cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
+            cand --user 'Run as USER in the VM [default: the agent''s own user]'
+            cand --identity 'The private key to authenticate with [default: CONFIG_DIR/identity, if present]'
+            cand --pin 'Check of the agent''s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand -t 'Run CMD on a pseudo-terminal (interactive programs)'
             cand --tty 'Run CMD on a pseudo-terminal (interactive programs)'
+            cand --password-stdin 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -283,20 +289,58 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --env 'Set K=V in the shell''s environment (repeatable)'
             cand --timeout 'Connect timeout (e.g. 500ms, 5s; at most 300s)'
             cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
+            cand --user 'Run as USER in the VM [default: the agent''s own user]'
+            cand --identity 'The private key to authenticate with [default: CONFIG_DIR/identity, if present]'
+            cand --pin 'Check of the agent''s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --password-stdin 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;cp'= {
             cand --timeout 'Connect timeout (e.g. 500ms, 5s; at most 300s)'
             cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
+            cand --user 'Run as USER in the VM [default: the agent''s own user]'
+            cand --identity 'The private key to authenticate with [default: CONFIG_DIR/identity, if present]'
+            cand --pin 'Check of the agent''s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature'
             cand --idle-timeout 'Fail if the other side sends or takes nothing for DUR (e.g. 30s, 5m)'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand -r 'Copy directories recursively'
             cand -R 'Copy directories recursively'
             cand --recursive 'Copy directories recursively'
+            cand --password-stdin 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+        }
+        &'hvsock;key'= {
+            cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand generate 'Create the key pair (refuses to replace one unless --force)'
+            cand show 'Print the public line to put into a guest''s authorized_keys'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hvsock;key;generate'= {
+            cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --force 'Replace an existing key (clients that used it must be authorized again)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hvsock;key;show'= {
+            cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hvsock;key;help'= {
+            cand generate 'Create the key pair (refuses to replace one unless --force)'
+            cand show 'Print the public line to put into a guest''s authorized_keys'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hvsock;key;help;generate'= {
+        }
+        &'hvsock;key;help;show'= {
+        }
+        &'hvsock;key;help;help'= {
         }
         &'hvsock;demo'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
@@ -394,6 +438,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand exec 'Run a command in a VM or local partition through its `hvsock agent`'
             cand shell 'Open an interactive login shell in a VM or local partition through its `hvsock agent`'
             cand cp 'Copy a file (or with -r a directory tree) to or from a VM through its `hvsock agent`'
+            cand key 'The user''s key pair for `hvsock exec`, `shell` and `cp` (agent key authentication)'
             cand demo 'Show exec and cp through Hyper-V sockets, with nothing set up'
             cand bench 'Measure Hyper-V sockets: throughput, latency, connections per second, stress'
             cand completions 'Print a shell completion script for hvsock to stdout'
@@ -461,6 +506,14 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;help;shell'= {
         }
         &'hvsock;help;cp'= {
+        }
+        &'hvsock;help;key'= {
+            cand generate 'Create the key pair (refuses to replace one unless --force)'
+            cand show 'Print the public line to put into a guest''s authorized_keys'
+        }
+        &'hvsock;help;key;generate'= {
+        }
+        &'hvsock;help;key;show'= {
         }
         &'hvsock;help;demo'= {
         }

@@ -120,6 +120,18 @@ fn text(b: &[u8]) -> String {
 #[test]
 fn exec_and_cp_against_the_agent_in_a_real_guest() {
     let bin = build_static_bin("hvsock-cli", "hvsock").expect("static hvsock");
+    let host = Host {
+        bin: bin.clone(),
+        tmp: TempDir::new(),
+    };
+    // Key authentication, the agent's default: the host's throw-away key goes into the
+    // guest's authorized_keys before the agent starts.
+    host.ok(&["key", "generate"]);
+    let key_line = host.ok(&["key", "show"]).trim().to_string();
+    assert!(
+        key_line.starts_with("hvsock-ed25519 ") && !key_line.contains('\''),
+        "{key_line}"
+    );
     let vm = Vm::start(VmConfig {
         guest_binaries: vec![(bin.clone(), "/bin/hvsock".into())],
         env: vec![
@@ -128,20 +140,18 @@ fn exec_and_cp_against_the_agent_in_a_real_guest() {
             ("HVSOCK_RUNTIME_DIR".into(), "/tmp/hvsock-run".into()),
         ],
         // The harness's /init mounts no devpts; a distribution's guest has it.
-        guest_init: "mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; \
-                     mkdir -p /tmp/work && cd /tmp/work && \
-                     hvsock agent -v > /tmp/agent.log 2>&1 &"
-            .into(),
+        guest_init: format!(
+            "mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; \
+             mkdir -p /tmp/hvsock-config && echo '{key_line}' > /tmp/hvsock-config/authorized_keys; \
+             mkdir -p /tmp/work && cd /tmp/work && \
+             hvsock agent -v > /tmp/agent.log 2>&1 &"
+        ),
         ..VmConfig::default()
     })
     .expect("start VM");
     vm.wait_port(AGENT_VSOCK_PORT, Duration::from_secs(60))
         .expect("agent listening in the guest");
 
-    let host = Host {
-        bin,
-        tmp: TempDir::new(),
-    };
     host.ok(&["agent", "--install-service"]);
     host.ok(&[
         "vm",
@@ -275,5 +285,7 @@ fn exec_and_cp_against_the_agent_in_a_real_guest() {
     // The agent is still up and logged one line per connection.
     let log = vm.exec("cat /tmp/agent.log").unwrap().stdout_str();
     assert!(log.contains("serving \"hvsock agent\""), "{log}");
+    // ... with key authentication: every exec and cp above signed its challenge.
+    assert!(log.contains("auth key,"), "{log}");
     assert!(log.contains("connection from PARENT"), "{log}");
 }

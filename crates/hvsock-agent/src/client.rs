@@ -14,8 +14,10 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
+mod auth;
 mod copy;
 mod session;
+pub use auth::{ClientAuth, Connection, PasswordSource};
 mod stdio;
 pub use copy::{
     CopyOptions, copy_from_remote, copy_from_remote_with, copy_to_remote, copy_to_remote_with,
@@ -59,6 +61,9 @@ pub enum ClientError {
     /// The agent sent a frame that makes no sense here.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// Authentication failed on this side (the agent's key, no usable method).
+    #[error("authentication: {0}")]
+    Auth(String),
     /// The agent closed the connection before finishing.
     #[error("the agent closed the connection {0}")]
     Closed(&'static str),
@@ -113,18 +118,22 @@ type Split<S> = (
     FrameWriter<tokio::io::WriteHalf<S>>,
 );
 
-/// Connects the framing and performs the `Hello` exchange.
-async fn handshake<S>(stream: S) -> Result<Split<S>, ClientError>
+/// Connects the framing, performs the `Hello` exchange and authenticates: the halves,
+/// ready for the request, and the user the agent serves.
+async fn handshake<S>(conn: Connection<S>) -> Result<Split<S>, ClientError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
+    let Connection { stream, auth } = conn;
     let (rd, wr) = tokio::io::split(stream);
     let mut reader = FrameReader::new(rd);
     let mut writer = FrameWriter::new(wr);
+    let (client_nonce, auth_hello) = auth::auth_hello()?;
     let sent = async {
         writer
             .write_frame(&Frame::Hello { version: VERSION })
             .await?;
+        writer.write_frame(&auth_hello).await?;
         writer.flush().await
     }
     .await;
@@ -133,17 +142,36 @@ where
         return Err(error_after_write_failure(&mut reader, e.into()).await);
     }
     match reader.read_frame().await? {
-        Some(Frame::Hello { version }) if version == VERSION => Ok((reader, writer)),
-        Some(Frame::Hello { version }) => Err(ClientError::VersionMismatch {
-            agent: version,
-            client: VERSION,
-        }),
-        Some(Frame::Error { code, message }) => Err(ClientError::Remote { code, message }),
-        Some(other) => Err(ClientError::Protocol(format!(
-            "expected Hello from the agent, got a {} frame",
+        Some(Frame::Hello { version }) if version == VERSION => {}
+        Some(Frame::Hello { version }) => {
+            return Err(ClientError::VersionMismatch {
+                agent: version,
+                client: VERSION,
+            });
+        }
+        other => return Err(unexpected(other, "Hello")),
+    }
+    let challenge = match reader.read_frame().await? {
+        Some(Frame::Challenge(c)) => c,
+        other => return Err(unexpected(other, "Challenge")),
+    };
+    let answer = auth::answer(&auth, &client_nonce, &challenge)?;
+    send_request(&mut reader, &mut writer, &answer).await?;
+    match reader.read_frame().await? {
+        Some(Frame::AuthOk { .. }) => Ok((reader, writer)),
+        other => Err(unexpected(other, "AuthOk")),
+    }
+}
+
+/// The error for `got` where the handshake expected `want`.
+fn unexpected(got: Option<Frame>, want: &str) -> ClientError {
+    match got {
+        Some(Frame::Error { code, message }) => ClientError::Remote { code, message },
+        Some(other) => ClientError::Protocol(format!(
+            "expected {want} from the agent, got a {} frame",
             other.name()
-        ))),
-        None => Err(ClientError::Closed("during the handshake")),
+        )),
+        None => ClientError::Closed("during the handshake"),
     }
 }
 
@@ -195,7 +223,7 @@ async fn error_after_write_failure<R: AsyncRead + Unpin>(
 /// An unknown command is `Err(ClientError::Remote { code: COMMAND_NOT_FOUND, .. })`,
 /// whose [`exit_code`](ClientError::exit_code) is 127.
 pub async fn exec<S, I, O, E>(
-    stream: S,
+    conn: Connection<S>,
     req: ExecRequest,
     stdin: I,
     stdout: O,
@@ -208,7 +236,7 @@ where
     E: AsyncWrite + Unpin,
 {
     let (_tx, rx) = mpsc::channel(1);
-    run_session(stream, Session::Exec(req), stdin, stdout, stderr, rx)
+    run_session(conn, Session::Exec(req), stdin, stdout, stderr, rx)
         .await
         .map(ExitStatus::to_exit_code)
 }
@@ -229,7 +257,7 @@ where
 ///
 /// Reading stdin uses a detached thread that may stay blocked in `read` after the
 /// session: a CLI should exit the process soon after this returns.
-pub async fn interactive<S>(stream: S, mut session: Session) -> Result<i32, ClientError>
+pub async fn interactive<S>(conn: Connection<S>, mut session: Session) -> Result<i32, ClientError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
@@ -268,7 +296,7 @@ where
             n = forwarded => n,
         }
     };
-    on_stdio(stream, session, ctl_rx, control, tty).await
+    on_stdio(conn, session, ctl_rx, control, tty).await
 }
 
 /// The `TERM` a shell gets when this side has none: Windows consoles (conhost with VT
@@ -322,7 +350,7 @@ const SIGTERM: u8 = 15;
 /// Runs `session` on this process's stdin/stdout/stderr while `control` (a loop that
 /// feeds `ctl_rx` and never ends) runs beside it; returns the code to exit with.
 async fn on_stdio<S>(
-    stream: S,
+    conn: Connection<S>,
     session: Session,
     ctl_rx: mpsc::Receiver<Control>,
     control: impl std::future::Future<Output = Infallible>,
@@ -332,7 +360,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let run = run_session(
-        stream,
+        conn,
         session,
         thread_stdin(tty),
         ConsoleText::new(tokio::io::stdout(), std::io::stdout().is_terminal()),
@@ -354,16 +382,16 @@ where
 ///
 /// Like [`interactive`], stdin is read by a detached thread: exit the process soon
 /// after this returns.
-pub async fn exec_stdio<S>(stream: S, req: ExecRequest) -> Result<i32, ClientError>
+pub async fn exec_stdio<S>(conn: Connection<S>, req: ExecRequest) -> Result<i32, ClientError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     if req.tty {
-        return interactive(stream, Session::Exec(req)).await;
+        return interactive(conn, Session::Exec(req)).await;
     }
     let (ctl_tx, ctl_rx) = mpsc::channel(8);
     let forward = forward_signals(ctl_tx)?;
-    on_stdio(stream, Session::Exec(req), ctl_rx, forward, false).await
+    on_stdio(conn, Session::Exec(req), ctl_rx, forward, false).await
 }
 
 /// Forwards this process's termination signals as [`Control::Signal`]s (see
@@ -418,9 +446,9 @@ fn forward_signals(
 }
 
 /// A login shell on the process's terminal (see [`interactive`]).
-pub async fn shell<S>(stream: S, req: ShellRequest) -> Result<i32, ClientError>
+pub async fn shell<S>(conn: Connection<S>, req: ShellRequest) -> Result<i32, ClientError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    interactive(stream, Session::Shell(req)).await
+    interactive(conn, Session::Shell(req)).await
 }

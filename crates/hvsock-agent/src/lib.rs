@@ -12,16 +12,22 @@
 //! ```no_run
 //! # #[cfg(unix)]
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use hvsock_agent::auth::{AuthorizedKey, KeyPair};
 //! use hvsock_agent::{client, proto::ExecRequest, server};
+//! let key = KeyPair::generate("me@host")?;
+//! let mut opts = server::AgentOptions::default();
+//! opts.auth.keys = server::KeySource::Keys(vec![AuthorizedKey { key: key.public(), users: None, line: 1 }]);
 //! let (a, b) = tokio::net::UnixStream::pair()?;
-//! tokio::spawn(async move { server::serve_connection(a, &server::AgentOptions::default()).await });
+//! tokio::spawn(async move { server::serve_connection(a, &opts).await });
 //! let req = ExecRequest { argv: vec!["uname".into(), "-a".into()], ..Default::default() };
-//! let code = client::exec(b, req, tokio::io::empty(), tokio::io::stdout(), tokio::io::stderr()).await?;
+//! let conn = client::Connection::new(b, client::ClientAuth::with_key(key));
+//! let code = client::exec(conn, req, tokio::io::empty(), tokio::io::stdout(), tokio::io::stderr()).await?;
 //! assert_eq!(code, 0);
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod client;
 mod flow;
 pub mod framed;
@@ -56,5 +62,5 @@ pub const SERVICE_NAME: &str = "hvsock agent";
 pub use client::ClientError;
 pub use proto::{ExecRequest, ExitStatus, ShellRequest, WindowSize};
 #[cfg(unix)]
-pub use server::{Agent, AgentError, AgentOptions, serve_connection};
+pub use server::{Agent, AgentError, AgentOptions, serve_connection, serve_connection_from};
 pub use tree::{CopySummary, Progress};

@@ -19,8 +19,10 @@ pub use supervise::{MAX_OUTPUT_BUFFERED, MAX_PENDING_EOF, OUTPUT_QUEUE, SessionS
 mod copy;
 
 pub mod audit;
+pub mod auth;
 pub mod pam;
 pub mod user;
+pub use auth::{AuthOptions, Failures, KeySource, PasswordCheck, Principal};
 pub use user::{SessionUser, UserError};
 
 /// Settings of an agent.
@@ -57,6 +59,9 @@ pub struct AgentOptions {
     /// Flow-control figures of the exec and shell sessions, shared by every clone of
     /// these options.
     pub stats: Arc<SessionStats>,
+    /// How clients authenticate (methods, host key, authorized keys, failure limits).
+    /// Default: key authentication with no key authorized, a random host key.
+    pub auth: AuthOptions,
 }
 
 impl Default for AgentOptions {
@@ -71,6 +76,7 @@ impl Default for AgentOptions {
             hangup_grace: Duration::from_secs(2),
             copy_idle_timeout: crate::tree::DEFAULT_IDLE_TIMEOUT,
             stats: Arc::default(),
+            auth: AuthOptions::default(),
         }
     }
 }
@@ -101,6 +107,10 @@ pub enum AgentError {
         /// The text sent to the client.
         message: String,
     },
+    /// The client's authentication failed (the log's detail; the client got a shorter
+    /// `AUTH_FAILED` message).
+    #[error("authentication failed: {0}")]
+    Auth(String),
     /// The client went away before the request completed (the process was killed).
     #[error("client disconnected before the request completed")]
     ClientGone,
@@ -130,14 +140,26 @@ impl Agent {
         &self.opts
     }
 
-    /// Serves one connection, or answers `busy` if
-    /// [`max_concurrent`](AgentOptions::max_concurrent) connections are being served.
+    /// [`serve_from`](Self::serve_from) with every connection counted as one peer.
     pub async fn serve<S>(&self, stream: S) -> Result<(), AgentError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
+        self.serve_from(stream, "").await
+    }
+
+    /// Serves one connection from `peer`, or answers `busy` if
+    /// [`max_concurrent`](AgentOptions::max_concurrent) connections are being served.
+    ///
+    /// `peer` names the other end as the transport knows it (its partition id): failed
+    /// authentications are counted per peer, and a peer is locked out after
+    /// [`AuthOptions::max_failures`]. Never pass anything the client sent.
+    pub async fn serve_from<S>(&self, stream: S, peer: &str) -> Result<(), AgentError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
         match self.slots.clone().try_acquire_owned() {
-            Ok(_permit) => serve_connection(stream, &self.opts).await,
+            Ok(_permit) => serve_connection_from(stream, peer, &self.opts).await,
             Err(_) => {
                 let (_, wr) = tokio::io::split(stream);
                 let mut w = FrameWriter::new(wr);
@@ -208,32 +230,23 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Conn<R, W> {
     }
 }
 
-/// Serves one connection: handshake, one request, then closes.
-///
-/// Malformed or hostile input gets an `Error` frame and ends this connection only.
+/// [`serve_connection_from`] an unnamed peer.
 pub async fn serve_connection<S>(stream: S, opts: &AgentOptions) -> Result<(), AgentError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    serve(stream, opts, None).await
+    serve_connection_from(stream, "", opts).await
 }
 
-/// Serves one connection like [`serve_connection`], its session running as the user
-/// `user` (see [`user::resolve`]: a root agent can serve any user, another agent only
-/// its own). For a transport that has authenticated its peer itself, and for tests:
-/// this connection is not asked to authenticate.
-pub async fn serve_connection_as<S>(
+/// Serves one connection from `peer` (see [`Agent::serve_from`]): handshake,
+/// authentication, one request as the authenticated user, then closes.
+///
+/// Malformed or hostile input gets an `Error` frame and ends this connection only.
+pub async fn serve_connection_from<S>(
     stream: S,
+    peer: &str,
     opts: &AgentOptions,
-    user: &str,
 ) -> Result<(), AgentError>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
-{
-    serve(stream, opts, Some(user)).await
-}
-
-async fn serve<S>(stream: S, opts: &AgentOptions, as_user: Option<&str>) -> Result<(), AgentError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
@@ -273,16 +286,18 @@ where
         }
     }
 
-    // 2. The request.
+    // 2. Authentication.
+    let Some(principal) = auth::authenticate(&mut c, deadline, peer, opts).await? else {
+        return Ok(());
+    };
+
+    // 3. The request.
     let Some(request) = c.read_by(deadline, "request", opts).await? else {
         return Ok(());
     };
-    // 3. The session's user: the one named (the authenticated user), else the agent's.
-    let user = match user::resolve(as_user).await {
-        Ok(u) => u,
-        Err(e) => return Err(c.fail(e.code(), e.to_string()).await),
-    };
-    let user = &user;
+    // The session runs as the authenticated user (looked up, and checked against what
+    // this agent may serve, during authentication).
+    let user = &principal.account;
     match request {
         Frame::Exec(req) => session::run_exec(&mut c, req, opts, user).await,
         Frame::Shell(req) => session::run_shell(&mut c, req, opts, user).await,

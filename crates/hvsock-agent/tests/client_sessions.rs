@@ -68,7 +68,7 @@ async fn exec_streams_stdin_out_and_err_and_maps_the_exit() {
         ..Default::default()
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = client::exec(s, req.clone(), &b"typed"[..], &mut out, &mut err)
+    let code = client::exec(conn(s), req.clone(), &b"typed"[..], &mut out, &mut err)
         .await
         .unwrap();
     assert_eq!(code, 128 + 15);
@@ -111,7 +111,7 @@ async fn shell_controls_reach_the_agent_ahead_of_the_exit() {
     };
     let (mut out_r, out_w) = tokio::io::duplex(1024);
     let session = tokio::spawn(client::run_session(
-        s,
+        conn(s),
         Session::Shell(req.clone()),
         tokio::io::empty(),
         out_w,

@@ -299,7 +299,7 @@ async fn interrupted_copy_from_agent_leaves_nothing() {
     });
     let local = tempfile::tempdir().unwrap();
     let dst = local.path().join("f");
-    let e = client::copy_from_remote(client_side, "f", &dst, false, None)
+    let e = client::copy_from_remote(conn(client_side), "f", &dst, false, None)
         .await
         .unwrap_err();
     assert!(e.to_string().contains("closed"), "{e}");

@@ -8,8 +8,7 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use hvsock_agent::client::{self, CopyOptions};
-use hvsock_agent::framed::{FrameReader, FrameWriter};
-use hvsock_agent::proto::{ErrorCode, Frame, VERSION};
+use hvsock_agent::proto::{ErrorCode, Frame};
 use hvsock_agent::{AgentOptions, ClientError};
 use std::time::Duration;
 
@@ -40,12 +39,7 @@ fn stalling_agent(
     let (client_side, agent_side) = tokio::net::UnixStream::pair().unwrap();
     let (release, wait) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
-        let (r, w) = agent_side.into_split();
-        let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
-        r.read_frame().await.unwrap();
-        w.write_frame(&Frame::Hello { version: VERSION })
-            .await
-            .unwrap();
+        let (mut r, mut w) = fake_agent_hello(agent_side).await;
         r.read_frame().await.unwrap();
         for f in &frames {
             w.write_frame(f).await.unwrap();
@@ -72,7 +66,7 @@ async fn a_stalled_download_times_out_naming_the_file() {
     let local = tempfile::tempdir().unwrap();
     let r = tokio::time::timeout(
         GUARD,
-        client::copy_from_remote_with(s, "slow.bin", local.path(), &opts(), None),
+        client::copy_from_remote_with(conn(s), "slow.bin", local.path(), &opts(), None),
     )
     .await
     .expect("the copy hung");
@@ -104,7 +98,7 @@ async fn a_stalled_upload_times_out_naming_the_file() {
     std::fs::write(&src, pseudo_random(16 << 20, 3)).unwrap();
     let r = tokio::time::timeout(
         GUARD,
-        client::copy_to_remote_with(s, &src, "x", &opts(), None),
+        client::copy_to_remote_with(conn(s), &src, "x", &opts(), None),
     )
     .await
     .expect("the copy hung");

@@ -31,7 +31,7 @@ async fn exec_stdio_child() {
         argv,
         ..Default::default()
     };
-    let code = client::exec_stdio(stream, req).await.unwrap();
+    let code = client::exec_stdio(conn(stream), req).await.unwrap();
     eprintln!("CHILD-CODE={code}");
 }
 

@@ -9,10 +9,9 @@ mod common;
 use bytes::Bytes;
 use common::*;
 use hvsock_agent::client::{self, Control, Session};
-use hvsock_agent::framed::{FrameReader, FrameWriter};
+use hvsock_agent::framed::FrameReader;
 use hvsock_agent::proto::{
     ErrorCode, ExecRequest, ExitStatus, Frame, MAX_WINDOW, OUTPUT_WINDOW, STDIN_WINDOW, Stream,
-    VERSION,
 };
 use hvsock_agent::server::{MAX_OUTPUT_BUFFERED, MAX_PENDING_EOF};
 use hvsock_agent::{AgentError, AgentOptions, ClientError};
@@ -249,15 +248,7 @@ async fn agent_beyond_its_credit_is_refused() {
     for stream in [Stream::Stdout, Stream::Stderr] {
         let (c, a) = tokio::net::UnixStream::pair().unwrap();
         let fake = tokio::spawn(async move {
-            let (r, w) = a.into_split();
-            let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
-            assert!(matches!(
-                r.read_frame().await,
-                Ok(Some(Frame::Hello { .. }))
-            ));
-            w.write_frame(&Frame::Hello { version: VERSION })
-                .await
-                .unwrap();
+            let (mut r, mut w) = fake_agent_hello(a).await;
             assert!(matches!(r.read_frame().await, Ok(Some(Frame::Exec(_)))));
             // The whole window, then one byte more.
             let chunk = Bytes::from(vec![b'z'; 64 * 1024]);
@@ -280,7 +271,7 @@ async fn agent_beyond_its_credit_is_refused() {
         let (err_w, _err_r) = tokio::io::duplex(1);
         let e = tokio::time::timeout(
             GUARD,
-            client::exec(c, req(&["x"]), tokio::io::empty(), out_w, err_w),
+            client::exec(conn(c), req(&["x"]), tokio::io::empty(), out_w, err_w),
         )
         .await
         .unwrap()

@@ -43,7 +43,7 @@ async fn fake_copy_from(
     recursive: bool,
 ) -> Result<(), ClientError> {
     let (s, task) = fake_agent(frames);
-    let r = client::copy_from_remote(s, remote, local, recursive, None).await;
+    let r = client::copy_from_remote(conn(s), remote, local, recursive, None).await;
     task.await.unwrap();
     r.map(|_| ())
 }

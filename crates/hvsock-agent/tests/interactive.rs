@@ -25,7 +25,7 @@ async fn interactive_child() {
         return;
     };
     let stream = tokio::net::UnixStream::connect(sock).await.unwrap();
-    let code = client::shell(stream, ShellRequest::default())
+    let code = client::shell(conn(stream), ShellRequest::default())
         .await
         .unwrap();
     let raw_after = sys::is_raw(std::io::stdin().as_fd()).unwrap();

@@ -31,6 +31,38 @@ fn data() -> impl Strategy<Value = Bytes> {
 fn frame() -> impl Strategy<Value = Frame> {
     prop_oneof![
         any::<u16>().prop_map(|version| Frame::Hello { version }),
+        any::<[u8; 32]>().prop_map(|client_nonce| Frame::AuthHello { client_nonce }),
+        (
+            1u8..=7,
+            any::<[u8; 32]>(),
+            any::<[u8; 32]>(),
+            proptest::collection::vec(any::<u8>(), 64)
+        )
+            .prop_map(|(m, agent_nonce, agent_key, sig)| Frame::Challenge(
+                proto::Challenge {
+                    methods: proto::Methods(m),
+                    agent_nonce,
+                    agent_key,
+                    agent_sig: sig.try_into().unwrap(),
+                }
+            )),
+        (
+            "[a-z_][a-z0-9_.-]{0,31}|",
+            prop_oneof![
+                (
+                    any::<[u8; 32]>(),
+                    proptest::collection::vec(any::<u8>(), 64)
+                )
+                    .prop_map(|(public_key, s)| proto::Credential::Key {
+                        public_key,
+                        signature: s.try_into().unwrap()
+                    }),
+                text(40).prop_map(proto::Credential::Password),
+                Just(proto::Credential::None),
+            ]
+        )
+            .prop_map(|(user, credential)| Frame::Auth { user, credential }),
+        "[a-z_][a-z0-9_.-]{0,31}".prop_map(|user| Frame::AuthOk { user }),
         (
             proptest::collection::vec(text(16), 1..6),
             env(),

@@ -26,7 +26,7 @@ where
     O: tokio::io::AsyncWrite + Unpin,
 {
     let (stdin, stderr) = (tokio::io::empty(), tokio::io::sink());
-    client::exec(stream, echo_req(word), stdin, out, stderr).await
+    client::exec(conn(stream), echo_req(word), stdin, out, stderr).await
 }
 
 async fn expect_error(r: &mut FrameReader<tokio::net::unix::OwnedReadHalf>) -> (ErrorCode, String) {
@@ -45,7 +45,7 @@ async fn garbage(agent: &TestAgent, hello_first: bool, bytes: &[u8]) -> (ErrorCo
         let (r, w) = agent.raw().await;
         (r, w)
     } else {
-        let (r, w) = agent.connect().await.into_split();
+        let (r, w) = agent.stream().await.into_split();
         (FrameReader::new(r), FrameWriter::new(w))
     };
     w.write_raw(bytes).await.unwrap();
@@ -151,7 +151,7 @@ async fn malformed_frames_get_errors_and_others_keep_working() {
 
     // And new connections too.
     let mut out = Vec::new();
-    let code = exec_echo(agent.connect().await, "new", &mut out)
+    let code = exec_echo(agent.stream().await, "new", &mut out)
         .await
         .unwrap();
     assert_eq!((code, out.as_slice()), (0, &b"new\n"[..]));
@@ -161,7 +161,7 @@ async fn malformed_frames_get_errors_and_others_keep_working() {
 async fn truncated_stream_and_random_garbage_never_kill_the_agent() {
     let mut agent = start_agent(AgentOptions::default());
     // Half a frame, then hang up.
-    let mut s = agent.connect().await;
+    let mut s = agent.stream().await;
     s.write_all(&[0, 0, 0, 11, 1, b'H', b'V']).await.unwrap();
     drop(s);
     assert!(matches!(
@@ -178,7 +178,7 @@ async fn truncated_stream_and_random_garbage_never_kill_the_agent() {
         let _ = agent.next_result().await;
     }
     let mut out = Vec::new();
-    exec_echo(agent.connect().await, "ok", &mut out)
+    exec_echo(agent.stream().await, "ok", &mut out)
         .await
         .unwrap();
     assert_eq!(out, b"ok\n");
@@ -188,7 +188,7 @@ async fn truncated_stream_and_random_garbage_never_kill_the_agent() {
 async fn version_mismatch_is_explained_on_both_sides() {
     let mut agent = start_agent(AgentOptions::default());
     // A newer client against this agent.
-    let (r, w) = agent.connect().await.into_split();
+    let (r, w) = agent.stream().await.into_split();
     let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
     w.write_frame(&Frame::Hello {
         version: VERSION + 1,
@@ -257,7 +257,7 @@ async fn silent_client_times_out() {
         handshake_timeout: Duration::from_millis(200),
         ..AgentOptions::default()
     });
-    let (r, _w) = agent.connect().await.into_split();
+    let (r, _w) = agent.stream().await.into_split();
     let mut r = FrameReader::new(r);
     let (code, _) = expect_error(&mut r).await;
     assert_eq!(code, ErrorCode::TIMEOUT);
@@ -283,7 +283,7 @@ async fn connection_limit_answers_busy() {
         next_frame(&mut r1).await.unwrap(),
         Some(Frame::Stdout("up\n".into()))
     );
-    let e = exec_echo(agent.connect().await, "x", tokio::io::sink())
+    let e = exec_echo(agent.stream().await, "x", tokio::io::sink())
         .await
         .unwrap_err();
     assert_remote(&e, ErrorCode::BUSY, "");

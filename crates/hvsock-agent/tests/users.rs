@@ -5,8 +5,9 @@
 
 use hvsock_agent::client::{self, Session};
 use hvsock_agent::proto::{ErrorCode, ExecRequest, ExitStatus, ShellRequest};
-use hvsock_agent::server::{SessionUser, serve_connection_as};
+use hvsock_agent::server::{KeySource, SessionUser, serve_connection};
 use hvsock_agent::{AgentOptions, ClientError};
+use hvsock_testkit::users::{TestUser, random_suffix, run};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,81 +17,39 @@ fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{cmd:?}: {out:?}");
+/// The session user of a test user.
+fn user_of(tu: &TestUser) -> SessionUser {
+    SessionUser::lookup(&tu.name).unwrap()
 }
 
-/// [`run`], up to 5 tries.
-fn retry(cmd: &mut Command) {
-    for _ in 0..4 {
-        if cmd.output().is_ok_and(|o| o.status.success()) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(500));
-    }
-    run(cmd);
+/// A throw-away key pair: the agent below authorizes it for the one user it is asked for.
+fn user_key() -> hvsock_agent::auth::KeyPair {
+    hvsock_agent::auth::KeyPair::from_seed([0x37; 32], "users@hvsock")
 }
 
-fn random_suffix() -> String {
-    let uuid = std::fs::read_to_string("/proc/sys/kernel/random/uuid").unwrap();
-    uuid.trim().replace('-', "")[..10].to_string()
-}
-
-/// A user created for one test, with a supplementary group of its own; both removed
-/// (with the home directory) on drop.
-struct TestUser {
-    name: String,
-    group: String,
-}
-
-impl TestUser {
-    /// `None` (having said why) unless running as root.
-    fn create(test: &str) -> Option<TestUser> {
-        if !is_root() {
-            eprintln!("{test}: skipped: creating a test user needs root");
-            return None;
-        }
-        let suffix = random_suffix();
-        let u = TestUser {
-            name: format!("hvst-{suffix}"),
-            group: format!("hvstg-{suffix}"),
-        };
-        // Other tests may be editing /etc/passwd at the same moment: the tools then
-        // fail to take its lock; try again.
-        retry(Command::new("groupadd").arg(&u.group));
-        retry(
-            Command::new("useradd")
-                .args(["-m", "-s", "/bin/bash", "-G", &u.group])
-                .arg(&u.name),
-        );
-        Some(u)
-    }
-
-    fn user(&self) -> SessionUser {
-        SessionUser::lookup(&self.name).unwrap()
-    }
-}
-
-impl Drop for TestUser {
-    fn drop(&mut self) {
-        let _ = Command::new("userdel").arg("-r").arg(&self.name).output();
-        let _ = Command::new("groupdel").arg(&self.group).output();
-    }
-}
-
-/// A connection to an agent serving one connection as `user`.
+/// A connection, authenticated with a key as `user`, to an agent serving one connection
+/// (key authentication, the key authorized for `user` only: `user=` in the system-wide
+/// file).
 fn connect_as(
     user: &str,
 ) -> (
-    UnixStream,
+    client::Connection<UnixStream>,
     tokio::task::JoinHandle<Result<(), hvsock_agent::AgentError>>,
 ) {
     let (a, b) = UnixStream::pair().unwrap();
-    let user = user.to_string();
-    let task =
-        tokio::spawn(async move { serve_connection_as(a, &AgentOptions::default(), &user).await });
-    (b, task)
+    let mut opts = AgentOptions::default();
+    opts.auth.keys = KeySource::Keys(vec![hvsock_agent::auth::AuthorizedKey {
+        key: user_key().public(),
+        users: Some(vec![user.to_string()]),
+        line: 1,
+    }]);
+    let task = tokio::spawn(async move { serve_connection(a, &opts).await });
+    let auth = client::ClientAuth {
+        user: user.to_string(),
+        identity: Some(user_key()),
+        ..client::ClientAuth::default()
+    };
+    (client::Connection::new(b, auth), task)
 }
 
 fn req(argv: &[&str]) -> ExecRequest {
@@ -132,7 +91,7 @@ async fn exec_runs_as_the_user_with_its_groups_and_home() {
     let Some(tu) = TestUser::create("exec_runs_as_the_user_with_its_groups_and_home") else {
         return;
     };
-    let user = tu.user();
+    let user = user_of(&tu);
     let (code, out, _) = exec_as(&tu.name, req(&["id", "-un"])).await;
     assert_eq!((code.unwrap(), out.trim()), (0, tu.name.as_str()));
 
@@ -206,7 +165,7 @@ async fn shell_is_the_users_login_shell_at_home() {
     let Some(tu) = TestUser::create("shell_is_the_users_login_shell_at_home") else {
         return;
     };
-    let user = tu.user();
+    let user = user_of(&tu);
     let (s, task) = connect_as(&tu.name);
     let (_ctl, ctl_rx) = tokio::sync::mpsc::channel(1);
     let input = "echo \"[$HOME|$(id -un)|$0|$(pwd)|$(stat -c %U \"$(tty)\")]\"; exit 5\n";
@@ -234,7 +193,7 @@ async fn cp_writes_as_the_user() {
     let Some(tu) = TestUser::create("cp_writes_as_the_user") else {
         return;
     };
-    let user = tu.user();
+    let user = user_of(&tu);
     let src = tempfile::tempdir().unwrap();
     let tree = src.path().join("tree");
     std::fs::create_dir_all(tree.join("sub")).unwrap();
@@ -318,7 +277,8 @@ async fn cp_into_or_from_a_root_only_directory_is_denied() {
 async fn an_unknown_user_is_refused() {
     let (code, _, _) = exec_as("hvst-no-such-user-0", req(&["true"])).await;
     let e = code.unwrap_err();
-    assert_eq!(remote_code(&e), Some(ErrorCode::NOT_FOUND), "{e}");
+    // Refused while authenticating, before any credential is looked at.
+    assert_eq!(remote_code(&e), Some(ErrorCode::AUTH_FAILED), "{e}");
     assert!(
         e.to_string().contains("no such user: hvst-no-such-user-0"),
         "{e}"
@@ -334,7 +294,7 @@ async fn non_root_child() {
     assert!(!is_root());
     let (code, _, _) = exec_as("root", req(&["true"])).await;
     let e = code.unwrap_err();
-    assert_eq!(remote_code(&e), Some(ErrorCode::PERMISSION_DENIED), "{e}");
+    assert_eq!(remote_code(&e), Some(ErrorCode::AUTH_FAILED), "{e}");
     let want = format!("the agent runs as {own}, not root: it can only serve {own}");
     assert!(e.to_string().contains(&want), "{e}");
     // Its own user it serves.
@@ -347,7 +307,7 @@ fn a_non_root_agent_serves_only_its_own_user() {
     let Some(tu) = TestUser::create("a_non_root_agent_serves_only_its_own_user") else {
         return;
     };
-    let user = tu.user();
+    let user = user_of(&tu);
     let exe = std::env::current_exe().unwrap();
     if !reachable_by_others(&exe) {
         eprintln!(

@@ -61,6 +61,8 @@ enum Command {
     Exec(exec::ExecArgs),
     Shell(exec::ShellArgs),
     Cp(cp::CpArgs),
+    #[command(subcommand)]
+    Key(commands::key::KeyCmd),
     #[cfg(unix)]
     Demo(demo::DemoArgs),
     /// The integration service (Linux only: it runs in Linux guests).
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Command::Exec(c) => exec::run_exec(config, c),
         Command::Shell(c) => exec::run_shell(config, c),
         Command::Cp(c) => cp::run(config, c),
+        Command::Key(c) => commands::key::run(config, c),
         #[cfg(unix)]
         Command::Demo(c) => demo::run(config, c),
         #[cfg(windows)]

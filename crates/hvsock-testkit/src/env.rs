@@ -32,3 +32,27 @@ pub fn hvsock_command(
         .env_remove("XDG_CONFIG_HOME");
     c
 }
+
+/// Key authentication for a test, as `hvsock demo` sets it up: `BIN key generate` in
+/// the config dir `cfg` (the client's identity) and its public line as the only entry
+/// of `cfg/authorized_keys` (what an agent using the same config dir accepts). Returns
+/// the public line.
+pub fn authorize_throwaway_key(
+    bin: impl AsRef<Path>,
+    cfg: impl AsRef<Path>,
+    run: impl AsRef<Path>,
+) -> String {
+    let (bin, cfg, run) = (bin.as_ref(), cfg.as_ref(), run.as_ref());
+    let out = hvsock_command(bin, cfg, run, &["key", "generate", "--force"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "key generate: {out:?}");
+    let out = hvsock_command(bin, cfg, run, &["key", "show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "key show: {out:?}");
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert!(line.starts_with("hvsock-ed25519 "), "{line}");
+    std::fs::write(cfg.join("authorized_keys"), &line).unwrap();
+    line.trim_end().to_string()
+}

@@ -7,8 +7,11 @@
 //! - [`proc`]: child processes bounded in time, their output collected.
 //! - [`data`]: deterministic test data, checksums and seeds.
 //! - [`fs`]: small file-system listings.
+//! - [`users`]: throw-away Unix users (only as root), removed on drop.
 
 pub mod data;
 pub mod env;
 pub mod fs;
 pub mod proc;
+#[cfg(unix)]
+pub mod users;

@@ -2,7 +2,7 @@
 //! (receive, checking the agent's stream against the request: see
 //! [`receive_tree`](crate::tree::receive_tree)).
 
-use super::{ClientError, Split, error_after_write_failure, handshake, send_request};
+use super::{ClientError, Connection, Split, error_after_write_failure, handshake, send_request};
 use crate::framed::{FrameError, FrameWriter};
 use crate::proto::{ErrorCode, Frame};
 use crate::tree::{
@@ -65,7 +65,7 @@ async fn local_copy_error<W: AsyncWrite + Unpin>(
 /// Each file is verified with SHA-256 by the agent and renamed into place only then.
 /// ([`copy_to_remote_with`] with the default idle timeout.)
 pub async fn copy_to_remote<S>(
-    stream: S,
+    conn: Connection<S>,
     local: &Path,
     remote: &str,
     recursive: bool,
@@ -75,13 +75,13 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let opts = CopyOptions::default_with(recursive);
-    copy_to_remote_with(stream, local, remote, &opts, progress).await
+    copy_to_remote_with(conn, local, remote, &opts, progress).await
 }
 
 /// [`copy_to_remote`] with [`CopyOptions`]. The tree is walked without following
 /// symlinks below `local`, and each file's bytes are read from the fd that was checked.
 pub async fn copy_to_remote_with<S>(
-    stream: S,
+    conn: Connection<S>,
     local: &Path,
     remote: &str,
     opts: &CopyOptions,
@@ -95,7 +95,7 @@ where
         path: remote.to_string(),
         recursive: opts.recursive,
     };
-    let (mut reader, mut writer) = start(stream, &req).await?;
+    let (mut reader, mut writer) = start(conn, &req).await?;
     // Send the tree, watching for an early error from the agent. The agent's CopyDone
     // may be read before the sending future has reported its own completion.
     let mut done: Option<Frame> = None;
@@ -160,7 +160,7 @@ where
 /// Copies `remote` (a file, or with `recursive` a directory tree) from the agent to
 /// `local`, like `cp`. ([`copy_from_remote_with`] with the default idle timeout.)
 pub async fn copy_from_remote<S>(
-    stream: S,
+    conn: Connection<S>,
     remote: &str,
     local: &Path,
     recursive: bool,
@@ -170,7 +170,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let opts = CopyOptions::default_with(recursive);
-    copy_from_remote_with(stream, remote, local, &opts, progress).await
+    copy_from_remote_with(conn, remote, local, &opts, progress).await
 }
 
 /// [`copy_from_remote`] with [`CopyOptions`]. The agent's stream must be what was
@@ -179,7 +179,7 @@ where
 /// followed. Each file is written to a temp file next to its destination (anonymous
 /// where supported), verified with SHA-256, fsynced and renamed into place.
 pub async fn copy_from_remote_with<S>(
-    stream: S,
+    conn: Connection<S>,
     remote: &str,
     local: &Path,
     opts: &CopyOptions,
@@ -192,7 +192,7 @@ where
         path: remote.to_string(),
         recursive: opts.recursive,
     };
-    let (mut reader, mut writer) = start(stream, &req).await?;
+    let (mut reader, mut writer) = start(conn, &req).await?;
     let expect = Expect::for_request(remote, opts.recursive, opts.idle_timeout);
     let received = match Dest::open(local) {
         Ok(dest) => tree::receive_tree(&mut reader, &dest, &expect, progress).await,
@@ -219,11 +219,11 @@ where
 
 /// The handshake, then the copy request `req`: the connection's two halves, ready for
 /// the tree.
-async fn start<S>(stream: S, req: &Frame) -> Result<Split<S>, ClientError>
+async fn start<S>(conn: Connection<S>, req: &Frame) -> Result<Split<S>, ClientError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let (mut reader, mut writer) = handshake(stream).await?;
+    let (mut reader, mut writer) = handshake(conn).await?;
     send_request(&mut reader, &mut writer, req).await?;
     Ok((reader, writer))
 }

@@ -7,7 +7,7 @@
 //! stderr, so a slow local terminal never hides `Exit` or `Error`); and that writer
 //! grants the agent more credit as it has written.
 
-use super::{ClientError, Control, Session, handshake, send_request};
+use super::{ClientError, Connection, Control, Session, handshake, send_request};
 use crate::flow::{ByteQueue, Credit, Ledger};
 use crate::framed::FrameError;
 use crate::proto::{DATA_CHUNK, ExitStatus, Frame, MAX_WINDOW, OUTPUT_WINDOW, Stream};
@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 /// it has not yet written locally, and reads `stdin` only as far as the agent has
 /// granted credit.
 pub async fn run_session<S, I, O, E>(
-    stream: S,
+    conn: Connection<S>,
     session: Session,
     mut stdin: I,
     mut stdout: O,
@@ -37,7 +37,7 @@ where
     O: AsyncWrite + Unpin,
     E: AsyncWrite + Unpin,
 {
-    let (mut reader, mut writer) = handshake(stream).await?;
+    let (mut reader, mut writer) = handshake(conn).await?;
     let request = match session {
         Session::Exec(r) => Frame::Exec(r),
         Session::Shell(r) => Frame::Shell(r),

@@ -2,7 +2,9 @@
 
 use super::ProtoError;
 use super::types::*;
-use super::validate::{check_credit, check_env_key, check_signal, no_nul};
+use super::validate::{
+    check_credit, check_env_key, check_methods, check_signal, check_user, no_nul,
+};
 use bytes::{Buf, Bytes, BytesMut};
 
 /// Incremental frame decoder over a growing buffer.
@@ -110,6 +112,13 @@ impl Reader {
     fn int<T>(&mut self, field: &'static str, get: fn(&mut Bytes) -> T) -> Result<T, ProtoError> {
         self.need(std::mem::size_of::<T>(), field)?;
         Ok(get(&mut self.buf))
+    }
+    /// A fixed-size byte array.
+    fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N], ProtoError> {
+        self.need(N, field)?;
+        let mut a = [0u8; N];
+        self.buf.copy_to_slice(&mut a);
+        Ok(a)
     }
     fn u8(&mut self, field: &'static str) -> Result<u8, ProtoError> {
         self.int(field, Bytes::get_u8)
@@ -253,6 +262,44 @@ fn decode_body(mut body: Bytes) -> Result<Frame, ProtoError> {
                 version: r.u16("version")?,
             }
         }
+        ty::AUTH_HELLO => Frame::AuthHello {
+            client_nonce: r.array("client_nonce")?,
+        },
+        ty::CHALLENGE => {
+            let m = r.u8("methods")?;
+            check_methods(m)?;
+            Frame::Challenge(Challenge {
+                methods: Methods(m),
+                agent_nonce: r.array("agent_nonce")?,
+                agent_key: r.array("agent_key")?,
+                agent_sig: r.array("agent_sig")?,
+            })
+        }
+        ty::AUTH => {
+            let user = r.str("user", MAX_USER)?;
+            check_user(frame, &user)?;
+            let credential = match r.u8("method")? {
+                1 => Credential::Key {
+                    public_key: r.array("public_key")?,
+                    signature: r.array("signature")?,
+                },
+                2 => Credential::Password(r.text("password", MAX_PASSWORD)?),
+                4 => Credential::None,
+                m => {
+                    return Err(ProtoError::BadValue {
+                        frame,
+                        field: "method",
+                        value: m as u64,
+                    });
+                }
+            };
+            Frame::Auth { user, credential }
+        }
+        ty::AUTH_OK => {
+            let user = r.str("user", MAX_USER)?;
+            check_user(frame, &user)?;
+            Frame::AuthOk { user }
+        }
         ty::EXEC => {
             let tty = r.bool("tty")?;
             let window = r.window()?;
@@ -369,12 +416,9 @@ fn decode_body(mut body: Bytes) -> Result<Frame, ProtoError> {
                 path: r.path()?,
             }
         }
-        ty::FILE_END => {
-            r.need(32, "sha256")?;
-            let mut sha256 = [0u8; 32];
-            r.buf.copy_to_slice(&mut sha256);
-            Frame::FileEnd { sha256 }
-        }
+        ty::FILE_END => Frame::FileEnd {
+            sha256: r.array("sha256")?,
+        },
         ty::COPY_DONE => Frame::CopyDone {
             files: r.u64("files")?,
             dirs: r.u64("dirs")?,

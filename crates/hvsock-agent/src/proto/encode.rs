@@ -17,6 +17,29 @@ pub fn encode(frame: &Frame, out: &mut BytesMut) -> Result<(), ProtoError> {
             out.put_slice(&MAGIC);
             out.put_u16(*version);
         }
+        Frame::AuthHello { client_nonce } => out.put_slice(client_nonce),
+        Frame::Challenge(c) => {
+            out.put_u8(c.methods.0);
+            out.put_slice(&c.agent_nonce);
+            out.put_slice(&c.agent_key);
+            out.put_slice(&c.agent_sig);
+        }
+        Frame::Auth { user, credential } => {
+            put_str(out, user);
+            out.put_u8(credential.method().0);
+            match credential {
+                Credential::Key {
+                    public_key,
+                    signature,
+                } => {
+                    out.put_slice(public_key);
+                    out.put_slice(signature);
+                }
+                Credential::Password(p) => put_str(out, p),
+                Credential::None => {}
+            }
+        }
+        Frame::AuthOk { user } => put_str(out, user),
         Frame::Exec(r) => {
             out.put_u8(r.tty as u8);
             put_window(out, r.window);

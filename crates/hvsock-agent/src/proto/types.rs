@@ -4,7 +4,7 @@ use bytes::Bytes;
 use std::fmt;
 
 /// The protocol version this build speaks.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 /// The 8-byte magic that starts every `Hello` payload.
 pub const MAGIC: [u8; 8] = *b"HVSAGENT";
 /// Largest payload of one frame (1 MiB).
@@ -27,6 +27,10 @@ pub const MAX_ENV_BYTES: usize = 256 * 1024;
 pub const MAX_TERM: usize = 256;
 /// Longest message of an `Error` frame.
 pub const MAX_MESSAGE: usize = 16 * 1024;
+/// Longest user name in `Auth` and `AuthOk` (bytes).
+pub const MAX_USER: usize = 256;
+/// Longest password in `Auth` (bytes).
+pub const MAX_PASSWORD: usize = 1024;
 /// The stdin window the agent grants a session: at most this many bytes of `Stdin` are
 /// ever buffered in the agent (256 KiB).
 pub const STDIN_WINDOW: u32 = 256 * 1024;
@@ -113,6 +117,100 @@ pub struct ShellRequest {
     pub window: WindowSize,
 }
 
+/// Authentication methods, as the bits of `Challenge.methods` and the `Auth.method` byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Methods(pub u8);
+
+impl Methods {
+    /// A key pair (ed25519 signature over the connection's transcript).
+    pub const KEY: Methods = Methods(1);
+    /// A password, checked by the agent (PAM).
+    pub const PASSWORD: Methods = Methods(2);
+    /// No authentication (`hvsock agent --auth none`).
+    pub const NONE: Methods = Methods(4);
+    /// Every defined bit.
+    pub const ALL: Methods = Methods(7);
+
+    /// Whether every method of `other` is in `self`.
+    pub fn contains(self, other: Methods) -> bool {
+        other.0 != 0 && self.0 & other.0 == other.0
+    }
+
+    /// The union.
+    pub fn with(self, other: Methods) -> Methods {
+        Methods(self.0 | other.0)
+    }
+
+    /// "key", "password", "none" or a comma-separated list of them.
+    pub fn names(self) -> String {
+        let mut v = Vec::new();
+        for (m, n) in [
+            (Self::KEY, "key"),
+            (Self::PASSWORD, "password"),
+            (Self::NONE, "none"),
+        ] {
+            if self.contains(m) {
+                v.push(n);
+            }
+        }
+        v.join(",")
+    }
+}
+
+/// The agent's `Challenge`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// The methods the agent accepts (not empty, only defined bits).
+    pub methods: Methods,
+    /// 32 random bytes, new for each connection.
+    pub agent_nonce: [u8; 32],
+    /// The agent's ed25519 public key (its host key).
+    pub agent_key: [u8; 32],
+    /// The agent's signature of the agent transcript (see `crate::auth`).
+    pub agent_sig: [u8; 64],
+}
+
+/// The proof in an `Auth` frame.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// Method 1: the client's public key and its signature of the user transcript.
+    Key {
+        /// ed25519 public key.
+        public_key: [u8; 32],
+        /// Signature.
+        signature: [u8; 64],
+    },
+    /// Method 2: the user's password.
+    Password(String),
+    /// Method 4: nothing.
+    None,
+}
+
+impl Credential {
+    /// The method this credential is for.
+    pub fn method(&self) -> Methods {
+        match self {
+            Credential::Key { .. } => Methods::KEY,
+            Credential::Password(_) => Methods::PASSWORD,
+            Credential::None => Methods::NONE,
+        }
+    }
+}
+
+// A password never goes into a log line or a panic message.
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credential::Key { public_key, .. } => f
+                .debug_struct("Key")
+                .field("public_key", public_key)
+                .finish_non_exhaustive(),
+            Credential::Password(_) => f.write_str("Password(<redacted>)"),
+            Credential::None => f.write_str("None"),
+        }
+    }
+}
+
 /// How a remote process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -155,6 +253,9 @@ impl ErrorCode {
     pub const BUSY: ErrorCode = ErrorCode(8);
     /// The client did not send its request in time.
     pub const TIMEOUT: ErrorCode = ErrorCode(9);
+    /// Authentication failed (unknown key, bad signature, wrong password, locked out,
+    /// a user this agent cannot serve).
+    pub const AUTH_FAILED: ErrorCode = ErrorCode(10);
     /// The command was found but cannot be executed (shell convention 126).
     pub const CANNOT_EXECUTE: ErrorCode = ErrorCode(126);
     /// The command was not found (shell convention 127).
@@ -173,6 +274,7 @@ impl fmt::Display for ErrorCode {
             ErrorCode::INTEGRITY => "integrity check failed",
             ErrorCode::BUSY => "busy",
             ErrorCode::TIMEOUT => "timeout",
+            ErrorCode::AUTH_FAILED => "authentication failed",
             ErrorCode::CANNOT_EXECUTE => "cannot execute",
             ErrorCode::COMMAND_NOT_FOUND => "command not found",
             _ => return write!(f, "error {}", self.0),
@@ -188,6 +290,25 @@ pub enum Frame {
     Hello {
         /// The sender's protocol version.
         version: u16,
+    },
+    /// Client → agent, right after its `Hello`: the client's nonce.
+    AuthHello {
+        /// 32 random bytes, new for each connection.
+        client_nonce: [u8; 32],
+    },
+    /// Agent → client, after its `Hello`: the methods it accepts and its signed key.
+    Challenge(Challenge),
+    /// Client → agent: who to run as and the proof.
+    Auth {
+        /// The user to serve; empty for the agent's own user.
+        user: String,
+        /// The credential.
+        credential: Credential,
+    },
+    /// Agent → client: authenticated; the request may follow.
+    AuthOk {
+        /// The user the session runs as.
+        user: String,
     },
     /// Request: run a command.
     Exec(ExecRequest),
@@ -287,6 +408,10 @@ pub mod ty {
     pub const SHELL: u8 = 0x03;
     pub const COPY_TO: u8 = 0x04;
     pub const COPY_FROM: u8 = 0x05;
+    pub const AUTH_HELLO: u8 = 0x30;
+    pub const CHALLENGE: u8 = 0x31;
+    pub const AUTH: u8 = 0x32;
+    pub const AUTH_OK: u8 = 0x33;
     pub const STDIN: u8 = 0x10;
     pub const STDIN_EOF: u8 = 0x11;
     pub const STDOUT: u8 = 0x12;
@@ -310,6 +435,10 @@ impl Frame {
     pub fn type_byte(&self) -> u8 {
         match self {
             Frame::Hello { .. } => ty::HELLO,
+            Frame::AuthHello { .. } => ty::AUTH_HELLO,
+            Frame::Challenge(_) => ty::CHALLENGE,
+            Frame::Auth { .. } => ty::AUTH,
+            Frame::AuthOk { .. } => ty::AUTH_OK,
             Frame::Exec(_) => ty::EXEC,
             Frame::Shell(_) => ty::SHELL,
             Frame::CopyTo { .. } => ty::COPY_TO,
@@ -356,6 +485,10 @@ impl Frame {
 pub fn type_name(t: u8) -> &'static str {
     match t {
         ty::HELLO => "Hello",
+        ty::AUTH_HELLO => "AuthHello",
+        ty::CHALLENGE => "Challenge",
+        ty::AUTH => "Auth",
+        ty::AUTH_OK => "AuthOk",
         ty::EXEC => "Exec",
         ty::SHELL => "Shell",
         ty::COPY_TO => "CopyTo",

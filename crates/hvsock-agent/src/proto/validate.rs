@@ -79,6 +79,15 @@ pub fn validate(frame: &Frame) -> Result<(), ProtoError> {
         Frame::Stdin(b) | Frame::Stdout(b) | Frame::Stderr(b) | Frame::Data(b) => {
             too_long("data", b.len(), MAX_PAYLOAD)?;
         }
+        Frame::Challenge(c) => check_methods(c.methods.0)?,
+        Frame::Auth { user, credential } => {
+            check_user(name, user)?;
+            if let Credential::Password(p) = credential {
+                too_long("password", p.len(), MAX_PASSWORD)?;
+                no_nul(name, "password", p)?;
+            }
+        }
+        Frame::AuthOk { user } => check_user(name, user)?,
         Frame::Signal(s) => check_signal(*s)?,
         Frame::Credit { bytes, .. } => check_credit(*bytes)?,
         Frame::Error { message, .. } => too_long("message", message.len(), MAX_MESSAGE)?,
@@ -128,6 +137,43 @@ pub(super) fn check_credit(bytes: u32) -> Result<(), ProtoError> {
             frame: "Credit",
             field: "bytes",
             value: bytes as u64,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// A user name: at most [`MAX_USER`] bytes, no NUL, `/`, `:` or control characters
+/// (none of which a passwd name has; they would make paths or log lines ambiguous).
+pub(super) fn check_user(frame: &'static str, user: &str) -> Result<(), ProtoError> {
+    if user.len() > MAX_USER {
+        return Err(ProtoError::FieldTooLong {
+            frame,
+            field: "user",
+            len: user.len() as u64,
+            max: MAX_USER,
+        });
+    }
+    if let Some(c) = user
+        .chars()
+        .find(|c| c.is_control() || *c == '/' || *c == ':')
+    {
+        return Err(ProtoError::BadValue {
+            frame,
+            field: "user",
+            value: c as u64,
+        });
+    }
+    Ok(())
+}
+
+/// `Challenge.methods`: at least one method, only defined bits.
+pub(super) fn check_methods(m: u8) -> Result<(), ProtoError> {
+    if m == 0 || m & !Methods::ALL.0 != 0 {
+        Err(ProtoError::BadValue {
+            frame: "Challenge",
+            field: "methods",
+            value: m as u64,
         })
     } else {
         Ok(())

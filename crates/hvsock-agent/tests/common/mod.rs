@@ -33,6 +33,78 @@ pub type RawConn = (FrameReader<OwnedReadHalf>, FrameWriter<OwnedWriteHalf>);
 /// What a client copy returns.
 pub type CopyResult = Result<CopySummary, ClientError>;
 
+/// The key pair the test agents authorize: fixed, so that the child processes some
+/// tests start as clients have it too.
+pub fn test_key() -> hvsock_agent::auth::KeyPair {
+    hvsock_agent::auth::KeyPair::from_seed([0x42; 32], "test@hvsock")
+}
+
+/// What the test clients authenticate with: [`test_key`], the agent's own user.
+pub fn test_auth() -> client::ClientAuth {
+    client::ClientAuth::with_key(test_key())
+}
+
+/// `opts` with [`test_key`] authorized (key authentication, as the CLI's default).
+#[cfg(unix)]
+pub fn with_test_key(mut opts: AgentOptions) -> AgentOptions {
+    use hvsock_agent::auth::AuthorizedKey;
+    opts.auth.keys = hvsock_agent::server::KeySource::Keys(vec![AuthorizedKey {
+        key: test_key().public(),
+        users: None,
+        line: 1,
+    }]);
+    opts
+}
+
+/// `stream` with the test credentials, for the client functions.
+pub fn conn<S>(stream: S) -> client::Connection<S> {
+    client::Connection::new(stream, test_auth())
+}
+
+/// Runs the authentication exchange as the client on framed halves that have done the
+/// Hello exchange (`AuthHello` already sent with `nonce`): returns the `AuthOk` user.
+pub async fn raw_auth<R, W>(
+    r: &mut FrameReader<R>,
+    w: &mut FrameWriter<W>,
+    nonce: [u8; 32],
+    key: &hvsock_agent::auth::KeyPair,
+    user: &str,
+) -> Result<String, Frame>
+where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let c = match r.read_frame().await.unwrap().unwrap() {
+        Frame::Challenge(c) => c,
+        other => return Err(other),
+    };
+    w.write_frame(&key_auth(&nonce, &c, key, user))
+        .await
+        .unwrap();
+    match r.read_frame().await.unwrap().unwrap() {
+        Frame::AuthOk { user } => Ok(user),
+        other => Err(other),
+    }
+}
+
+/// The `Auth` frame `key` sends for `user` in answer to `c` (client nonce `nonce`).
+pub fn key_auth(
+    nonce: &[u8; 32],
+    c: &hvsock_agent::proto::Challenge,
+    key: &hvsock_agent::auth::KeyPair,
+    user: &str,
+) -> Frame {
+    let pk = key.public_bytes();
+    let msg = hvsock_agent::auth::user_transcript(nonce, &c.agent_nonce, &c.agent_key, user, &pk);
+    Frame::Auth {
+        user: user.into(),
+        credential: hvsock_agent::proto::Credential::Key {
+            public_key: pk,
+            signature: key.sign(&msg),
+        },
+    }
+}
+
 #[cfg(unix)]
 pub struct TestAgent {
     pub path: PathBuf,
@@ -54,7 +126,7 @@ pub fn start_agent(opts: AgentOptions) -> TestAgent {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("agent.sock");
     let listener = tokio::net::UnixListener::bind(&path).unwrap();
-    let agent = Agent::new(opts);
+    let agent = Agent::new(with_test_key(opts));
     let (tx, results) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         loop {
@@ -77,21 +149,37 @@ pub fn start_agent(opts: AgentOptions) -> TestAgent {
 
 #[cfg(unix)]
 impl TestAgent {
-    pub async fn connect(&self) -> UnixStream {
+    /// A new connection with the test credentials.
+    pub async fn connect(&self) -> client::Connection<UnixStream> {
+        conn(self.stream().await)
+    }
+
+    /// A new connection, nothing sent.
+    pub async fn stream(&self) -> UnixStream {
         UnixStream::connect(&self.path).await.unwrap()
     }
 
-    /// A raw framed connection that has done the Hello exchange.
+    /// A raw framed connection that has done the Hello exchange and authenticated with
+    /// the test key.
     pub async fn raw(&self) -> RawConn {
-        let (r, w) = self.connect().await.into_split();
+        let (r, w) = self.stream().await.into_split();
         let (mut r, mut w) = (FrameReader::new(r), FrameWriter::new(w));
         w.write_frame(&Frame::Hello { version: VERSION })
             .await
             .unwrap();
+        let nonce = [7u8; 32];
+        w.write_frame(&Frame::AuthHello {
+            client_nonce: nonce,
+        })
+        .await
+        .unwrap();
         assert_eq!(
             r.read_frame().await.unwrap(),
             Some(Frame::Hello { version: VERSION })
         );
+        raw_auth(&mut r, &mut w, nonce, &test_key(), "")
+            .await
+            .unwrap();
         (r, w)
     }
 
@@ -210,7 +298,9 @@ pub type Halves<S> = (
 );
 
 /// The agent's side of a fake agent on `s`: asserts that the client says Hello first
-/// and answers Hello with this [`VERSION`].
+/// and answers Hello with this [`VERSION`], then authenticates the client as the
+/// agent's own user whatever it sends (a fake agent offering only `none` would make
+/// the real client pick it; this one offers keys too, as a real one does).
 pub async fn fake_agent_hello<S>(s: S) -> Halves<S>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite,
@@ -221,10 +311,43 @@ where
         r.read_frame().await.unwrap(),
         Some(Frame::Hello { .. })
     ));
+    let Some(Frame::AuthHello { client_nonce }) = r.read_frame().await.unwrap() else {
+        panic!("expected AuthHello");
+    };
     w.write_frame(&Frame::Hello { version: VERSION })
         .await
         .unwrap();
+    w.write_frame(&fake_challenge(&client_nonce)).await.unwrap();
+    assert!(matches!(
+        r.read_frame().await.unwrap(),
+        Some(Frame::Auth { .. })
+    ));
+    w.write_frame(&Frame::AuthOk {
+        user: "fake".into(),
+    })
+    .await
+    .unwrap();
     (r, w)
+}
+
+/// A fake agent's correctly signed `Challenge` (key or none), with a fixed host key.
+pub fn fake_challenge(client_nonce: &[u8; 32]) -> Frame {
+    let host = hvsock_agent::auth::KeyPair::from_seed([9u8; 32], "fake agent");
+    let agent_nonce = [3u8; 32];
+    let agent_key = host.public_bytes();
+    let methods = hvsock_agent::proto::Methods::KEY.with(hvsock_agent::proto::Methods::NONE);
+    let agent_sig = host.sign(&hvsock_agent::auth::agent_transcript(
+        methods.0,
+        client_nonce,
+        &agent_nonce,
+        &agent_key,
+    ));
+    Frame::Challenge(hvsock_agent::proto::Challenge {
+        methods,
+        agent_nonce,
+        agent_key,
+        agent_sig,
+    })
 }
 
 pub use hvsock_testkit::data::sha256;

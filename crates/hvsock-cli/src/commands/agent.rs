@@ -1,6 +1,7 @@
 //! `hvsock agent`: the integration service (exec, shell, file copy) in a guest or a
 //! local partition, built on `hvsock-agent` and the public hvsock socket API.
 
+use super::key;
 use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::messages::{describe_vm, one_line_untrusted};
@@ -10,10 +11,13 @@ use hvsock::net::tokio::HvListener;
 use hvsock::paths::Dirs;
 use hvsock::registry::Registry;
 use hvsock::{Context, HvAddr, Location, VmId};
+use hvsock_agent::proto::Methods;
+use hvsock_agent::server::{AuthOptions, KeySource, PasswordCheck};
 use hvsock_agent::{Agent, AgentOptions, SERVICE_ID, SERVICE_NAME, VSOCK_PORT};
 use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Serve `hvsock exec`, `hvsock shell` and `hvsock cp` in this VM or local partition.
@@ -30,6 +34,11 @@ use std::time::Duration;
 /// get a "busy" error. A malformed or failed request is logged as one line on stderr
 /// and ends only its own connection. Commands run as the agent's user, with its
 /// environment and working directory.
+///
+/// Clients authenticate first (--auth, default key): their public line (`hvsock key
+/// show` on their side) must be in CONFIG_DIR/authorized_keys (a `user=NAME` prefix
+/// authorizes other users) or in ~USER/.config/hvsock/authorized_keys. The agent's
+/// own key pair is CONFIG_DIR/host_key, made at the first start; clients pin it.
 ///
 /// The host must have the service registered (Hyper-V's GuestCommunicationServices):
 /// `hvsock agent --install-service` on the host does that, once.
@@ -73,9 +82,100 @@ pub struct AgentArgs {
     /// binding: in a guest, a .socket unit with ListenStream=vsock::18518.
     #[arg(long)]
     systemd: bool,
+    /// How clients authenticate: key (their public line in CONFIG_DIR/authorized_keys,
+    /// or in ~USER/.config/hvsock/authorized_keys), password (PAM), key,password, or
+    /// none (anyone who can connect runs commands as the agent's user: a warning is
+    /// logged at start).
+    #[arg(long, value_name = "METHODS", default_value = "key", value_parser = parse_auth)]
+    auth: Methods,
+    /// The PAM service that checks passwords (its configuration: /etc/pam.d/NAME).
+    #[arg(long, value_name = "NAME", default_value = hvsock_agent::server::pam::SERVICE)]
+    pam_service: String,
+    /// Read PAM's service configuration from DIR instead of /etc/pam.d (libpam 1.5's
+    /// pam_start_confdir): a PAM set-up of the agent's own.
+    #[arg(long, value_name = "DIR")]
+    pam_config_dir: Option<PathBuf>,
     /// Log each connection and its end to stderr (errors are always logged).
     #[arg(long, short)]
     verbose: bool,
+}
+
+fn parse_auth(s: &str) -> Result<Methods, String> {
+    let mut m = Methods::default();
+    for w in s.split(',') {
+        m = m.with(match w.trim() {
+            "key" => Methods::KEY,
+            "password" => Methods::PASSWORD,
+            "none" => Methods::NONE,
+            _ => {
+                return Err(format!(
+                    "{w:?}: expected key, password, key,password or none"
+                ));
+            }
+        });
+    }
+    if m.contains(Methods::NONE) && m != Methods::NONE {
+        return Err("none cannot be combined with other methods".into());
+    }
+    Ok(m)
+}
+
+/// Where the agent's password checks go: a PAM service and, optionally, a PAM
+/// configuration directory of its own.
+#[derive(Debug, Clone)]
+pub(crate) struct PamSetup {
+    /// The PAM service name.
+    pub service: String,
+    /// The configuration directory instead of /etc/pam.d.
+    pub config_dir: Option<PathBuf>,
+}
+
+/// The agent's authentication settings for `--auth methods`: its host key (made at
+/// first start), the authorized keys files of `dirs`, and, when passwords are accepted,
+/// the PAM check of `pam`.
+pub(crate) fn auth_options(
+    dirs: &Dirs,
+    methods: Methods,
+    pam: Option<PamSetup>,
+) -> Result<AuthOptions, String> {
+    let host_key =
+        key::load_or_create_host_key(dirs).map_err(|e| format!("the agent's host key: {e}"))?;
+    let password_check: Option<PasswordCheck> = match pam {
+        Some(pam) if methods.contains(Methods::PASSWORD) => {
+            if let Some(d) = &pam.config_dir
+                && !d.join(&pam.service).is_file()
+            {
+                return Err(format!(
+                    "--pam-config-dir {}: no PAM service file {:?} in it",
+                    d.display(),
+                    pam.service
+                ));
+            }
+            Some(Arc::new(move |user: &str, password: &str| {
+                hvsock_agent::server::pam::check_password(
+                    &pam.service,
+                    user,
+                    password,
+                    pam.config_dir.as_deref(),
+                )
+                .map_err(|e| e.to_string())
+            }))
+        }
+        _ => None,
+    };
+    if methods.contains(Methods::PASSWORD) && password_check.is_none() {
+        return Err("--auth password: no password check configured".into());
+    }
+    Ok(AuthOptions {
+        methods,
+        host_key,
+        keys: KeySource::Files {
+            system: Some(key::authorized_keys_file(dirs)),
+            per_user: true,
+        },
+        password_check,
+        ..AuthOptions::default()
+    })
 }
 
 /// Registers [`SERVICE_ID`] as [`SERVICE_NAME`]; already registered is fine.
@@ -140,7 +240,13 @@ pub fn run(config: &Config, args: AgentArgs) -> Result<ExitCode, Box<dyn std::er
         }
         None => None,
     };
+    let pam = PamSetup {
+        service: args.pam_service.clone(),
+        config_dir: args.pam_config_dir.clone(),
+    };
+    let auth = auth_options(&config.dirs, args.auth, Some(pam))?;
     let opts = AgentOptions {
+        auth,
         copy_root,
         copy_idle_timeout: args.copy_idle_timeout,
         max_concurrent: args.max_concurrent as usize,
@@ -200,10 +306,20 @@ async fn serve(
     } else {
         "the parent"
     };
+    // One line, so that whoever waits for it sees the warning too.
+    let warning = match opts.auth.methods == Methods::NONE {
+        true => format!(
+            " (WARNING: --auth none: anyone who can connect runs commands as {})",
+            opts.auth.own_user
+        ),
+        false => String::new(),
+    };
     eprintln!(
         "hvsock agent: serving {SERVICE_NAME:?} {SERVICE_ID} in {where_}, accepting {from} \
-         (up to {} connections)",
-        opts.max_concurrent
+         (up to {} connections), auth {}{warning}, agent key {}",
+        opts.max_concurrent,
+        opts.auth.offered().names(),
+        opts.auth.host_key.public().fingerprint()
     );
     let agent = Agent::new(opts);
     let mut backoff = Backoff::new();
@@ -230,11 +346,13 @@ async fn serve(
         };
         let agent = agent.clone();
         let who = describe_vm(peer.vm_id, &dirs);
+        // Failures are counted per partition, as the transport names it.
+        let peer_id = peer.vm_id.to_string();
         tokio::spawn(async move {
             if verbose {
                 eprintln!("hvsock agent: connection from {who}");
             }
-            match agent.serve(stream).await {
+            match agent.serve_from(stream, &peer_id).await {
                 Ok(()) => {
                     if verbose {
                         eprintln!("hvsock agent: {who}: done");

@@ -55,6 +55,8 @@ pub struct CpArgs {
     recursive: bool,
     #[command(flatten)]
     connect: ConnectOpts,
+    #[command(flatten)]
+    auth: crate::commands::key::AuthOpts,
     /// Fail if the other side sends or takes nothing for DUR (e.g. 30s, 5m).
     #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_idle_timeout)]
     idle_timeout: Duration,
@@ -227,13 +229,13 @@ async fn copy(
             if meta.is_dir() && !args.recursive {
                 return Err(format!("{} is a directory (use -r)", local.display()));
             }
-            let stream = connect_agent(config, &vm, args.connect).await?;
+            let stream = connect_agent(config, &vm, args.connect, &args.auth).await?;
             client::copy_to_remote_with(stream, &local, &path, &opts, progress)
                 .await
                 .map_err(shown)
         }
         (Loc::Remote { vm, path }, Loc::Local(local)) => {
-            let stream = connect_agent(config, &vm, args.connect).await?;
+            let stream = connect_agent(config, &vm, args.connect, &args.auth).await?;
             client::copy_from_remote_with(stream, &path, &local, &opts, progress)
                 .await
                 .map_err(shown)

@@ -80,10 +80,16 @@ struct Ran {
     err: Vec<u8>,
 }
 
-async fn exec(host: &Context, argv: &[&str], stdin: &[u8]) -> Result<Ran, String> {
+/// The host side of the demo: its context and the throw-away key.
+struct Host {
+    ctx: Context,
+    auth: client::ClientAuth,
+}
+
+async fn exec(host: &Host, argv: &[&str], stdin: &[u8]) -> Result<Ran, String> {
     // The address by names: the partition table and the service registry resolve it.
     let addr = format!("{VM}:{SERVICE_NAME}");
-    let stream = HvStream::connect_with(host, addr.as_str(), Duration::from_secs(5))
+    let stream = HvStream::connect_with(&host.ctx, addr.as_str(), Duration::from_secs(5))
         .await
         .map_err(|e| format!("connect {addr}: {}", crate::hints::full(&e)))?;
     let req = ExecRequest {
@@ -91,7 +97,8 @@ async fn exec(host: &Context, argv: &[&str], stdin: &[u8]) -> Result<Ran, String
         ..ExecRequest::default()
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = client::exec(stream, req, stdin, &mut out, &mut err).await;
+    let conn = client::Connection::new(stream, host.auth.clone());
+    let code = client::exec(conn, req, stdin, &mut out, &mut err).await;
     Ok(Ran { code, out, err })
 }
 
@@ -161,7 +168,7 @@ const EXEC_STEPS: [ExecStep; 4] = [
 
 /// Runs `argv`, prints it, checks the exit code.
 async fn show(
-    host: &Context,
+    host: &Host,
     shown: &str,
     argv: &[&str],
     stdin: &[u8],
@@ -219,19 +226,28 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
     // The agent, in the partition, as `HVSOCK_PARTITION=demo-vm hvsock agent` runs it.
     let vm_ctx = Context::local(dirs.clone(), VM)?;
     let listener = HvListener::bind_with(&vm_ctx, HvAddr::new(VmId::PARENT, SERVICE_ID))?;
-    let agent = Agent::new(AgentOptions::default());
+    // Key authentication, as a real agent's default: a throw-away key, authorized in
+    // the demo's own authorized_keys.
+    let key = super::key::setup_throwaway(&dirs)?;
+    let agent = Agent::new(AgentOptions {
+        auth: super::agent::auth_options(&dirs, hvsock_agent::proto::Methods::KEY, None)?,
+        ..AgentOptions::default()
+    });
     let _agent_task = AbortOnDrop(tokio::spawn(async move {
-        while let Ok((stream, _peer)) = listener.accept().await {
+        while let Ok((stream, peer)) = listener.accept().await {
             let agent = agent.clone();
             tokio::spawn(async move {
-                let _ = agent.serve(stream).await;
+                let _ = agent.serve_from(stream, &peer.vm_id.to_string()).await;
             });
         }
     }));
-    println!("[3/6] started the agent in {VM}   listening on parent:{SERVICE_ID}");
+    println!("[3/6] started the agent in {VM}   listening on parent:{SERVICE_ID}, key auth");
     println!("      (HVSOCK_PARTITION={VM} hvsock agent; it accepts its parent only)");
 
-    let host = Context::host(dirs.clone());
+    let host = Host {
+        ctx: Context::host(dirs.clone()),
+        auth: client::ClientAuth::with_key(key),
+    };
     println!("[4/6] exec from the host through hvsock ({VM}:{SERVICE_NAME})");
     for step in EXEC_STEPS {
         let r = show(
@@ -257,7 +273,10 @@ async fn demo(root: &Path) -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let addr = format!("{VM}:{SERVICE_NAME}");
-    let connect = || HvStream::connect_with(&host, addr.as_str(), Duration::from_secs(5));
+    let connect = async || {
+        let s = HvStream::connect_with(&host.ctx, addr.as_str(), Duration::from_secs(5)).await?;
+        Ok::<_, std::io::Error>(client::Connection::new(s, host.auth.clone()))
+    };
     let remote = vm_dir.join("payload.bin");
     let remote_s = remote.to_str().ok_or("temp path is not UTF-8")?;
     let t = Instant::now();
@@ -329,7 +348,9 @@ pub fn run(
 The same with a real VM:
   on the host:    hvsock agent --install-service
                   hvsock vm add myvm --hybrid /path/to/firecracker.vsock   (or --cid N)
-  in the guest:   HVSOCK_GUEST=1 hvsock agent        (or dist/systemd/hvsock-agent.service)
+                  hvsock key generate; hvsock key show     (your key's public line)
+  in the guest:   that line into /etc/hvsock/authorized_keys
+                  HVSOCK_GUEST=1 hvsock agent        (or dist/systemd/hvsock-agent.service)
   on the host:    hvsock exec myvm -- uname -a
                   hvsock shell myvm
                   hvsock cp ./file myvm:/tmp/"

@@ -1,6 +1,7 @@
 //! `hvsock exec` and `hvsock shell`: run a command or a login shell in a VM (or local
 //! partition) through its `hvsock agent` ("PowerShell Direct" for Linux VMs).
 
+use crate::commands::key::AuthOpts;
 use crate::config::Config;
 use crate::messages::{AGENT_UNREACHABLE_HINT, one_line, one_line_untrusted};
 use crate::options::ConnectOpts;
@@ -59,6 +60,8 @@ pub struct ExecArgs {
     tty: bool,
     #[command(flatten)]
     connect: ConnectOpts,
+    #[command(flatten)]
+    auth: AuthOpts,
     /// The command and its arguments (put `--` before CMD).
     #[arg(
         value_name = "CMD",
@@ -91,6 +94,8 @@ pub struct ShellArgs {
     env: Vec<(String, String)>,
     #[command(flatten)]
     connect: ConnectOpts,
+    #[command(flatten)]
+    auth: AuthOpts,
 }
 
 fn parse_env(s: &str) -> Result<(String, String), String> {
@@ -110,19 +115,22 @@ pub(crate) fn resolve(vm: &str, dirs: &Dirs) -> Result<VmId, String> {
     resolve_vm(&spec, &table).map_err(|e| crate::hints::full(&e))
 }
 
-/// Connects to the agent of `vm`, with a hint on the usual mistakes.
+/// Connects to the agent of `vm`, with a hint on the usual mistakes; the connection
+/// carries the credentials of `auth`.
 pub(crate) async fn connect_agent(
     config: &Config,
     vm: &str,
     opts: ConnectOpts,
-) -> Result<HvStream, String> {
+    auth: &AuthOpts,
+) -> Result<client::Connection<HvStream>, String> {
     let ctx = config.context().map_err(|e| crate::hints::full(&e))?;
     let id = resolve(vm, ctx.dirs())?;
+    let credentials = auth.client_auth(ctx.dirs(), id)?;
     let connected = match opts.wait.dialer(opts.timeout) {
         Some(d) => d.connect_async(&ctx, (id, SERVICE_ID)).await,
         None => HvStream::connect_with(&ctx, (id, SERVICE_ID), opts.timeout).await,
     };
-    connected.map_err(|e| {
+    let stream = connected.map_err(|e| {
         let hint = match e.kind() {
             std::io::ErrorKind::ConnectionRefused
             | std::io::ErrorKind::NotFound
@@ -134,7 +142,8 @@ pub(crate) async fn connect_agent(
             "cannot reach the agent in {vm}: {}{hint}",
             crate::hints::full(&e)
         )
-    })
+    })?;
+    Ok(client::Connection::new(stream, credentials))
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -176,14 +185,20 @@ fn session_error(e: hvsock_agent::ClientError) -> ! {
 
 /// Connects to the agent of `vm`, runs the session `run` opens on the connection and
 /// exits with its code.
-fn run_session<F, Fut>(config: &Config, vm: &str, connect: ConnectOpts, run: F) -> !
+fn run_session<F, Fut>(
+    config: &Config,
+    vm: &str,
+    connect: ConnectOpts,
+    auth: &AuthOpts,
+    run: F,
+) -> !
 where
-    F: FnOnce(HvStream) -> Fut,
+    F: FnOnce(client::Connection<HvStream>) -> Fut,
     Fut: std::future::Future<Output = Result<i32, hvsock_agent::ClientError>>,
 {
     let rt = runtime();
     let result = rt.block_on(async {
-        let stream = connect_agent(config, vm, connect).await?;
+        let stream = connect_agent(config, vm, connect, auth).await?;
         match run(stream).await {
             Ok(code) => Ok(code),
             Err(e) => session_error(e),
@@ -201,7 +216,7 @@ pub fn run_exec(config: &Config, args: ExecArgs) -> Result<ExitCode, Box<dyn std
         tty: args.tty,
         ..ExecRequest::default()
     };
-    run_session(config, &args.vm, args.connect, |s| {
+    run_session(config, &args.vm, args.connect, &args.auth, |s| {
         client::exec_stdio(s, req)
     })
 }
@@ -212,7 +227,9 @@ pub fn run_shell(config: &Config, args: ShellArgs) -> Result<ExitCode, Box<dyn s
         env: args.env,
         ..ShellRequest::default()
     };
-    run_session(config, &args.vm, args.connect, |s| client::shell(s, req))
+    run_session(config, &args.vm, args.connect, &args.auth, |s| {
+        client::shell(s, req)
+    })
 }
 
 #[cfg(test)]

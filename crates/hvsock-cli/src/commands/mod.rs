@@ -14,6 +14,7 @@ pub mod cp;
 #[cfg(unix)]
 pub mod demo;
 pub mod exec;
+pub mod key;
 pub mod listen;
 pub mod relay;
 pub mod service;

@@ -72,7 +72,7 @@ fn malformed_frames_get_errors_and_the_agent_keeps_serving() {
             1,
         ),
         ("bad bool", cat(&frame(0x04, &[7, 0, 0, 0, 1, b'x'])), 1),
-        ("Stdin instead of a request", cat(&frame(0x10, b"hi")), 3),
+        ("Stdin instead of AuthHello", cat(&frame(0x10, b"hi")), 1),
     ];
     for (what, bytes, want) in cases {
         let reply = raw(&env, &bytes);
@@ -90,10 +90,22 @@ fn malformed_frames_get_errors_and_the_agent_keeps_serving() {
         msg.contains(&format!("protocol v{VERSION}")) && msg.contains("v99"),
         "{msg}"
     );
-    // A v1 client (before flow control) gets the same clear mismatch, not a session.
-    let (c, msg) = error_of(&raw(&env, &hello(1)));
-    assert_eq!(c, 2, "{msg}");
-    assert!(msg.contains("client v1; upgrade the client"), "{msg}");
+    // v1 (before flow control) and v2 (before authentication) clients get the same
+    // clear mismatch, not a session, even with their request right behind the Hello.
+    for v in [1u16, 2] {
+        let exec = frame(
+            0x02,
+            &[
+                0, 0, 24, 0, 80, 0, 0, 0, 1, 0, 0, 0, 4, b't', b'r', b'u', b'e', 0, 0, 0, 0, 0,
+            ],
+        );
+        let (c, msg) = error_of(&raw(&env, &[hello(v), exec].concat()));
+        assert_eq!(c, 2, "{msg}");
+        assert!(
+            msg.contains(&format!("client v{v}; upgrade the client")),
+            "{msg}"
+        );
+    }
     // Through the CLI's raw `hvsock connect` too.
     let out = env.run(
         &["connect", "vm1:00004856-facb-11e6-bd58-64006a7986d3"],

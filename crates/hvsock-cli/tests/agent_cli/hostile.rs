@@ -41,8 +41,28 @@ fn fake_vm_agent_for(
                 }
             };
             assert!(matches!(next(&mut s), Some(Frame::Hello { .. })));
-            s.write_all(&proto::encode_to_vec(&Frame::Hello { version: VERSION }).unwrap())
-                .unwrap();
+            let Some(Frame::AuthHello { client_nonce }) = next(&mut s) else {
+                panic!("expected AuthHello")
+            };
+            // A correctly signed challenge: the client pins this key at first use.
+            let host = hvsock_agent::auth::KeyPair::from_seed([9; 32], "fake");
+            let (agent_nonce, agent_key) = ([3; 32], host.public_bytes());
+            let t =
+                hvsock_agent::auth::agent_transcript(1, &client_nonce, &agent_nonce, &agent_key);
+            let challenge = Frame::Challenge(proto::Challenge {
+                methods: proto::Methods::KEY,
+                agent_nonce,
+                agent_key,
+                agent_sig: host.sign(&t),
+            });
+            for f in [Frame::Hello { version: VERSION }, challenge] {
+                s.write_all(&proto::encode_to_vec(&f).unwrap()).unwrap();
+            }
+            assert!(matches!(next(&mut s), Some(Frame::Auth { .. })));
+            let ok = Frame::AuthOk {
+                user: "root".into(),
+            };
+            s.write_all(&proto::encode_to_vec(&ok).unwrap()).unwrap();
             assert!(next(&mut s).as_ref().is_some_and(is_request));
             for f in &frames {
                 if s.write_all(&proto::encode_to_vec(f).unwrap()).is_err() {

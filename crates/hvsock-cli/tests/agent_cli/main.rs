@@ -76,6 +76,9 @@ impl Env {
             agent: None,
         };
         env.vm1 = common::printed_id(&env.ok(&["vm", "add", "vm1", "--local"]));
+        // Key authentication, the agent's default: a throw-away key that the agent
+        // (same config dir) accepts.
+        hvsock_testkit::env::authorize_throwaway_key(BIN, &env.cfg, &env.run);
         env
     }
 
@@ -162,6 +165,7 @@ fn temp_files(dir: &Path) -> Vec<String> {
 }
 
 mod agent;
+mod auth;
 mod cp;
 mod demo;
 mod exec;

@@ -368,6 +368,17 @@ fn remove_stale_temps(path: &Path) {
 /// A symbolic link is kept: its target is replaced instead, the same way, in the
 /// target's directory (see [`resolve_target`]). Errors name `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic_mode(path, bytes, FILE_MODE)
+}
+
+/// [`write_atomic`] of a file only its owner may read (mode 0600 on Unix): private
+/// keys. The temp file has the mode from its creation, so the bytes are never readable
+/// by others, not even for a moment.
+pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic_mode(path, bytes, 0o600)
+}
+
+fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StoreError> {
     let target = resolve_target(path)?;
     let (dir, name) = split(&target)?;
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -382,7 +393,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     ));
     // Errors name the data file: the temp file is gone by the time anyone reads them.
     let result = (|| {
-        let mut f = with_mode(OpenOptions::new().write(true).create_new(true), FILE_MODE)
+        let mut f = with_mode(OpenOptions::new().write(true).create_new(true), mode)
             .open(&tmp)
             .map_err(|e| StoreError::io(path, e))?;
         f.write_all(bytes).map_err(|e| StoreError::io(path, e))?;
