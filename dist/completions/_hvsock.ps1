@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('cp', 'cp', [CompletionResultType]::ParameterValue, 'Copy a file (or with -r a directory tree) to or from a VM through its `hvsock agent`')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Show exec and cp through Hyper-V sockets, with nothing set up')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Measure Hyper-V sockets: throughput, latency, connections per second, stress')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'The host''s live connection counters, by service and VM, over every hvsock process (each publishes its own in the runtime dir; those of processes that are gone are ignored)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script for hvsock to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print hvsock''s man page for COMMAND (roff, e.g. `hvsock man listen | man -l -`), or write every page to DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -430,6 +431,17 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;bench;help;help' {
             break
         }
+        'hvsock;stats' {
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only this service (ElementName or GUID)')
+            [CompletionResult]::new('--vm', '--vm', [CompletionResultType]::ParameterName, 'Only this VM (name from the partition table, a wildcard name or GUID)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Refresh every SECONDS (default 2) like top, with rates per second')
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON: {"processes", "skipped": [{"file", "error"}], "rows": [{"service", "service_id", "vm", "vm_id", "accepted", "connected", "open", "bytes_in", "bytes_out", "refused": {REASON: N}}]}')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Print the Prometheus text exposition (hvsock_connections_total, hvsock_connections_open, hvsock_bytes_total, hvsock_processes)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hvsock;completions' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -456,6 +468,7 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('cp', 'cp', [CompletionResultType]::ParameterValue, 'Copy a file (or with -r a directory tree) to or from a VM through its `hvsock agent`')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Show exec and cp through Hyper-V sockets, with nothing set up')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Measure Hyper-V sockets: throughput, latency, connections per second, stress')
+            [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'The host''s live connection counters, by service and VM, over every hvsock process (each publishes its own in the runtime dir; those of processes that are gone are ignored)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script for hvsock to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print hvsock''s man page for COMMAND (roff, e.g. `hvsock man listen | man -l -`), or write every page to DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -563,6 +576,9 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             break
         }
         'hvsock;help;bench;local' {
+            break
+        }
+        'hvsock;help;stats' {
             break
         }
         'hvsock;help;completions' {

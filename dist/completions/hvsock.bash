@@ -58,6 +58,9 @@ _hvsock() {
             hvsock,shell)
                 cmd="hvsock__subcmd__shell"
                 ;;
+            hvsock,stats)
+                cmd="hvsock__subcmd__stats"
+                ;;
             hvsock,vm)
                 cmd="hvsock__subcmd__vm"
                 ;;
@@ -144,6 +147,9 @@ _hvsock() {
                 ;;
             hvsock__subcmd__help,shell)
                 cmd="hvsock__subcmd__help__subcmd__shell"
+                ;;
+            hvsock__subcmd__help,stats)
+                cmd="hvsock__subcmd__help__subcmd__stats"
                 ;;
             hvsock__subcmd__help,vm)
                 cmd="hvsock__subcmd__help__subcmd__vm"
@@ -290,7 +296,7 @@ _hvsock() {
 
     case "${cmd}" in
         hvsock)
-            opts="-h -V --config-dir --help --version addr service vm listen connect relay agent exec shell cp demo bench completions man help"
+            opts="-h -V --config-dir --help --version addr service vm listen connect relay agent exec shell cp demo bench stats completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -836,7 +842,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__help)
-            opts="addr service vm listen connect relay agent exec shell cp demo bench completions man help"
+            opts="addr service vm listen connect relay agent exec shell cp demo bench stats completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1214,6 +1220,20 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__help__subcmd__shell)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1729,6 +1749,36 @@ _hvsock() {
                     return 0
                     ;;
                 --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__stats)
+            opts="-h --json --prometheus --service --vm --watch --config-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

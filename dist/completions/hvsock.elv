@@ -35,6 +35,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand cp 'Copy a file (or with -r a directory tree) to or from a VM through its `hvsock agent`'
             cand demo 'Show exec and cp through Hyper-V sockets, with nothing set up'
             cand bench 'Measure Hyper-V sockets: throughput, latency, connections per second, stress'
+            cand stats 'The host''s live connection counters, by service and VM, over every hvsock process (each publishes its own in the runtime dir; those of processes that are gone are ignored)'
             cand completions 'Print a shell completion script for hvsock to stdout'
             cand man 'Print hvsock''s man page for COMMAND (roff, e.g. `hvsock man listen | man -l -`), or write every page to DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -372,6 +373,16 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;bench;help;help'= {
         }
+        &'hvsock;stats'= {
+            cand --service 'Only this service (ElementName or GUID)'
+            cand --vm 'Only this VM (name from the partition table, a wildcard name or GUID)'
+            cand --watch 'Refresh every SECONDS (default 2) like top, with rates per second'
+            cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --json 'Print JSON: {"processes", "skipped": [{"file", "error"}], "rows": [{"service", "service_id", "vm", "vm_id", "accepted", "connected", "open", "bytes_in", "bytes_out", "refused": {REASON: N}}]}'
+            cand --prometheus 'Print the Prometheus text exposition (hvsock_connections_total, hvsock_connections_open, hvsock_bytes_total, hvsock_processes)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hvsock;completions'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand -h 'Print help (see more with ''--help'')'
@@ -396,6 +407,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand cp 'Copy a file (or with -r a directory tree) to or from a VM through its `hvsock agent`'
             cand demo 'Show exec and cp through Hyper-V sockets, with nothing set up'
             cand bench 'Measure Hyper-V sockets: throughput, latency, connections per second, stress'
+            cand stats 'The host''s live connection counters, by service and VM, over every hvsock process (each publishes its own in the runtime dir; those of processes that are gone are ignored)'
             cand completions 'Print a shell completion script for hvsock to stdout'
             cand man 'Print hvsock''s man page for COMMAND (roff, e.g. `hvsock man listen | man -l -`), or write every page to DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -474,6 +486,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;help;bench;client'= {
         }
         &'hvsock;help;bench;local'= {
+        }
+        &'hvsock;help;stats'= {
         }
         &'hvsock;help;completions'= {
         }

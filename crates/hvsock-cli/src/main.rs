@@ -71,6 +71,7 @@ enum Command {
     Demo(UnixOnlyArgs),
     #[command(subcommand)]
     Bench(commands::bench::BenchCmd),
+    Stats(commands::stats::StatsArgs),
     Completions(commands::completions::CompletionsArgs),
     Man(commands::completions::ManArgs),
 }
@@ -106,6 +107,7 @@ fn main() -> ExitCode {
             "it runs an agent in a local partition, and both are Linux features",
         ),
         Command::Bench(c) => commands::bench::run(config, c),
+        Command::Stats(c) => commands::stats::run(config, c),
         Command::Completions(c) => commands::completions::run(c),
         Command::Man(c) => commands::completions::run_man(c),
     };

@@ -17,4 +17,5 @@ pub mod exec;
 pub mod listen;
 pub mod relay;
 pub mod service;
+pub mod stats;
 pub mod vm;

@@ -1,0 +1,184 @@
+#![cfg(unix)]
+//! `hvsock stats` over real processes: the counters of two client processes add up,
+//! a killed process's counters vanish, and `--prometheus` parses.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+
+struct Env(TempEnv);
+
+impl Env {
+    fn new() -> Env {
+        let e = Env(TempEnv::in_tmp("hvst"));
+        e.ok(&["service", "add", "echo", "--vsock-port", "5000"]);
+        e.ok(&["vm", "add", "a", "--local"]);
+        e
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
+        hvsock(&self.0.cfg, &self.0.run, args)
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = limited::run(self.cmd(args), b"");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `hvsock stats --json ARGS`: the one row it prints.
+    fn row(&self, args: &[&str]) -> Value {
+        let mut a = vec!["stats", "--json"];
+        a.extend_from_slice(args);
+        let v: Value = serde_json::from_str(&self.ok(&a)).unwrap();
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{v}");
+        rows[0].clone()
+    }
+
+    /// `listen any:echo -k --exec cat`, once it listens.
+    fn listener(&self) -> Child {
+        let mut c = self
+            .cmd(&["listen", "any:echo", "-k", "-v", "--exec", "cat"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(c.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("listening") {
+            line.clear();
+            assert!(err.read_line(&mut line).unwrap() > 0, "listen ended");
+        }
+        // Keep reading stderr so that the listener never blocks on it.
+        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        c
+    }
+
+    /// A client in partition a whose connection stays open: one line echoed first.
+    fn client(&self) -> Child {
+        let mut c = self
+            .cmd(&["connect", "parent:echo"])
+            .env("HVSOCK_PARTITION", "a")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        c.stdin.as_mut().unwrap().write_all(b"hi\n").unwrap();
+        let mut got = [0u8; 3];
+        c.stdout.as_mut().unwrap().read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"hi\n");
+        c
+    }
+}
+
+fn n(v: &Value, k: &str) -> u64 {
+    v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"))
+}
+
+#[test]
+fn two_processes_add_up_and_a_killed_ones_counters_vanish() {
+    let env = Env::new();
+    let mut listener = env.listener();
+    let mut c1 = env.client();
+    let mut c2 = env.client();
+    // The clients' side: two processes, one row (echo, parent).
+    let r = env.row(&["--service", "echo", "--vm", "parent"]);
+    assert_eq!((n(&r, "connected"), n(&r, "open")), (2, 2), "{r}");
+    assert_eq!((n(&r, "bytes_out"), n(&r, "bytes_in")), (6, 6), "{r}");
+    // The listener's side, by the VM's name (and by its GUID).
+    let r = env.row(&["--service", "echo", "--vm", "a"]);
+    assert_eq!((n(&r, "accepted"), n(&r, "open")), (2, 2), "{r}");
+    let id = r["vm_id"].as_str().unwrap().to_string();
+    assert_eq!(env.row(&["--vm", &id.to_uppercase()])["vm"], "a");
+    // SIGKILL: no exit hook ran, the file stays, and readers ignore it.
+    c1.kill().unwrap();
+    c1.wait().unwrap();
+    let r = env.row(&["--service", "echo", "--vm", "parent"]);
+    assert_eq!((n(&r, "connected"), n(&r, "open")), (1, 1), "{r}");
+    // The table says the same in words.
+    let table = env.ok(&["stats", "--vm", "parent"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("SERVICE"), "{table}");
+    let cells: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(&cells[..5], ["echo", "parent", "0", "1", "1"], "{table}");
+    drop(c2.stdin.take());
+    c2.wait().unwrap();
+    let _ = listener.kill();
+    let _ = listener.wait();
+    let v: Value = serde_json::from_str(&env.ok(&["stats", "--json"])).unwrap();
+    assert_eq!(v["processes"], 0, "{v}");
+}
+
+#[test]
+fn prometheus_output_parses_with_the_counts() {
+    let env = Env::new();
+    let mut listener = env.listener();
+    let mut c = env.client();
+    env.ok(&["service", "disable", "echo"]);
+    let out = limited::run(
+        {
+            let mut k = env.cmd(&["connect", "parent:echo"]);
+            k.env("HVSOCK_PARTITION", "a");
+            k
+        },
+        b"",
+    );
+    assert!(!out.status.success());
+    let text = env.ok(&["stats", "--prometheus"]);
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        let found: Vec<_> = scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .collect();
+        assert_eq!(found.len(), 1, "{name} {labels:?}\n{text}");
+        match found[0].value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            ref other => panic!("{other:?}"),
+        }
+    };
+    let a = [("service", "echo"), ("vm", "a")];
+    let with = |extra: (&'static str, &'static str)| {
+        let mut v = a.to_vec();
+        v.push(extra);
+        v
+    };
+    assert_eq!(
+        value("hvsock_connections_total", &with(("result", "accepted"))),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "hvsock_connections_total",
+            &with(("result", "refused_disabled"))
+        ),
+        1.0
+    );
+    assert_eq!(value("hvsock_connections_open", &a), 1.0);
+    let parent = [("service", "echo"), ("vm", "parent"), ("direction", "out")];
+    assert_eq!(value("hvsock_bytes_total", &parent), 3.0);
+    assert_eq!(value("hvsock_processes", &[]), 2.0);
+    assert!(
+        scrape
+            .docs
+            .get("hvsock_connections_total")
+            .is_some_and(|d| !d.is_empty())
+    );
+    drop(c.stdin.take());
+    let _ = c.wait();
+    let _ = listener.kill();
+    let _ = listener.wait();
+}
