@@ -193,6 +193,9 @@ _hvsock() {
             hvsock__subcmd__help__subcmd__service,show)
                 cmd="hvsock__subcmd__help__subcmd__service__subcmd__show"
                 ;;
+            hvsock__subcmd__help__subcmd__stats,serve)
+                cmd="hvsock__subcmd__help__subcmd__stats__subcmd__serve"
+                ;;
             hvsock__subcmd__help__subcmd__vm,add)
                 cmd="hvsock__subcmd__help__subcmd__vm__subcmd__add"
                 ;;
@@ -258,6 +261,18 @@ _hvsock() {
                 ;;
             hvsock__subcmd__service__subcmd__help,show)
                 cmd="hvsock__subcmd__service__subcmd__help__subcmd__show"
+                ;;
+            hvsock__subcmd__stats,help)
+                cmd="hvsock__subcmd__stats__subcmd__help"
+                ;;
+            hvsock__subcmd__stats,serve)
+                cmd="hvsock__subcmd__stats__subcmd__serve"
+                ;;
+            hvsock__subcmd__stats__subcmd__help,help)
+                cmd="hvsock__subcmd__stats__subcmd__help__subcmd__help"
+                ;;
+            hvsock__subcmd__stats__subcmd__help,serve)
+                cmd="hvsock__subcmd__stats__subcmd__help__subcmd__serve"
                 ;;
             hvsock__subcmd__vm,add)
                 cmd="hvsock__subcmd__vm__subcmd__add"
@@ -1234,8 +1249,22 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__help__subcmd__stats)
-            opts=""
+            opts="serve"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__help__subcmd__stats__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1764,7 +1793,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__stats)
-            opts="-h --json --prometheus --service --vm --watch --config-dir --help"
+            opts="-h --json --prometheus --service --vm --watch --config-dir --help serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1779,6 +1808,70 @@ _hvsock() {
                     return 0
                     ;;
                 --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__stats__subcmd__help)
+            opts="serve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__stats__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__stats__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__stats__subcmd__serve)
+            opts="-h --listen --config-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -382,6 +382,22 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --prometheus 'Print the Prometheus text exposition (hvsock_connections_total, hvsock_connections_open, hvsock_bytes_total, hvsock_processes)'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand serve 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hvsock;stats;serve'= {
+            cand --listen 'Address to listen on (loopback by default: the metrics name the host''s services and VMs)'
+            cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hvsock;stats;help'= {
+            cand serve 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hvsock;stats;help;serve'= {
+        }
+        &'hvsock;stats;help;help'= {
         }
         &'hvsock;completions'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
@@ -488,6 +504,9 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;help;bench;local'= {
         }
         &'hvsock;help;stats'= {
+            cand serve 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
+        }
+        &'hvsock;help;stats;serve'= {
         }
         &'hvsock;help;completions'= {
         }

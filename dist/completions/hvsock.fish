@@ -230,13 +230,20 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_sub
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "client" -d 'Run a workload against `hvsock bench server` at ADDR'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "local" -d 'Run server and client in this process, in private temp dirs (nothing to set up)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c hvsock -n "__fish_hvsock_using_subcommand stats" -l service -d 'Only this service (ElementName or GUID)' -r
-complete -c hvsock -n "__fish_hvsock_using_subcommand stats" -l vm -d 'Only this VM (name from the partition table, a wildcard name or GUID)' -r
-complete -c hvsock -n "__fish_hvsock_using_subcommand stats" -l watch -d 'Refresh every SECONDS (default 2) like top, with rates per second' -r
-complete -c hvsock -n "__fish_hvsock_using_subcommand stats" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
-complete -c hvsock -n "__fish_hvsock_using_subcommand stats" -l json -d 'Print JSON: {"processes", "skipped": [{"file", "error"}], "rows": [{"service", "service_id", "vm", "vm_id", "accepted", "connected", "open", "bytes_in", "bytes_out", "refused": {REASON: N}}]}'
-complete -c hvsock -n "__fish_hvsock_using_subcommand stats" -l prometheus -d 'Print the Prometheus text exposition (hvsock_connections_total, hvsock_connections_open, hvsock_bytes_total, hvsock_processes)'
-complete -c hvsock -n "__fish_hvsock_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -l service -d 'Only this service (ElementName or GUID)' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -l vm -d 'Only this VM (name from the partition table, a wildcard name or GUID)' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -l watch -d 'Refresh every SECONDS (default 2) like top, with rates per second' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -l json -d 'Print JSON: {"processes", "skipped": [{"file", "error"}], "rows": [{"service", "service_id", "vm", "vm_id", "accepted", "connected", "open", "bytes_in", "bytes_out", "refused": {REASON: N}}]}'
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -l prometheus -d 'Print the Prometheus text exposition (hvsock_connections_total, hvsock_connections_open, hvsock_bytes_total, hvsock_processes)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -s h -l help -d 'Print help'
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -f -a "serve" -d 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from serve" -l listen -d 'Address to listen on (loopback by default: the metrics name the host\'s services and VMs)' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from serve" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help'
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand completions" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand man" -l out-dir -d 'Write every page to DIR (created if missing) instead' -r -F
@@ -275,3 +282,4 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand help; and __fish_seen_subc
 complete -c hvsock -n "__fish_hvsock_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "server" -d 'Serve bench clients on ADDR (VM:SERVICE, unix:PATH or tcp:HOST:PORT) until killed'
 complete -c hvsock -n "__fish_hvsock_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "client" -d 'Run a workload against `hvsock bench server` at ADDR'
 complete -c hvsock -n "__fish_hvsock_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "local" -d 'Run server and client in this process, in private temp dirs (nothing to set up)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand help; and __fish_seen_subcommand_from stats" -f -a "serve" -d 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'

@@ -182,3 +182,49 @@ fn prometheus_output_parses_with_the_counts() {
     let _ = listener.kill();
     let _ = listener.wait();
 }
+
+#[test]
+fn stats_serve_answers_metrics_over_http() {
+    let env = Env::new();
+    let mut listener = env.listener();
+    let mut server = env
+        .cmd(&["stats", "serve", "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("{line}"));
+    let hostport = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics");
+    let get = |path: &str| {
+        let mut s = std::net::TcpStream::connect(hostport).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        resp
+    };
+    let resp = get("/metrics");
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_string()))).unwrap();
+    let procs = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "hvsock_processes")
+        .unwrap();
+    assert!(matches!(procs.value, prometheus_parse::Value::Gauge(v) if v == 1.0));
+    assert!(get("/other").starts_with("HTTP/1.1 404"));
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = listener.kill();
+    let _ = listener.wait();
+}

@@ -3,9 +3,10 @@
 //! `--prometheus`, `--watch` with rates per second.
 
 mod render;
+mod serve;
 
 use crate::config::Config;
-use clap::Args;
+use clap::{Args, Subcommand};
 use hvsock::partitions::PartitionTable;
 use hvsock::registry::Registry;
 use hvsock::stats::{Counters, UNKNOWN_PEER, read_host};
@@ -18,7 +19,10 @@ use std::time::{Duration, Instant};
 /// (each publishes its own in the runtime dir; those of processes that are gone are
 /// ignored).
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct StatsArgs {
+    #[command(subcommand)]
+    pub cmd: Option<StatsCmd>,
     /// Print JSON: {"processes", "skipped": [{"file", "error"}], "rows": [{"service",
     /// "service_id", "vm", "vm_id", "accepted", "connected", "open", "bytes_in",
     /// "bytes_out", "refused": {REASON: N}}]}
@@ -40,6 +44,19 @@ pub struct StatsArgs {
     pub watch: Option<f64>,
 }
 
+/// What `hvsock stats` does besides printing.
+#[derive(Subcommand, Debug)]
+pub enum StatsCmd {
+    /// Serve the Prometheus exposition over HTTP at /metrics, for scraping (see
+    /// dist/prometheus/)
+    Serve {
+        /// Address to listen on (loopback by default: the metrics name the host's
+        /// services and VMs)
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9746")]
+        listen: String,
+    },
+}
+
 /// One (service, VM) pair added up over the host's processes.
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
@@ -59,6 +76,10 @@ pub(crate) struct Look {
 }
 
 pub fn run(config: &Config, args: StatsArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    if let Some(StatsCmd::Serve { listen }) = &args.cmd {
+        serve::serve(config, listen)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(secs) = args.watch {
         if !(secs.is_finite() && secs > 0.0) {
             return Err("--watch takes a positive number of seconds".into());
