@@ -311,7 +311,7 @@ _hvsock() {
 
     case "${cmd}" in
         hvsock)
-            opts="-h -V --config-dir --help --version addr service vm listen connect relay agent exec shell cp demo bench stats completions man help"
+            opts="-h -V --config-dir --log-format --help --version addr service vm listen connect relay agent exec shell cp demo bench stats completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +319,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -329,7 +333,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__addr)
-            opts="-h --config-dir --help encode decode help"
+            opts="-h --config-dir --log-format --help encode decode help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -337,6 +341,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -347,7 +355,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__addr__subcmd__decode)
-            opts="-h --config-dir --help"
+            opts="-h --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +363,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -365,7 +377,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__addr__subcmd__encode)
-            opts="-h --config-dir --help"
+            opts="-h --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -373,6 +385,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -439,7 +455,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__agent)
-            opts="-v -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --verbose --config-dir --help"
+            opts="-v -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --verbose --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,6 +477,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -469,7 +489,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench)
-            opts="-h --config-dir --help server client local help"
+            opts="-h --config-dir --log-format --help server client local help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,6 +497,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -487,7 +511,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench__subcmd__client)
-            opts="-m -s -P -d -n -h --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --help"
+            opts="-m -s -P -d -n -h --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,6 +567,10 @@ _hvsock() {
                     ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -623,7 +651,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench__subcmd__local)
-            opts="-m -s -P -d -n -h --via --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --help"
+            opts="-m -s -P -d -n -h --via --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -685,6 +713,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -693,7 +725,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench__subcmd__server)
-            opts="-v -h --verbose --config-dir --help"
+            opts="-v -h --verbose --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -701,6 +733,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -711,7 +747,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__completions)
-            opts="-h --config-dir --help bash elvish fish powershell zsh"
+            opts="-h --config-dir --log-format --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +755,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -729,7 +769,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__connect)
-            opts="-t -v -h --timeout --wait --verbose --half-close --idle-timeout --config-dir --help"
+            opts="-t -v -h --timeout --wait --verbose --half-close --idle-timeout --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,6 +799,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -767,7 +811,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__cp)
-            opts="-R -r -h --recursive --timeout --wait --idle-timeout --config-dir --help"
+            opts="-R -r -h --recursive --timeout --wait --idle-timeout --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -789,6 +833,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -797,7 +845,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__demo)
-            opts="-h --config-dir --help"
+            opts="-h --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -805,6 +853,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -815,7 +867,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__exec)
-            opts="-e -C -t -h --env --cwd --tty --timeout --wait --config-dir --help"
+            opts="-e -C -t -h --env --cwd --tty --timeout --wait --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -847,6 +899,10 @@ _hvsock() {
                     ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1347,7 +1403,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__listen)
-            opts="-k -v -e -h --keep-open --verbose --exec --max-children --half-close --idle-timeout --systemd --config-dir --help"
+            opts="-k -v -e -h --keep-open --verbose --exec --max-children --half-close --idle-timeout --systemd --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1377,6 +1433,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1385,7 +1445,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__man)
-            opts="-h --out-dir --config-dir --help"
+            opts="-h --out-dir --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1399,6 +1459,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1407,7 +1471,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__relay)
-            opts="-t -v -h --connect-timeout --verbose --idle-timeout --config-dir --help"
+            opts="-t -v -h --connect-timeout --verbose --idle-timeout --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1429,6 +1493,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1437,7 +1505,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service)
-            opts="-h --config-dir --help add list show remove enable disable export import help"
+            opts="-h --config-dir --log-format --help add list show remove enable disable export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1445,6 +1513,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1455,7 +1527,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__add)
-            opts="-h --id --vsock-port --config-dir --help"
+            opts="-h --id --vsock-port --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1473,6 +1545,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1481,7 +1557,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__disable)
-            opts="-h --config-dir --help"
+            opts="-h --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1489,6 +1565,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1499,7 +1579,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__enable)
-            opts="-h --config-dir --help"
+            opts="-h --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1507,6 +1587,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1517,7 +1601,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__export)
-            opts="-o -h --format --output --config-dir --help"
+            opts="-o -h --format --output --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1537,6 +1621,10 @@ _hvsock() {
                     ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1687,7 +1775,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__import)
-            opts="-h --json --config-dir --help"
+            opts="-h --json --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1695,6 +1783,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1705,7 +1797,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__list)
-            opts="-h --json --config-dir --help"
+            opts="-h --json --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1713,6 +1805,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1723,7 +1819,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__remove)
-            opts="-h --config-dir --help"
+            opts="-h --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1731,6 +1827,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1741,7 +1841,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__show)
-            opts="-h --json --config-dir --help"
+            opts="-h --json --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1749,6 +1849,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1759,7 +1863,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__shell)
-            opts="-e -h --env --timeout --wait --config-dir --help"
+            opts="-e -h --env --timeout --wait --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1785,6 +1889,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1793,7 +1901,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__stats)
-            opts="-h --json --prometheus --service --vm --watch --config-dir --help serve help"
+            opts="-h --json --prometheus --service --vm --watch --config-dir --log-format --help serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1813,6 +1921,10 @@ _hvsock() {
                     ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1865,7 +1977,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__stats__subcmd__serve)
-            opts="-h --listen --config-dir --help"
+            opts="-h --listen --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1879,6 +1991,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1887,7 +2003,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm)
-            opts="-h --config-dir --help add list show remove help"
+            opts="-h --config-dir --log-format --help add list show remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1895,6 +2011,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1905,7 +2025,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__add)
-            opts="-h --id --hybrid --cid --local --uid --connect-form --half-close --config-dir --help"
+            opts="-h --id --hybrid --cid --local --uid --connect-form --half-close --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1937,6 +2057,10 @@ _hvsock() {
                     ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2031,7 +2155,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__list)
-            opts="-h --json --config-dir --help"
+            opts="-h --json --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2039,6 +2163,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2049,7 +2177,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__remove)
-            opts="-h --config-dir --help"
+            opts="-h --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2057,6 +2185,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2067,7 +2199,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__show)
-            opts="-h --json --config-dir --help"
+            opts="-h --json --config-dir --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2075,6 +2207,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)

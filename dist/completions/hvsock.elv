@@ -19,6 +19,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
     var completions = [
         &'hvsock'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -42,19 +43,22 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;addr'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand encode 'Print the 36-byte SOCKADDR_HV of ADDR as 72 lowercase hex digits'
             cand decode 'Print the VMID:SERVICEID held in a hex SOCKADDR_HV (72 hex digits)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hvsock;addr;encode'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;addr;decode'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -71,8 +75,9 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;service'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand add 'Register a service; prints its id alone'
             cand list 'List registered services (ID, PORT = Data1 = vsock port, ENABLED, NAME)'
             cand show 'Show one service, by id or name'
@@ -87,46 +92,54 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --id 'Use this GUID as the service id'
             cand --vsock-port 'Use the vsock template GUID of this port (decimal or 0x hex)'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;list'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON array of {id, name, enabled, vsock_port, port}'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;show'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON object {id, name, enabled, vsock_port, port}'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;remove'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;enable'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;disable'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;export'= {
             cand --format 'reg (regedit file), ps1 (PowerShell script) or toml (services.toml)'
             cand -o 'Write to FILE (atomically) instead of stdout'
             cand --output 'Write to FILE (atomically) instead of stdout'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;import'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Report as JSON {added: [...], skipped: [...]}'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -162,8 +175,9 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;vm'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand add 'Add a VM (partition) to the table; prints its id alone'
             cand list 'List the VMs in the table (ID, KIND, TARGET, NAME). On Windows: the VMs and containers of the Host Compute Service (VMID, TYPE, STATE, OWNER, NAME)'
             cand show 'Show one VM, by id or name (on Windows: from the Host Compute Service)'
@@ -178,26 +192,30 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --connect-form 'With --hybrid: how its VMM takes a service that is no vsock port template: `port` (by the GUID''s first field: Firecracker, Cloud Hypervisor, vhost-device-vsock; the default) or `guid` (OpenVMM: `CONNECT <guid>`, and host listeners also create PATH_GUID for its guests)'
             cand --half-close 'With --hybrid: whether the VMM carries a half-close [default: lost]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --local 'A local partition on this machine'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;vm;list'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON array of {id, name, kind, path | cid, half_close}'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;vm;show'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON object {id, name, kind, path | cid}'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;vm;remove'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;vm;help'= {
             cand add 'Add a VM (partition) to the table; prints its id alone'
@@ -223,6 +241,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --half-close 'At stdin''s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes'
             cand --idle-timeout 'After stdin''s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -k 'Keep accepting connections after the first'
             cand --keep-open 'Keep accepting connections after the first'
             cand -v 'Log listening, connections and their end to stderr'
@@ -238,6 +257,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --half-close 'At stdin''s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes'
             cand --idle-timeout 'After stdin''s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -v 'Log the connection to stderr'
             cand --verbose 'Log the connection to stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -248,6 +268,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --connect-timeout 'Give up connecting to TO after DUR (500ms, 2s, 1m; at most 300s)'
             cand --idle-timeout 'Once one direction of a connection has ended, close both when the other has moved nothing for DUR (500ms, 2s, 1m) [default: wait for it to end]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -v 'Log the listening address, every connection and its byte counts to stderr'
             cand --verbose 'Log the listening address, every connection and its byte counts to stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -258,6 +279,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --copy-idle-timeout 'Fail a copy whose client sends or takes nothing for DUR (e.g. 30s, 5m)'
             cand --max-concurrent 'Most connections served at once; more get a "busy" error'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --any 'Accept connections from any partition (bind ZERO), not only the parent'
             cand --install-service 'Register the agent service in this machine''s registry (run it on the host) and exit; says so if it is already registered'
             cand --systemd 'Serve the listening socket passed by systemd (socket activation) instead of binding: in a guest, a .socket unit with ListenStream=vsock::18518'
@@ -274,6 +296,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --timeout 'Connect timeout (e.g. 500ms, 5s; at most 300s)'
             cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -t 'Run CMD on a pseudo-terminal (interactive programs)'
             cand --tty 'Run CMD on a pseudo-terminal (interactive programs)'
             cand -h 'Print help (see more with ''--help'')'
@@ -285,6 +308,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --timeout 'Connect timeout (e.g. 500ms, 5s; at most 300s)'
             cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -293,6 +317,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
             cand --idle-timeout 'Fail if the other side sends or takes nothing for DUR (e.g. 30s, 5m)'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -r 'Copy directories recursively'
             cand -R 'Copy directories recursively'
             cand --recursive 'Copy directories recursively'
@@ -301,13 +326,15 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;demo'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;bench'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand server 'Serve bench clients on ADDR (VM:SERVICE, unix:PATH or tcp:HOST:PORT) until killed'
             cand client 'Run a workload against `hvsock bench server` at ADDR'
             cand local 'Run server and client in this process, in private temp dirs (nothing to set up)'
@@ -315,6 +342,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;bench;server'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -v 'Log every connection and error to stderr'
             cand --verbose 'Log every connection and error to stderr'
             cand -h 'Print help (see more with ''--help'')'
@@ -334,6 +362,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --direction 'Throughput: send (client to server), receive (server to client) or both'
             cand --rounds 'Cut the run into N rounds of DUR/N (or COUNT/N rounded up) each; with --baseline, hvsock and baseline rounds alternate [default: 5 with --baseline, else 1]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Print one JSON object instead of text (its fields: see below)'
             cand --baseline 'Also run the workload over a plain Unix socket in this process, and print the ratio hvsock/baseline'
             cand -h 'Print help (see more with ''--help'')'
@@ -354,6 +383,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --direction 'Throughput: send (client to server), receive (server to client) or both'
             cand --rounds 'Cut the run into N rounds of DUR/N (or COUNT/N rounded up) each; with --baseline, hvsock and baseline rounds alternate [default: 5 with --baseline, else 1]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Print one JSON object instead of text (its fields: see below)'
             cand --baseline 'Also run the workload over a plain Unix socket in this process, and print the ratio hvsock/baseline'
             cand -h 'Print help (see more with ''--help'')'
@@ -378,18 +408,20 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --vm 'Only this VM (name from the partition table, a wildcard name or GUID)'
             cand --watch 'Refresh every SECONDS (default 2) like top, with rates per second'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Print JSON: {"processes", "skipped": [{"file", "error"}], "rows": [{"service", "service_id", "vm", "vm_id", "accepted", "connected", "open", "bytes_in", "bytes_out", "refused": {REASON: N}}]}'
             cand --prometheus 'Print the Prometheus text exposition (hvsock_connections_total, hvsock_connections_open, hvsock_bytes_total, hvsock_processes)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand serve 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hvsock;stats;serve'= {
             cand --listen 'Address to listen on (loopback by default: the metrics name the host''s services and VMs)'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;stats;help'= {
             cand serve 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
@@ -401,12 +433,14 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;completions'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;man'= {
             cand --out-dir 'Write every page to DIR (created if missing) instead'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

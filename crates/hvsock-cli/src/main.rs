@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod endpoint;
 mod hints;
+mod log;
 mod messages;
 mod options;
 #[cfg(windows)]
@@ -37,6 +38,12 @@ struct Cli {
     /// %ProgramData%\hvsock, and the registry is Windows' own]
     #[arg(long, global = true, value_name = "DIR")]
     config_dir: Option<std::path::PathBuf>,
+
+    /// Format of the log lines on stderr (what HVSOCK_LOG selects, e.g.
+    /// HVSOCK_LOG=info for every refused connection, debug for accepts and closes):
+    /// human, or json (one object a line, for journald and log shippers)
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    log_format: log::LogFormat,
 
     #[command(subcommand)]
     command: Command,
@@ -78,6 +85,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    log::init(cli.log_format);
     // The environment is read here, once; every command gets what it needs from this.
     let config = Config::from_env(cli.config_dir);
     let config = &config;

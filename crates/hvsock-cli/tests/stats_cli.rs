@@ -228,3 +228,83 @@ fn stats_serve_answers_metrics_over_http() {
     let _ = listener.kill();
     let _ = listener.wait();
 }
+
+/// `--log-format json`: every stderr line is a JSON object with the documented fields
+/// (README "Observing a host", `log.rs`): accepts and closes at DEBUG, refusals at INFO.
+#[test]
+fn json_log_lines_are_valid_json_with_the_documented_fields() {
+    let env = Env::new();
+    let log = env.0.tmp.path().join("listen.log");
+    let mut listener = env
+        .cmd(&["--log-format", "json", "listen", "any:echo", "-k"])
+        .env("HVSOCK_LOG", "debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let run_a = |input: &[u8]| {
+        let mut k = env.cmd(&["connect", "parent:echo"]);
+        k.env("HVSOCK_PARTITION", "a");
+        limited::run(k, input)
+    };
+    // The listener may not listen yet: retry until the first connect goes through.
+    limited::wait_for("the listener", || run_a(b"hi\n").status.success());
+    limited::wait_for("the close line", || {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("connection closed")
+    });
+    env.ok(&["service", "disable", "echo"]);
+    assert!(!run_a(b"x").status.success());
+    limited::wait_for("the refusal line", || {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("connection refused")
+    });
+    let _ = listener.kill();
+    let _ = listener.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    for v in &lines {
+        for k in ["timestamp", "level", "target", "fields"] {
+            assert!(v.get(k).is_some(), "{k} in {v}");
+        }
+    }
+    let find = |msg: &str| {
+        lines
+            .iter()
+            .find(|v| v["fields"]["message"] == msg)
+            .unwrap_or_else(|| panic!("{msg} in {text}"))
+            .clone()
+    };
+    let refused = find("connection refused");
+    assert_eq!(refused["level"], "INFO");
+    assert_eq!(refused["target"], "hvsock::accept");
+    let f = &refused["fields"];
+    assert_eq!(
+        (f["reason"].as_str(), f["peer_name"].as_str()),
+        (Some("disabled"), Some("a"))
+    );
+    assert_eq!(f["service_name"], "echo");
+    assert!(
+        f["peer_vm"]
+            .as_str()
+            .unwrap()
+            .parse::<hvsock::VmId>()
+            .is_ok()
+    );
+    let closed = find("connection closed");
+    assert_eq!(closed["level"], "DEBUG");
+    let f = &closed["fields"];
+    assert_eq!(
+        (n(f, "bytes_in"), f["service_name"].as_str()),
+        (3, Some("echo"))
+    );
+    assert!(f["duration_ms"].is_u64(), "{f}");
+    let accepted = find("connection accepted");
+    assert_eq!(accepted["fields"]["peer_name"], "a");
+}

@@ -370,6 +370,16 @@ impl Core {
     /// Counts (and, with the `tracing` feature, logs) a refused connection.
     pub(crate) fn refuse(&self, vm: VmId, reason: Reason) {
         self.stats.refused(self.addr.service_id, vm, reason);
+        #[cfg(feature = "tracing")]
+        tracing::info!(
+            target: "hvsock::accept",
+            reason = reason.name(),
+            peer_vm = %vm,
+            peer_name = %crate::stats::log::vm_name(&self.table, vm),
+            service = %self.addr.service_id,
+            service_name = %crate::stats::log::service_name(&self.ctx.dirs, self.addr.service_id),
+            "connection refused"
+        );
     }
 
     /// Queues a connection (still non-blocking: the std listener switches it to
@@ -385,6 +395,13 @@ impl Core {
             Relation::Parent | Relation::SelfPartition => HalfClose::Carried,
         };
         let meter = Meter::open(self.stats, self.addr.service_id, rel.peer_vm_id(), true);
+        #[cfg(feature = "tracing")]
+        let meter = meter.logged(crate::stats::log::Described {
+            service: self.addr.service_id,
+            service_name: crate::stats::log::service_name(&self.ctx.dirs, self.addr.service_id),
+            peer: rel.peer_vm_id(),
+            peer_name: crate::stats::log::vm_name(&self.table, rel.peer_vm_id()),
+        });
         self.ready.push_back((
             sock,
             HvAddr::new(rel.peer_vm_id(), self.addr.service_id),

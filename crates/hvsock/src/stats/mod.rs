@@ -18,6 +18,8 @@
 //! counters are kept in the process only and [`read_host`] does not see them.
 
 mod layout;
+#[cfg(feature = "tracing")]
+pub(crate) mod log;
 mod publish;
 mod read;
 

@@ -198,7 +198,12 @@ impl Slot {
 
 /// The open count of one connection: given back when the last handle is dropped.
 #[derive(Debug)]
-struct Live(Slot);
+struct Live(
+    Slot,
+    /// With the `tracing` feature: the connection's own counts for its close line.
+    #[cfg(feature = "tracing")]
+    Option<super::log::Logged>,
+);
 
 impl Drop for Live {
     fn drop(&mut self) {
@@ -223,7 +228,26 @@ impl Meter {
         };
         s.add(if accepted { S_ACCEPTED } else { S_CONNECTED }, 1);
         s.add(S_OPEN, 1);
-        Meter(Some(Arc::new(Live(s))))
+        Meter(Some(Arc::new(Live(
+            s,
+            #[cfg(feature = "tracing")]
+            None,
+        ))))
+    }
+
+    /// Logs the connection's accept now and its close when the last handle goes.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn logged(self, who: super::log::Described) -> Meter {
+        match self.0 {
+            Some(live) => match Arc::try_unwrap(live) {
+                Ok(mut l) => {
+                    l.1 = Some(super::log::Logged::new(who));
+                    Meter(Some(Arc::new(l)))
+                }
+                Err(shared) => Meter(Some(shared)),
+            },
+            None => Meter(None),
+        }
     }
 
     /// Counts what a read returned.
@@ -231,6 +255,10 @@ impl Meter {
     pub(crate) fn read(&self, r: std::io::Result<usize>) -> std::io::Result<usize> {
         if let (Some(l), Ok(n)) = (&self.0, &r) {
             l.0.add(S_BYTES_IN, *n as u64);
+            #[cfg(feature = "tracing")]
+            if let Some(g) = &l.1 {
+                g.bytes_in.fetch_add(*n as u64, Ordering::Relaxed);
+            }
         }
         r
     }
@@ -240,6 +268,10 @@ impl Meter {
     pub(crate) fn wrote(&self, r: std::io::Result<usize>) -> std::io::Result<usize> {
         if let (Some(l), Ok(n)) = (&self.0, &r) {
             l.0.add(S_BYTES_OUT, *n as u64);
+            #[cfg(feature = "tracing")]
+            if let Some(g) = &l.1 {
+                g.bytes_out.fetch_add(*n as u64, Ordering::Relaxed);
+            }
         }
         r
     }
@@ -249,6 +281,10 @@ impl Meter {
     pub(crate) fn add_in(&self, n: u64) {
         if let Some(l) = &self.0 {
             l.0.add(S_BYTES_IN, n);
+            #[cfg(feature = "tracing")]
+            if let Some(g) = &l.1 {
+                g.bytes_in.fetch_add(n, Ordering::Relaxed);
+            }
         }
     }
 
@@ -257,6 +293,10 @@ impl Meter {
     pub(crate) fn add_out(&self, n: u64) {
         if let Some(l) = &self.0 {
             l.0.add(S_BYTES_OUT, n);
+            #[cfg(feature = "tracing")]
+            if let Some(g) = &l.1 {
+                g.bytes_out.fetch_add(n, Ordering::Relaxed);
+            }
         }
     }
 }
