@@ -252,4 +252,38 @@ mod tests {
         assert_eq!(escape_label("x\ny"), "x\\ny");
         assert_eq!(escape_label("plain-name"), "plain-name");
     }
+
+    fn look(accepted: u64, bytes_in: u64) -> Look {
+        Look {
+            processes: 1,
+            skipped: Vec::new(),
+            rows: vec![Row {
+                service_id: hvsock::ServiceId::from_vsock_port(5000),
+                service: "echo".into(),
+                vm_id: hvsock::VmId::PARENT,
+                vm: "parent".into(),
+                counters: hvsock::stats::Counters {
+                    accepted,
+                    bytes_in,
+                    ..Default::default()
+                },
+            }],
+        }
+    }
+
+    /// `--watch`: rates are the differences over the interval, shown as columns.
+    #[test]
+    fn watch_rates_are_differences_per_second() {
+        let (a, b) = (look(10, 1_000), look(30, 5_000));
+        let r = rates(&a, &b, Duration::from_secs(2));
+        let (conns, bin, bout) = r.values().next().copied().unwrap();
+        assert_eq!((conns, bin, bout), (10.0, 2000.0, 0.0));
+        let t = table(&b, Some(&r));
+        let head: Vec<&str> = t.lines().next().unwrap().split_whitespace().collect();
+        assert!(head.contains(&"CONN/s") && head.contains(&"IN/s"), "{t}");
+        assert!(t.contains("2.0 kB"), "{t}");
+        // A counter that went down (a process gone) never gives a negative rate.
+        let back = rates(&b, &a, Duration::from_secs(1));
+        assert_eq!(back.values().next().unwrap().0, 0.0);
+    }
 }
