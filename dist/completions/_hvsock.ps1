@@ -23,6 +23,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -48,6 +50,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;addr' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('encode', 'encode', [CompletionResultType]::ParameterValue, 'Print the 36-byte SOCKADDR_HV of ADDR as 72 lowercase hex digits')
@@ -58,6 +62,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;addr;encode' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -65,6 +71,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;addr;decode' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -87,6 +95,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;service' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register a service; prints its id alone')
@@ -105,6 +115,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--vsock-port', '--vsock-port', [CompletionResultType]::ParameterName, 'Use the vsock template GUID of this port (decimal or 0x hex)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -113,6 +125,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON array of {id, name, enabled, vsock_port, port}')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -121,6 +135,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON object {id, name, enabled, vsock_port, port}')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -128,6 +144,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;service;remove' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -135,6 +153,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;service;enable' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -142,6 +162,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;service;disable' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -152,6 +174,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE (atomically) instead of stdout')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -160,6 +184,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Report as JSON {added: [...], skipped: [...]}')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -206,6 +232,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;vm' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a VM (partition) to the table; prints its id alone')
@@ -225,6 +253,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'A local partition on this machine')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -233,6 +263,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON array of {id, name, kind, path | cid, half_close}')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -241,6 +273,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'JSON object {id, name, kind, path | cid}')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -248,6 +282,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;vm;remove' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -288,6 +324,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log listening, connections and their end to stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log listening, connections and their end to stderr')
             [CompletionResult]::new('--systemd', '--systemd', [CompletionResultType]::ParameterName, 'Serve the listening socket passed by systemd (socket activation) instead of binding ADDR')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -302,6 +340,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log the connection to stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the connection to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -314,6 +354,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log the listening address, every connection and its byte counts to stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log the listening address, every connection and its byte counts to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -329,6 +371,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--systemd', '--systemd', [CompletionResultType]::ParameterName, 'Serve the listening socket passed by systemd (socket activation) instead of binding: in a guest, a .socket unit with ListenStream=vsock::18518')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log each connection and its end to stderr (errors are always logged)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log each connection and its end to stderr (errors are always logged)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -344,6 +388,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Run CMD on a pseudo-terminal (interactive programs)')
             [CompletionResult]::new('--tty', '--tty', [CompletionResultType]::ParameterName, 'Run CMD on a pseudo-terminal (interactive programs)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -355,6 +401,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -368,6 +416,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Copy directories recursively')
             [CompletionResult]::new('-R', '-R ', [CompletionResultType]::ParameterName, 'Copy directories recursively')
             [CompletionResult]::new('--recursive', '--recursive', [CompletionResultType]::ParameterName, 'Copy directories recursively')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -375,6 +425,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;demo' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -382,6 +434,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;bench' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('server', 'server', [CompletionResultType]::ParameterValue, 'Serve bench clients on ADDR (VM:SERVICE, unix:PATH or tcp:HOST:PORT) until killed')
@@ -395,6 +449,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log every connection and error to stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log every connection and error to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -416,6 +472,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object instead of text (its fields: see below)')
             [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Also run the workload over a plain Unix socket in this process, and print the ratio hvsock/baseline')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -438,6 +496,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object instead of text (its fields: see below)')
             [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'Also run the workload over a plain Unix socket in this process, and print the ratio hvsock/baseline')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -469,6 +529,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON: {"processes", "skipped": [{"file", "error"}], "rows": [{"service", "service_id", "vm", "vm_id", "accepted", "connected", "open", "bytes_in", "bytes_out", "refused": {REASON: N}}]}')
             [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Print the Prometheus text exposition (hvsock_connections_total, hvsock_connections_open, hvsock_bytes_total, hvsock_processes)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)')
@@ -479,6 +541,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (loopback by default: the metrics name the host''s services and VMs)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -497,6 +561,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
         'hvsock;completions' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -505,6 +571,8 @@ Register-ArgumentCompleter -Native -CommandName 'hvsock' -ScriptBlock {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Write every page to DIR (created if missing) instead')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -311,7 +311,7 @@ _hvsock() {
 
     case "${cmd}" in
         hvsock)
-            opts="-h -V --config-dir --log-format --help --version addr service vm listen connect relay agent exec shell cp demo bench stats completions man help"
+            opts="-q -h -V --config-dir --log-format --quiet --help --version addr service vm listen connect relay agent exec shell cp demo bench stats completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,7 +333,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__addr)
-            opts="-h --config-dir --log-format --help encode decode help"
+            opts="-q -h --config-dir --log-format --quiet --help encode decode help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,7 +355,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__addr__subcmd__decode)
-            opts="-h --config-dir --log-format --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,7 +377,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__addr__subcmd__encode)
-            opts="-h --config-dir --log-format --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -455,7 +455,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__agent)
-            opts="-v -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --verbose --config-dir --log-format --help"
+            opts="-v -q -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --verbose --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -489,7 +489,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench)
-            opts="-h --config-dir --log-format --help server client local help"
+            opts="-q -h --config-dir --log-format --quiet --help server client local help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -511,7 +511,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench__subcmd__client)
-            opts="-m -s -P -d -n -h --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --log-format --help"
+            opts="-m -s -P -d -n -q -h --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -651,7 +651,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench__subcmd__local)
-            opts="-m -s -P -d -n -h --via --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --log-format --help"
+            opts="-m -s -P -d -n -q -h --via --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -725,7 +725,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench__subcmd__server)
-            opts="-v -h --verbose --config-dir --log-format --help"
+            opts="-v -q -h --verbose --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,7 +747,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__completions)
-            opts="-h --config-dir --log-format --help bash elvish fish powershell zsh"
+            opts="-q -h --config-dir --log-format --quiet --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -769,7 +769,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__connect)
-            opts="-t -v -h --timeout --wait --verbose --half-close --idle-timeout --config-dir --log-format --help"
+            opts="-t -v -q -h --timeout --wait --verbose --half-close --idle-timeout --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -811,7 +811,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__cp)
-            opts="-R -r -h --recursive --timeout --wait --idle-timeout --config-dir --log-format --help"
+            opts="-R -r -q -h --recursive --timeout --wait --idle-timeout --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -845,7 +845,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__demo)
-            opts="-h --config-dir --log-format --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -867,7 +867,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__exec)
-            opts="-e -C -t -h --env --cwd --tty --timeout --wait --config-dir --log-format --help"
+            opts="-e -C -t -q -h --env --cwd --tty --timeout --wait --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1403,7 +1403,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__listen)
-            opts="-k -v -e -h --keep-open --verbose --exec --max-children --half-close --idle-timeout --systemd --config-dir --log-format --help"
+            opts="-k -v -e -q -h --keep-open --verbose --exec --max-children --half-close --idle-timeout --systemd --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1445,7 +1445,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__man)
-            opts="-h --out-dir --config-dir --log-format --help"
+            opts="-q -h --out-dir --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1471,7 +1471,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__relay)
-            opts="-t -v -h --connect-timeout --verbose --idle-timeout --config-dir --log-format --help"
+            opts="-t -v -q -h --connect-timeout --verbose --idle-timeout --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1505,7 +1505,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service)
-            opts="-h --config-dir --log-format --help add list show remove enable disable export import help"
+            opts="-q -h --config-dir --log-format --quiet --help add list show remove enable disable export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1527,7 +1527,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__add)
-            opts="-h --id --vsock-port --config-dir --log-format --help"
+            opts="-q -h --id --vsock-port --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1557,7 +1557,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__disable)
-            opts="-h --config-dir --log-format --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1579,7 +1579,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__enable)
-            opts="-h --config-dir --log-format --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1601,7 +1601,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__export)
-            opts="-o -h --format --output --config-dir --log-format --help"
+            opts="-o -q -h --format --output --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1775,7 +1775,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__import)
-            opts="-h --json --config-dir --log-format --help"
+            opts="-q -h --json --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1797,7 +1797,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__list)
-            opts="-h --json --config-dir --log-format --help"
+            opts="-q -h --json --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1819,7 +1819,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__remove)
-            opts="-h --config-dir --log-format --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1841,7 +1841,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__show)
-            opts="-h --json --config-dir --log-format --help"
+            opts="-q -h --json --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1863,7 +1863,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__shell)
-            opts="-e -h --env --timeout --wait --config-dir --log-format --help"
+            opts="-e -q -h --env --timeout --wait --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1901,7 +1901,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__stats)
-            opts="-h --json --prometheus --service --vm --watch --config-dir --log-format --help serve help"
+            opts="-q -h --json --prometheus --service --vm --watch --config-dir --log-format --quiet --help serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1977,7 +1977,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__stats__subcmd__serve)
-            opts="-h --listen --config-dir --log-format --help"
+            opts="-q -h --listen --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2003,7 +2003,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm)
-            opts="-h --config-dir --log-format --help add list show remove help"
+            opts="-q -h --config-dir --log-format --quiet --help add list show remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2025,7 +2025,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__add)
-            opts="-h --id --hybrid --cid --local --uid --connect-form --half-close --config-dir --log-format --help"
+            opts="-q -h --id --hybrid --cid --local --uid --connect-form --half-close --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2155,7 +2155,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__list)
-            opts="-h --json --config-dir --log-format --help"
+            opts="-q -h --json --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2177,7 +2177,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__remove)
-            opts="-h --config-dir --log-format --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2199,7 +2199,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__show)
-            opts="-h --json --config-dir --log-format --help"
+            opts="-q -h --json --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

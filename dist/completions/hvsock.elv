@@ -20,6 +20,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -44,6 +46,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;addr'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand encode 'Print the 36-byte SOCKADDR_HV of ADDR as 72 lowercase hex digits'
@@ -53,12 +57,16 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;addr;encode'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;addr;decode'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -76,6 +84,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;service'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand add 'Register a service; prints its id alone'
@@ -93,6 +103,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --vsock-port 'Use the vsock template GUID of this port (decimal or 0x hex)'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -100,6 +112,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON array of {id, name, enabled, vsock_port, port}'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -107,24 +121,32 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON object {id, name, enabled, vsock_port, port}'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;remove'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;enable'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;disable'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -134,6 +156,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --output 'Write to FILE (atomically) instead of stdout'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -141,6 +165,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Report as JSON {added: [...], skipped: [...]}'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -176,6 +202,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;vm'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand add 'Add a VM (partition) to the table; prints its id alone'
@@ -194,6 +222,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --local 'A local partition on this machine'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -201,6 +231,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON array of {id, name, kind, path | cid, half_close}'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -208,12 +240,16 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON object {id, name, kind, path | cid}'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;vm;remove'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -247,6 +283,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand -v 'Log listening, connections and their end to stderr'
             cand --verbose 'Log listening, connections and their end to stderr'
             cand --systemd 'Serve the listening socket passed by systemd (socket activation) instead of binding ADDR'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -260,6 +298,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -v 'Log the connection to stderr'
             cand --verbose 'Log the connection to stderr'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -271,6 +311,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -v 'Log the listening address, every connection and its byte counts to stderr'
             cand --verbose 'Log the listening address, every connection and its byte counts to stderr'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -285,6 +327,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --systemd 'Serve the listening socket passed by systemd (socket activation) instead of binding: in a guest, a .socket unit with ListenStream=vsock::18518'
             cand -v 'Log each connection and its end to stderr (errors are always logged)'
             cand --verbose 'Log each connection and its end to stderr (errors are always logged)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -299,6 +343,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -t 'Run CMD on a pseudo-terminal (interactive programs)'
             cand --tty 'Run CMD on a pseudo-terminal (interactive programs)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -309,6 +355,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --wait 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM''s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -321,18 +369,24 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand -r 'Copy directories recursively'
             cand -R 'Copy directories recursively'
             cand --recursive 'Copy directories recursively'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;demo'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;bench'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand server 'Serve bench clients on ADDR (VM:SERVICE, unix:PATH or tcp:HOST:PORT) until killed'
@@ -345,6 +399,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -v 'Log every connection and error to stderr'
             cand --verbose 'Log every connection and error to stderr'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -365,6 +421,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Print one JSON object instead of text (its fields: see below)'
             cand --baseline 'Also run the workload over a plain Unix socket in this process, and print the ratio hvsock/baseline'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -386,6 +444,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Print one JSON object instead of text (its fields: see below)'
             cand --baseline 'Also run the workload over a plain Unix socket in this process, and print the ratio hvsock/baseline'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -411,6 +471,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Print JSON: {"processes", "skipped": [{"file", "error"}], "rows": [{"service", "service_id", "vm", "vm_id", "accepted", "connected", "open", "bytes_in", "bytes_out", "refused": {REASON: N}}]}'
             cand --prometheus 'Print the Prometheus text exposition (hvsock_connections_total, hvsock_connections_open, hvsock_bytes_total, hvsock_processes)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand serve 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
@@ -420,6 +482,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --listen 'Address to listen on (loopback by default: the metrics name the host''s services and VMs)'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -434,6 +498,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;completions'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -441,6 +507,8 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --out-dir 'Write every page to DIR (created if missing) instead'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
             cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hvsock_global_optspecs
-    string join \n config-dir= log-format= h/help V/version
+    string join \n config-dir= log-format= q/quiet h/help V/version
 end
 
 function __fish_hvsock_needs_command
@@ -27,6 +27,7 @@ end
 complete -c hvsock -n "__fish_hvsock_needs_command" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_needs_command" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_needs_command" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_needs_command" -s V -l version -d 'Print version'
 complete -c hvsock -n "__fish_hvsock_needs_command" -f -a "addr" -d 'Encode and decode SOCKADDR_HV addresses'
@@ -48,6 +49,7 @@ complete -c hvsock -n "__fish_hvsock_needs_command" -f -a "help" -d 'Print this 
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and not __fish_seen_subcommand_from encode decode help" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and not __fish_seen_subcommand_from encode decode help" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and not __fish_seen_subcommand_from encode decode help" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and not __fish_seen_subcommand_from encode decode help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and not __fish_seen_subcommand_from encode decode help" -f -a "encode" -d 'Print the 36-byte SOCKADDR_HV of ADDR as 72 lowercase hex digits'
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and not __fish_seen_subcommand_from encode decode help" -f -a "decode" -d 'Print the VMID:SERVICEID held in a hex SOCKADDR_HV (72 hex digits)'
@@ -55,10 +57,12 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and not __fish_seen_
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subcommand_from encode" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subcommand_from encode" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subcommand_from encode" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subcommand_from encode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subcommand_from decode" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subcommand_from decode" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subcommand_from decode" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subcommand_from decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subcommand_from help" -f -a "encode" -d 'Print the 36-byte SOCKADDR_HV of ADDR as 72 lowercase hex digits'
 complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subcommand_from help" -f -a "decode" -d 'Print the VMID:SERVICEID held in a hex SOCKADDR_HV (72 hex digits)'
@@ -66,6 +70,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand addr; and __fish_seen_subc
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and not __fish_seen_subcommand_from add list show remove enable disable export import help" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and not __fish_seen_subcommand_from add list show remove enable disable export import help" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand service; and not __fish_seen_subcommand_from add list show remove enable disable export import help" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and not __fish_seen_subcommand_from add list show remove enable disable export import help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and not __fish_seen_subcommand_from add list show remove enable disable export import help" -f -a "add" -d 'Register a service; prints its id alone'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and not __fish_seen_subcommand_from add list show remove enable disable export import help" -f -a "list" -d 'List registered services (ID, PORT = Data1 = vsock port, ENABLED, NAME)'
@@ -81,28 +86,34 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_s
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from add" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from add" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from list" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from list" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from list" -l json -d 'JSON array of {id, name, enabled, vsock_port, port}'
+complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from show" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from show" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from show" -l json -d 'JSON object {id, name, enabled, vsock_port, port}'
+complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from remove" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from remove" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from enable" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from enable" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from enable" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from enable" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from disable" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from disable" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from disable" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from disable" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from export" -l format -d 'reg (regedit file), ps1 (PowerShell script) or toml (services.toml)' -r -f -a "reg\t'Windows .reg file (UTF-16LE, regedit 5 format)'
 ps1\t'PowerShell script'
@@ -111,11 +122,13 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_s
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from export" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from export" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from import" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from import" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from import" -l json -d 'Report as JSON {added: [...], skipped: [...]}'
+complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register a service; prints its id alone'
 complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_subcommand_from help" -f -a "list" -d 'List registered services (ID, PORT = Data1 = vsock port, ENABLED, NAME)'
@@ -129,6 +142,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand service; and __fish_seen_s
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and not __fish_seen_subcommand_from add list show remove help" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and not __fish_seen_subcommand_from add list show remove help" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and not __fish_seen_subcommand_from add list show remove help" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and not __fish_seen_subcommand_from add list show remove help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and not __fish_seen_subcommand_from add list show remove help" -f -a "add" -d 'Add a VM (partition) to the table; prints its id alone'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and not __fish_seen_subcommand_from add list show remove help" -f -a "list" -d 'List the VMs in the table (ID, KIND, TARGET, NAME). On Windows: the VMs and containers of the Host Compute Service (VMID, TYPE, STATE, OWNER, NAME)'
@@ -145,20 +159,24 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcom
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -l local -d 'A local partition on this machine'
+complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from list" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from list" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from list" -l json -d 'JSON array of {id, name, kind, path | cid, half_close}'
+complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from show" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from show" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from show" -l json -d 'JSON object {id, name, kind, path | cid}'
+complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from remove" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from remove" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a VM (partition) to the table; prints its id alone'
 complete -c hvsock -n "__fish_hvsock_using_subcommand vm; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the VMs in the table (ID, KIND, TARGET, NAME). On Windows: the VMs and containers of the Host Compute Service (VMID, TYPE, STATE, OWNER, NAME)'
@@ -177,6 +195,7 @@ json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s k -l keep-open -d 'Keep accepting connections after the first'
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s v -l verbose -d 'Log listening, connections and their end to stderr'
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -l systemd -d 'Serve the listening socket passed by systemd (socket activation) instead of binding ADDR'
+complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand listen" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -s t -l timeout -d 'Give up connecting after DUR: a number with ms, s or m (500ms, 2s, 1.5m; a bare number is seconds); at most 300s' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -l wait -d 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM\'s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout' -r
@@ -188,6 +207,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -l config-dir -d 
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -s v -l verbose -d 'Log the connection to stderr'
+complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -s t -l connect-timeout -d 'Give up connecting to TO after DUR (500ms, 2s, 1m; at most 300s)' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -l idle-timeout -d 'Once one direction of a connection has ended, close both when the other has moved nothing for DUR (500ms, 2s, 1m) [default: wait for it to end]' -r
@@ -195,6 +215,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -l config-dir -d 'C
 complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -s v -l verbose -d 'Log the listening address, every connection and its byte counts to stderr'
+complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand relay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l copy-root -d 'Confine file copies to DIR (relative remote paths are taken from it; nothing outside it can be read or written: no symlink inside it is followed)' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l copy-idle-timeout -d 'Fail a copy whose client sends or takes nothing for DUR (e.g. 30s, 5m)' -r
@@ -206,6 +227,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l any -d 'Accept c
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l install-service -d 'Register the agent service in this machine\'s registry (run it on the host) and exit; says so if it is already registered'
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l systemd -d 'Serve the listening socket passed by systemd (socket activation) instead of binding: in a guest, a .socket unit with ListenStream=vsock::18518'
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -s v -l verbose -d 'Log each connection and its end to stderr (errors are always logged)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -s e -l env -d 'Set K=V in CMD\'s environment (repeatable)' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -s C -l cwd -d 'Run CMD in DIR (a path in the VM)' -r
@@ -215,6 +237,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -l config-dir -d 'Co
 complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -s t -l tty -d 'Run CMD on a pseudo-terminal (interactive programs)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -s e -l env -d 'Set K=V in the shell\'s environment (repeatable)' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l timeout -d 'Connect timeout (e.g. 500ms, 5s; at most 300s)' -r
@@ -222,6 +245,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l wait -d 'Wait up
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand shell" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l timeout -d 'Connect timeout (e.g. 500ms, 5s; at most 300s)' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l wait -d 'Wait up to DUR for the VM and its service to come up (e.g. 60s right after starting a VM): while nothing listens yet, the VMM\'s socket is missing or the guest is still booting, try again with growing pauses; errors that waiting cannot fix (not registered, disabled, unknown VM) fail at once. Each attempt still gives up after --timeout' -r
@@ -230,14 +254,17 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l config-dir -d 'Conf
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -s r -s R -l recursive -d 'Copy directories recursively'
+complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand cp" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand demo" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand demo" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand demo" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and not __fish_seen_subcommand_from server client local help" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and not __fish_seen_subcommand_from server client local help" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and not __fish_seen_subcommand_from server client local help" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and not __fish_seen_subcommand_from server client local help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and not __fish_seen_subcommand_from server client local help" -f -a "server" -d 'Serve bench clients on ADDR (VM:SERVICE, unix:PATH or tcp:HOST:PORT) until killed'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and not __fish_seen_subcommand_from server client local help" -f -a "client" -d 'Run a workload against `hvsock bench server` at ADDR'
@@ -247,6 +274,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_sub
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from server" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from server" -s v -l verbose -d 'Log every connection and error to stderr'
+complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from server" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from server" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from client" -s m -l mode -d 'The workload' -r -f -a "throughput\t'Bulk transfer (MB/s)'
 latency\t'Ping-pong round trips (p50, p99, max)'
@@ -265,6 +293,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_sub
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from client" -l json -d 'Print one JSON object instead of text (its fields: see below)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from client" -l baseline -d 'Also run the workload over a plain Unix socket in this process, and print the ratio hvsock/baseline'
+complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from client" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from client" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from local" -l via -d 'Who talks to whom: a local partition to the host, or the host to itself' -r -f -a "partition\t'Local partition `bench` -> host (`parent:bench`), the cross-partition path'
 loopback\t'Host -> host (`loopback:bench`)'"
@@ -285,6 +314,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_sub
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from local" -l json -d 'Print one JSON object instead of text (its fields: see below)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from local" -l baseline -d 'Also run the workload over a plain Unix socket in this process, and print the ratio hvsock/baseline'
+complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from local" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from local" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "server" -d 'Serve bench clients on ADDR (VM:SERVICE, unix:PATH or tcp:HOST:PORT) until killed'
 complete -c hvsock -n "__fish_hvsock_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "client" -d 'Run a workload against `hvsock bench server` at ADDR'
@@ -298,6 +328,7 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen
 json\t'One JSON object a line'"
 complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -l json -d 'Print JSON: {"processes", "skipped": [{"file", "error"}], "rows": [{"service", "service_id", "vm", "vm_id", "accepted", "connected", "open", "bytes_in", "bytes_out", "refused": {REASON: N}}]}'
 complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -l prometheus -d 'Print the Prometheus text exposition (hvsock_connections_total, hvsock_connections_open, hvsock_bytes_total, hvsock_processes)'
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -f -a "serve" -d 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and not __fish_seen_subcommand_from serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -305,17 +336,20 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_sub
 complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from serve" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from serve" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from serve" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand stats; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand completions" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand completions" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand completions" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand man" -l out-dir -d 'Write every page to DIR (created if missing) instead' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand man" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand man" -l log-format -d 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)' -r -f -a "human\t'Text for people (colours on a terminal)'
 json\t'One JSON object a line'"
+complete -c hvsock -n "__fish_hvsock_using_subcommand man" -s q -l quiet -d 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands\' -v: listen, relay, agent, bench server)'
 complete -c hvsock -n "__fish_hvsock_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hvsock -n "__fish_hvsock_using_subcommand help; and not __fish_seen_subcommand_from addr service vm listen connect relay agent exec shell cp demo bench stats completions man help" -f -a "addr" -d 'Encode and decode SOCKADDR_HV addresses'
 complete -c hvsock -n "__fish_hvsock_using_subcommand help; and not __fish_seen_subcommand_from addr service vm listen connect relay agent exec shell cp demo bench stats completions man help" -f -a "service" -d 'The service registry (Hyper-V\'s GuestCommunicationServices): add, list, export'

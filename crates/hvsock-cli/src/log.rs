@@ -1,7 +1,8 @@
 //! Log lines on stderr: the library's events (`hvsock` with its `tracing` feature:
 //! refusals with reason and peer, accepts and closes) and the CLI's, filtered by
-//! `HVSOCK_LOG` (`RUST_LOG` syntax: `info`, `hvsock::accept=debug`, ...; default
-//! `warn`), human or JSON.
+//! `HVSOCK_LOG` (`RUST_LOG` syntax: `info`, `hvsock::accept=debug`, ...; without it
+//! `warn`, `info` for the long-running commands' `-v`, `error` with `-q`), human or
+//! JSON.
 //!
 //! JSON lines are objects with `timestamp` (RFC 3339), `level`, `target` and `fields`:
 //! `message` and the event's fields. Refusals (`target` `hvsock::accept`, level INFO,
@@ -25,8 +26,8 @@ pub enum LogFormat {
 }
 
 /// Installs the stderr subscriber, once, at start.
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_env(LOG_ENV).unwrap_or_else(|_| EnvFilter::new("warn"));
+pub fn init(format: LogFormat, default_level: &str) {
+    let filter = EnvFilter::try_from_env(LOG_ENV).unwrap_or_else(|_| EnvFilter::new(default_level));
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -45,6 +45,11 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value = "human")]
     log_format: log::LogFormat,
 
+    /// Log errors only (without HVSOCK_LOG: the default level is warn, and info for
+    /// the long-running commands' -v: listen, relay, agent, bench server)
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -85,7 +90,20 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    log::init(cli.log_format);
+    let verbose = match &cli.command {
+        Command::Listen(a) => a.verbose(),
+        Command::Relay(a) => a.verbose(),
+        #[cfg(unix)]
+        Command::Agent(a) => a.verbose(),
+        Command::Bench(commands::bench::BenchCmd::Server(a)) => a.verbose(),
+        _ => false,
+    };
+    let level = match (cli.quiet, verbose) {
+        (true, _) => "error",
+        (false, true) => "info",
+        (false, false) => "warn",
+    };
+    log::init(cli.log_format, level);
     // The environment is read here, once; every command gets what it needs from this.
     let config = Config::from_env(cli.config_dir);
     let config = &config;

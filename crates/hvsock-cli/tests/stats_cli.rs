@@ -308,3 +308,47 @@ fn json_log_lines_are_valid_json_with_the_documented_fields() {
     let accepted = find("connection accepted");
     assert_eq!(accepted["fields"]["peer_name"], "a");
 }
+
+/// `listen -v` (no HVSOCK_LOG) logs each refusal at INFO in the human format, with the
+/// reason and the peer's name.
+#[test]
+fn listen_verbose_logs_refusals_with_reason_and_peer() {
+    let env = Env::new();
+    let log = env.0.tmp.path().join("listen.log");
+    let mut listener = env
+        .cmd(&["listen", "any:echo", "-k", "-v"])
+        .env_remove("HVSOCK_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    limited::wait_for("the listener", || {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("listening on")
+    });
+    env.ok(&["service", "disable", "echo"]);
+    let mut k = env.cmd(&["connect", "parent:echo"]);
+    k.env("HVSOCK_PARTITION", "a");
+    assert!(!limited::run(k, b"").status.success());
+    limited::wait_for("the refusal line", || {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("connection refused")
+    });
+    let _ = listener.kill();
+    let _ = listener.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("connection refused"))
+        .unwrap();
+    assert!(line.contains("INFO"), "{line}");
+    assert!(line.contains("reason=\"disabled\""), "{line}");
+    assert!(line.contains("peer_name=a"), "{line}");
+    assert!(
+        !line.contains('\x1b'),
+        "no colours off a terminal: {line:?}"
+    );
+}
