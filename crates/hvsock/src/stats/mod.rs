@@ -18,13 +18,15 @@
 //! counters are kept in the process only and [`read_host`] does not see them.
 
 mod layout;
-#[cfg(feature = "tracing")]
+#[cfg(all(feature = "tracing", unix))]
 pub(crate) mod log;
 mod publish;
 mod read;
 
 pub use layout::{StatsFileError, encode, parse};
-pub(crate) use publish::{Meter, Region, region};
+#[cfg(unix)]
+pub(crate) use publish::Region;
+pub(crate) use publish::{Meter, region};
 pub use read::{HostStats, alive, read_host, stats_dir};
 
 use crate::addr::{ServiceId, VmId};

@@ -123,7 +123,8 @@ impl Region {
         None
     }
 
-    /// Counts a refusal.
+    /// Counts a refusal (Windows refuses in the kernel, where hvsock counts nothing).
+    #[cfg_attr(windows, allow(dead_code))]
     pub(crate) fn refused(&'static self, service: ServiceId, vm: VmId, reason: Reason) {
         if let Some(s) = self.slot(service, vm) {
             s.add(S_REFUSED + reason.index(), 1);
@@ -201,7 +202,7 @@ impl Slot {
 struct Live(
     Slot,
     /// With the `tracing` feature: the connection's own counts for its close line.
-    #[cfg(feature = "tracing")]
+    #[cfg(all(feature = "tracing", unix))]
     Option<super::log::Logged>,
 );
 
@@ -230,13 +231,13 @@ impl Meter {
         s.add(S_OPEN, 1);
         Meter(Some(Arc::new(Live(
             s,
-            #[cfg(feature = "tracing")]
+            #[cfg(all(feature = "tracing", unix))]
             None,
         ))))
     }
 
     /// Logs the connection's accept now and its close when the last handle goes.
-    #[cfg(feature = "tracing")]
+    #[cfg(all(feature = "tracing", unix))]
     pub(crate) fn logged(self, who: super::log::Described) -> Meter {
         match self.0 {
             Some(live) => match Arc::try_unwrap(live) {
@@ -255,7 +256,7 @@ impl Meter {
     pub(crate) fn read(&self, r: std::io::Result<usize>) -> std::io::Result<usize> {
         if let (Some(l), Ok(n)) = (&self.0, &r) {
             l.0.add(S_BYTES_IN, *n as u64);
-            #[cfg(feature = "tracing")]
+            #[cfg(all(feature = "tracing", unix))]
             if let Some(g) = &l.1 {
                 g.bytes_in.fetch_add(*n as u64, Ordering::Relaxed);
             }
@@ -268,7 +269,7 @@ impl Meter {
     pub(crate) fn wrote(&self, r: std::io::Result<usize>) -> std::io::Result<usize> {
         if let (Some(l), Ok(n)) = (&self.0, &r) {
             l.0.add(S_BYTES_OUT, *n as u64);
-            #[cfg(feature = "tracing")]
+            #[cfg(all(feature = "tracing", unix))]
             if let Some(g) = &l.1 {
                 g.bytes_out.fetch_add(*n as u64, Ordering::Relaxed);
             }
@@ -281,7 +282,7 @@ impl Meter {
     pub(crate) fn add_in(&self, n: u64) {
         if let Some(l) = &self.0 {
             l.0.add(S_BYTES_IN, n);
-            #[cfg(feature = "tracing")]
+            #[cfg(all(feature = "tracing", unix))]
             if let Some(g) = &l.1 {
                 g.bytes_in.fetch_add(n, Ordering::Relaxed);
             }
@@ -293,7 +294,7 @@ impl Meter {
     pub(crate) fn add_out(&self, n: u64) {
         if let Some(l) = &self.0 {
             l.0.add(S_BYTES_OUT, n);
-            #[cfg(feature = "tracing")]
+            #[cfg(all(feature = "tracing", unix))]
             if let Some(g) = &l.1 {
                 g.bytes_out.fetch_add(n, Ordering::Relaxed);
             }

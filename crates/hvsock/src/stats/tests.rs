@@ -59,6 +59,8 @@ fn truncated_files_bad_magic_and_versions_are_errors() {
     assert!(matches!(parse(&many), Err(StatsFileError::TooManySlots(_))));
 }
 
+// The file and /proc: Linux only (Windows keeps the counters in the process).
+#[cfg(unix)]
 #[test]
 fn this_process_is_alive_and_a_wrong_start_time_is_not() {
     let me = std::process::id();
@@ -68,6 +70,8 @@ fn this_process_is_alive_and_a_wrong_start_time_is_not() {
     assert!(!alive(u64::MAX, start));
 }
 
+// The file and /proc: Linux only (Windows keeps the counters in the process).
+#[cfg(unix)]
 #[test]
 fn a_region_publishes_its_file_and_counts_in_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -96,6 +100,8 @@ fn a_region_publishes_its_file_and_counts_in_it() {
     assert_eq!(c.open, 0);
 }
 
+// The file and /proc: Linux only (Windows keeps the counters in the process).
+#[cfg(unix)]
 #[test]
 fn files_of_dead_processes_are_ignored_and_corrupt_ones_skipped() {
     let dir = tempfile::tempdir().unwrap();
