@@ -17,7 +17,7 @@
 //! one. Where the runtime dir cannot be written (an unprivileged client, Windows), the
 //! counters are kept in the process only and [`read_host`] does not see them.
 
-mod layout;
+pub mod layout;
 #[cfg(all(feature = "tracing", unix))]
 pub(crate) mod log;
 mod publish;

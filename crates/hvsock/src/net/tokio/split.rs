@@ -135,7 +135,7 @@ impl OwnedReadHalf {
     }
 
     /// Counts `n` bytes read from the stream's descriptor past this half's own reads
-    /// (e.g. moved with splice(2) from [`AsFd`]), in the connection's counters
+    /// (e.g. moved with splice(2) through its descriptor), in the connection's counters
     /// ([`crate::stats`]).
     pub fn count_read(&self, n: u64) {
         self.0.meter.add_in(n);
