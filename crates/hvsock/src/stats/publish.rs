@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub(crate) struct Region {
     words: &'static [AtomicU64],
-    /// The published file (None: in this process only).
+    /// The published file (None: in this process only, always so on Windows).
+    #[cfg_attr(windows, allow(dead_code))]
     path: Option<PathBuf>,
 }
 
@@ -76,7 +77,7 @@ impl Region {
     }
 
     /// The published file, if there is one.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg_attr(any(not(test), windows), allow(dead_code))]
     pub(crate) fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
