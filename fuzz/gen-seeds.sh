@@ -10,7 +10,7 @@ cargo build -q -p hvsock-cli
 HV="$PWD/target/debug/hvsock"
 S="$PWD/fuzz/seeds"
 rm -rf "$S"
-for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames copy_stream proc_stat hcs_document key_files authorized_keys agent_pins; do
+for t in guid_text addr_syntax sockaddr_hv registry_toml partitions_toml reg_import preamble hybrid_reply agent_frames copy_stream proc_stat hcs_document key_files authorized_keys agent_pins stats_file; do
     mkdir -p "$S/$t"
 done
 tmp=$(mktemp -d)
@@ -193,3 +193,18 @@ cseed() { xxd -r -p | seed copy_stream "$1"; }
 { printf 01; total 1 1; dir .ssh 511; file .ssh/authorized_keys 438 k; end; } | cseed ssh-tree
 { printf 02; total 1 9; file t 420 short; end; } | cseed short-total
 { printf 03; total 1 1; dir t 493; file "t/$(printf '\033')[2J" 420 x; end; } | cseed escape-name
+
+# stats_file: a counters file as a process publishes it (one ready slot), cut short,
+# and with a slot in an unknown state.
+python3 - "$S/stats_file" <<'PY'
+import struct, sys
+d = sys.argv[1]
+hdr = [int.from_bytes(b"HVSTATS1", "little"), 1 | (1 << 32), 4242, 123456, 0] + [0] * 27
+slot = [2, 0x11e6facb00001388, 0xd386796a006458bd, 0xaaaa, 0xbbbb, 3, 0, 1, 4096, 2048] + [0] * 22
+slot[10 + 1] = 2  # refused: disabled
+full = struct.pack("<64Q", *(hdr + slot))
+open(f"{d}/one-slot", "wb").write(full)
+open(f"{d}/truncated", "wb").write(full[:300])
+bad = list(slot); bad[0] = 9
+open(f"{d}/bad-state", "wb").write(struct.pack("<64Q", *(hdr + bad)))
+PY

@@ -61,6 +61,9 @@ _hvsock() {
             hvsock,shell)
                 cmd="hvsock__subcmd__shell"
                 ;;
+            hvsock,stats)
+                cmd="hvsock__subcmd__stats"
+                ;;
             hvsock,vm)
                 cmd="hvsock__subcmd__vm"
                 ;;
@@ -151,6 +154,9 @@ _hvsock() {
             hvsock__subcmd__help,shell)
                 cmd="hvsock__subcmd__help__subcmd__shell"
                 ;;
+            hvsock__subcmd__help,stats)
+                cmd="hvsock__subcmd__help__subcmd__stats"
+                ;;
             hvsock__subcmd__help,vm)
                 cmd="hvsock__subcmd__help__subcmd__vm"
                 ;;
@@ -198,6 +204,9 @@ _hvsock() {
                 ;;
             hvsock__subcmd__help__subcmd__service,show)
                 cmd="hvsock__subcmd__help__subcmd__service__subcmd__show"
+                ;;
+            hvsock__subcmd__help__subcmd__stats,serve)
+                cmd="hvsock__subcmd__help__subcmd__stats__subcmd__serve"
                 ;;
             hvsock__subcmd__help__subcmd__vm,add)
                 cmd="hvsock__subcmd__help__subcmd__vm__subcmd__add"
@@ -283,6 +292,18 @@ _hvsock() {
             hvsock__subcmd__service__subcmd__help,show)
                 cmd="hvsock__subcmd__service__subcmd__help__subcmd__show"
                 ;;
+            hvsock__subcmd__stats,help)
+                cmd="hvsock__subcmd__stats__subcmd__help"
+                ;;
+            hvsock__subcmd__stats,serve)
+                cmd="hvsock__subcmd__stats__subcmd__serve"
+                ;;
+            hvsock__subcmd__stats__subcmd__help,help)
+                cmd="hvsock__subcmd__stats__subcmd__help__subcmd__help"
+                ;;
+            hvsock__subcmd__stats__subcmd__help,serve)
+                cmd="hvsock__subcmd__stats__subcmd__help__subcmd__serve"
+                ;;
             hvsock__subcmd__vm,add)
                 cmd="hvsock__subcmd__vm__subcmd__add"
                 ;;
@@ -320,7 +341,7 @@ _hvsock() {
 
     case "${cmd}" in
         hvsock)
-            opts="-h -V --config-dir --help --version addr service vm listen connect relay agent exec shell cp key demo bench completions man help"
+            opts="-q -h -V --config-dir --log-format --quiet --help --version addr service vm listen connect relay agent exec shell cp key demo bench stats completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,6 +349,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -338,7 +363,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__addr)
-            opts="-h --config-dir --help encode decode help"
+            opts="-q -h --config-dir --log-format --quiet --help encode decode help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +371,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -356,7 +385,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__addr__subcmd__decode)
-            opts="-h --config-dir --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -364,6 +393,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -374,7 +407,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__addr__subcmd__encode)
-            opts="-h --config-dir --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +415,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -448,7 +485,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__agent)
-            opts="-v -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --auth --verbose --config-dir --help"
+            opts="-v -q -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --auth --pam-service --pam-config-dir --verbose --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -470,8 +507,20 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --pam-service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pam-config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -482,7 +531,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench)
-            opts="-h --config-dir --help server client local help"
+            opts="-q -h --config-dir --log-format --quiet --help server client local help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -490,6 +539,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -500,7 +553,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench__subcmd__client)
-            opts="-m -s -P -d -n -h --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --help"
+            opts="-m -s -P -d -n -q -h --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -556,6 +609,10 @@ _hvsock() {
                     ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -636,7 +693,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench__subcmd__local)
-            opts="-m -s -P -d -n -h --via --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --help"
+            opts="-m -s -P -d -n -q -h --via --mode --size --parallel --duration --count --direction --json --baseline --rounds --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -698,6 +755,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -706,7 +767,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__bench__subcmd__server)
-            opts="-v -h --verbose --config-dir --help"
+            opts="-v -q -h --verbose --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,6 +775,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -724,7 +789,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__completions)
-            opts="-h --config-dir --help bash elvish fish powershell zsh"
+            opts="-q -h --config-dir --log-format --quiet --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -732,6 +797,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -742,7 +811,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__connect)
-            opts="-t -v -h --timeout --wait --verbose --half-close --idle-timeout --config-dir --help"
+            opts="-t -v -q -h --timeout --wait --verbose --half-close --idle-timeout --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -772,6 +841,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -780,7 +853,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__cp)
-            opts="-R -r -h --recursive --timeout --wait --user --identity --pin --password-stdin --idle-timeout --config-dir --help"
+            opts="-R -r -q -h --recursive --timeout --wait --user --identity --pin --password-stdin --idle-timeout --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -814,6 +887,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -822,7 +899,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__demo)
-            opts="-h --config-dir --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -830,6 +907,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -840,7 +921,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__exec)
-            opts="-e -C -t -h --env --cwd --tty --timeout --wait --user --identity --pin --password-stdin --config-dir --help"
+            opts="-e -C -t -q -h --env --cwd --tty --timeout --wait --user --identity --pin --password-stdin --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -886,6 +967,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -894,7 +979,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__help)
-            opts="addr service vm listen connect relay agent exec shell cp key demo bench completions man help"
+            opts="addr service vm listen connect relay agent exec shell cp key demo bench stats completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1327,6 +1412,34 @@ _hvsock() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hvsock__subcmd__help__subcmd__stats)
+            opts="serve"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__help__subcmd__stats__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hvsock__subcmd__help__subcmd__vm)
             opts="add list show remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1398,7 +1511,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__key)
-            opts="-h --config-dir --help generate show help"
+            opts="-q -h --config-dir --log-format --quiet --help generate show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1406,6 +1519,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1416,7 +1533,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__key__subcmd__generate)
-            opts="-h --force --config-dir --help"
+            opts="-q -h --force --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1424,6 +1541,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1490,7 +1611,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__key__subcmd__show)
-            opts="-h --config-dir --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1498,6 +1619,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1508,7 +1633,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__listen)
-            opts="-k -v -e -h --keep-open --verbose --exec --max-children --half-close --idle-timeout --systemd --config-dir --help"
+            opts="-k -v -e -q -h --keep-open --verbose --exec --max-children --half-close --idle-timeout --systemd --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1538,6 +1663,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1546,7 +1675,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__man)
-            opts="-h --out-dir --config-dir --help"
+            opts="-q -h --out-dir --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1560,6 +1689,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1568,7 +1701,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__relay)
-            opts="-t -v -h --connect-timeout --verbose --idle-timeout --config-dir --help"
+            opts="-t -v -q -h --connect-timeout --verbose --idle-timeout --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1590,6 +1723,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1598,7 +1735,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service)
-            opts="-h --config-dir --help add list show remove enable disable export import help"
+            opts="-q -h --config-dir --log-format --quiet --help add list show remove enable disable export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1606,6 +1743,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1616,7 +1757,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__add)
-            opts="-h --id --vsock-port --config-dir --help"
+            opts="-q -h --id --vsock-port --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1634,6 +1775,10 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1642,7 +1787,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__disable)
-            opts="-h --config-dir --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1650,6 +1795,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1660,7 +1809,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__enable)
-            opts="-h --config-dir --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1668,6 +1817,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1678,7 +1831,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__export)
-            opts="-o -h --format --output --config-dir --help"
+            opts="-o -q -h --format --output --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1698,6 +1851,10 @@ _hvsock() {
                     ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1848,7 +2005,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__import)
-            opts="-h --json --config-dir --help"
+            opts="-q -h --json --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1856,6 +2013,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1866,7 +2027,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__list)
-            opts="-h --json --config-dir --help"
+            opts="-q -h --json --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1874,6 +2035,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1884,7 +2049,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__remove)
-            opts="-h --config-dir --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1892,6 +2057,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1902,7 +2071,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__service__subcmd__show)
-            opts="-h --json --config-dir --help"
+            opts="-q -h --json --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1910,6 +2079,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1920,7 +2093,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__shell)
-            opts="-e -h --env --timeout --wait --user --identity --pin --password-stdin --config-dir --help"
+            opts="-e -q -h --env --timeout --wait --user --identity --pin --password-stdin --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1958,6 +2131,112 @@ _hvsock() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__stats)
+            opts="-q -h --json --prometheus --service --vm --watch --config-dir --log-format --quiet --help serve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__stats__subcmd__help)
+            opts="serve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__stats__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__stats__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hvsock__subcmd__stats__subcmd__serve)
+            opts="-q -h --listen --config-dir --log-format --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1966,7 +2245,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm)
-            opts="-h --config-dir --help add list show remove help"
+            opts="-q -h --config-dir --log-format --quiet --help add list show remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1974,6 +2253,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1984,7 +2267,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__add)
-            opts="-h --id --hybrid --cid --local --uid --connect-form --half-close --config-dir --help"
+            opts="-q -h --id --hybrid --cid --local --uid --connect-form --half-close --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2016,6 +2299,10 @@ _hvsock() {
                     ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2110,7 +2397,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__list)
-            opts="-h --json --config-dir --help"
+            opts="-q -h --json --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2118,6 +2405,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2128,7 +2419,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__remove)
-            opts="-h --config-dir --help"
+            opts="-q -h --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2136,6 +2427,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2146,7 +2441,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__vm__subcmd__show)
-            opts="-h --json --config-dir --help"
+            opts="-q -h --json --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2154,6 +2449,10 @@ _hvsock() {
             case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 *)

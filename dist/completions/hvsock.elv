@@ -19,6 +19,9 @@ set edit:completion:arg-completer[hvsock] = {|@words|
     var completions = [
         &'hvsock'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -36,25 +39,35 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand key 'The user''s key pair for `hvsock exec`, `shell` and `cp` (agent key authentication)'
             cand demo 'Show exec and cp through Hyper-V sockets, with nothing set up'
             cand bench 'Measure Hyper-V sockets: throughput, latency, connections per second, stress'
+            cand stats 'The host''s live connection counters, by service and VM, over every hvsock process (each publishes its own in the runtime dir; those of processes that are gone are ignored)'
             cand completions 'Print a shell completion script for hvsock to stdout'
             cand man 'Print hvsock''s man page for COMMAND (roff, e.g. `hvsock man listen | man -l -`), or write every page to DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hvsock;addr'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand encode 'Print the 36-byte SOCKADDR_HV of ADDR as 72 lowercase hex digits'
             cand decode 'Print the VMID:SERVICEID held in a hex SOCKADDR_HV (72 hex digits)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hvsock;addr;encode'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;addr;decode'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -71,8 +84,11 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;service'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand add 'Register a service; prints its id alone'
             cand list 'List registered services (ID, PORT = Data1 = vsock port, ENABLED, NAME)'
             cand show 'Show one service, by id or name'
@@ -87,47 +103,71 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --id 'Use this GUID as the service id'
             cand --vsock-port 'Use the vsock template GUID of this port (decimal or 0x hex)'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;list'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON array of {id, name, enabled, vsock_port, port}'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;show'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON object {id, name, enabled, vsock_port, port}'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;remove'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;enable'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;disable'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;export'= {
             cand --format 'reg (regedit file), ps1 (PowerShell script) or toml (services.toml)'
             cand -o 'Write to FILE (atomically) instead of stdout'
             cand --output 'Write to FILE (atomically) instead of stdout'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;service;import'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Report as JSON {added: [...], skipped: [...]}'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -162,8 +202,11 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;vm'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand add 'Add a VM (partition) to the table; prints its id alone'
             cand list 'List the VMs in the table (ID, KIND, TARGET, NAME). On Windows: the VMs and containers of the Host Compute Service (VMID, TYPE, STATE, OWNER, NAME)'
             cand show 'Show one VM, by id or name (on Windows: from the Host Compute Service)'
@@ -178,26 +221,38 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --connect-form 'With --hybrid: how its VMM takes a service that is no vsock port template: `port` (by the GUID''s first field: Firecracker, Cloud Hypervisor, vhost-device-vsock; the default) or `guid` (OpenVMM: `CONNECT <guid>`, and host listeners also create PATH_GUID for its guests)'
             cand --half-close 'With --hybrid: whether the VMM carries a half-close [default: lost]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --local 'A local partition on this machine'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;vm;list'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON array of {id, name, kind, path | cid, half_close}'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;vm;show'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'JSON object {id, name, kind, path | cid}'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;vm;remove'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;vm;help'= {
             cand add 'Add a VM (partition) to the table; prints its id alone'
@@ -223,11 +278,14 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --half-close 'At stdin''s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes'
             cand --idle-timeout 'After stdin''s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -k 'Keep accepting connections after the first'
             cand --keep-open 'Keep accepting connections after the first'
             cand -v 'Log listening, connections and their end to stderr'
             cand --verbose 'Log listening, connections and their end to stderr'
             cand --systemd 'Serve the listening socket passed by systemd (socket activation) instead of binding ADDR'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -238,8 +296,11 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --half-close 'At stdin''s end, shut down sending (a half-close: the peer reads EOF and can still answer): auto = where the transport carries it (not over a hybrid VM recorded `--half-close lost`: its VMM would close the whole connection); never = keep the connection open and print what the peer sends until it closes'
             cand --idle-timeout 'After stdin''s end, close the connection once the peer has sent nothing for DUR (like socat -t, ncat -q): 500ms, 2s, 1m'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -v 'Log the connection to stderr'
             cand --verbose 'Log the connection to stderr'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -248,8 +309,11 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --connect-timeout 'Give up connecting to TO after DUR (500ms, 2s, 1m; at most 300s)'
             cand --idle-timeout 'Once one direction of a connection has ended, close both when the other has moved nothing for DUR (500ms, 2s, 1m) [default: wait for it to end]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -v 'Log the listening address, every connection and its byte counts to stderr'
             cand --verbose 'Log the listening address, every connection and its byte counts to stderr'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -258,12 +322,17 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --copy-idle-timeout 'Fail a copy whose client sends or takes nothing for DUR (e.g. 30s, 5m)'
             cand --max-concurrent 'Most connections served at once; more get a "busy" error'
             cand --auth 'How clients authenticate: key (their public line in CONFIG_DIR/authorized_keys, or in ~USER/.config/hvsock/authorized_keys), password (PAM), key,password, or none (anyone who can connect runs commands as the agent''s user: a warning is logged at start)'
+            cand --pam-service 'The PAM service that checks passwords (its configuration: /etc/pam.d/NAME)'
+            cand --pam-config-dir 'Read PAM''s service configuration from DIR instead of /etc/pam.d (libpam 1.5''s pam_start_confdir): a PAM set-up of the agent''s own'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --any 'Accept connections from any partition (bind ZERO), not only the parent'
             cand --install-service 'Register the agent service in this machine''s registry (run it on the host) and exit; says so if it is already registered'
             cand --systemd 'Serve the listening socket passed by systemd (socket activation) instead of binding: in a guest, a .socket unit with ListenStream=vsock::18518'
             cand -v 'Log each connection and its end to stderr (errors are always logged)'
             cand --verbose 'Log each connection and its end to stderr (errors are always logged)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -278,9 +347,12 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --identity 'The private key to authenticate with [default: CONFIG_DIR/identity, if present]'
             cand --pin 'Check of the agent''s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -t 'Run CMD on a pseudo-terminal (interactive programs)'
             cand --tty 'Run CMD on a pseudo-terminal (interactive programs)'
             cand --password-stdin 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -293,7 +365,10 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --identity 'The private key to authenticate with [default: CONFIG_DIR/identity, if present]'
             cand --pin 'Check of the agent''s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --password-stdin 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -305,15 +380,21 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --pin 'Check of the agent''s key: tofu records it at first use in CONFIG_DIR/agent_keys and refuses a changed one; strict only accepts recorded keys; off checks only its signature'
             cand --idle-timeout 'Fail if the other side sends or takes nothing for DUR (e.g. 30s, 5m)'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -r 'Copy directories recursively'
             cand -R 'Copy directories recursively'
             cand --recursive 'Copy directories recursively'
             cand --password-stdin 'Read the password from the first line of stdin (read before connecting; used when the agent takes passwords and no key); without it, a terminal prompt (no echo)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;key'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand generate 'Create the key pair (refuses to replace one unless --force)'
@@ -322,14 +403,20 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;key;generate'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --force 'Replace an existing key (clients that used it must be authorized again)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;key;show'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;key;help'= {
             cand generate 'Create the key pair (refuses to replace one unless --force)'
@@ -344,13 +431,19 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;demo'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;bench'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand server 'Serve bench clients on ADDR (VM:SERVICE, unix:PATH or tcp:HOST:PORT) until killed'
             cand client 'Run a workload against `hvsock bench server` at ADDR'
             cand local 'Run server and client in this process, in private temp dirs (nothing to set up)'
@@ -358,8 +451,11 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;bench;server'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand -v 'Log every connection and error to stderr'
             cand --verbose 'Log every connection and error to stderr'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -377,8 +473,11 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --direction 'Throughput: send (client to server), receive (server to client) or both'
             cand --rounds 'Cut the run into N rounds of DUR/N (or COUNT/N rounded up) each; with --baseline, hvsock and baseline rounds alternate [default: 5 with --baseline, else 1]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Print one JSON object instead of text (its fields: see below)'
             cand --baseline 'Also run the workload over a plain Unix socket in this process, and print the ratio hvsock/baseline'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -397,8 +496,11 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand --direction 'Throughput: send (client to server), receive (server to client) or both'
             cand --rounds 'Cut the run into N rounds of DUR/N (or COUNT/N rounded up) each; with --baseline, hvsock and baseline rounds alternate [default: 5 with --baseline, else 1]'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
             cand --json 'Print one JSON object instead of text (its fields: see below)'
             cand --baseline 'Also run the workload over a plain Unix socket in this process, and print the ratio hvsock/baseline'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -416,14 +518,52 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         }
         &'hvsock;bench;help;help'= {
         }
+        &'hvsock;stats'= {
+            cand --service 'Only this service (ElementName or GUID)'
+            cand --vm 'Only this VM (name from the partition table, a wildcard name or GUID)'
+            cand --watch 'Refresh every SECONDS (default 2) like top, with rates per second'
+            cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand --json 'Print JSON: {"processes", "skipped": [{"file", "error"}], "rows": [{"service", "service_id", "vm", "vm_id", "accepted", "connected", "open", "bytes_in", "bytes_out", "refused": {REASON: N}}]}'
+            cand --prometheus 'Print the Prometheus text exposition (hvsock_connections_total, hvsock_connections_open, hvsock_bytes_total, hvsock_processes)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand serve 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hvsock;stats;serve'= {
+            cand --listen 'Address to listen on (loopback by default: the metrics name the host''s services and VMs)'
+            cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'hvsock;stats;help'= {
+            cand serve 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hvsock;stats;help;serve'= {
+        }
+        &'hvsock;stats;help;help'= {
+        }
         &'hvsock;completions'= {
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'hvsock;man'= {
             cand --out-dir 'Write every page to DIR (created if missing) instead'
             cand --config-dir 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\hvsock, and the registry is Windows'' own]'
+            cand --log-format 'Format of the log lines on stderr (what HVSOCK_LOG selects, e.g. HVSOCK_LOG=info for every refused connection, debug for accepts and closes): human, or json (one object a line, for journald and log shippers)'
+            cand -q 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
+            cand --quiet 'Log errors only (without HVSOCK_LOG: the default level is warn, and info for the long-running commands'' -v: listen, relay, agent, bench server)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -441,6 +581,7 @@ set edit:completion:arg-completer[hvsock] = {|@words|
             cand key 'The user''s key pair for `hvsock exec`, `shell` and `cp` (agent key authentication)'
             cand demo 'Show exec and cp through Hyper-V sockets, with nothing set up'
             cand bench 'Measure Hyper-V sockets: throughput, latency, connections per second, stress'
+            cand stats 'The host''s live connection counters, by service and VM, over every hvsock process (each publishes its own in the runtime dir; those of processes that are gone are ignored)'
             cand completions 'Print a shell completion script for hvsock to stdout'
             cand man 'Print hvsock''s man page for COMMAND (roff, e.g. `hvsock man listen | man -l -`), or write every page to DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -527,6 +668,11 @@ set edit:completion:arg-completer[hvsock] = {|@words|
         &'hvsock;help;bench;client'= {
         }
         &'hvsock;help;bench;local'= {
+        }
+        &'hvsock;help;stats'= {
+            cand serve 'Serve the Prometheus exposition over HTTP at /metrics, for scraping (see dist/prometheus/)'
+        }
+        &'hvsock;help;stats;serve'= {
         }
         &'hvsock;help;completions'= {
         }

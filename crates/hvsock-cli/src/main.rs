@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod endpoint;
 mod hints;
+mod log;
 mod messages;
 mod options;
 #[cfg(windows)]
@@ -37,6 +38,17 @@ struct Cli {
     /// %ProgramData%\hvsock, and the registry is Windows' own]
     #[arg(long, global = true, value_name = "DIR")]
     config_dir: Option<std::path::PathBuf>,
+
+    /// Format of the log lines on stderr (what HVSOCK_LOG selects, e.g.
+    /// HVSOCK_LOG=info for every refused connection, debug for accepts and closes):
+    /// human, or json (one object a line, for journald and log shippers)
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    log_format: log::LogFormat,
+
+    /// Log errors only (without HVSOCK_LOG: the default level is warn, and info for
+    /// the long-running commands' -v: listen, relay, agent, bench server)
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -73,12 +85,27 @@ enum Command {
     Demo(UnixOnlyArgs),
     #[command(subcommand)]
     Bench(commands::bench::BenchCmd),
+    Stats(commands::stats::StatsArgs),
     Completions(commands::completions::CompletionsArgs),
     Man(commands::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let verbose = match &cli.command {
+        Command::Listen(a) => a.verbose(),
+        Command::Relay(a) => a.verbose(),
+        #[cfg(unix)]
+        Command::Agent(a) => a.verbose(),
+        Command::Bench(commands::bench::BenchCmd::Server(a)) => a.verbose(),
+        _ => false,
+    };
+    let level = match (cli.quiet, verbose) {
+        (true, _) => "error",
+        (false, true) => "info",
+        (false, false) => "warn",
+    };
+    log::init(cli.log_format, level);
     // The environment is read here, once; every command gets what it needs from this.
     let config = Config::from_env(cli.config_dir);
     let config = &config;
@@ -109,6 +136,7 @@ fn main() -> ExitCode {
             "it runs an agent in a local partition, and both are Linux features",
         ),
         Command::Bench(c) => commands::bench::run(config, c),
+        Command::Stats(c) => commands::stats::run(config, c),
         Command::Completions(c) => commands::completions::run(c),
         Command::Man(c) => commands::completions::run_man(c),
     };

@@ -29,6 +29,7 @@ pub mod context;
 pub mod error;
 pub mod integrations;
 pub mod net;
+pub mod stats;
 // Route planning serves the Unix transports; on Windows (where the kernel routes) only
 // `Location` and the error helper are used.
 #[cfg_attr(windows, allow(dead_code))]

@@ -368,3 +368,10 @@ async fn serve(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+impl AgentArgs {
+    /// `--verbose`: also turns the log level up to INFO (refusals), see `crate::log`.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+}

@@ -101,3 +101,10 @@ pub fn run(config: &Config, cmd: BenchCmd) -> Result<ExitCode, Box<dyn std::erro
         BenchCmd::Local(a) => bench::run_local(a.via, &a.work),
     }
 }
+
+impl ServerArgs {
+    /// `--verbose`: also turns the log level up to INFO (refusals), see `crate::log`.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+}

@@ -18,4 +18,5 @@ pub mod key;
 pub mod listen;
 pub mod relay;
 pub mod service;
+pub mod stats;
 pub mod vm;

@@ -92,3 +92,10 @@ pub fn run(config: &Config, args: RelayArgs) -> Result<ExitCode, Box<dyn std::er
     rt.block_on(relay.run(config))?;
     Ok(ExitCode::SUCCESS)
 }
+
+impl RelayArgs {
+    /// `--verbose`: also turns the log level up to INFO (refusals), see `crate::log`.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+}

@@ -92,6 +92,14 @@ impl Reader {
         false
     }
 
+    /// Counts bytes moved from an hvsock stream past its reads (the splice path).
+    #[cfg_attr(windows, allow(dead_code))]
+    pub(super) fn count_read(&self, n: u64) {
+        if let Reader::Hv(r) = self {
+            r.count_read(n);
+        }
+    }
+
     pub(super) fn as_async(&mut self) -> &mut (dyn AsyncRead + Unpin + Send) {
         match self {
             Reader::Tcp(r) => r,
@@ -103,6 +111,14 @@ impl Reader {
 }
 
 impl Writer {
+    /// Counts bytes moved into an hvsock stream past its writes (the splice path).
+    #[cfg_attr(windows, allow(dead_code))]
+    pub(super) fn count_written(&self, n: u64) {
+        if let Writer::Hv(w) = self {
+            w.count_written(n);
+        }
+    }
+
     pub(super) fn as_async(&mut self) -> &mut (dyn AsyncWrite + Unpin + Send) {
         match self {
             Writer::Tcp(w) => w,

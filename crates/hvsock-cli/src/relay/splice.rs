@@ -103,6 +103,9 @@ async fn splice_copy(from: &Reader, to: &Writer, moved: &AtomicU64) -> io::Resul
         }
         total += n as u64;
         moved.fetch_add(n as u64, Ordering::Relaxed);
+        // The bytes bypassed the hvsock streams' own reads and writes: count them.
+        from.count_read(n as u64);
+        to.count_written(n as u64);
     }
 }
 

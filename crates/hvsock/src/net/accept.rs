@@ -7,6 +7,7 @@ use crate::config::partitions::{HalfClose, PartitionTable};
 use crate::config::snapshot;
 use crate::context::Context;
 use crate::policy::{self, BindPlan, Location, Relation, Selector, VmSet};
+use crate::stats::{Meter, Reason, Region};
 use crate::sys::Epoll;
 use crate::transport::local::accept::Pending;
 use crate::transport::local::rundir::ClaimedSocket;
@@ -46,8 +47,8 @@ impl Source {
 
 /// A connection ready for the user, with its peer as this side names it, the ticket
 /// that counts it against its partition's limit and whether its transport carries a
-/// half-close.
-pub(crate) type Accepted = (Socket, HvAddr, Option<Ticket>, HalfClose);
+/// half-close, and its counters.
+pub(crate) type Accepted = (Socket, HvAddr, Option<Ticket>, HalfClose, Meter);
 
 /// Open connections per peer partition of one listener.
 type LiveCounts = Arc<Mutex<HashMap<VmId, usize>>>;
@@ -95,6 +96,8 @@ pub(crate) struct Core {
     pub(crate) max_pending: usize,
     pub(crate) max_per_partition: usize,
     pub(crate) live: LiveCounts,
+    /// This process's counters for the context's runtime dir (`crate::stats`).
+    pub(crate) stats: &'static Region,
 }
 
 impl Core {
@@ -147,6 +150,7 @@ impl Core {
                 .max_connections_per_partition
                 .unwrap_or(crate::config::settings::DEFAULT_MAX_CONNECTIONS_PER_PARTITION),
             live: LiveCounts::default(),
+            stats: crate::stats::region(&ctx.dirs),
         })
     }
 
@@ -299,8 +303,15 @@ impl Core {
                 let mut batch = Vec::new();
                 let r = accept_vsock_batch(sock, &mut batch);
                 for (s, cid) in batch {
-                    if let Some(rel) = self.vsock_peer(cid) {
-                        self.admit(s, rel);
+                    match self.vsock_peer(cid) {
+                        Some(rel) => self.admit(s, rel),
+                        None => {
+                            let vm = self
+                                .table
+                                .by_cid(cid)
+                                .map_or(crate::stats::UNKNOWN_PEER, |p| p.id);
+                            self.refuse(vm, Reason::NotAllowed);
+                        }
                     }
                 }
                 r
@@ -342,14 +353,33 @@ impl Core {
     }
 
     pub(crate) fn admit(&mut self, sock: Socket, rel: Relation) {
-        if self.check_crossing(rel).is_err() {
+        if let Err(e) = self.check_crossing(rel) {
+            self.refuse(rel.peer_vm_id(), crossing_reason(&e));
             drop_refused(sock);
             return;
         }
         match self.reserve(rel) {
             Ok(ticket) => self.push(sock, rel, ticket),
-            Err(_) => drop_refused(sock),
+            Err(_) => {
+                self.refuse(rel.peer_vm_id(), Reason::BusyPartition);
+                drop_refused(sock)
+            }
         }
+    }
+
+    /// Counts (and, with the `tracing` feature, logs) a refused connection.
+    pub(crate) fn refuse(&self, vm: VmId, reason: Reason) {
+        self.stats.refused(self.addr.service_id, vm, reason);
+        #[cfg(feature = "tracing")]
+        tracing::info!(
+            target: "hvsock::accept",
+            reason = reason.name(),
+            peer_vm = %vm,
+            peer_name = %crate::stats::log::vm_name(&self.table, vm),
+            service = %self.addr.service_id,
+            service_name = %crate::stats::log::service_name(&self.ctx.dirs, self.addr.service_id),
+            "connection refused"
+        );
     }
 
     /// Queues a connection (still non-blocking: the std listener switches it to
@@ -364,11 +394,20 @@ impl Core {
                 .map_or(HalfClose::Carried, |p| p.half_close()),
             Relation::Parent | Relation::SelfPartition => HalfClose::Carried,
         };
+        let meter = Meter::open(self.stats, self.addr.service_id, rel.peer_vm_id(), true);
+        #[cfg(feature = "tracing")]
+        let meter = meter.logged(crate::stats::log::Described {
+            service: self.addr.service_id,
+            service_name: crate::stats::log::service_name(&self.ctx.dirs, self.addr.service_id),
+            peer: rel.peer_vm_id(),
+            peer_name: crate::stats::log::vm_name(&self.table, rel.peer_vm_id()),
+        });
         self.ready.push_back((
             sock,
             HvAddr::new(rel.peer_vm_id(), self.addr.service_id),
             ticket,
             half_close,
+            meter,
         ));
     }
 
@@ -381,8 +420,19 @@ impl Core {
             .map(|(t, _)| *t)
             .collect();
         for t in late {
+            // Counted before the close the peer sees.
+            self.refuse(crate::stats::UNKNOWN_PEER, Reason::HandshakeTimeout);
             self.remove(t);
         }
+    }
+}
+
+/// The refusal reason of a failed registration check.
+pub(crate) fn crossing_reason(e: &io::Error) -> Reason {
+    match crate::error::HvError::of(e) {
+        Some(crate::error::HvError::NotRegistered { .. }) => Reason::NotRegistered,
+        Some(crate::error::HvError::Disabled { .. }) => Reason::Disabled,
+        _ => Reason::RegistryError,
     }
 }
 

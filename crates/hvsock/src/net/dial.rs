@@ -50,5 +50,11 @@ pub(crate) fn connect(ctx: &Context, addr: HvAddr, timeout: Duration) -> io::Res
         plan.peer,
         None,
         half_close,
+        crate::stats::Meter::open(
+            crate::stats::region(&ctx.dirs),
+            addr.service_id,
+            plan.peer.vm_id,
+            false,
+        ),
     ))
 }

@@ -140,6 +140,8 @@ impl HvListener {
                     peer,
                     None,
                     crate::config::partitions::HalfClose::Carried,
+                    // Windows' accepts are not counted (the listener keeps no context).
+                    crate::stats::Meter::default(),
                 ),
                 peer,
             ))
@@ -152,12 +154,12 @@ impl HvListener {
     fn accept_unix(&self) -> io::Result<(HvStream, HvAddr)> {
         let mut core = self.core.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some((sock, peer, ticket, half_close)) = core.pop() {
+            if let Some((sock, peer, ticket, half_close, meter)) = core.pop() {
                 if crate::sys::set_blocking(&sock).is_err() {
                     continue;
                 }
                 let ticket = ticket.map(Arc::new);
-                let s = HvStream::from_parts(sock, self.addr, peer, ticket, half_close);
+                let s = HvStream::from_parts(sock, self.addr, peer, ticket, half_close, meter);
                 return Ok((s, peer));
             }
             let timeout = if self.nonblocking.load(Ordering::Relaxed) {

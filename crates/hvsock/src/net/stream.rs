@@ -4,6 +4,7 @@ use crate::addr::{HvAddr, ToHvAddr};
 use crate::config::partitions::HalfClose;
 use crate::context::Context;
 use crate::net::accept::Ticket;
+use crate::stats::Meter;
 use socket2::Socket;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::net::Shutdown;
@@ -25,14 +26,15 @@ use std::time::Duration;
 /// that got the fd has exited), then drop it. Clones share one count: the place is
 /// given back when the last clone and the last stream handle holding it are dropped.
 /// Streams that crossed no partition, or that this side connected, carry no count;
-/// their guard is [`is_counted`](Self::is_counted) `false` and does nothing.
+/// their guard is [`is_counted`](Self::is_counted) `false`. Every guard also keeps
+/// the connection counted as open in [`crate::stats`].
 #[derive(Debug, Clone)]
 #[must_use = "dropping the guard ends the connection's count at once"]
-pub struct ConnectionGuard(Option<Arc<Ticket>>);
+pub struct ConnectionGuard(Option<Arc<Ticket>>, #[allow(dead_code)] Meter);
 
 impl ConnectionGuard {
-    pub(crate) fn new(ticket: Option<Arc<Ticket>>) -> ConnectionGuard {
-        ConnectionGuard(ticket)
+    pub(crate) fn new(ticket: Option<Arc<Ticket>>, meter: Meter) -> ConnectionGuard {
+        ConnectionGuard(ticket, meter)
     }
 
     /// Whether this guard holds a place in a listener's per-partition count.
@@ -48,11 +50,27 @@ impl ConnectionGuard {
     }
 }
 
+/// What a stream is made of, to move it between its std and tokio forms.
+pub(crate) type StreamParts = (
+    Socket,
+    HvAddr,
+    HvAddr,
+    Option<Arc<Ticket>>,
+    HalfClose,
+    Meter,
+);
+
 /// A connected Hyper-V socket stream, like [`std::net::TcpStream`].
 ///
 /// Reads and writes go straight to the kernel socket of the transport (a Unix socket
 /// for local partitions and hybrid-vsock VMs, AF_VSOCK for kernel vsock): after the
-/// connect handshake nothing of hvsock is on the data path.
+/// connect handshake hvsock adds only a relaxed atomic add per call to the
+/// connection's counters ([`crate::stats`]).
+///
+/// A descriptor taken out of the stream (`into_raw_fd`, `OwnedFd::from`,
+/// [`into_fd_and_guard`](Self::into_fd_and_guard)) is no longer counted: reads and
+/// writes on it bypass hvsock. The guard of `into_fd_and_guard` keeps the connection
+/// counted as open.
 ///
 /// ```no_run
 /// use hvsock::{HvStream, ServiceId, VmId};
@@ -75,6 +93,8 @@ pub struct HvStream {
     ticket: Option<Arc<Ticket>>,
     /// Whether the transport this connection took carries a half-close.
     half_close: HalfClose,
+    /// This connection's counters (`crate::stats`), shared by its clones.
+    meter: Meter,
 }
 
 impl HvStream {
@@ -84,6 +104,7 @@ impl HvStream {
         peer: HvAddr,
         ticket: Option<Arc<Ticket>>,
         half_close: HalfClose,
+        meter: Meter,
     ) -> HvStream {
         HvStream {
             sock,
@@ -91,16 +112,18 @@ impl HvStream {
             peer,
             ticket,
             half_close,
+            meter,
         }
     }
 
-    pub(crate) fn into_parts(self) -> (Socket, HvAddr, HvAddr, Option<Arc<Ticket>>, HalfClose) {
+    pub(crate) fn into_parts(self) -> StreamParts {
         (
             self.sock,
             self.local,
             self.peer,
             self.ticket,
             self.half_close,
+            self.meter,
         )
     }
 
@@ -281,14 +304,14 @@ impl HvStream {
     /// ```
     #[cfg(unix)]
     pub fn into_fd_and_guard(self) -> (OwnedFd, ConnectionGuard) {
-        (self.sock.into(), ConnectionGuard(self.ticket))
+        (self.sock.into(), ConnectionGuard(self.ticket, self.meter))
     }
 
     /// Windows: gives up the stream for its socket handle, with its (always uncounted:
     /// Windows keeps no hvsock limits) [`ConnectionGuard`].
     #[cfg(windows)]
     pub fn into_socket_and_guard(self) -> (OwnedSocket, ConnectionGuard) {
-        (self.sock.into(), ConnectionGuard(self.ticket))
+        (self.sock.into(), ConnectionGuard(self.ticket, self.meter))
     }
 
     /// Connects with explicit [`ConnectOptions`](crate::net::ConnectOptions): the
@@ -368,7 +391,7 @@ impl HvStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn connection_guard(&self) -> ConnectionGuard {
-        ConnectionGuard(self.ticket.clone())
+        ConnectionGuard(self.ticket.clone(), self.meter.clone())
     }
 
     /// Another handle to the same socket (for reading in one thread and writing in
@@ -389,6 +412,7 @@ impl HvStream {
             peer: self.peer,
             ticket: self.ticket.clone(),
             half_close: self.half_close,
+            meter: self.meter.clone(),
         })
     }
 
@@ -420,10 +444,12 @@ pub(crate) fn ended_if_not_connected(r: io::Result<usize>) -> io::Result<usize> 
 
 impl Read for &HvStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        ended_if_not_connected((&self.sock).read(buf))
+        self.meter
+            .read(ended_if_not_connected((&self.sock).read(buf)))
     }
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        ended_if_not_connected((&self.sock).read_vectored(bufs))
+        self.meter
+            .read(ended_if_not_connected((&self.sock).read_vectored(bufs)))
     }
 }
 
@@ -438,10 +464,10 @@ impl Read for HvStream {
 
 impl Write for &HvStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&self.sock).write(buf)
+        self.meter.wrote((&self.sock).write(buf))
     }
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&self.sock).write_vectored(bufs)
+        self.meter.wrote((&self.sock).write_vectored(bufs))
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -478,7 +504,9 @@ impl AsRawFd for HvStream {
 /// Gives up the stream for its raw descriptor. **The connection's count in the
 /// accepting listener's per-partition limit ends here**, although the socket stays
 /// open: a raw descriptor carries nothing that could give the place back when it is
-/// closed. Use [`HvStream::into_fd_and_guard`] to keep the count.
+/// closed. Use [`HvStream::into_fd_and_guard`] to keep the count. Nothing read or
+/// written on the descriptor is counted in [`crate::stats`], and the connection no
+/// longer counts as open there.
 impl IntoRawFd for HvStream {
     fn into_raw_fd(self) -> RawFd {
         self.sock.into_raw_fd()

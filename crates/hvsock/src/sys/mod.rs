@@ -7,6 +7,8 @@
 mod unix;
 #[cfg(unix)]
 pub(crate) use unix::*;
+#[cfg(unix)]
+pub(crate) mod shared_mem;
 // Public as `hvsock::activation::clear_listen_env`.
 #[cfg(unix)]
 pub use unix::clear_listen_env;

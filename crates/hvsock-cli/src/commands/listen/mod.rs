@@ -249,3 +249,10 @@ pub fn run(config: &Config, args: ListenArgs) -> Result<ExitCode, Box<dyn std::e
         }
     }
 }
+
+impl ListenArgs {
+    /// `--verbose`: also turns the log level up to INFO (refusals), see `crate::log`.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+}

@@ -1,6 +1,7 @@
 //! What the tokio stream and its halves share: the poll functions over the registered
 //! socket, and the macros that implement `AsyncRead`/`AsyncWrite` and the fd traits.
 
+use crate::stats::Meter;
 use crate::sys::AsyncSocket;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
@@ -9,12 +10,15 @@ use tokio::io::{Interest, ReadBuf};
 
 pub(super) fn poll_read(
     io: &AsyncSocket,
+    meter: &Meter,
     cx: &mut TaskContext<'_>,
     buf: &mut ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
     let unfilled = buf.initialize_unfilled();
     let r = io.poll_io(cx, Interest::READABLE, |s| {
-        crate::net::stream::ended_if_not_connected((&*s).read(unfilled))
+        meter.read(crate::net::stream::ended_if_not_connected(
+            (&*s).read(unfilled),
+        ))
     });
     match r {
         Poll::Ready(Ok(n)) => {
@@ -28,28 +32,36 @@ pub(super) fn poll_read(
 
 pub(super) fn poll_write(
     io: &AsyncSocket,
+    meter: &Meter,
     cx: &mut TaskContext<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
-    io.poll_io(cx, Interest::WRITABLE, |mut s| s.write(buf))
+    io.poll_io(cx, Interest::WRITABLE, |mut s| meter.wrote(s.write(buf)))
 }
 
 pub(super) fn poll_write_vectored(
     io: &AsyncSocket,
+    meter: &Meter,
     cx: &mut TaskContext<'_>,
     bufs: &[IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
-    io.poll_io(cx, Interest::WRITABLE, |mut s| s.write_vectored(bufs))
-}
-
-pub(super) fn try_read(io: &AsyncSocket, buf: &mut [u8]) -> io::Result<usize> {
-    io.try_io(Interest::READABLE, |s| {
-        crate::net::stream::ended_if_not_connected(Read::read(&mut &*s, buf))
+    io.poll_io(cx, Interest::WRITABLE, |mut s| {
+        meter.wrote(s.write_vectored(bufs))
     })
 }
 
-pub(super) fn try_write(io: &AsyncSocket, buf: &[u8]) -> io::Result<usize> {
-    io.try_io(Interest::WRITABLE, |s| Write::write(&mut &*s, buf))
+pub(super) fn try_read(io: &AsyncSocket, meter: &Meter, buf: &mut [u8]) -> io::Result<usize> {
+    io.try_io(Interest::READABLE, |s| {
+        meter.read(crate::net::stream::ended_if_not_connected(Read::read(
+            &mut &*s, buf,
+        )))
+    })
+}
+
+pub(super) fn try_write(io: &AsyncSocket, meter: &Meter, buf: &[u8]) -> io::Result<usize> {
+    io.try_io(Interest::WRITABLE, |s| {
+        meter.wrote(Write::write(&mut &*s, buf))
+    })
 }
 
 pub(super) fn shutdown_write(io: &AsyncSocket) -> Poll<io::Result<()>> {
@@ -60,9 +72,10 @@ pub(super) fn shutdown_write(io: &AsyncSocket) -> Poll<io::Result<()>> {
     }
 }
 
-/// Gives the registered socket behind a stream or half.
+/// Gives the registered socket behind a stream or half, and its counters.
 pub(super) trait Io {
     fn io(&self) -> &AsyncSocket;
+    fn meter(&self) -> &Meter;
 }
 
 macro_rules! async_io_impls {
@@ -73,7 +86,7 @@ macro_rules! async_io_impls {
                 cx: &mut TaskContext<'_>,
                 buf: &mut ReadBuf<'_>,
             ) -> Poll<io::Result<()>> {
-                poll_read(Io::io(&*self), cx, buf)
+                poll_read(Io::io(&*self), Io::meter(&*self), cx, buf)
             }
         }
     };
@@ -84,14 +97,14 @@ macro_rules! async_io_impls {
                 cx: &mut TaskContext<'_>,
                 buf: &[u8],
             ) -> Poll<io::Result<usize>> {
-                poll_write(Io::io(&*self), cx, buf)
+                poll_write(Io::io(&*self), Io::meter(&*self), cx, buf)
             }
             fn poll_write_vectored(
                 self: Pin<&mut Self>,
                 cx: &mut TaskContext<'_>,
                 bufs: &[IoSlice<'_>],
             ) -> Poll<io::Result<usize>> {
-                poll_write_vectored(Io::io(&*self), cx, bufs)
+                poll_write_vectored(Io::io(&*self), Io::meter(&*self), cx, bufs)
             }
             fn is_write_vectored(&self) -> bool {
                 true

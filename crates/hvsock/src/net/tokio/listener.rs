@@ -117,6 +117,8 @@ impl HvListener {
                 peer,
                 None,
                 crate::config::partitions::HalfClose::Carried,
+                // Windows' accepts are not counted (the listener keeps no context).
+                crate::stats::Meter::default(),
             )
             .map(|s| (s, peer)),
         )
@@ -186,9 +188,9 @@ impl HvListener {
                         Err(e) => return Poll::Ready(Err(e)),
                     };
                 }
-                if let Some((sock, peer, ticket, half_close)) = core.pop() {
+                if let Some((sock, peer, ticket, half_close, meter)) = core.pop() {
                     let ticket = ticket.map(Arc::new);
-                    let s = HvStream::from_socket(sock, self.addr, peer, ticket, half_close);
+                    let s = HvStream::from_socket(sock, self.addr, peer, ticket, half_close, meter);
                     return Poll::Ready(s.map(|s| (s, peer)));
                 }
                 core.next_wakeup()

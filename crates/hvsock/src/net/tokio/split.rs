@@ -38,11 +38,17 @@ impl Io for ReadHalf<'_> {
     fn io(&self) -> &AsyncSocket {
         &self.0.io
     }
+    fn meter(&self) -> &crate::stats::Meter {
+        &self.0.meter
+    }
 }
 
 impl Io for WriteHalf<'_> {
     fn io(&self) -> &AsyncSocket {
         &self.0.io
+    }
+    fn meter(&self) -> &crate::stats::Meter {
+        &self.0.meter
     }
 }
 
@@ -50,11 +56,17 @@ impl Io for OwnedReadHalf {
     fn io(&self) -> &AsyncSocket {
         &self.0.io
     }
+    fn meter(&self) -> &crate::stats::Meter {
+        &self.0.meter
+    }
 }
 
 impl Io for OwnedWriteHalf {
     fn io(&self) -> &AsyncSocket {
         &self.0.io
+    }
+    fn meter(&self) -> &crate::stats::Meter {
+        &self.0.meter
     }
 }
 
@@ -121,6 +133,13 @@ impl OwnedReadHalf {
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.try_read(buf)
     }
+
+    /// Counts `n` bytes read from the stream's descriptor past this half's own reads
+    /// (e.g. moved with splice(2) through its descriptor), in the connection's counters
+    /// ([`crate::stats`]).
+    pub fn count_read(&self, n: u64) {
+        self.0.meter.add_in(n);
+    }
 }
 
 impl OwnedWriteHalf {
@@ -152,6 +171,12 @@ impl OwnedWriteHalf {
     /// See [`HvStream::try_write`]. Example at [`writable`](Self::writable).
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.0.try_write(buf)
+    }
+
+    /// Counts `n` bytes written to the stream's descriptor past this half's own
+    /// writes (e.g. spliced into it), in the connection's counters ([`crate::stats`]).
+    pub fn count_written(&self, n: u64) {
+        self.0.meter.add_out(n);
     }
 }
 

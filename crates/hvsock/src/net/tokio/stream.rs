@@ -4,6 +4,7 @@ use crate::addr::{HvAddr, ToHvAddr};
 use crate::config::partitions::HalfClose;
 use crate::context::{Context, DEFAULT_CONNECT_TIMEOUT};
 use crate::net::accept::Ticket;
+use crate::stats::Meter;
 use crate::sys::AsyncSocket;
 use socket2::Socket;
 use std::io::{self, IoSlice};
@@ -25,6 +26,8 @@ pub struct HvStream {
     pub(super) peer: HvAddr,
     pub(super) ticket: Option<Arc<Ticket>>,
     pub(super) half_close: HalfClose,
+    /// This connection's counters (`crate::stats`), shared with its halves.
+    pub(super) meter: Meter,
 }
 
 impl HvStream {
@@ -96,8 +99,8 @@ impl HvStream {
     /// # Ok(()) }
     /// ```
     pub fn from_std(s: crate::HvStream) -> io::Result<HvStream> {
-        let (sock, local, peer, ticket, half_close) = s.into_parts();
-        Self::from_socket(sock, local, peer, ticket, half_close)
+        let (sock, local, peer, ticket, half_close, meter) = s.into_parts();
+        Self::from_socket(sock, local, peer, ticket, half_close, meter)
     }
 
     pub(crate) fn from_socket(
@@ -106,6 +109,7 @@ impl HvStream {
         peer: HvAddr,
         ticket: Option<Arc<Ticket>>,
         half_close: HalfClose,
+        meter: Meter,
     ) -> io::Result<HvStream> {
         Ok(HvStream {
             io: AsyncSocket::new(sock)?,
@@ -113,6 +117,7 @@ impl HvStream {
             peer,
             ticket,
             half_close,
+            meter,
         })
     }
 
@@ -137,6 +142,7 @@ impl HvStream {
             self.peer,
             self.ticket,
             self.half_close,
+            self.meter,
         ))
     }
 
@@ -230,7 +236,7 @@ impl HvStream {
     /// # Ok(()) }
     /// ```
     pub fn connection_guard(&self) -> crate::ConnectionGuard {
-        crate::ConnectionGuard::new(self.ticket.clone())
+        crate::ConnectionGuard::new(self.ticket.clone(), self.meter.clone())
     }
 
     /// Waits until the stream may be readable (data, end of stream or an error), like
@@ -272,13 +278,13 @@ impl HvStream {
     /// next [`readable`](Self::readable) waits for more). `Ok(0)` is the end of the
     /// stream. Example at [`readable`](Self::readable).
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        try_read(&self.io, buf)
+        try_read(Io::io(self), &self.meter, buf)
     }
 
     /// Writes what fits without waiting: `WouldBlock` when nothing does. Example at
     /// [`writable`](Self::writable).
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        try_write(&self.io, buf)
+        try_write(Io::io(self), &self.meter, buf)
     }
 
     /// Shuts down one or both directions at once (without flushing anything: hvsock
@@ -300,6 +306,9 @@ impl HvStream {
 impl Io for HvStream {
     fn io(&self) -> &AsyncSocket {
         &self.io
+    }
+    fn meter(&self) -> &Meter {
+        &self.meter
     }
 }
 

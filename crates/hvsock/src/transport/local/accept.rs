@@ -10,6 +10,7 @@ use crate::error::HvError;
 use crate::net::accept::BACKLOG;
 use crate::net::accept::{Core, Source};
 use crate::policy::{self, Selector, err};
+use crate::stats::{Reason, UNKNOWN_PEER};
 use socket2::Socket;
 use std::io::{self, ErrorKind, Read, Write};
 use std::time::Instant;
@@ -106,8 +107,12 @@ impl Core {
                 let Some(Source::Pending(p)) = self.remove(token) else {
                     unreachable!()
                 };
-                if let Some(e) = e {
-                    reply(&p.sock, Status::BadRequest, &e.to_string());
+                match e {
+                    Some(e) => {
+                        self.refuse(UNKNOWN_PEER, Reason::BadPreamble);
+                        reply(&p.sock, Status::BadRequest, &e.to_string());
+                    }
+                    None => self.refuse(UNKNOWN_PEER, Reason::Aborted),
                 }
             }
         }
@@ -138,11 +143,13 @@ impl Core {
                 match self.oldest_pending() {
                     Some(old) => {
                         if let Some(Source::Pending(old)) = self.remove(old) {
+                            self.refuse(UNKNOWN_PEER, Reason::BusyHandshakes);
                             reply(&old.sock, Status::Busy, &busy);
                         }
                         self.add(Source::Pending(p)).map(|_| ())
                     }
                     None => {
+                        self.refuse(UNKNOWN_PEER, Reason::BusyHandshakes);
                         reply(&p.sock, Status::Busy, &busy);
                         Ok(())
                     }
@@ -150,10 +157,14 @@ impl Core {
             }
             Ok(None) => self.add(Source::Pending(p)).map(|_| ()),
             Err(Some(e)) => {
+                self.refuse(UNKNOWN_PEER, Reason::BadPreamble);
                 reply(&p.sock, Status::BadRequest, &e.to_string());
                 Ok(())
             }
-            Err(None) => Ok(()),
+            Err(None) => {
+                self.refuse(UNKNOWN_PEER, Reason::Aborted);
+                Ok(())
+            }
         }
     }
 
@@ -168,6 +179,7 @@ impl Core {
 
     pub(crate) fn finish_local(&mut self, sock: Socket, pre: Preamble) {
         if pre.service != self.addr.service_id {
+            self.refuse(pre.caller, Reason::BadPreamble);
             reply(
                 &sock,
                 Status::BadRequest,
@@ -182,6 +194,7 @@ impl Core {
             self.table = t;
         }
         let Some(rel) = policy::relation(self.ctx.location, pre.caller, &self.table) else {
+            self.refuse(pre.caller, Reason::NotAllowed);
             reply(
                 &sock,
                 Status::Refused,
@@ -190,6 +203,7 @@ impl Core {
             return;
         };
         if let Err(msg) = self.check_peer_uid(&sock, pre.caller) {
+            self.refuse(pre.caller, Reason::BadCredentials);
             reply(&sock, Status::PermissionDenied, &msg);
             return;
         }
@@ -197,6 +211,7 @@ impl Core {
             .selector
             .is_some_and(|s| s.accepts(rel, self.ctx.location))
         {
+            self.refuse(rel.peer_vm_id(), Reason::NotAllowed);
             reply(
                 &sock,
                 Status::Refused,
@@ -205,6 +220,7 @@ impl Core {
             return;
         }
         if let Err(e) = self.check_crossing(rel) {
+            self.refuse(rel.peer_vm_id(), crate::net::accept::crossing_reason(&e));
             reply(&sock, Status::PermissionDenied, &refusal_text(&e));
             return;
         }
@@ -213,7 +229,10 @@ impl Core {
                 reply(&sock, Status::Ok, "");
                 self.push(sock, rel, ticket);
             }
-            Err(msg) => reply(&sock, Status::Busy, &msg),
+            Err(msg) => {
+                self.refuse(rel.peer_vm_id(), Reason::BusyPartition);
+                reply(&sock, Status::Busy, &msg)
+            }
         }
     }
 

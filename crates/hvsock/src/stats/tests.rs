@@ -1,0 +1,211 @@
+use super::layout::*;
+use super::*;
+use crate::guid::Guid;
+use proptest::prelude::*;
+
+fn sample() -> ProcessStats {
+    let mut c = Counters {
+        accepted: 3,
+        connected: 4,
+        open: 1,
+        bytes_in: 1 << 40,
+        bytes_out: 7,
+        ..Counters::default()
+    };
+    c.refused[Reason::Disabled.index()] = 2;
+    ProcessStats {
+        pid: 42,
+        start_time: 99,
+        uncounted: 5,
+        slots: vec![SlotStats {
+            service: ServiceId::from_vsock_port(5000),
+            vm: VmId(Guid::from_u128(0x1234)),
+            counters: c,
+        }],
+    }
+}
+
+#[test]
+fn a_file_reads_back_as_written() {
+    let s = sample();
+    assert_eq!(parse(&encode(&s)).unwrap(), s);
+}
+
+#[test]
+fn truncated_files_bad_magic_and_versions_are_errors() {
+    let b = encode(&sample());
+    assert!(matches!(
+        parse(&b[..b.len() - 1]),
+        Err(StatsFileError::Truncated { .. })
+    ));
+    assert!(matches!(
+        parse(&b[..10]),
+        Err(StatsFileError::Truncated { .. })
+    ));
+    let mut m = b.clone();
+    m[0] ^= 1;
+    assert_eq!(parse(&m), Err(StatsFileError::BadMagic));
+    let mut v = b.clone();
+    v[8] = 9;
+    assert_eq!(parse(&v), Err(StatsFileError::Version(9)));
+    let mut slot = b.clone();
+    slot[HEADER_WORDS * 8] = 7;
+    assert_eq!(
+        parse(&slot),
+        Err(StatsFileError::BadSlot { slot: 0, state: 7 })
+    );
+    let mut many = b;
+    many[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(parse(&many), Err(StatsFileError::TooManySlots(_))));
+}
+
+// The file and /proc: Linux only (Windows keeps the counters in the process).
+#[cfg(unix)]
+#[test]
+fn this_process_is_alive_and_a_wrong_start_time_is_not() {
+    let me = std::process::id();
+    let start = read::start_time(me).expect("a start time in /proc");
+    assert!(alive(u64::from(me), start));
+    assert!(!alive(u64::from(me), start + 1));
+    assert!(!alive(u64::MAX, start));
+}
+
+// The file and /proc: Linux only (Windows keeps the counters in the process).
+#[cfg(unix)]
+#[test]
+fn a_region_publishes_its_file_and_counts_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let dirs = crate::config::paths::Dirs::new(dir.path().join("c"), dir.path().join("r"));
+    let r = region(&dirs);
+    let path = r.path().expect("a published file").to_path_buf();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let svc = ServiceId::from_vsock_port(7);
+    let vm = VmId(Guid::from_u128(9));
+    let m = Meter::open(r, svc, vm, true);
+    let _ = m.read(Ok(10));
+    let _ = m.wrote(Ok(3));
+    let _ = m.read(Err(std::io::ErrorKind::Other.into()));
+    r.refused(svc, vm, Reason::BusyPartition);
+    let host = read_host(&dirs.runtime);
+    assert!(host.skipped.is_empty(), "{:?}", host.skipped);
+    let p = &host.processes[0];
+    assert_eq!(p.pid, u64::from(std::process::id()));
+    let c = p.slots[0].counters;
+    assert_eq!((c.accepted, c.open, c.bytes_in, c.bytes_out), (1, 1, 10, 3));
+    assert_eq!(c.refused(Reason::BusyPartition), 1);
+    drop(m);
+    let c = read_host(&dirs.runtime).processes[0].slots[0].counters;
+    assert_eq!(c.open, 0);
+}
+
+// The file and /proc: Linux only (Windows keeps the counters in the process).
+#[cfg(unix)]
+#[test]
+fn files_of_dead_processes_are_ignored_and_corrupt_ones_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = dir.path();
+    let sd = stats_dir(runtime);
+    std::fs::create_dir_all(&sd).unwrap();
+    // A pid that is not running (beyond pid_max).
+    let mut dead = sample();
+    dead.pid = 4_999_999;
+    std::fs::write(sd.join("4999999.stats"), encode(&dead)).unwrap();
+    // This process with another start time: a reused pid.
+    let me = std::process::id();
+    let mut reused = sample();
+    reused.pid = u64::from(me);
+    reused.start_time = read::start_time(me).unwrap() + 1;
+    std::fs::write(sd.join(format!("{me}.stats")), encode(&reused)).unwrap();
+    std::fs::write(sd.join("1.stats"), b"garbage").unwrap();
+    std::fs::write(sd.join("notes.txt"), b"ignored").unwrap();
+    let host = read_host(runtime);
+    assert!(host.processes.is_empty(), "{:?}", host.processes);
+    assert_eq!(host.skipped.len(), 1, "{:?}", host.skipped);
+    assert!(host.skipped[0].0.ends_with("1.stats"));
+    read::sweep(&sd);
+    assert!(!sd.join("4999999.stats").exists());
+    assert!(!sd.join(format!("{me}.stats")).exists());
+}
+
+#[test]
+fn every_reason_has_its_own_name_and_index() {
+    for (i, r) in Reason::ALL.iter().enumerate() {
+        assert_eq!(r.index(), i);
+    }
+    let names: std::collections::BTreeSet<_> = Reason::ALL.iter().map(|r| r.name()).collect();
+    assert_eq!(names.len(), Reason::ALL.len());
+}
+
+proptest! {
+    #[test]
+    fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+        let _ = parse(&bytes);
+    }
+
+    #[test]
+    fn flipping_bytes_of_a_file_never_panics(idx in 0usize..(HEADER_WORDS + SLOT_WORDS) * 8, val: u8, cut in 0usize..600) {
+        let mut b = encode(&sample());
+        b[idx] = val;
+        let _ = parse(&b);
+        let n = b.len().saturating_sub(cut);
+        let _ = parse(&b[..n]);
+    }
+
+    #[test]
+    fn encode_parse_roundtrips(pid: u64, start: u64, words in proptest::collection::vec(any::<u64>(), 5..10), svc: u128, vm: u128) {
+        let c = Counters {
+            accepted: words[0],
+            connected: words[1],
+            open: words[2],
+            bytes_in: words[3],
+            bytes_out: words[4],
+            refused: [words[0] ^ 1; Reason::ALL.len()],
+        };
+        let s = ProcessStats {
+            pid,
+            start_time: start,
+            uncounted: words[1],
+            slots: vec![SlotStats { service: ServiceId(Guid::from_u128(svc)), vm: VmId(Guid::from_u128(vm)), counters: c }],
+        };
+        prop_assert_eq!(parse(&encode(&s)).unwrap(), s);
+    }
+}
+
+/// The fuzz seeds (written by `fuzz/gen-seeds.sh` without this crate) follow the
+/// layout documented in `layout.rs`.
+#[test]
+fn the_fuzz_seeds_follow_the_documented_layout() {
+    let one = parse(include_bytes!("../../../../fuzz/seeds/stats_file/one-slot")).unwrap();
+    assert_eq!(
+        (one.pid, one.start_time, one.slots.len()),
+        (4242, 123456, 1)
+    );
+    let s = &one.slots[0];
+    assert_eq!(s.service, ServiceId::from_vsock_port(5000));
+    assert_eq!(
+        s.vm,
+        VmId(Guid::from_bytes_le({
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&0xaaaau64.to_le_bytes());
+            b[8..].copy_from_slice(&0xbbbbu64.to_le_bytes());
+            b
+        }))
+    );
+    assert_eq!((s.counters.accepted, s.counters.open), (3, 1));
+    assert_eq!((s.counters.bytes_in, s.counters.bytes_out), (4096, 2048));
+    assert_eq!(s.counters.refused(Reason::Disabled), 2);
+    assert!(
+        parse(include_bytes!(
+            "../../../../fuzz/seeds/stats_file/truncated"
+        ))
+        .is_err()
+    );
+    assert!(
+        parse(include_bytes!(
+            "../../../../fuzz/seeds/stats_file/bad-state"
+        ))
+        .is_err()
+    );
+}
