@@ -22,6 +22,7 @@ pub mod audit;
 pub mod auth;
 pub mod pam;
 pub mod user;
+pub use audit::{Activity, AuditRecord};
 pub use auth::{AuthOptions, Failures, KeySource, PasswordCheck, Principal};
 pub use user::{SessionUser, UserError};
 
@@ -158,8 +159,22 @@ impl Agent {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send,
     {
+        self.serve_audited(stream, peer).await.0
+    }
+
+    /// [`serve_from`](Agent::serve_from), returning with the result the session's
+    /// [`AuditRecord`] (see [`serve_connection_audited`]; a connection refused as busy
+    /// has one where nothing ran).
+    pub async fn serve_audited<S>(
+        &self,
+        stream: S,
+        peer: &str,
+    ) -> (Result<(), AgentError>, AuditRecord)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
         match self.slots.clone().try_acquire_owned() {
-            Ok(_permit) => serve_connection_from(stream, peer, &self.opts).await,
+            Ok(_permit) => serve_connection_audited(stream, peer, &self.opts).await,
             Err(_) => {
                 let (_, wr) = tokio::io::split(stream);
                 let mut w = FrameWriter::new(wr);
@@ -170,10 +185,12 @@ impl Agent {
                 let _ = w.write_frame(&Frame::Hello { version: VERSION }).await;
                 let _ = w.write_frame(&Frame::error(ErrorCode::BUSY, &msg)).await;
                 let _ = w.shutdown().await;
-                Err(AgentError::Request {
+                let record = AuditRecord::now(peer, "", "", "");
+                let error = AgentError::Request {
                     code: ErrorCode::BUSY,
                     message: msg,
-                })
+                };
+                (Err(error), record)
             }
         }
     }
@@ -250,6 +267,38 @@ pub async fn serve_connection_from<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
+    serve_connection_audited(stream, peer, opts).await.0
+}
+
+/// [`serve_connection_from`], returning with the result the session's
+/// [`AuditRecord`]: who (the peer, the authenticated user and method), what ran, its
+/// exit code and the connection's bytes. Its `peer_name` is empty: the caller knows
+/// the partition's name.
+pub async fn serve_connection_audited<S>(
+    stream: S,
+    peer: &str,
+    opts: &AgentOptions,
+) -> (Result<(), AgentError>, AuditRecord)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let (stream, counts) = audit::Counted::new(stream);
+    let mut record = AuditRecord::now(peer, "", "", "");
+    let result = serve_counted(stream, peer, opts, &mut record).await;
+    record.bytes_in = counts.bytes_in();
+    record.bytes_out = counts.bytes_out();
+    (result, record)
+}
+
+async fn serve_counted<S>(
+    stream: S,
+    peer: &str,
+    opts: &AgentOptions,
+    record: &mut AuditRecord,
+) -> Result<(), AgentError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let (rd, wr) = tokio::io::split(stream);
     let mut c = Conn {
         reader: FrameReader::new(rd),
@@ -295,12 +344,21 @@ where
     let Some(request) = c.read_by(deadline, "request", opts).await? else {
         return Ok(());
     };
+    record.user = principal.user.clone();
+    record.method = principal.method.names();
+    record.activity = Activity::of_request(&request);
     // The session runs as the authenticated user (looked up, and checked against what
     // this agent may serve, during authentication).
     let user = &principal.account;
     match request {
-        Frame::Exec(req) => session::run_exec(&mut c, req, opts, user).await,
-        Frame::Shell(req) => session::run_shell(&mut c, req, opts, user).await,
+        Frame::Exec(req) => {
+            record.exit_code = session::run_exec(&mut c, req, opts, user).await?;
+            Ok(())
+        }
+        Frame::Shell(req) => {
+            record.exit_code = session::run_shell(&mut c, req, opts, user).await?;
+            Ok(())
+        }
         Frame::CopyTo { path, recursive } => {
             copy::copy_to(&mut c, &path, recursive, opts, user).await
         }

@@ -100,9 +100,15 @@ fn main() -> ExitCode {
         Command::Bench(commands::bench::BenchCmd::Server(a)) => a.verbose(),
         _ => false,
     };
+    #[cfg(unix)]
+    let agent = matches!(cli.command, Command::Agent(_));
+    #[cfg(not(unix))]
+    let agent = false;
     let level = match (cli.quiet, verbose) {
         (true, _) => "error",
         (false, true) => "info",
+        // The agent's audit lines are on unless asked to be quiet.
+        (false, false) if agent => log::AGENT_DEFAULT,
         (false, false) => "warn",
     };
     log::init(cli.log_format, level);

@@ -26,13 +26,21 @@ pub fn describe_vm(id: VmId, dirs: &Dirs) -> String {
     if let Some(n) = id.wildcard_name() {
         return n.to_ascii_uppercase();
     }
-    match hvsock::partitions::PartitionTable::load(dirs)
-        .ok()
-        .and_then(|t| t.get(id).map(|p| p.name.clone()))
-    {
+    match vm_name(id, dirs) {
         Some(name) => format!("{name} ({id})"),
         None => id.to_string(),
     }
+}
+
+/// The partition table's name of `id`, or the wildcard's (`PARENT`...); `None` if it
+/// has none.
+pub fn vm_name(id: VmId, dirs: &Dirs) -> Option<String> {
+    if let Some(n) = id.wildcard_name() {
+        return Some(n.to_ascii_uppercase());
+    }
+    hvsock::partitions::PartitionTable::load(dirs)
+        .ok()
+        .and_then(|t| t.get(id).map(|p| p.name.clone()))
 }
 
 /// Says on stderr which VMs listeners skip because their hybrid paths clash (a table

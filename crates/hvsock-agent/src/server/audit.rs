@@ -58,6 +58,23 @@ impl Activity {
     }
 }
 
+/// The human form: `exec: WORD...`, `shell`, `cp to PATH`, `cp from PATH` or
+/// `(nothing ran)`, each word escaped (and quoted where it holds a space).
+impl fmt::Display for Activity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Activity::Exec { argv } => {
+                let words: Vec<String> = argv.iter().map(|a| quote(a)).collect();
+                write!(f, "exec: {}", words.join(" "))
+            }
+            Activity::Shell => f.write_str("shell"),
+            Activity::CopyTo { path } => write!(f, "cp to {}", quote(path)),
+            Activity::CopyFrom { path } => write!(f, "cp from {}", quote(path)),
+            Activity::None => f.write_str("(nothing ran)"),
+        }
+    }
+}
+
 /// One session, as the audit log records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditRecord {
@@ -117,16 +134,7 @@ impl fmt::Display for AuditRecord {
             escape(&self.user),
             escape(&self.method)
         )?;
-        match &self.activity {
-            Activity::Exec { argv } => {
-                let words: Vec<String> = argv.iter().map(|a| quote(a)).collect();
-                write!(f, "exec: {}", words.join(" "))?
-            }
-            Activity::Shell => f.write_str("shell")?,
-            Activity::CopyTo { path } => write!(f, "cp to {}", quote(path))?,
-            Activity::CopyFrom { path } => write!(f, "cp from {}", quote(path))?,
-            Activity::None => f.write_str("(nothing ran)")?,
-        }
+        write!(f, "{}", self.activity)?;
         match self.exit_code {
             Some(c) => write!(f, " exit={c}")?,
             None => f.write_str(" exit=-")?,

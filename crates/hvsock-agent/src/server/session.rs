@@ -99,7 +99,7 @@ pub(super) async fn run_exec<R, W>(
     req: ExecRequest,
     opts: &AgentOptions,
     user: &SessionUser,
-) -> Result<(), AgentError>
+) -> Result<Option<i32>, AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -141,7 +141,7 @@ pub(super) async fn run_shell<R, W>(
     req: ShellRequest,
     opts: &AgentOptions,
     user: &SessionUser,
-) -> Result<(), AgentError>
+) -> Result<Option<i32>, AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -175,7 +175,7 @@ async fn run_piped<R, W>(
     switch: ChildSwitch,
     argv0: &str,
     opts: &AgentOptions,
-) -> Result<(), AgentError>
+) -> Result<Option<i32>, AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -213,7 +213,7 @@ async fn run_on_pty<R, W>(
     argv0: &str,
     window: WindowSize,
     opts: &AgentOptions,
-) -> Result<(), AgentError>
+) -> Result<Option<i32>, AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,

@@ -176,14 +176,25 @@ async fn pump(
     }
 }
 
+/// A process's exit status as a shell reports it: its code, or 128 + the signal that
+/// killed it.
+fn shell_code(s: &std::process::ExitStatus) -> i32 {
+    match (s.code(), s.signal()) {
+        (Some(code), _) => code,
+        (None, Some(sig)) => 128 + sig,
+        _ => 255,
+    }
+}
+
 /// Runs the process's I/O until it exits, then sends `Exit`; hangs up the session if
-/// the client goes away or misbehaves.
+/// the client goes away or misbehaves. Returns the exit code sent in `Exit` (a signal
+/// as 128 + its number).
 pub(super) async fn supervise<R, W>(
     c: &mut Conn<R, W>,
     mut child: tokio::process::Child,
     io: ProcIo,
     opts: &AgentOptions,
-) -> Result<(), AgentError>
+) -> Result<Option<i32>, AgentError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -381,6 +392,8 @@ where
         status
     };
 
+    // The exit code sent in `Exit`, for the caller's audit record.
+    let mut exit_code = None;
     let outcome = {
         tokio::pin!(write_out, read_in, feed_stdin, work);
         let mut wait_err = None;
@@ -394,8 +407,9 @@ where
                 },
                 st = &mut work, if working => {
                     working = false;
-                    if let Err(e) = st {
-                        wait_err = Some(e);
+                    match st {
+                        Ok(s) => exit_code = Some(shell_code(&s)),
+                        Err(e) => wait_err = Some(e),
                     }
                 }
                 end = &mut read_in => break Outcome::Ended(end, None),
@@ -407,7 +421,7 @@ where
         Outcome::Done(None) => {
             guard.0 = 0;
             let _ = c.writer.shutdown().await;
-            Ok(())
+            Ok(exit_code)
         }
         Outcome::Done(Some(e)) => Err(AgentError::Request {
             code: ErrorCode::IO,

@@ -4,7 +4,7 @@
 use super::key;
 use crate::backoff::Backoff;
 use crate::config::Config;
-use crate::messages::{describe_vm, one_line_untrusted};
+use crate::messages::{describe_vm, one_line_untrusted, vm_name};
 use crate::options::parse_idle_timeout;
 use clap::Args;
 use hvsock::net::tokio::HvListener;
@@ -346,20 +346,25 @@ async fn serve(
         };
         let agent = agent.clone();
         let who = describe_vm(peer.vm_id, &dirs);
+        let peer_name = vm_name(peer.vm_id, &dirs).unwrap_or_default();
         // Failures are counted per partition, as the transport names it.
         let peer_id = peer.vm_id.to_string();
         tokio::spawn(async move {
             if verbose {
                 eprintln!("hvsock agent: connection from {who}");
             }
-            match agent.serve_from(stream, &peer_id).await {
-                Ok(()) => {
+            let (result, mut record) = agent.serve_audited(stream, &peer_id).await;
+            record.peer_name = peer_name;
+            // The error may quote a client's message or names.
+            let error = result.as_ref().err().map(|e| one_line_untrusted(e));
+            crate::log::audit(&record, error.as_deref());
+            match error {
+                None => {
                     if verbose {
                         eprintln!("hvsock agent: {who}: done");
                     }
                 }
-                // The error may quote a client's message or names.
-                Err(e) => eprintln!("hvsock agent: {who}: {}", one_line_untrusted(&e)),
+                Some(e) => eprintln!("hvsock agent: {who}: {e}"),
             }
         });
     }

@@ -165,6 +165,7 @@ fn temp_files(dir: &Path) -> Vec<String> {
 }
 
 mod agent;
+mod audit;
 mod auth;
 mod cp;
 mod demo;
