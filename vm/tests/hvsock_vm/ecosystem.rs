@@ -68,10 +68,19 @@ pub(super) fn grpc_example_server_in_the_guest(env: &Env) {
 /// host with `hvsock exec`. The agent cannot have bound the port itself: the passed
 /// socket holds it.
 pub(super) fn agent_socket_activated_in_the_guest(env: &Env) {
+    // Key authentication, the agent's default: the host's throw-away key goes into the
+    // guest agent's authorized_keys first.
+    env.cli_ok(&["key", "generate", "--force"]);
+    let key_line = env.cli_ok(&["key", "show"]).trim().to_string();
+    assert!(
+        key_line.starts_with("hvsock-ed25519 ") && !key_line.contains('\''),
+        "{key_line}"
+    );
     let pid = env
         .vm
         .spawn(&format!(
-            "export HVSOCK_CONFIG_DIR=/tmp/sd-config HVSOCK_RUNTIME_DIR=/tmp/sd-run; \
+            "mkdir -p /tmp/sd-config && echo '{key_line}' > /tmp/sd-config/authorized_keys; \
+             export HVSOCK_CONFIG_DIR=/tmp/sd-config HVSOCK_RUNTIME_DIR=/tmp/sd-run; \
              exec {GUEST_HELPER} systemd {AGENT_PORT} hvsock agent --systemd -v \
              > /tmp/sd-agent.log 2>&1"
         ))
@@ -98,5 +107,6 @@ pub(super) fn agent_socket_activated_in_the_guest(env: &Env) {
     assert_eq!(host_ok(exec, "hvsock exec sh"), "unset unset 1\n");
     let log = env.guest("cat /tmp/sd-agent.log").stdout_str();
     assert!(log.contains("connection from PARENT"), "{log}");
+    assert!(log.contains("auth key,"), "{log}");
     assert!(!log.contains("cannot listen"), "{log}");
 }

@@ -15,7 +15,20 @@ use tokio::sync::mpsc;
 /// runtime), as an [`AsyncRead`]. A raw Windows console (`tty`) is read as typed
 /// ([`sys::ConsoleInput`](crate::sys::ConsoleInput)): std's reader would take a Ctrl-Z
 /// for the end of input.
+///
+/// The thread starts at the first read, that is once the session runs: until then the
+/// terminal is the authentication's (a password prompt reads it), and nothing typed
+/// for the prompt may end up in the session.
 pub(super) fn thread_stdin(tty: bool) -> impl AsyncRead + Unpin {
+    ChannelReader {
+        rx: None,
+        tty,
+        cur: Bytes::new(),
+    }
+}
+
+/// Starts the thread that reads stdin into the returned channel.
+fn spawn_reader(tty: bool) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel::<Bytes>(4);
     std::thread::spawn(move || {
         #[cfg(windows)]
@@ -48,14 +61,13 @@ pub(super) fn thread_stdin(tty: bool) -> impl AsyncRead + Unpin {
             }
         }
     });
-    ChannelReader {
-        rx,
-        cur: Bytes::new(),
-    }
+    rx
 }
 
 struct ChannelReader {
-    rx: mpsc::Receiver<Bytes>,
+    /// The reader thread's channel, once started.
+    rx: Option<mpsc::Receiver<Bytes>>,
+    tty: bool,
     cur: Bytes,
 }
 
@@ -66,8 +78,10 @@ impl AsyncRead for ChannelReader {
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         use std::task::Poll;
+        let tty = self.tty;
         while self.cur.is_empty() {
-            match self.rx.poll_recv(cx) {
+            let rx = self.rx.get_or_insert_with(|| spawn_reader(tty));
+            match rx.poll_recv(cx) {
                 Poll::Ready(Some(b)) => self.cur = b,
                 Poll::Ready(None) => return Poll::Ready(Ok(())),
                 Poll::Pending => return Poll::Pending,

@@ -178,6 +178,10 @@ impl AuthOpts {
                 .map_err(|e| format!("--password-stdin: {e}"))?;
             Some(Arc::new(move |_prompt: &str| Ok(line.clone())))
         } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            // The prompt comes during the handshake, before the session reads stdin
+            // (its reader starts at its first read); for `shell` and `exec -t` the
+            // terminal is raw by then, which rpassword (reading a character at a time,
+            // CR or NL ending the line) handles.
             Some(Arc::new(|prompt: &str| rpassword::prompt_password(prompt)))
         } else {
             None

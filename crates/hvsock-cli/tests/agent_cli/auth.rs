@@ -144,15 +144,12 @@ fn auth_modes_that_cannot_work_are_refused_at_start() {
     }
 }
 
-/// `--auth password` with a PAM configuration of the test's own (pam_unix) and a
-/// throw-away user: the right password runs the command as that user, a wrong one is
-/// refused. Needs root (to create the user, and for pam_unix to read /etc/shadow).
-#[test]
-fn password_authentication_through_pam_runs_as_the_user() {
-    let Some(tu) = hvsock_testkit::users::TestUser::create("password_authentication_through_pam")
-    else {
-        return;
-    };
+/// An agent with `--auth password`, checking with a PAM configuration of the test's own
+/// (pam_unix), and a throw-away user with a password: the env, the user (removed on
+/// drop) and its password. `None` (said why) unless root: creating the user needs it,
+/// and pam_unix reads /etc/shadow.
+pub(super) fn password_agent(test: &str) -> Option<(Env, hvsock_testkit::users::TestUser, String)> {
+    let tu = hvsock_testkit::users::TestUser::create(test)?;
     let password = format!("pw-{}", hvsock_testkit::users::random_suffix());
     tu.set_password(&password);
     let mut env = Env::bare();
@@ -170,6 +167,16 @@ fn password_authentication_through_pam_runs_as_the_user() {
         "--pam-config-dir",
         pam.to_str().unwrap(),
     ]);
+    Some((env, tu, password))
+}
+
+/// The right password runs the command as that user, in its home; a wrong one is
+/// refused.
+#[test]
+fn password_authentication_through_pam_runs_as_the_user() {
+    let Some((env, tu, password)) = password_agent("password_authentication_through_pam") else {
+        return;
+    };
     let user = tu.name.as_str();
     let argv = [
         "exec",

@@ -109,6 +109,32 @@ impl Drop for Tmux {
     }
 }
 
+/// `hvsock shell --user U` against a password agent, on a terminal: the no-echo prompt
+/// comes before the session (nothing typed for it reaches the shell), Enter ends it
+/// although the terminal is raw by then, and the shell is the user's login shell.
+#[test]
+fn a_password_prompt_on_the_terminal_then_the_users_shell() {
+    let Some((env, tu, password)) =
+        super::auth::password_agent("a_password_prompt_on_the_terminal")
+    else {
+        return;
+    };
+    let t = Tmux::start(
+        &env,
+        &format!("{BIN} shell vm1 --user {}; echo RC=$?; sleep 60", tu.name),
+    );
+    t.expect("password");
+    t.line(&password);
+    t.line("echo \"[$(id -un)|$0|$HOME]\"; exit 3");
+    let pane = t.expect("RC=3");
+    assert!(
+        pane.contains(&format!("[{}|-bash|/home/{}]", tu.name, tu.name)),
+        "{pane}"
+    );
+    // No echo: the password never showed.
+    assert!(!pane.contains(&password), "{pane}");
+}
+
 #[test]
 fn shell_session_on_a_pty_through_tmux() {
     let env = Env::with_agent(&[]);
