@@ -485,7 +485,7 @@ _hvsock() {
             return 0
             ;;
         hvsock__subcmd__agent)
-            opts="-v -q -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --auth --pam-service --pam-config-dir --verbose --config-dir --log-format --quiet --help"
+            opts="-v -q -h --any --copy-root --copy-idle-timeout --max-concurrent --install-service --systemd --auth --auth-failure-delay --max-auth-failures --auth-lockout --pam-service --pam-config-dir --verbose --config-dir --log-format --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -504,6 +504,18 @@ _hvsock() {
                     return 0
                     ;;
                 --auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-failure-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-auth-failures)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-lockout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -222,6 +222,9 @@ complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l copy-root -d 'Co
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l copy-idle-timeout -d 'Fail a copy whose client sends or takes nothing for DUR (e.g. 30s, 5m)' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l max-concurrent -d 'Most connections served at once; more get a "busy" error' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l auth -d 'How clients authenticate: key (their public line in CONFIG_DIR/authorized_keys, or in ~USER/.config/hvsock/authorized_keys), password (PAM), key,password, or none (anyone who can connect runs commands as the agent\'s user: a warning is logged at start)' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l auth-failure-delay -d 'How long a failed authentication waits before its error (slows guessing)' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l max-auth-failures -d 'Failed authentications from one partition after which it is refused for --auth-lockout' -r
+complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l auth-lockout -d 'How long a partition that failed --max-auth-failures times is refused' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l pam-service -d 'The PAM service that checks passwords (its configuration: /etc/pam.d/NAME)' -r
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l pam-config-dir -d 'Read PAM\'s service configuration from DIR instead of /etc/pam.d (libpam 1.5\'s pam_start_confdir): a PAM set-up of the agent\'s own' -r -F
 complete -c hvsock -n "__fish_hvsock_using_subcommand agent" -l config-dir -d 'Config directory (registry, partition table) [default: $HVSOCK_CONFIG_DIR, else /etc/hvsock as root, else $XDG_CONFIG_HOME/hvsock; on Windows %ProgramData%\\hvsock, and the registry is Windows\' own]' -r -F

@@ -5,7 +5,7 @@ use super::key;
 use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::messages::{describe_vm, one_line_untrusted, vm_name};
-use crate::options::parse_idle_timeout;
+use crate::options::{parse_duration, parse_idle_timeout};
 use clap::Args;
 use hvsock::net::tokio::HvListener;
 use hvsock::paths::Dirs;
@@ -88,6 +88,17 @@ pub struct AgentArgs {
     /// logged at start).
     #[arg(long, value_name = "METHODS", default_value = "key", value_parser = parse_auth)]
     auth: Methods,
+    /// How long a failed authentication waits before its error (slows guessing).
+    #[arg(long, value_name = "DUR", default_value = "1s", value_parser = parse_duration)]
+    auth_failure_delay: Duration,
+    /// Failed authentications from one partition after which it is refused for
+    /// --auth-lockout.
+    #[arg(long, value_name = "N", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_auth_failures: u32,
+    /// How long a partition that failed --max-auth-failures times is refused.
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = parse_idle_timeout)]
+    auth_lockout: Duration,
     /// The PAM service that checks passwords (its configuration: /etc/pam.d/NAME).
     #[arg(long, value_name = "NAME", default_value = hvsock_agent::server::pam::SERVICE)]
     pam_service: String,
@@ -244,7 +255,10 @@ pub fn run(config: &Config, args: AgentArgs) -> Result<ExitCode, Box<dyn std::er
         service: args.pam_service.clone(),
         config_dir: args.pam_config_dir.clone(),
     };
-    let auth = auth_options(&config.dirs, args.auth, Some(pam))?;
+    let mut auth = auth_options(&config.dirs, args.auth, Some(pam))?;
+    auth.failure_delay = args.auth_failure_delay;
+    auth.max_failures = args.max_auth_failures;
+    auth.lockout = args.auth_lockout;
     let opts = AgentOptions {
         auth,
         copy_root,

@@ -202,3 +202,37 @@ fn password_authentication_through_pam_runs_as_the_user() {
         stderr(&out)
     );
 }
+
+/// `--max-auth-failures`, `--auth-lockout`, `--auth-failure-delay`: after N failures
+/// from a partition even the right key is refused, for the lockout's time.
+#[test]
+fn too_many_failures_lock_the_partition_out() {
+    let env = Env::with_agent(&[
+        "--max-auth-failures",
+        "2",
+        "--auth-lockout",
+        "10m",
+        "--auth-failure-delay",
+        "10ms",
+    ]);
+    let other = env.path("other-key");
+    let gen_env = common::HostEnv::in_tmp("hvk");
+    gen_env.ok(&["key", "generate"]);
+    std::fs::copy(gen_env.cfg.join("identity"), &other).unwrap();
+    let id = other.to_str().unwrap();
+    for _ in 0..2 {
+        let out = env.run(&["exec", "vm1", "--identity", id, "--", "true"], b"");
+        assert!(
+            stderr(&out).contains("is not authorized"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = env.run(&["exec", "vm1", "--", "true"], b"");
+    assert_eq!(code(&out), 255);
+    assert!(
+        stderr(&out).contains("too many failed authentications"),
+        "{}",
+        stderr(&out)
+    );
+}
