@@ -360,10 +360,10 @@ where
             Ok(())
         }
         Frame::CopyTo { path, recursive } => {
-            copy::copy_to(&mut c, &path, recursive, opts, user).await
+            copy::copy(&mut c, copy::Op::To { path, recursive }, opts, user).await
         }
         Frame::CopyFrom { path, recursive } => {
-            copy::copy_from(&mut c, &path, recursive, opts, user).await
+            copy::copy(&mut c, copy::Op::From { path, recursive }, opts, user).await
         }
         other => Err(c
             .fail(

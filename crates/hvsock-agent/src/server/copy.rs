@@ -252,7 +252,7 @@ where
 }
 
 /// A copy request, to run where its user's credentials are.
-enum Op {
+pub(super) enum Op {
     To { path: String, recursive: bool },
     From { path: String, recursive: bool },
 }
@@ -270,11 +270,11 @@ impl Op {
     }
 }
 
-/// `CopyTo{path, recursive}` for `user`: receives the client's stream into `path`.
-pub(super) async fn copy_to<R, W>(
+/// `CopyTo` (receive the client's stream into `path`) or `CopyFrom` (send `path`) for
+/// `user`: here when the agent is that user, else where its credentials are.
+pub(super) async fn copy<R, W>(
     c: &mut Conn<R, W>,
-    path: &str,
-    recursive: bool,
+    op: Op,
     opts: &AgentOptions,
     user: &SessionUser,
 ) -> Result<(), AgentError>
@@ -283,38 +283,8 @@ where
     W: AsyncWrite + Unpin,
 {
     match user.switch() {
-        None => receive_here(c, path, recursive, opts).await,
-        Some(creds) => {
-            let op = Op::To {
-                path: path.to_string(),
-                recursive,
-            };
-            run_as_user(c, creds, opts, op).await
-        }
-    }
-}
-
-/// `CopyFrom{path, recursive}` for `user`: sends `path`.
-pub(super) async fn copy_from<R, W>(
-    c: &mut Conn<R, W>,
-    path: &str,
-    recursive: bool,
-    opts: &AgentOptions,
-    user: &SessionUser,
-) -> Result<(), AgentError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    match user.switch() {
-        None => send_here(c, path, recursive, opts).await,
-        Some(creds) => {
-            let op = Op::From {
-                path: path.to_string(),
-                recursive,
-            };
-            run_as_user(c, creds, opts, op).await
-        }
+        None => op.run(c, opts).await,
+        Some(creds) => run_as_user(c, creds, opts, op).await,
     }
 }
 

@@ -59,16 +59,7 @@ fn audit_lines_are_on_by_default_and_off_with_quiet() {
     // Without -v (the test agents run with it): the default filter still has them.
     let mut env = Env::bare();
     env.ok(&["agent", "--install-service"]);
-    let mut cmd = env.cmd(&["agent"]);
-    cmd.env("HVSOCK_PARTITION", "vm1")
-        .current_dir(env.tmp.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let (log, rx) = common::collect_lines(child.stderr.take().unwrap());
-    env.agent = Some(Agent { child, log });
-    assert!(rx.recv_timeout(LIMIT).unwrap().contains("serving"));
+    env.start_agent_with(&["agent"]);
     assert_eq!(code(&env.run(&["exec", "vm1", "--", "true"], b"")), 0);
     let deadline = std::time::Instant::now() + LIMIT;
     while !env.agent_log().contains("hvsock::audit") && std::time::Instant::now() < deadline {
@@ -83,16 +74,7 @@ fn audit_lines_are_on_by_default_and_off_with_quiet() {
     );
     env.agent = None;
     // -q: errors only.
-    let mut cmd = env.cmd(&["-q", "agent"]);
-    cmd.env("HVSOCK_PARTITION", "vm1")
-        .current_dir(env.tmp.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let (log, rx) = common::collect_lines(child.stderr.take().unwrap());
-    env.agent = Some(Agent { child, log });
-    assert!(rx.recv_timeout(LIMIT).unwrap().contains("serving"));
+    env.start_agent_with(&["-q", "agent"]);
     assert_eq!(code(&env.run(&["exec", "vm1", "--", "true"], b"")), 0);
     // The session is over when exec returns; give the agent the time the first part
     // needed to log, then check that nothing came.

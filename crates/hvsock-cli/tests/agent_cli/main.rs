@@ -85,7 +85,13 @@ impl Env {
     fn start_agent(&mut self, extra: &[&str]) {
         let mut args = vec!["agent", "-v"];
         args.extend_from_slice(extra);
-        let mut cmd = self.cmd(&args);
+        self.start_agent_with(&args);
+    }
+
+    /// The agent with exactly `args` (`agent ...`, global options before it), in vm1;
+    /// returns once it says it is serving.
+    fn start_agent_with(&mut self, args: &[&str]) {
+        let mut cmd = self.cmd(args);
         cmd.env("HVSOCK_PARTITION", "vm1")
             .current_dir(self.tmp.path())
             .stdin(Stdio::null())
