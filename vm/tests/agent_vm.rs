@@ -282,8 +282,79 @@ fn exec_and_cp_against_the_agent_in_a_real_guest() {
         text(&out.stdout)
     );
 
+    // Per-user sessions: a user of the guest's own (its password and group entries,
+    // its home), the host's key authorized for it in the system-wide file (`user=`,
+    // read at each connection).
+    let made = vm
+        .exec(&format!(
+            "echo 'builder:x:1000:1000:builder:/home/builder:/bin/sh' >> /etc/passwd && \
+             echo 'builder:x:1000:' >> /etc/group && \
+             mkdir -p /home/builder && chown 1000:1000 /home/builder && \
+             mkdir -m 700 /tmp/root-only && \
+             echo 'user=builder {key_line}' >> /tmp/hvsock-config/authorized_keys"
+        ))
+        .unwrap();
+    assert!(made.success(), "{}", made.stderr_str());
+    let out = host.run(
+        &[
+            "exec",
+            "guest",
+            "--user",
+            "builder",
+            "--",
+            "sh",
+            "-c",
+            "id -u; id -g; echo \"$HOME|$USER|$(pwd)\"",
+        ],
+        b"",
+    );
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (
+            Some(0),
+            "1000\n1000\n/home/builder|builder|/home/builder\n".into()
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    // cp as the user: its file, and its permission errors.
+    host.ok(&[
+        "cp",
+        "--user",
+        "builder",
+        src.to_str().unwrap(),
+        "guest:/home/builder/mine.bin",
+    ]);
+    let out = host.guest_sh("stat -c %u:%g /home/builder/mine.bin");
+    assert_eq!(text(&out.stdout), "1000:1000\n", "{}", text(&out.stderr));
+    let out = host.run(
+        &[
+            "cp",
+            "--user",
+            "builder",
+            src.to_str().unwrap(),
+            "guest:/tmp/root-only/",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("ermission denied"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A user the key is not authorized for.
+    let out = host.run(&["exec", "guest", "--user", "nobody", "--", "true"], b"");
+    assert_eq!(out.status.code(), Some(255));
+
     // The agent is still up and logged one line per connection.
     let log = vm.exec("cat /tmp/agent.log").unwrap().stdout_str();
+    // Each session's audit line names its user.
+    assert!(
+        log.lines()
+            .any(|l| l.contains("hvsock::audit") && l.contains("user=builder")),
+        "{log}"
+    );
     assert!(log.contains("serving \"hvsock agent\""), "{log}");
     // ... with key authentication: every exec and cp above signed its challenge.
     assert!(log.contains("auth key,"), "{log}");

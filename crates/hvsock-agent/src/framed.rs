@@ -59,6 +59,8 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 }
 
+// Only the agent (Unix) relays a connection to a copy running as a user.
+#[cfg(unix)]
 impl<R> FrameReader<R> {
     /// Takes the bytes read from the stream past the last frame returned (the agent
     /// relays them, then the rest of the stream, to a copy running as a user).
@@ -72,6 +74,7 @@ impl<R> FrameReader<R> {
     }
 }
 
+#[cfg(unix)]
 impl<W> FrameWriter<W> {
     /// The stream.
     pub(crate) fn get_mut(&mut self) -> &mut W {
