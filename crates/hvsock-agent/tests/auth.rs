@@ -123,6 +123,25 @@ async fn a_key_of_another_user_is_refused() {
     );
 }
 
+/// `--user root` with a key that the system-wide file authorizes for another user
+/// only (`user=nobody`): refused, whoever the agent runs as.
+#[tokio::test]
+async fn root_is_refused_when_the_key_is_for_another_user() {
+    let mut opts = fast(AgentOptions::default());
+    opts.auth.keys = keys_for(&test_key(), Some(vec!["nobody".into()]));
+    let agent = Agent::new(opts);
+    let auth = ClientAuth {
+        user: "root".into(),
+        ..test_auth()
+    };
+    let want = if rustix::process::geteuid().is_root() {
+        "is not authorized for user root"
+    } else {
+        "can only serve"
+    };
+    assert_auth_failed(run(Connection::new(pair(&agent, "a"), auth)).await, want);
+}
+
 #[tokio::test]
 async fn another_user_than_the_agents_is_refused() {
     let agent = Agent::new(with_test_key(AgentOptions::default()));
