@@ -32,7 +32,7 @@ async fn fake_copy_from(
     recursive: bool,
 ) -> Result<CopySummary, ClientError> {
     let (client_side, task) = fake_agent(frames);
-    let r = client::copy_from_remote(client_side, remote, local, recursive, None).await;
+    let r = client::copy_from_remote(conn(client_side), remote, local, recursive, None).await;
     task.await.unwrap();
     r
 }
@@ -289,7 +289,7 @@ async fn uploads_send_slash_paths_and_windows_modes() {
     let top = tempfile::tempdir().unwrap();
     let src = windows_tree(top.path());
     let (s, task) = recording_agent();
-    let sum = client::copy_to_remote(s, &src, "/srv/dst", true, None)
+    let sum = client::copy_to_remote(conn(s), &src, "/srv/dst", true, None)
         .await
         .unwrap();
     assert_eq!((sum.files, sum.dirs, sum.bytes), (2, 3, 2));
@@ -380,7 +380,7 @@ async fn windows_local_paths_work_both_ways() {
     ] {
         let dst = tempfile::tempdir().unwrap();
         let (s, task) = receiving_agent(dst.path().to_path_buf());
-        client::copy_to_remote(s, Path::new(&local), "/srv", true, None)
+        client::copy_to_remote(conn(s), Path::new(&local), "/srv", true, None)
             .await
             .unwrap_or_else(|e| panic!("{local}: {e}"));
         task.await.unwrap().unwrap();

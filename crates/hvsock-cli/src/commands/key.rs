@@ -37,11 +37,13 @@ pub fn identity_file(dirs: &Dirs) -> PathBuf {
 }
 
 /// The agent's own key pair: `<agent config dir>/host_key`.
+#[cfg(unix)]
 pub fn host_key_file(dirs: &Dirs) -> PathBuf {
     dirs.config.join("host_key")
 }
 
 /// The agent's system-wide authorized keys: `<agent config dir>/authorized_keys`.
+#[cfg(unix)]
 pub fn authorized_keys_file(dirs: &Dirs) -> PathBuf {
     dirs.config.join("authorized_keys")
 }
@@ -77,6 +79,7 @@ pub fn load(file: &Path) -> Result<KeyPair, String> {
 }
 
 /// The agent's host key: read, or made at first start.
+#[cfg(unix)]
 pub fn load_or_create_host_key(dirs: &Dirs) -> Result<KeyPair, String> {
     let f = host_key_file(dirs);
     if f.exists() {
@@ -88,6 +91,7 @@ pub fn load_or_create_host_key(dirs: &Dirs) -> Result<KeyPair, String> {
 
 /// A throw-away key for a temp config dir (`hvsock demo`): written as the dir's
 /// identity and authorized in its `authorized_keys`.
+#[cfg(unix)]
 pub fn setup_throwaway(dirs: &Dirs) -> Result<KeyPair, String> {
     let k = write_new(&identity_file(dirs), "hvsock demo")?;
     let line = format!("{}\n", k.public().to_line());
