@@ -61,6 +61,13 @@ L agent --install-service >"$tmp/install.out" 2>&1 || die "hvsock agent --instal
 L vm add vm --local >"$tmp/vm.out" 2>&1 || die "hvsock vm add vm --local: $(cat "$tmp/vm.out")"
 vmid="$(grep -oiE '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' "$tmp/vm.out" | head -n1)"
 [ -n "$vmid" ] || die "no VM id in: $(cat "$tmp/vm.out")"
+# Key authentication, the agent's default: hvsock.exe's key, made in its own config dir,
+# is authorized in the Linux agent's before it starts.
+Wkey() { HVSOCK_CONFIG_DIR="$wwin\\config" HVSOCK_RUNTIME_DIR="$wwin\\run" timeout "$limit" "$wine" "$win" key "$@"; }
+Wkey generate >"$tmp/key.out" 2>&1 || die "hvsock.exe key generate: $(cat "$tmp/key.out")"
+Wkey show 2>"$tmp/key.err" | tr -d '\r' >>"$tmp/config/authorized_keys"
+grep -q '^hvsock-ed25519 ' "$tmp/config/authorized_keys" ||
+    die "hvsock.exe key show printed no key line: $(cat "$tmp/key.err")"
 (cd "$tmp/guest" && HVSOCK_PARTITION=vm HVSOCK_CONFIG_DIR="$tmp/config" HVSOCK_RUNTIME_DIR="$tmp/run" \
     exec "$lin" agent -v </dev/null >/dev/null 2>"$tmp/agent.log") &
 pids+=($!)

@@ -528,9 +528,40 @@ async fn fake_agent(l: tokio::net::TcpListener) -> (Frame, Vec<u8>) {
         r.read_frame().await.unwrap(),
         Some(Frame::Hello { .. })
     ));
+    // Protocol v3: the client's nonce, the agent's signed challenge (offering `none`,
+    // so the client needs no key), the client's `Auth`, then `AuthOk`.
+    let Some(Frame::AuthHello { client_nonce }) = r.read_frame().await.unwrap() else {
+        panic!("expected AuthHello");
+    };
     w.write_frame(&Frame::Hello { version: VERSION })
         .await
         .unwrap();
+    let host = hvsock_agent::auth::KeyPair::from_seed([9u8; 32], "fake agent");
+    let (agent_nonce, agent_key) = ([3u8; 32], host.public_bytes());
+    let methods = hvsock_agent::proto::Methods::NONE;
+    let agent_sig = host.sign(&hvsock_agent::auth::agent_transcript(
+        methods.0,
+        &client_nonce,
+        &agent_nonce,
+        &agent_key,
+    ));
+    w.write_frame(&Frame::Challenge(hvsock_agent::proto::Challenge {
+        methods,
+        agent_nonce,
+        agent_key,
+        agent_sig,
+    }))
+    .await
+    .unwrap();
+    assert!(matches!(
+        r.read_frame().await.unwrap(),
+        Some(Frame::Auth { .. })
+    ));
+    w.write_frame(&Frame::AuthOk {
+        user: "fake".into(),
+    })
+    .await
+    .unwrap();
     let req = r.read_frame().await.unwrap().unwrap();
     w.write_frame(&Frame::Credit {
         stream: Stream::Stdin,
