@@ -336,7 +336,7 @@ where
     }
 
     // 2. Authentication.
-    let Some(principal) = auth::authenticate(&mut c, deadline, peer, opts).await? else {
+    let Some(principal) = auth::authenticate(&mut c, deadline, peer, opts, record).await? else {
         return Ok(());
     };
 

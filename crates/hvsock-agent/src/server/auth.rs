@@ -195,12 +195,14 @@ fn refuse(message: impl Into<String>, counts: bool) -> Refusal {
 }
 
 /// Runs the exchange after the `Hello`s: returns who the client is, or fails the
-/// connection (with its `Error` sent).
+/// connection (with its `Error` sent). `record` gets the user and method the client
+/// asked for as soon as its `Auth` arrives, so that a refusal is audited with them.
 pub(super) async fn authenticate<R, W>(
     c: &mut Conn<R, W>,
     deadline: Instant,
     peer: &str,
     opts: &AgentOptions,
+    record: &mut super::AuditRecord,
 ) -> Result<Option<Principal>, AgentError>
 where
     R: AsyncRead + Unpin,
@@ -259,6 +261,12 @@ where
                 .await);
         }
     };
+    record.user = if user.is_empty() {
+        a.own_user.clone()
+    } else {
+        user.clone()
+    };
+    record.method = credential.method().names();
     let t = Transcript {
         client_nonce,
         agent_nonce,

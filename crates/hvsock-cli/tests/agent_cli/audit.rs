@@ -49,6 +49,9 @@ fn every_session_gets_an_audit_line_with_user_command_exit_code_and_bytes() {
     assert!(ok.get("error").is_none(), "{ok}");
     // Nothing ran for the refused one, and it says why.
     assert_eq!(refused["activity"], "(nothing ran)");
+    // ... and who asked, as they asked.
+    assert_eq!(refused["user"], "no-such-user-hv");
+    assert_eq!(refused["method"], "key");
     assert!(refused.get("exit_code").is_none(), "{refused}");
     let why = refused["error"].as_str().unwrap();
     assert!(why.contains("no such user: no-such-user-hv"), "{why}");
