@@ -7,7 +7,7 @@
 //! |---|---|
 //! | 0 | magic `HVSTATS1` |
 //! | 1 | format version (low 32 bits), number of slots (high 32 bits) |
-//! | 2 | pid of the writing process |
+//! | 2 | pid of the writing process (in its own PID namespace) |
 //! | 3 | its start time (`/proc/PID/stat` field 22, clock ticks since boot) |
 //! | 4 | connections not counted because every slot was taken |
 //!
@@ -21,6 +21,10 @@
 //! | 7 | connections open |
 //! | 8, 9 | bytes in, bytes out |
 //! | 10.. | refusals, one word per [`Reason`] in its order |
+//!
+//! The pid and start time are for display: whether the writer still runs is told by
+//! the file's `flock` lock, which the writer holds while it runs (see `read.rs`), since
+//! a pid means nothing to a reader in another PID namespace.
 
 use super::{Counters, ProcessStats, Reason, SlotStats};
 use crate::addr::{ServiceId, VmId};

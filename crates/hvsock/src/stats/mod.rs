@@ -4,11 +4,15 @@
 //! accepted or connected) and every connection a listener refuses is counted per
 //! (service id, peer VM id): connections accepted, made and open, refusals by
 //! [`Reason`], bytes in and out. A process publishes its counters in one small file,
-//! `<runtime dir>/stats/<pid>.stats`, mapped into memory: the data path does one
+//! `<runtime dir>/stats/<pid>-<random>.stats`, mapped into memory: the data path does one
 //! relaxed atomic add per read or write on a slot found once per stream (no lock, no
 //! lookup). Other processes read the file without asking the process
 //! ([`read_host`]); the file is removed at a normal exit and ignored by readers once
-//! its process is gone (pid not running, or running with another start time).
+//! its process is gone: the process holds an `flock` lock on its open file for its
+//! lifetime, which the kernel drops when it dies, and readers test that lock, not the
+//! pid (a container sharing the runtime dir has its own PID namespace, where the pid
+//! means another process or none; the random part of the name keeps equal pids of two
+//! namespaces apart).
 //!
 //! Not counted: what is read or written on a descriptor taken out of a stream
 //! (`into_raw_fd`, `OwnedFd::from`, `into_fd_and_guard`, tokio's `into_std` keeps
@@ -152,9 +156,10 @@ pub struct SlotStats {
 /// One process's counters file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessStats {
-    /// The process id that wrote it.
+    /// The process id that wrote it (in the writer's PID namespace).
     pub pid: u64,
-    /// The process's start time, to tell a reused pid apart.
+    /// The process's start time (in its PID namespace; shown, not used to judge
+    /// liveness on Unix, where the file's lock does).
     pub start_time: u64,
     /// Connections not counted because every slot was taken.
     pub uncounted: u64,

@@ -16,6 +16,10 @@ pub(crate) struct Region {
     /// The published file (None: in this process only, always so on Windows).
     #[cfg_attr(windows, allow(dead_code))]
     path: Option<PathBuf>,
+    /// The published file, kept open for the process's lifetime: it holds the
+    /// exclusive `flock` lock that tells readers this process is alive (the kernel
+    /// drops it when the process dies, which a pid cannot tell across PID namespaces).
+    _lock: Option<std::fs::File>,
 }
 
 /// The regions made so far, by runtime dir: a process usually has one, tests many.
@@ -40,8 +44,8 @@ pub(crate) fn region(dirs: &crate::config::paths::Dirs) -> &'static Region {
     r
 }
 
-/// At exit: removes this process's files (best effort; readers skip the files of
-/// processes that are gone anyway).
+/// At exit: removes this process's files (best effort; readers skip a file whose lock
+/// is free anyway, and the next publisher's sweep removes it).
 #[cfg(unix)]
 extern "C" fn remove_files() {
     // A thread may hold the lock while the process exits: then leave the files.
@@ -64,16 +68,21 @@ fn in_process() -> &'static [AtomicU64] {
 impl Region {
     fn make(dirs: &crate::config::paths::Dirs) -> Region {
         #[cfg(unix)]
-        if let Ok((words, path)) = publish(dirs) {
+        if let Ok((words, path, file)) = publish(dirs) {
             return Region {
                 words,
                 path: Some(path),
+                _lock: Some(file),
             };
         }
         let _ = dirs;
         let words = in_process();
         init_header(words);
-        Region { words, path: None }
+        Region {
+            words,
+            path: None,
+            _lock: None,
+        }
     }
 
     /// The published file, if there is one.
@@ -147,10 +156,18 @@ fn init_header(words: &[AtomicU64]) {
     words[H_MAGIC].store(MAGIC, Ordering::Release);
 }
 
-/// Makes `<runtime>/stats/<pid>.stats`: written under a temporary name and renamed, so
-/// readers see either no file or a whole header. Sweeps the files of dead processes.
+/// The words, the path and the open (locked) file of a published counters file.
 #[cfg(unix)]
-fn publish(dirs: &crate::config::paths::Dirs) -> std::io::Result<(&'static [AtomicU64], PathBuf)> {
+pub(super) type Published = (&'static [AtomicU64], PathBuf, std::fs::File);
+
+/// Makes `<runtime>/stats/<pid>-<random>.stats` (random: two PID namespaces sharing
+/// the runtime dir may have the same pid): written under a temporary name and renamed,
+/// so readers see either no file or a whole header. The file is locked (`flock`,
+/// exclusive) before the rename and the lock kept, with the file open, for the
+/// process's lifetime: readers and sweepers judge liveness by that lock, never by the
+/// pid. Sweeps the files of dead processes first.
+#[cfg(unix)]
+pub(super) fn publish(dirs: &crate::config::paths::Dirs) -> std::io::Result<Published> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let runtime = dirs.runtime.as_path();
     let gid = crate::config::snapshot::settings(dirs)
@@ -160,9 +177,12 @@ fn publish(dirs: &crate::config::paths::Dirs) -> std::io::Result<(&'static [Atom
     crate::transport::local::rundir::ensure_dirs(runtime, &dir, gid)?;
     super::read::sweep(&dir);
     let pid = std::process::id();
-    let tmp = dir.join(format!(".{pid}.stats.tmp"));
-    let path = dir.join(format!("{pid}.stats"));
-    let _ = std::fs::remove_file(&tmp);
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let name = super::read::file_name(pid, u64::from_le_bytes(random));
+    // Hidden until renamed: readers and the sweeper skip it.
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let path = dir.join(name);
     let mode = if gid.is_some() { 0o640 } else { 0o600 };
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -171,6 +191,11 @@ fn publish(dirs: &crate::config::paths::Dirs) -> std::io::Result<(&'static [Atom
         .mode(mode)
         .open(&tmp)?;
     let made = (|| {
+        // Locked before the rename, on this descriptor, which stays open: the lock
+        // belongs to the open file, so the final name is locked from its first moment.
+        if super::read::try_lock(&file, true)? != super::read::Owner::Gone {
+            return Err(std::io::Error::other("a new counters file is locked"));
+        }
         file.set_permissions(std::fs::Permissions::from_mode(mode))?;
         if let Some(g) = gid {
             std::os::unix::fs::fchown(&file, None, Some(g))?;
@@ -184,7 +209,7 @@ fn publish(dirs: &crate::config::paths::Dirs) -> std::io::Result<(&'static [Atom
     if made.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    made.map(|w| (w, path))
+    made.map(|w| (w, path, file))
 }
 
 /// A claimed slot's words.

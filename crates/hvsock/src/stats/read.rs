@@ -19,13 +19,44 @@ pub(crate) fn start_time(pid: u32) -> Option<u64> {
     rest.split_whitespace().nth(19)?.parse().ok()
 }
 
-/// Whether the process that wrote a file still runs: its pid is there with the start
-/// time the file records (a reused pid has another).
+/// Whether the process that wrote a file still runs by its pid and start time (a
+/// reused pid has another). Only meaningful in the writer's PID namespace: on Unix the
+/// readers judge a file by its lock instead (see [`read_host`]); this is for display
+/// and tools.
 pub fn alive(pid: u64, start: u64) -> bool {
     let Ok(pid) = u32::try_from(pid) else {
         return false;
     };
     start_time(pid) == Some(start)
+}
+
+/// What a try at a counters file's lock found.
+#[cfg(unix)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// Its publisher holds the lock: the process runs (in whatever PID namespace).
+    Alive,
+    /// The lock was free and is now held by the caller: the publisher is gone (the
+    /// kernel drops a dead process's `flock` locks).
+    Gone,
+}
+
+/// Tries the lock of an open counters file without waiting: `exclusive` for the
+/// sweeper (who then removes the file), shared for readers, so that readers never take
+/// each other for a publisher. The publisher holds it exclusive for its lifetime.
+#[cfg(unix)]
+pub(crate) fn try_lock(file: &std::fs::File, exclusive: bool) -> std::io::Result<Owner> {
+    use rustix::fs::{FlockOperation, flock};
+    let op = if exclusive {
+        FlockOperation::NonBlockingLockExclusive
+    } else {
+        FlockOperation::NonBlockingLockShared
+    };
+    match flock(file, op) {
+        Ok(()) => Ok(Owner::Gone),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(Owner::Alive),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What [`read_host`] found.
@@ -39,7 +70,9 @@ pub struct HostStats {
 
 /// Reads the counters files of every live process under `runtime`. A missing folder is
 /// no processes; a corrupt or truncated file is skipped with a warning; the files of
-/// processes that are gone (or whose pid was reused) are ignored.
+/// processes that are gone are ignored. On Unix a file's process is alive while it
+/// holds the file's `flock` lock, whatever its PID namespace; the pid and start time
+/// in the header are only shown.
 pub fn read_host(runtime: &Path) -> HostStats {
     let mut out = HostStats::default();
     let Ok(entries) = std::fs::read_dir(stats_dir(runtime)) else {
@@ -51,8 +84,10 @@ pub fn read_host(runtime: &Path) -> HostStats {
         .collect();
     paths.sort();
     for path in paths {
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let bytes = match read_if_owned(&path) {
+            Ok(Some(b)) => b,
+            // The publisher is gone: its file is left over.
+            Ok(None) => continue,
             // Removed between the listing and the read: its process exited.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
@@ -64,7 +99,8 @@ pub fn read_host(runtime: &Path) -> HostStats {
             Ok(p) if Some(p.pid) != file_pid(&path) => out
                 .skipped
                 .push((path, format!("records pid {}, not its name's", p.pid))),
-            Ok(p) if alive(p.pid, p.start_time) => out.processes.push(p),
+            // Unix judged by the lock already: the pid may be another PID namespace's.
+            Ok(p) if cfg!(unix) || alive(p.pid, p.start_time) => out.processes.push(p),
             Ok(_) => {}
             Err(e) => out.skipped.push((path, e.to_string())),
         }
@@ -72,35 +108,69 @@ pub fn read_host(runtime: &Path) -> HostStats {
     out
 }
 
-/// The pid in a file name `<pid>.stats`.
-fn file_pid(p: &Path) -> Option<u64> {
+/// The bytes of a counters file whose publisher still holds its lock (`None`: nobody
+/// does). The lock, not the pid, says whether it runs: a container sharing the runtime
+/// dir has its own PID namespace, where the file's pid means another process or none.
+#[cfg(unix)]
+fn read_if_owned(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    if try_lock(&file, false)? == Owner::Gone {
+        // Closing the file drops the shared lock at once.
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
+/// Without `flock` (Windows publishes no file today): every file, judged by its pid.
+#[cfg(not(unix))]
+fn read_if_owned(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    std::fs::read(path).map(Some)
+}
+
+/// A counters file's name: `<pid>-<random hex>.stats`. The random part keeps apart the
+/// processes of two PID namespaces (containers) that share the runtime dir and a pid.
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) fn file_name(pid: u32, random: u64) -> String {
+    format!("{pid}-{random:016x}.stats")
+}
+
+/// The pid in a file name `<pid>-<hex>.stats` (older `<pid>.stats` files, whose
+/// publishers hold no lock, are neither read nor swept).
+pub(crate) fn file_pid(p: &Path) -> Option<u64> {
     let name = p.file_name()?.to_str()?;
-    let pid = name.strip_suffix(".stats")?;
+    let (pid, random) = name.strip_suffix(".stats")?.split_once('-')?;
     if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if random.is_empty() || random.len() > 32 || !random.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     pid.parse().ok()
 }
 
 /// Removes the files of processes that are gone (they were killed before their exit
-/// hook ran), so that the folder does not grow.
-#[cfg_attr(not(unix), allow(dead_code))]
+/// hook ran), so that the folder does not grow: a file whose lock is free has no
+/// publisher. Removed while holding the lock, so no reader reads it as alive meanwhile;
+/// a file some reader holds shared is left for the next sweep.
+#[cfg(unix)]
 pub(crate) fn sweep(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
         let path = e.path();
-        let Some(pid) = file_pid(&path) else {
+        if file_pid(&path).is_none() {
+            continue;
+        }
+        let Ok(file) = std::fs::File::open(&path) else {
             continue;
         };
-        let dead = match std::fs::read(&path).ok().map(|b| parse(&b)) {
-            Some(Ok(p)) => !alive(p.pid, p.start_time),
-            // Unreadable or not ours to judge: only a pid that is not running at all.
-            _ => u32::try_from(pid).map_or(true, |p| start_time(p).is_none()),
-        };
-        if dead {
+        if let Ok(Owner::Gone) = try_lock(&file, true) {
             let _ = std::fs::remove_file(&path);
+            let _ = rustix::fs::flock(&file, rustix::fs::FlockOperation::Unlock);
         }
     }
 }

@@ -100,33 +100,120 @@ fn a_region_publishes_its_file_and_counts_in_it() {
     assert_eq!(c.open, 0);
 }
 
-// The file and /proc: Linux only (Windows keeps the counters in the process).
+// The file and its lock: Unix only (Windows keeps the counters in the process).
 #[cfg(unix)]
 #[test]
-fn files_of_dead_processes_are_ignored_and_corrupt_ones_skipped() {
+fn unlocked_files_are_ignored_and_swept_and_corrupt_ones_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let runtime = dir.path();
     let sd = stats_dir(runtime);
     std::fs::create_dir_all(&sd).unwrap();
-    // A pid that is not running (beyond pid_max).
-    let mut dead = sample();
-    dead.pid = 4_999_999;
-    std::fs::write(sd.join("4999999.stats"), encode(&dead)).unwrap();
-    // This process with another start time: a reused pid.
+    // This very process's pid and start time, but nobody holds the lock: a leftover
+    // (the pid says alive, the lock says gone, and the lock decides).
     let me = std::process::id();
-    let mut reused = sample();
-    reused.pid = u64::from(me);
-    reused.start_time = read::start_time(me).unwrap() + 1;
-    std::fs::write(sd.join(format!("{me}.stats")), encode(&reused)).unwrap();
-    std::fs::write(sd.join("1.stats"), b"garbage").unwrap();
+    let mut orphan = sample();
+    orphan.pid = u64::from(me);
+    orphan.start_time = read::start_time(me).unwrap();
+    let orphan_name = read::file_name(me, 0xabc);
+    std::fs::write(sd.join(&orphan_name), encode(&orphan)).unwrap();
+    // Garbage under a locked name is a warning, not a process.
+    let garbage = sd.join(read::file_name(1, 1));
+    std::fs::write(&garbage, b"garbage").unwrap();
+    let held = lock(&garbage);
     std::fs::write(sd.join("notes.txt"), b"ignored").unwrap();
+    // An older version's name: neither read nor swept (its writer holds no lock).
+    std::fs::write(sd.join("77.stats"), encode(&sample())).unwrap();
     let host = read_host(runtime);
     assert!(host.processes.is_empty(), "{:?}", host.processes);
     assert_eq!(host.skipped.len(), 1, "{:?}", host.skipped);
-    assert!(host.skipped[0].0.ends_with("1.stats"));
+    assert_eq!(host.skipped[0].0, garbage);
     read::sweep(&sd);
-    assert!(!sd.join("4999999.stats").exists());
-    assert!(!sd.join(format!("{me}.stats")).exists());
+    assert!(!sd.join(&orphan_name).exists());
+    assert!(garbage.exists(), "a locked file is never swept");
+    assert!(sd.join("77.stats").exists() && sd.join("notes.txt").exists());
+    drop(held);
+    read::sweep(&sd);
+    assert!(!garbage.exists());
+}
+
+/// Holds `path`'s lock as its publisher does (exclusive), until dropped.
+#[cfg(unix)]
+fn lock(path: &std::path::Path) -> std::fs::File {
+    let f = std::fs::File::open(path).unwrap();
+    rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+    f
+}
+
+// Another PID namespace (a container sharing the runtime dir): its pid is no process
+// here, yet its publisher holds the lock.
+#[cfg(unix)]
+#[test]
+fn a_locked_file_is_read_and_kept_whatever_its_pid() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = dir.path();
+    let sd = stats_dir(runtime);
+    std::fs::create_dir_all(&sd).unwrap();
+    let mut other = sample();
+    // Beyond any pid_max: not a running process in this namespace.
+    other.pid = 4_000_000_000;
+    assert!(!alive(other.pid, other.start_time));
+    let path = sd.join(read::file_name(4_000_000_000, 0x5eed));
+    std::fs::write(&path, encode(&other)).unwrap();
+    let held = lock(&path);
+    let host = read_host(runtime);
+    assert!(host.skipped.is_empty(), "{:?}", host.skipped);
+    assert_eq!(host.processes, vec![other.clone()]);
+    // Readers do not block each other: two at once both see it.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| read_host(runtime).processes.len());
+        let b = s.spawn(|| read_host(runtime).processes.len());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!((a, b), (1, 1));
+    read::sweep(&sd);
+    assert!(path.exists(), "the sweeper removed a live file");
+    assert_eq!(read_host(runtime).processes, vec![other]);
+    // Its process gone (the kernel drops the lock): ignored, then swept.
+    drop(held);
+    assert!(read_host(runtime).processes.is_empty());
+    read::sweep(&sd);
+    assert!(!path.exists());
+}
+
+#[test]
+fn file_names_carry_the_pid_and_differ_by_their_random_part() {
+    let n = read::file_name(42, 0x1f);
+    assert_eq!(n, "42-000000000000001f.stats");
+    assert_eq!(read::file_pid(std::path::Path::new(&n)), Some(42));
+    assert_ne!(n, read::file_name(42, 0x20));
+    for bad in [
+        "42.stats",
+        "-1f.stats",
+        "42-.stats",
+        "42-xyz.stats",
+        "4a-1f.stats",
+        ".42-1f.stats.tmp",
+        "42-1f.stat",
+    ] {
+        assert_eq!(read::file_pid(std::path::Path::new(bad)), None, "{bad}");
+    }
+}
+
+// Two publishers with the same pid (two PID namespaces) never share a file name, and
+// the second's sweep leaves the first's file (locked) alone.
+#[cfg(unix)]
+#[test]
+fn two_publishers_with_one_pid_get_two_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let dirs = crate::config::paths::Dirs::new(dir.path().join("c"), dir.path().join("r"));
+    let (_, pa, _fa) = publish::publish(&dirs).unwrap();
+    let (_, pb, _fb) = publish::publish(&dirs).unwrap();
+    assert_ne!(pa, pb);
+    assert!(pa.exists() && pb.exists());
+    let pid = Some(u64::from(std::process::id()));
+    assert_eq!((read::file_pid(&pa), read::file_pid(&pb)), (pid, pid));
+    let host = read_host(&dirs.runtime);
+    assert_eq!(host.processes.len(), 2, "{:?}", host.skipped);
 }
 
 #[test]
@@ -139,6 +226,13 @@ fn every_reason_has_its_own_name_and_index() {
 }
 
 proptest! {
+    #[test]
+    fn file_names_parse_back_and_any_name_never_panics(pid: u32, random: u64, name in "\\PC{0,40}") {
+        let n = read::file_name(pid, random);
+        prop_assert_eq!(read::file_pid(std::path::Path::new(&n)), Some(u64::from(pid)));
+        let _ = read::file_pid(std::path::Path::new(&name));
+    }
+
     #[test]
     fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
         let _ = parse(&bytes);
