@@ -22,7 +22,8 @@ use std::process::{Child, Command};
 const GRPC: ServiceId = ServiceId::from_vsock_port(50051);
 const HTTP: ServiceId = ServiceId::from_vsock_port(8080);
 
-/// The built example `name`, or a failure that says how to build it.
+/// The built example `name` (`cargo build --examples` puts it at
+/// `target/<profile>/examples/NAME`), or a failure that says how to build it.
 fn example(name: &str) -> PathBuf {
     // The test binary is target/<profile>/deps/examples-HASH; examples are in
     // target/<profile>/examples/.
@@ -36,7 +37,8 @@ fn example(name: &str) -> PathBuf {
     assert!(
         bin.is_file(),
         "example binary {} not found: build the examples first \
-         (`cargo test -p hvsock --all-targets`, or `cargo build -p hvsock --examples`)",
+         (`cargo build -p hvsock --examples`, as scripts/test does; `cargo test` \
+         builds them too but leaves them only under hashed names)",
         bin.display()
     );
     bin
