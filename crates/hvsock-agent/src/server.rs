@@ -344,8 +344,7 @@ where
     let Some(request) = c.read_by(deadline, "request", opts).await? else {
         return Ok(());
     };
-    record.user = principal.user.clone();
-    record.method = principal.method.names();
+    // The user and method are the record's already (authenticate set them).
     record.activity = Activity::of_request(&request);
     // The session runs as the authenticated user (looked up, and checked against what
     // this agent may serve, during authentication).

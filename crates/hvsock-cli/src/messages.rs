@@ -23,10 +23,13 @@ pub fn one_line_untrusted(e: &dyn Display) -> String {
 
 /// Names a VM id for log lines: PARENT, LOOPBACK, ..., or `name (id)` from the table.
 pub fn describe_vm(id: VmId, dirs: &Dirs) -> String {
-    if let Some(n) = id.wildcard_name() {
-        return n.to_ascii_uppercase();
-    }
-    match vm_name(id, dirs) {
+    describe_named(id, vm_name(id, dirs).as_deref())
+}
+
+/// [`describe_vm`] with the name already looked up ([`vm_name`]).
+pub fn describe_named(id: VmId, name: Option<&str>) -> String {
+    match name {
+        Some(name) if id.is_wildcard() => name.to_string(),
         Some(name) => format!("{name} ({id})"),
         None => id.to_string(),
     }

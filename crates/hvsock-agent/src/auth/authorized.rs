@@ -6,7 +6,7 @@
 //! agent's own user only; in a user's own file (`~/.config/hvsock/authorized_keys`)
 //! `user=` is not allowed (the file authorizes that user).
 
-use super::keys::{KeyError, PublicKey, check_line, truncate, word};
+use super::keys::{KeyError, PublicKey, entry_lines, truncate, word};
 use crate::proto::MAX_USER;
 
 /// Most lines an `authorized_keys` file may hold.
@@ -39,16 +39,8 @@ impl AuthorizedKey {
 /// Parses an `authorized_keys` file.
 pub fn parse_authorized_keys(text: &str) -> Result<Vec<AuthorizedKey>, KeyError> {
     let mut out = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        let n = i + 1;
-        check_line(l, n)?;
-        let t = l.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        if out.len() == MAX_ENTRIES {
-            return Err(KeyError::new(n, format!("more than {MAX_ENTRIES} keys")));
-        }
+    for entry in entry_lines(text, MAX_ENTRIES, "keys") {
+        let (n, t) = entry?;
         let (first, rest) = word(t).expect("not empty");
         let (users, key_text) = match first.strip_prefix("user=") {
             Some(list) => (Some(parse_users(list, n)?), rest),

@@ -91,6 +91,33 @@ pub(crate) fn check_line(text: &str, line: usize) -> Result<(), KeyError> {
     Ok(())
 }
 
+/// The entry lines of a list file (`authorized_keys`, the pin file): each line checked
+/// ([`check_line`]), blank and `#` comment lines skipped, the rest trimmed, with their
+/// line numbers; an error at the entry after the first `max` (`what` names the entries
+/// in it).
+pub(crate) fn entry_lines<'a>(
+    text: &'a str,
+    max: usize,
+    what: &'static str,
+) -> impl Iterator<Item = Result<(usize, &'a str), KeyError>> + 'a {
+    let mut entries = 0;
+    text.lines().enumerate().filter_map(move |(i, l)| {
+        let n = i + 1;
+        if let Err(e) = check_line(l, n) {
+            return Some(Err(e));
+        }
+        let t = l.trim();
+        if t.is_empty() || t.starts_with('#') {
+            return None;
+        }
+        if entries == max {
+            return Some(Err(KeyError::new(n, format!("more than {max} {what}"))));
+        }
+        entries += 1;
+        Some(Ok((n, t)))
+    })
+}
+
 /// Splits off the first whitespace-separated word.
 pub(crate) fn word(s: &str) -> Option<(&str, &str)> {
     let s = s.trim_start();

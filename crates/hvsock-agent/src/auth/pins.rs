@@ -5,7 +5,7 @@
 //! `<config dir>/agent_keys` by default (`hvsock exec --pin-file`).
 
 use super::keys::{
-    KeyError, PUBLIC_TAG, check_line, decode32, encode32, fingerprint, truncate, word,
+    KeyError, PUBLIC_TAG, decode32, encode32, entry_lines, fingerprint, truncate, word,
 };
 use hvsock::{ServiceId, VmId};
 use std::path::{Path, PathBuf};
@@ -29,16 +29,8 @@ pub struct Pin {
 /// Parses a pin file.
 pub fn parse_pins(text: &str) -> Result<Vec<Pin>, KeyError> {
     let mut out = Vec::new();
-    for (i, l) in text.lines().enumerate() {
-        let n = i + 1;
-        check_line(l, n)?;
-        let t = l.trim();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        if out.len() == MAX_PINS {
-            return Err(KeyError::new(n, format!("more than {MAX_PINS} pins")));
-        }
+    for entry in entry_lines(text, MAX_PINS, "pins") {
+        let (n, t) = entry?;
         let (vm, rest) = word(t).expect("not empty");
         let vm: VmId = vm
             .parse()

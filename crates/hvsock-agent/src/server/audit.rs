@@ -1,7 +1,7 @@
 //! The audit record of a session: one line per connection served, for the agent's log.
 //!
 //! [`AuditRecord`]'s `Display` is the human line; [`AuditRecord::to_json`] the JSON
-//! form (one object per line); [`log`] writes the line to the agent's log. A
+//! form (one object per line); the CLI's agent logs each record (`hvsock::audit`). A
 //! [`Counted`] stream gives the bytes of the connection; [`Activity::of_request`]
 //! what the request ran. Peer-supplied text (argv, paths, names) is escaped in
 //! the human line ([`crate::tree::escape`]: no terminal escapes reach a log viewer) and
@@ -262,11 +262,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
-}
-
-/// Writes `record` to the agent's log (stderr) as its human line.
-pub fn log(record: &AuditRecord) {
-    eprintln!("hvsock agent: {record}");
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::key;
 use crate::backoff::Backoff;
 use crate::config::Config;
-use crate::messages::{describe_vm, one_line_untrusted, vm_name};
+use crate::messages::{describe_named, describe_vm, one_line_untrusted, vm_name};
 use crate::options::{parse_duration, parse_idle_timeout};
 use clap::Args;
 use hvsock::net::tokio::HvListener;
@@ -359,8 +359,10 @@ async fn serve(
             }
         };
         let agent = agent.clone();
-        let who = describe_vm(peer.vm_id, &dirs);
-        let peer_name = vm_name(peer.vm_id, &dirs).unwrap_or_default();
+        // One look at the partition table names the peer for both log lines.
+        let peer_name = vm_name(peer.vm_id, &dirs);
+        let who = describe_named(peer.vm_id, peer_name.as_deref());
+        let peer_name = peer_name.unwrap_or_default();
         // Failures are counted per partition, as the transport names it.
         let peer_id = peer.vm_id.to_string();
         tokio::spawn(async move {

@@ -22,10 +22,8 @@ pub(crate) fn vm_name(table: &PartitionTable, id: VmId) -> String {
     if let Some(p) = table.get(id) {
         return p.name.clone();
     }
-    VmId::WILDCARDS
-        .iter()
-        .find(|(_, w)| *w == id)
-        .map_or_else(|| id.to_string(), |(n, _)| (*n).to_string())
+    id.wildcard_name()
+        .map_or_else(|| id.to_string(), str::to_string)
 }
 
 /// Who a logged connection is with.
