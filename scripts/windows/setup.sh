@@ -49,7 +49,8 @@ if ((${#want[@]})); then
     fi
     export DEBIAN_FRONTEND=noninteractive
     # A fresh machine's package lists may predate the pinned version: update only then.
-    if ! apt-cache show "rustc-web=$rust_version" >/dev/null 2>&1; then
+    # (`apt-cache show pkg=version` exits 0 even when the version is unknown: ask madison.)
+    if ! apt-cache madison rustc-web 2>/dev/null | grep -qF "$rust_version"; then
         step "apt-get update" "${sudo[@]}" apt-get update -q
     fi
     step "apt-get install ${want[*]}" "${sudo[@]}" apt-get install -y -q --no-install-recommends "${want[@]}"

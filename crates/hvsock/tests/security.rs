@@ -192,12 +192,14 @@ fn owner_uid_is_checked_with_kernel_credentials() {
     // b is owned by nobody: accepted, and the host names it b.
     assert_eq!(run_as_nobody("b"), "ok");
     assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), B);
-    // a is owned by uid 1234: nobody may not act as a.
+    // a is owned by uid 1234: nobody may not act as a. Counted as bad credentials of
+    // an unknown peer, not against a, whom the claim names.
     let r = run_as_nobody("a");
     assert!(
         r.starts_with("PermissionDenied") && r.contains("may not act as partition"),
         "{r}"
     );
+    assert_eq!(bad_credentials(&f), (1, 0));
     // Nor as the host (the root partition), though it can reach the socket.
     let lo = f.host().bind(HvAddr::new(VmId::LOOPBACK, SVC)).unwrap();
     std::thread::spawn(move || while lo.accept().is_ok() {});
@@ -206,6 +208,28 @@ fn owner_uid_is_checked_with_kernel_credentials() {
         r.starts_with("PermissionDenied") && r.contains("root partition"),
         "{r}"
     );
+    assert_eq!(bad_credentials(&f), (2, 0));
+}
+
+/// The `bad_credentials` refusals of SVC in this host's counters files: of unknown
+/// peers, and of any other VM id.
+fn bad_credentials(f: &Fixture) -> (u64, u64) {
+    use hvsock::stats::{Reason, UNKNOWN_PEER, read_host};
+    let host = read_host(&f.dirs.runtime);
+    assert!(host.skipped.is_empty(), "{:?}", host.skipped);
+    let mut n = (0, 0);
+    for s in host.processes.iter().flat_map(|p| &p.slots) {
+        if s.service != SVC {
+            continue;
+        }
+        let c = s.counters.refused(Reason::BadCredentials);
+        if s.vm == UNKNOWN_PEER {
+            n.0 += c;
+        } else {
+            n.1 += c;
+        }
+    }
+    n
 }
 
 fn hvsock_is_not_root() -> bool {

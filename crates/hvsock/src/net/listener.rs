@@ -132,7 +132,7 @@ impl HvListener {
     pub fn accept(&self) -> io::Result<(HvStream, HvAddr)> {
         #[cfg(windows)]
         {
-            let (sock, peer) = self.listening.accept()?;
+            let (sock, peer, meter) = self.listening.accept()?;
             Ok((
                 HvStream::from_parts(
                     sock,
@@ -140,8 +140,7 @@ impl HvListener {
                     peer,
                     None,
                     crate::config::partitions::HalfClose::Carried,
-                    // Windows' accepts are not counted (the listener keeps no context).
-                    crate::stats::Meter::default(),
+                    meter,
                 ),
                 peer,
             ))

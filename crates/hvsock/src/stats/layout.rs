@@ -9,7 +9,7 @@
 //! | 1 | format version (low 32 bits), number of slots (high 32 bits) |
 //! | 2 | pid of the writing process (in its own PID namespace) |
 //! | 3 | its start time (`/proc/PID/stat` field 22, clock ticks since boot) |
-//! | 4 | connections not counted because every slot was taken |
+//! | 4 | lookups that found every slot taken and went to the overflow slot |
 //!
 //! | slot word | meaning |
 //! |---|---|
@@ -21,6 +21,11 @@
 //! | 7 | connections open |
 //! | 8, 9 | bytes in, bytes out |
 //! | 10.. | refusals, one word per [`Reason`] in its order |
+//!
+//! The last slot is the overflow slot: once the others are all taken, every further
+//! (service, VM) pair is counted there, under the ids [`OVERFLOW_SERVICE`] and
+//! [`UNKNOWN_PEER`](super::UNKNOWN_PEER), so that totals stay exact however many
+//! pairs a process meets.
 //!
 //! The pid and start time are for display: whether the writer still runs is told by
 //! the file's `flock` lock, which the writer holds while it runs (see `read.rs`), since
@@ -38,9 +43,12 @@ pub const VERSION: u32 = 1;
 pub const HEADER_WORDS: usize = 32;
 /// Words per slot: 256 bytes, four cache lines.
 pub const SLOT_WORDS: usize = 32;
-/// Slots per file this crate writes (a process with more (service, VM) pairs than
-/// this counts the rest in header word 4 only).
+/// Slots per file this crate writes, the overflow slot included: a process with more
+/// (service, VM) pairs than `SLOTS - 1` counts the rest together in the last slot.
 pub const SLOTS: usize = 255;
+/// The service id of the overflow slot (all ones: no registered service has it),
+/// shown as `(other)`.
+pub const OVERFLOW_SERVICE: ServiceId = ServiceId(Guid::from_u128(u128::MAX));
 /// The most slots a reader accepts in a file (bounds what a corrupt header can ask).
 pub const MAX_SLOTS: usize = 4096;
 /// Words of a file this crate writes.
@@ -50,7 +58,7 @@ pub(crate) const H_MAGIC: usize = 0;
 pub(crate) const H_VERSION: usize = 1;
 pub(crate) const H_PID: usize = 2;
 pub(crate) const H_START: usize = 3;
-pub(crate) const H_UNCOUNTED: usize = 4;
+pub(crate) const H_OVERFLOWED: usize = 4;
 
 pub(crate) const S_STATE: usize = 0;
 pub(crate) const S_SERVICE: usize = 1;
@@ -150,7 +158,7 @@ pub fn parse(bytes: &[u8]) -> Result<ProcessStats, StatsFileError> {
     let mut out = ProcessStats {
         pid: word(bytes, H_PID),
         start_time: word(bytes, H_START),
-        uncounted: word(bytes, H_UNCOUNTED),
+        overflowed: word(bytes, H_OVERFLOWED),
         slots: Vec::new(),
     };
     for slot in 0..slots {
@@ -190,7 +198,7 @@ pub fn encode(stats: &ProcessStats) -> Vec<u8> {
     words[H_VERSION] = u64::from(VERSION) | ((slots as u64) << 32);
     words[H_PID] = stats.pid;
     words[H_START] = stats.start_time;
-    words[H_UNCOUNTED] = stats.uncounted;
+    words[H_OVERFLOWED] = stats.overflowed;
     for (i, s) in stats.slots.iter().enumerate() {
         let w = &mut words[HEADER_WORDS + i * SLOT_WORDS..][..SLOT_WORDS];
         w[S_STATE] = STATE_READY;

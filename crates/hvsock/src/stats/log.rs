@@ -8,22 +8,13 @@ use std::time::Instant;
 
 /// A service's ElementName from the registry, else its GUID.
 pub(crate) fn service_name(dirs: &crate::config::paths::Dirs, id: ServiceId) -> String {
-    crate::config::snapshot::registry(dirs)
-        .ok()
-        .and_then(|r| r.get(id).map(|s| s.name.clone()))
-        .unwrap_or_else(|| id.to_string())
+    let reg = crate::config::snapshot::registry(dirs).ok();
+    super::service_label(reg.as_deref(), id)
 }
 
 /// A VM's name from the partition table, a wildcard's name, `unknown`, else its GUID.
 pub(crate) fn vm_name(table: &PartitionTable, id: VmId) -> String {
-    if id == super::UNKNOWN_PEER {
-        return "unknown".into();
-    }
-    if let Some(p) = table.get(id) {
-        return p.name.clone();
-    }
-    id.wildcard_name()
-        .map_or_else(|| id.to_string(), str::to_string)
+    super::vm_label(Some(table), id)
 }
 
 /// Who a logged connection is with.

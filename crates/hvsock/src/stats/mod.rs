@@ -18,17 +18,24 @@
 //! (`into_raw_fd`, `OwnedFd::from`, `into_fd_and_guard`, tokio's `into_std` keeps
 //! counting since it gives back an hvsock stream). The file has the runtime dir's
 //! modes: `0600` in a private runtime dir, `0640` owned by the hvsock group in a group
-//! one. Where the runtime dir cannot be written (an unprivileged client, Windows), the
+//! one; on Windows (`%ProgramData%\hvsock\run\stats`) it inherits the folder's ACL
+//! and is delete-on-close, so that it goes with its process even when the process is
+//! killed. Where the runtime dir cannot be written (an unprivileged client), the
 //! counters are kept in the process only and [`read_host`] does not see them.
+//!
+//! A process counts up to `SLOTS - 1` (service, VM) pairs in slots of their own; any
+//! further pairs are counted together in the overflow slot, shown as `(other)`
+//! ([`OVERFLOW_SERVICE`]), so that totals stay exact.
 
 pub mod layout;
 #[cfg(all(feature = "tracing", unix))]
 pub(crate) mod log;
+mod names;
 mod publish;
 mod read;
 
-pub use layout::{StatsFileError, encode, parse};
-#[cfg(unix)]
+pub use layout::{OVERFLOW_SERVICE, StatsFileError, encode, parse};
+pub use names::{OTHER, service_label, slot_labels, vm_label};
 pub(crate) use publish::Region;
 pub(crate) use publish::{Meter, region};
 pub use read::{HostStats, alive, read_host, stats_dir};
@@ -161,8 +168,9 @@ pub struct ProcessStats {
     /// The process's start time (in its PID namespace; shown, not used to judge
     /// liveness on Unix, where the file's lock does).
     pub start_time: u64,
-    /// Connections not counted because every slot was taken.
-    pub uncounted: u64,
+    /// Connections and refusals counted in the overflow slot (every other slot was
+    /// taken).
+    pub overflowed: u64,
     /// Its (service, VM) slots.
     pub slots: Vec<SlotStats>,
 }

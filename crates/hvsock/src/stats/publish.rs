@@ -13,12 +13,13 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub(crate) struct Region {
     words: &'static [AtomicU64],
-    /// The published file (None: in this process only, always so on Windows).
+    /// The published file (None: in this process only).
     #[cfg_attr(windows, allow(dead_code))]
     path: Option<PathBuf>,
-    /// The published file, kept open for the process's lifetime: it holds the
-    /// exclusive `flock` lock that tells readers this process is alive (the kernel
-    /// drops it when the process dies, which a pid cannot tell across PID namespaces).
+    /// The published file, kept open for the process's lifetime: it holds the lock
+    /// that tells readers this process is alive (the system drops it when the process
+    /// dies, which a pid cannot tell across PID namespaces). On Windows closing it
+    /// also deletes the file.
     _lock: Option<std::fs::File>,
 }
 
@@ -67,7 +68,6 @@ fn in_process() -> &'static [AtomicU64] {
 
 impl Region {
     fn make(dirs: &crate::config::paths::Dirs) -> Region {
-        #[cfg(unix)]
         if let Ok((words, path, file)) = publish(dirs) {
             return Region {
                 words,
@@ -75,7 +75,6 @@ impl Region {
                 _lock: Some(file),
             };
         }
-        let _ = dirs;
         let words = in_process();
         init_header(words);
         Region {
@@ -86,59 +85,65 @@ impl Region {
     }
 
     /// The published file, if there is one.
-    #[cfg_attr(any(not(test), windows), allow(dead_code))]
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
 
-    /// The slot of (`service`, `vm`), claimed if new; `None` when every slot is taken
-    /// (counted in the header).
-    pub(crate) fn slot(&'static self, service: ServiceId, vm: VmId) -> Option<Slot> {
-        let (s0, s1) = guid_words(service.0);
-        let (v0, v1) = guid_words(vm.0);
-        for i in 0..SLOTS {
-            let w = &self.words[HEADER_WORDS + i * SLOT_WORDS..][..SLOT_WORDS];
-            let mut state = w[S_STATE].load(Ordering::Acquire);
-            if state == STATE_FREE {
-                match w[S_STATE].compare_exchange(
-                    STATE_FREE,
-                    STATE_CLAIMING,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        w[S_SERVICE].store(s0, Ordering::Relaxed);
-                        w[S_SERVICE + 1].store(s1, Ordering::Relaxed);
-                        w[S_VM].store(v0, Ordering::Relaxed);
-                        w[S_VM + 1].store(v1, Ordering::Relaxed);
-                        // Release: a reader that sees READY sees the ids.
-                        w[S_STATE].store(STATE_READY, Ordering::Release);
-                        return Some(Slot(w));
-                    }
-                    Err(now) => state = now,
-                }
-            }
-            // A slot another thread is claiming may be for the same pair: then two
-            // slots count it, which readers add up. No waiting on the data path.
-            if state == STATE_READY
-                && w[S_SERVICE].load(Ordering::Relaxed) == s0
-                && w[S_SERVICE + 1].load(Ordering::Relaxed) == s1
-                && w[S_VM].load(Ordering::Relaxed) == v0
-                && w[S_VM + 1].load(Ordering::Relaxed) == v1
-            {
-                return Some(Slot(w));
+    /// The slot of (`service`, `vm`), claimed if new; once every other slot is taken,
+    /// the overflow slot (the last), where all further pairs are counted together.
+    pub(crate) fn slot(&'static self, service: ServiceId, vm: VmId) -> Slot {
+        let ids = Ids::of(service, vm);
+        for i in 0..SLOTS - 1 {
+            if let Some(s) = self.try_slot(i, ids) {
+                return s;
             }
         }
-        self.words[H_UNCOUNTED].fetch_add(1, Ordering::Relaxed);
-        None
+        self.words[H_OVERFLOWED].fetch_add(1, Ordering::Relaxed);
+        let overflow = Ids::of(OVERFLOW_SERVICE, super::UNKNOWN_PEER);
+        loop {
+            if let Some(s) = self.try_slot(SLOTS - 1, overflow) {
+                return s;
+            }
+            // Another thread is claiming it for the same ids: a few stores away.
+            std::hint::spin_loop();
+        }
     }
 
-    /// Counts a refusal (Windows refuses in the kernel, where hvsock counts nothing).
+    /// Slot `i` if it holds `ids` or was free and is now claimed for them; `None` if it
+    /// holds other ids or another thread is claiming it.
+    fn try_slot(&'static self, i: usize, ids: Ids) -> Option<Slot> {
+        let w = &self.words[HEADER_WORDS + i * SLOT_WORDS..][..SLOT_WORDS];
+        let mut state = w[S_STATE].load(Ordering::Acquire);
+        if state == STATE_FREE {
+            match w[S_STATE].compare_exchange(
+                STATE_FREE,
+                STATE_CLAIMING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    for (k, v) in ids.0.into_iter().enumerate() {
+                        w[S_SERVICE + k].store(v, Ordering::Relaxed);
+                    }
+                    // Release: a reader that sees READY sees the ids.
+                    w[S_STATE].store(STATE_READY, Ordering::Release);
+                    return Some(Slot(w));
+                }
+                Err(now) => state = now,
+            }
+        }
+        // A slot another thread is claiming may be for the same pair: then two slots
+        // count it, which readers add up. No waiting on the data path.
+        (state == STATE_READY
+            && (0..4).all(|k| w[S_SERVICE + k].load(Ordering::Relaxed) == ids.0[k]))
+        .then_some(Slot(w))
+    }
+
+    /// Counts a refusal (Windows refuses in the kernel, where hvsock sees nothing).
     #[cfg_attr(windows, allow(dead_code))]
     pub(crate) fn refused(&'static self, service: ServiceId, vm: VmId, reason: Reason) {
-        if let Some(s) = self.slot(service, vm) {
-            s.add(S_REFUSED + reason.index(), 1);
-        }
+        self.slot(service, vm).add(S_REFUSED + reason.index(), 1);
     }
 }
 
@@ -157,24 +162,26 @@ fn init_header(words: &[AtomicU64]) {
 }
 
 /// The words, the path and the open (locked) file of a published counters file.
-#[cfg(unix)]
 pub(super) type Published = (&'static [AtomicU64], PathBuf, std::fs::File);
 
 /// Makes `<runtime>/stats/<pid>-<random>.stats` (random: two PID namespaces sharing
 /// the runtime dir may have the same pid): written under a temporary name and renamed,
-/// so readers see either no file or a whole header. The file is locked (`flock`,
-/// exclusive) before the rename and the lock kept, with the file open, for the
-/// process's lifetime: readers and sweepers judge liveness by that lock, never by the
-/// pid. Sweeps the files of dead processes first.
-#[cfg(unix)]
+/// so readers see either no file or a whole header. The file is locked before the
+/// rename and the lock kept, with the file open, for the process's lifetime: readers
+/// and sweepers judge liveness by that lock, never by the pid. Sweeps the files of
+/// dead processes first. On Windows the file is delete-on-close: it goes with its
+/// process even when the process is killed, and inherits the runtime dir's ACL.
 pub(super) fn publish(dirs: &crate::config::paths::Dirs) -> std::io::Result<Published> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let runtime = dirs.runtime.as_path();
+    let dir = super::read::stats_dir(runtime);
+    #[cfg(unix)]
     let gid = crate::config::snapshot::settings(dirs)
         .ok()
         .and_then(|s| s.group_id().ok().flatten());
-    let dir = super::read::stats_dir(runtime);
+    #[cfg(unix)]
     crate::transport::local::rundir::ensure_dirs(runtime, &dir, gid)?;
+    #[cfg(windows)]
+    std::fs::create_dir_all(&dir)?;
     super::read::sweep(&dir);
     let pid = std::process::id();
     let mut random = [0u8; 8];
@@ -183,26 +190,31 @@ pub(super) fn publish(dirs: &crate::config::paths::Dirs) -> std::io::Result<Publ
     // Hidden until renamed: readers and the sweeper skip it.
     let tmp = dir.join(format!(".{name}.tmp"));
     let path = dir.join(name);
-    let mode = if gid.is_some() { 0o640 } else { 0o600 };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&tmp)?;
+    #[cfg(unix)]
+    let (file, mode) = {
+        let mode = if gid.is_some() { 0o640 } else { 0o600 };
+        (
+            crate::sys::shared_mem::create_counters_file(&tmp, mode)?,
+            mode,
+        )
+    };
+    #[cfg(windows)]
+    let file = crate::sys::shared_mem::create_counters_file(&tmp)?;
     let made = (|| {
-        // Locked before the rename, on this descriptor, which stays open: the lock
-        // belongs to the open file, so the final name is locked from its first moment.
-        if super::read::try_lock(&file, true)? != super::read::Owner::Gone {
-            return Err(std::io::Error::other("a new counters file is locked"));
-        }
-        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        if let Some(g) = gid {
-            std::os::unix::fs::fchown(&file, None, Some(g))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+            if let Some(g) = gid {
+                std::os::unix::fs::fchown(&file, None, Some(g))?;
+            }
         }
         file.set_len((FILE_WORDS * 8) as u64)?;
         let words = crate::sys::shared_mem::map_words_forever(&file, FILE_WORDS)?;
         init_header(words);
+        // Locked before the rename, on this open file, which stays open: the lock
+        // belongs to it, so the final name is locked from its first moment.
+        super::read::hold_as_publisher(&file)?;
         std::fs::rename(&tmp, &path)?;
         Ok(words)
     })();
@@ -211,6 +223,20 @@ pub(super) fn publish(dirs: &crate::config::paths::Dirs) -> std::io::Result<Publ
     }
     made.map(|w| (w, path, file))
 }
+
+/// A (service, VM) pair as a slot's words 1 to 4 hold it.
+#[derive(Debug, Clone, Copy)]
+struct Ids([u64; 4]);
+
+impl Ids {
+    fn of(service: ServiceId, vm: VmId) -> Ids {
+        let (s0, s1) = guid_words(service.0);
+        let (v0, v1) = guid_words(vm.0);
+        Ids([s0, s1, v0, v1])
+    }
+}
+
+const _: () = assert!(S_VM == S_SERVICE + 2);
 
 /// A claimed slot's words.
 #[derive(Debug, Clone, Copy)]
@@ -250,9 +276,7 @@ impl Meter {
         vm: VmId,
         accepted: bool,
     ) -> Meter {
-        let Some(s) = region.slot(service, vm) else {
-            return Meter(None);
-        };
+        let s = region.slot(service, vm);
         s.add(if accepted { S_ACCEPTED } else { S_CONNECTED }, 1);
         s.add(S_OPEN, 1);
         Meter(Some(Arc::new(Live(

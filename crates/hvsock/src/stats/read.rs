@@ -31,31 +31,50 @@ pub fn alive(pid: u64, start: u64) -> bool {
 }
 
 /// What a try at a counters file's lock found.
-#[cfg(unix)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Owner {
     /// Its publisher holds the lock: the process runs (in whatever PID namespace).
     Alive,
     /// The lock was free and is now held by the caller: the publisher is gone (the
-    /// kernel drops a dead process's `flock` locks).
+    /// system drops a dead process's locks).
     Gone,
 }
 
-/// Tries the lock of an open counters file without waiting: `exclusive` for the
-/// sweeper (who then removes the file), shared for readers, so that readers never take
-/// each other for a publisher. The publisher holds it exclusive for its lifetime.
-#[cfg(unix)]
-pub(crate) fn try_lock(file: &std::fs::File, exclusive: bool) -> std::io::Result<Owner> {
-    use rustix::fs::{FlockOperation, flock};
-    let op = if exclusive {
-        FlockOperation::NonBlockingLockExclusive
+/// Takes the publisher's lock on its new file, held as long as the file is open. On
+/// Unix an exclusive `flock`; on Windows a shared lock of the whole file, since
+/// Windows' locks are mandatory and an exclusive one would keep readers from reading
+/// (the publisher writes through its mapping, which locks do not touch).
+pub(crate) fn hold_as_publisher(file: &std::fs::File) -> std::io::Result<()> {
+    let taken = if cfg!(windows) {
+        file.try_lock_shared()
     } else {
-        FlockOperation::NonBlockingLockShared
+        file.try_lock()
     };
-    match flock(file, op) {
+    match taken {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(std::io::Error::other("a new counters file is locked"))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Tries the lock of an open counters file without waiting. On Unix exclusive for
+/// the sweeper (who then removes the file) and shared for readers, so that readers
+/// never take each other for a publisher; on Windows, where the publisher holds a
+/// shared lock, always exclusive (two readers of a dead process's file at the same
+/// instant may then take each other for its publisher: the file is deleted with its
+/// process there, so such files are rare and short-lived).
+pub(crate) fn try_lock(file: &std::fs::File, exclusive: bool) -> std::io::Result<Owner> {
+    let taken = if exclusive || cfg!(windows) {
+        file.try_lock()
+    } else {
+        file.try_lock_shared()
+    };
+    match taken {
         Ok(()) => Ok(Owner::Gone),
-        Err(rustix::io::Errno::WOULDBLOCK) => Ok(Owner::Alive),
-        Err(e) => Err(e.into()),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(Owner::Alive),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
 }
 
@@ -70,9 +89,9 @@ pub struct HostStats {
 
 /// Reads the counters files of every live process under `runtime`. A missing folder is
 /// no processes; a corrupt or truncated file is skipped with a warning; the files of
-/// processes that are gone are ignored. On Unix a file's process is alive while it
-/// holds the file's `flock` lock, whatever its PID namespace; the pid and start time
-/// in the header are only shown.
+/// processes that are gone are ignored. A file's process is alive while it holds the
+/// file's lock, whatever its PID namespace; the pid and start time in the header are
+/// only shown.
 pub fn read_host(runtime: &Path) -> HostStats {
     let mut out = HostStats::default();
     let Ok(entries) = std::fs::read_dir(stats_dir(runtime)) else {
@@ -99,9 +118,8 @@ pub fn read_host(runtime: &Path) -> HostStats {
             Ok(p) if Some(p.pid) != file_pid(&path) => out
                 .skipped
                 .push((path, format!("records pid {}, not its name's", p.pid))),
-            // Unix judged by the lock already: the pid may be another PID namespace's.
-            Ok(p) if cfg!(unix) || alive(p.pid, p.start_time) => out.processes.push(p),
-            Ok(_) => {}
+            // Judged by the lock already: the pid may be another PID namespace's.
+            Ok(p) => out.processes.push(p),
             Err(e) => out.skipped.push((path, e.to_string())),
         }
     }
@@ -111,12 +129,11 @@ pub fn read_host(runtime: &Path) -> HostStats {
 /// The bytes of a counters file whose publisher still holds its lock (`None`: nobody
 /// does). The lock, not the pid, says whether it runs: a container sharing the runtime
 /// dir has its own PID namespace, where the file's pid means another process or none.
-#[cfg(unix)]
 fn read_if_owned(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     if try_lock(&file, false)? == Owner::Gone {
-        // Closing the file drops the shared lock at once.
+        // Closing the file drops the lock at once.
         return Ok(None);
     }
     let mut bytes = Vec::new();
@@ -124,15 +141,8 @@ fn read_if_owned(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     Ok(Some(bytes))
 }
 
-/// Without `flock` (Windows publishes no file today): every file, judged by its pid.
-#[cfg(not(unix))]
-fn read_if_owned(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    std::fs::read(path).map(Some)
-}
-
 /// A counters file's name: `<pid>-<random hex>.stats`. The random part keeps apart the
 /// processes of two PID namespaces (containers) that share the runtime dir and a pid.
-#[cfg_attr(not(unix), allow(dead_code))]
 pub(crate) fn file_name(pid: u32, random: u64) -> String {
     format!("{pid}-{random:016x}.stats")
 }
@@ -155,7 +165,6 @@ pub(crate) fn file_pid(p: &Path) -> Option<u64> {
 /// hook ran), so that the folder does not grow: a file whose lock is free has no
 /// publisher. Removed while holding the lock, so no reader reads it as alive meanwhile;
 /// a file some reader holds shared is left for the next sweep.
-#[cfg(unix)]
 pub(crate) fn sweep(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -170,7 +179,7 @@ pub(crate) fn sweep(dir: &Path) {
         };
         if let Ok(Owner::Gone) = try_lock(&file, true) {
             let _ = std::fs::remove_file(&path);
-            let _ = rustix::fs::flock(&file, rustix::fs::FlockOperation::Unlock);
+            let _ = file.unlock();
         }
     }
 }

@@ -16,7 +16,7 @@ fn sample() -> ProcessStats {
     ProcessStats {
         pid: 42,
         start_time: 99,
-        uncounted: 5,
+        overflowed: 5,
         slots: vec![SlotStats {
             service: ServiceId::from_vsock_port(5000),
             vm: VmId(Guid::from_u128(0x1234)),
@@ -59,7 +59,7 @@ fn truncated_files_bad_magic_and_versions_are_errors() {
     assert!(matches!(parse(&many), Err(StatsFileError::TooManySlots(_))));
 }
 
-// The file and /proc: Linux only (Windows keeps the counters in the process).
+// /proc: Linux only.
 #[cfg(unix)]
 #[test]
 fn this_process_is_alive_and_a_wrong_start_time_is_not() {
@@ -70,17 +70,19 @@ fn this_process_is_alive_and_a_wrong_start_time_is_not() {
     assert!(!alive(u64::MAX, start));
 }
 
-// The file and /proc: Linux only (Windows keeps the counters in the process).
-#[cfg(unix)]
 #[test]
 fn a_region_publishes_its_file_and_counts_in_it() {
     let dir = tempfile::tempdir().unwrap();
     let dirs = crate::config::paths::Dirs::new(dir.path().join("c"), dir.path().join("r"));
     let r = region(&dirs);
     let path = r.path().expect("a published file").to_path_buf();
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600);
+    assert_eq!(path.parent(), Some(stats_dir(&dirs.runtime).as_path()));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
     let svc = ServiceId::from_vsock_port(7);
     let vm = VmId(Guid::from_u128(9));
     let m = Meter::open(r, svc, vm, true);
@@ -100,8 +102,6 @@ fn a_region_publishes_its_file_and_counts_in_it() {
     assert_eq!(c.open, 0);
 }
 
-// The file and its lock: Unix only (Windows keeps the counters in the process).
-#[cfg(unix)]
 #[test]
 fn unlocked_files_are_ignored_and_swept_and_corrupt_ones_skipped() {
     let dir = tempfile::tempdir().unwrap();
@@ -113,7 +113,7 @@ fn unlocked_files_are_ignored_and_swept_and_corrupt_ones_skipped() {
     let me = std::process::id();
     let mut orphan = sample();
     orphan.pid = u64::from(me);
-    orphan.start_time = read::start_time(me).unwrap();
+    orphan.start_time = read::start_time(me).unwrap_or(0);
     let orphan_name = read::file_name(me, 0xabc);
     std::fs::write(sd.join(&orphan_name), encode(&orphan)).unwrap();
     // Garbage under a locked name is a warning, not a process.
@@ -136,17 +136,15 @@ fn unlocked_files_are_ignored_and_swept_and_corrupt_ones_skipped() {
     assert!(!garbage.exists());
 }
 
-/// Holds `path`'s lock as its publisher does (exclusive), until dropped.
-#[cfg(unix)]
+/// Holds `path`'s lock as its publisher does, until dropped.
 fn lock(path: &std::path::Path) -> std::fs::File {
     let f = std::fs::File::open(path).unwrap();
-    rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+    read::hold_as_publisher(&f).unwrap();
     f
 }
 
 // Another PID namespace (a container sharing the runtime dir): its pid is no process
 // here, yet its publisher holds the lock.
-#[cfg(unix)]
 #[test]
 fn a_locked_file_is_read_and_kept_whatever_its_pid() {
     let dir = tempfile::tempdir().unwrap();
@@ -201,7 +199,6 @@ fn file_names_carry_the_pid_and_differ_by_their_random_part() {
 
 // Two publishers with the same pid (two PID namespaces) never share a file name, and
 // the second's sweep leaves the first's file (locked) alone.
-#[cfg(unix)]
 #[test]
 fn two_publishers_with_one_pid_get_two_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -214,6 +211,62 @@ fn two_publishers_with_one_pid_get_two_files() {
     assert_eq!((read::file_pid(&pa), read::file_pid(&pb)), (pid, pid));
     let host = read_host(&dirs.runtime);
     assert_eq!(host.processes.len(), 2, "{:?}", host.skipped);
+}
+
+// More (service, VM) pairs than slots: the rest share the overflow slot, and every
+// count still adds up.
+#[test]
+fn pairs_past_the_last_slot_are_counted_in_the_overflow_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let dirs = crate::config::paths::Dirs::new(dir.path().join("c"), dir.path().join("r"));
+    let r = region(&dirs);
+    let svc = |i: usize| ServiceId::from_vsock_port(10_000 + i as u32);
+    let vm = VmId(Guid::from_u128(0x77));
+    for i in 0..SLOTS - 1 {
+        r.refused(svc(i), vm, Reason::Disabled);
+    }
+    // Three more pairs, one with a connection that moves bytes.
+    r.refused(svc(SLOTS), vm, Reason::NotAllowed);
+    r.refused(
+        svc(SLOTS + 1),
+        VmId(Guid::from_u128(0x78)),
+        Reason::NotAllowed,
+    );
+    let m = Meter::open(r, svc(SLOTS + 2), vm, true);
+    let _ = m.read(Ok(100));
+    let _ = m.wrote(Ok(7));
+    // A pair that has its own slot still counts there.
+    r.refused(svc(0), vm, Reason::Disabled);
+    let host = read_host(&dirs.runtime);
+    assert!(host.skipped.is_empty(), "{:?}", host.skipped);
+    let p = &host.processes[0];
+    assert_eq!(p.slots.len(), SLOTS);
+    assert_eq!(p.overflowed, 3);
+    let own = p.slots.iter().find(|s| s.service == svc(0)).unwrap();
+    assert_eq!(own.counters.refused(Reason::Disabled), 2);
+    let over: Vec<_> = p
+        .slots
+        .iter()
+        .filter(|s| s.service == OVERFLOW_SERVICE)
+        .collect();
+    assert_eq!(over.len(), 1);
+    assert_eq!(over[0].vm, UNKNOWN_PEER);
+    let c = over[0].counters;
+    assert_eq!(c.refused(Reason::NotAllowed), 2);
+    assert_eq!(
+        (c.accepted, c.open, c.bytes_in, c.bytes_out),
+        (1, 1, 100, 7)
+    );
+    let total: u64 = p.slots.iter().map(|s| s.counters.refused_total()).sum();
+    assert_eq!(total, SLOTS as u64 - 1 + 1 + 2);
+    drop(m);
+    let host = read_host(&dirs.runtime);
+    let over = host.processes[0]
+        .slots
+        .iter()
+        .find(|s| s.service == OVERFLOW_SERVICE)
+        .unwrap();
+    assert_eq!(over.counters.open, 0);
 }
 
 #[test]
@@ -260,7 +313,7 @@ proptest! {
         let s = ProcessStats {
             pid,
             start_time: start,
-            uncounted: words[1],
+            overflowed: words[1],
             slots: vec![SlotStats { service: ServiceId(Guid::from_u128(svc)), vm: VmId(Guid::from_u128(vm)), counters: c }],
         };
         prop_assert_eq!(parse(&encode(&s)).unwrap(), s);

@@ -16,4 +16,6 @@ pub use unix::clear_listen_env;
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
+pub(crate) use windows::shared_mem;
+#[cfg(windows)]
 pub(crate) use windows::*;

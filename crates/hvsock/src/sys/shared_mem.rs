@@ -5,7 +5,19 @@
 
 use std::fs::File;
 use std::io;
+use std::path::Path;
 use std::sync::atomic::AtomicU64;
+
+/// Creates `path` (which must not exist) for reading and writing with `mode`.
+pub(crate) fn create_counters_file(path: &Path, mode: u32) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+}
 
 /// Maps `words` 64-bit words of `file` (already that long) shared and read-write, for
 /// the rest of the process's life: the mapping is never unmapped, so the slice is

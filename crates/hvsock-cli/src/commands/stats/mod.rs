@@ -9,7 +9,7 @@ use crate::config::Config;
 use clap::{Args, Subcommand};
 use hvsock::partitions::PartitionTable;
 use hvsock::registry::Registry;
-use hvsock::stats::{Counters, UNKNOWN_PEER, read_host};
+use hvsock::stats::{Counters, read_host, slot_labels};
 use hvsock::{ServiceId, VmId};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -125,30 +125,6 @@ fn watch(
     }
 }
 
-/// The name shown for a service: its ElementName, else its GUID.
-fn service_name(reg: Option<&Registry>, id: ServiceId) -> String {
-    reg.and_then(|r| r.get(id))
-        .map_or_else(|| id.to_string(), |s| s.name.clone())
-}
-
-/// The name shown for a VM: the table's name, a wildcard's name, `unknown` for a peer
-/// that was never identified, else the GUID.
-fn vm_name(table: Option<&PartitionTable>, id: VmId) -> String {
-    if id == UNKNOWN_PEER {
-        return "unknown".into();
-    }
-    if let Some(p) = table.and_then(|t| t.get(id)) {
-        return p.name.clone();
-    }
-    if id == VmId::ZERO {
-        return "host".into();
-    }
-    VmId::WILDCARDS
-        .iter()
-        .find(|(_, w)| *w == id)
-        .map_or_else(|| id.to_string(), |(n, _)| (*n).to_string())
-}
-
 /// Whether `text` names this row's service (or VM): its name, or its GUID in any case.
 fn names(text: &str, name: &str, guid: String) -> bool {
     text.eq_ignore_ascii_case(name) || text.trim_matches(['{', '}']).eq_ignore_ascii_case(&guid)
@@ -166,12 +142,15 @@ pub(crate) fn look(config: &Config, args: &StatsArgs) -> Look {
     }
     let mut rows: Vec<Row> = sums
         .into_iter()
-        .map(|((sid, vid), counters)| Row {
-            service_id: sid,
-            service: service_name(reg.as_ref(), sid),
-            vm_id: vid,
-            vm: vm_name(table.as_ref(), vid),
-            counters,
+        .map(|((sid, vid), counters)| {
+            let (service, vm) = slot_labels(reg.as_ref(), table.as_ref(), sid, vid);
+            Row {
+                service_id: sid,
+                service,
+                vm_id: vid,
+                vm,
+                counters,
+            }
         })
         .filter(|r| {
             args.service

@@ -42,6 +42,9 @@ pub struct HvListener {
     io: crate::sys::AsyncSocket,
     #[cfg(windows)]
     family: crate::transport::hyperv::Family,
+    /// Windows: where accepts are counted.
+    #[cfg(windows)]
+    stats: &'static crate::stats::Region,
     addr: HvAddr,
 }
 
@@ -87,10 +90,11 @@ impl HvListener {
     /// ```
     #[cfg(windows)]
     pub fn from_std(l: crate::HvListener) -> io::Result<HvListener> {
-        let (sock, addr, family) = l.into_listening().into_parts();
+        let (sock, addr, family, stats) = l.into_listening().into_parts();
         Ok(HvListener {
             io: crate::sys::AsyncSocket::new(sock)?,
             family,
+            stats,
             addr,
         })
     }
@@ -100,7 +104,8 @@ impl HvListener {
     pub fn into_std(self) -> io::Result<crate::HvListener> {
         let sock = self.io.into_socket()?;
         sock.set_nonblocking(false)?;
-        let listening = crate::net::accept::Listening::from_parts(sock, self.addr, self.family);
+        let listening =
+            crate::net::accept::Listening::from_parts((sock, self.addr, self.family, self.stats));
         Ok(crate::HvListener::from_listening(listening))
     }
 
@@ -117,8 +122,7 @@ impl HvListener {
                 peer,
                 None,
                 crate::config::partitions::HalfClose::Carried,
-                // Windows' accepts are not counted (the listener keeps no context).
-                crate::stats::Meter::default(),
+                crate::transport::hyperv::accept::accepted(self.stats, self.addr, peer),
             )
             .map(|s| (s, peer)),
         )

@@ -9,6 +9,7 @@
 mod async_io;
 pub(crate) mod hcs;
 pub(crate) mod registry;
+pub(crate) mod shared_mem;
 mod socket;
 
 #[cfg(feature = "tokio")]

@@ -4,6 +4,7 @@
 use super::errors::bind_error;
 use crate::addr::{HvAddr, VmId};
 use crate::context::Context;
+use crate::stats::{Meter, Region};
 use crate::transport::hyperv::Family;
 use socket2::Socket;
 use std::io::{self, ErrorKind};
@@ -19,6 +20,16 @@ pub(crate) struct Listening {
     sock: Socket,
     addr: HvAddr,
     family: Family,
+    /// Where its accepts are counted (refusals happen in Windows, unseen).
+    stats: &'static Region,
+}
+
+/// What [`Listening::into_parts`] gives: the socket and what rebuilds the listener.
+pub(crate) type Parts = (Socket, HvAddr, Family, &'static Region);
+
+/// Counts a connection `stats`'s listener on `addr` accepted from `peer` and opens it.
+pub(crate) fn accepted(stats: &'static Region, addr: HvAddr, peer: HvAddr) -> Meter {
+    Meter::open(stats, addr.service_id, peer.vm_id, true)
 }
 
 impl Listening {
@@ -40,16 +51,19 @@ impl Listening {
             sock,
             addr,
             family: ctx.family,
+            stats: crate::stats::region(&ctx.dirs),
         })
     }
 
-    /// The next connection and its peer (WouldBlock in non-blocking mode).
-    pub(crate) fn accept(&self) -> io::Result<(Socket, HvAddr)> {
+    /// The next connection, its peer and its counters (WouldBlock in non-blocking
+    /// mode).
+    pub(crate) fn accept(&self) -> io::Result<(Socket, HvAddr, Meter)> {
         let (sock, from) = self.sock.accept()?;
         // An accepted socket inherits non-blocking mode from the listener: streams
         // start blocking, as on Unix.
         sock.set_nonblocking(false)?;
-        Ok((sock, self.family.peer(&from, self.addr.service_id)))
+        let peer = self.family.peer(&from, self.addr.service_id);
+        Ok((sock, peer, accepted(self.stats, self.addr, peer)))
     }
 
     /// The address bound.
@@ -63,12 +77,17 @@ impl Listening {
     }
 
     /// Splits into the socket and what is needed to rebuild the listener.
-    pub(crate) fn into_parts(self) -> (Socket, HvAddr, Family) {
-        (self.sock, self.addr, self.family)
+    pub(crate) fn into_parts(self) -> Parts {
+        (self.sock, self.addr, self.family, self.stats)
     }
 
     /// Rebuilds a listener from [`into_parts`](Self::into_parts).
-    pub(crate) fn from_parts(sock: Socket, addr: HvAddr, family: Family) -> Listening {
-        Listening { sock, addr, family }
+    pub(crate) fn from_parts((sock, addr, family, stats): Parts) -> Listening {
+        Listening {
+            sock,
+            addr,
+            family,
+            stats,
+        }
     }
 }

@@ -64,7 +64,6 @@ pub(crate) fn connect_with(
         None,
         // Windows' Hyper-V sockets carry a half-close as TCP does.
         crate::config::partitions::HalfClose::Carried,
-        // In this process only on Windows (no counters file there yet).
         crate::stats::Meter::open(
             crate::stats::region(&ctx.dirs),
             addr.service_id,

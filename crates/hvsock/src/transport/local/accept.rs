@@ -203,7 +203,9 @@ impl Core {
             return;
         };
         if let Err(msg) = self.check_peer_uid(&sock, pre.caller) {
-            self.refuse(pre.caller, Reason::BadCredentials);
+            // The kernel's word contradicts the claim: who connected is not known, and
+            // counting it under the claimed partition would blame that partition.
+            self.refuse(UNKNOWN_PEER, Reason::BadCredentials);
             reply(&sock, Status::PermissionDenied, &msg);
             return;
         }
