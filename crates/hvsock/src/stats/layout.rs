@@ -28,7 +28,8 @@
 //! pairs a process meets.
 //!
 //! The pid and start time are for display: whether the writer still runs is told by
-//! the file's `flock` lock, which the writer holds while it runs (see `read.rs`), since
+//! the file's lock (`flock` on Unix, `LockFileEx` on Windows), which the writer holds
+//! while it runs (see `read.rs`), since
 //! a pid means nothing to a reader in another PID namespace.
 
 use super::{Counters, ProcessStats, Reason, SlotStats};

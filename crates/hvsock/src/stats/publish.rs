@@ -100,14 +100,13 @@ impl Region {
             }
         }
         self.words[H_OVERFLOWED].fetch_add(1, Ordering::Relaxed);
-        let overflow = Ids::of(OVERFLOW_SERVICE, super::UNKNOWN_PEER);
-        loop {
-            if let Some(s) = self.try_slot(SLOTS - 1, overflow) {
-                return s;
-            }
-            // Another thread is claiming it for the same ids: a few stores away.
-            std::hint::spin_loop();
-        }
+        let last = SLOTS - 1;
+        // Only the overflow ids are ever claimed there: a `None` means another thread
+        // is claiming it for them, and its counts are this pair's all the same.
+        self.try_slot(last, Ids::of(OVERFLOW_SERVICE, super::UNKNOWN_PEER))
+            .unwrap_or(Slot(
+                &self.words[HEADER_WORDS + last * SLOT_WORDS..][..SLOT_WORDS],
+            ))
     }
 
     /// Slot `i` if it holds `ids` or was free and is now claimed for them; `None` if it

@@ -50,11 +50,17 @@ pub(crate) fn hold_as_publisher(file: &std::fs::File) -> std::io::Result<()> {
     } else {
         file.try_lock()
     };
+    match owner(taken)? {
+        Owner::Gone => Ok(()),
+        Owner::Alive => Err(std::io::Error::other("a new counters file is locked")),
+    }
+}
+
+/// What a try at a lock says of the file's publisher.
+fn owner(taken: Result<(), std::fs::TryLockError>) -> std::io::Result<Owner> {
     match taken {
-        Ok(()) => Ok(()),
-        Err(std::fs::TryLockError::WouldBlock) => {
-            Err(std::io::Error::other("a new counters file is locked"))
-        }
+        Ok(()) => Ok(Owner::Gone),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(Owner::Alive),
         Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
 }
@@ -66,16 +72,11 @@ pub(crate) fn hold_as_publisher(file: &std::fs::File) -> std::io::Result<()> {
 /// instant may then take each other for its publisher: the file is deleted with its
 /// process there, so such files are rare and short-lived).
 pub(crate) fn try_lock(file: &std::fs::File, exclusive: bool) -> std::io::Result<Owner> {
-    let taken = if exclusive || cfg!(windows) {
+    owner(if exclusive || cfg!(windows) {
         file.try_lock()
     } else {
         file.try_lock_shared()
-    };
-    match taken {
-        Ok(()) => Ok(Owner::Gone),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(Owner::Alive),
-        Err(std::fs::TryLockError::Error(e)) => Err(e),
-    }
+    })
 }
 
 /// What [`read_host`] found.
